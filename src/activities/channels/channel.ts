@@ -1,0 +1,56 @@
+import type { Config } from '../../lib/config.js';
+import type { ChannelName } from '../../workflows/definitions.js';
+
+/** What a channel needs to know about the person it delivers to. */
+export interface Recipient {
+  id: string;
+  email: string | null;
+  phone: string | null;
+  telegramChatId: string | null;
+  locale: string;
+  pushSubscriptions: { id: string; endpoint: string; p256dh: string; auth: string }[];
+}
+
+/** The rendered content of one notification on one channel. */
+export interface OutgoingMessage {
+  notificationId: string;
+  category: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown>;
+}
+
+export interface SendResult {
+  providerMessageId?: string;
+}
+
+/** How a provider's error should be treated: permanent errors are never retried. */
+export interface FailureClass {
+  permanent: boolean;
+  reason: string;
+  /** A delay the provider asked for (such as Telegram's retry_after), in milliseconds. */
+  retryAfterMs?: number;
+}
+
+/** A channel's live provider connection: sends one message and judges its failures. */
+export interface ChannelProvider {
+  readonly channel: ChannelName;
+  send(recipient: Recipient, message: OutgoingMessage): Promise<SendResult>;
+  classify(error: unknown): FailureClass;
+  close(): Promise<void>;
+}
+
+/** A failure the channel itself detected before calling its provider (such as a missing address). */
+export class PermanentChannelError extends Error {
+  override name = 'PermanentChannelError';
+}
+
+/** One delivery channel: adding a channel means writing one of these and listing it in the registry. */
+export interface ChannelDefinition {
+  readonly channel: ChannelName;
+  /** Whether the recipient has an address on this channel at all. */
+  hasAddress(recipient: Recipient): boolean;
+  /** Whether this deployment configured a provider for the channel. */
+  isConfigured(config: Config): boolean;
+  create(config: Config): ChannelProvider;
+}

@@ -1,0 +1,85 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
+import {
+  PermanentChannelError,
+  type ChannelProvider,
+  type FailureClass,
+  type ChannelDefinition,
+  type OutgoingMessage,
+} from './channel.js';
+
+export interface EmailOptions {
+  url: string;
+  from: string;
+  /** Domain used in the stable Message-ID; defaults to the sender's domain. */
+  messageIdDomain?: string;
+}
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+export function renderEmail(message: OutgoingMessage): { subject: string; text: string; html: string } {
+  const paragraphs = message.body
+    .split(/\n{2,}/)
+    .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`)
+    .join('\n');
+  return {
+    subject: message.title,
+    text: message.body,
+    html: `<!doctype html><html><body><h1>${escapeHtml(message.title)}</h1>\n${paragraphs}</body></html>`,
+  };
+}
+
+/** nodemailer's SMTP errors carry `code` and `responseCode`: 5xx will not change, 4xx may. */
+export function classifySmtpError(error: unknown): FailureClass {
+  const e = error as { code?: string; responseCode?: number; message?: string };
+  const reason = e.message ?? String(error);
+  if (error instanceof PermanentChannelError) return { permanent: true, reason };
+  if (typeof e.responseCode === 'number') {
+    return { permanent: e.responseCode >= 500, reason: `SMTP ${e.responseCode}: ${reason}` };
+  }
+  // Connection refused, timeouts, TLS trouble, DNS: the server may come back.
+  return { permanent: false, reason: e.code ? `${e.code}: ${reason}` : reason };
+}
+
+export function createEmailChannel(options: EmailOptions): ChannelProvider {
+  const transport: Transporter<SMTPPool.SentMessageInfo> = nodemailer.createTransport({
+    url: options.url,
+    pool: true,
+    maxConnections: 5,
+  } as SMTPPool.Options);
+  const domain = options.messageIdDomain ?? /@([^>\s]+)>?\s*$/.exec(options.from)?.[1] ?? 'herald.local';
+
+  return {
+    channel: 'email',
+    async send(recipient, message) {
+      if (!recipient.email) throw new PermanentChannelError('the user has no email address');
+      const { subject, text, html } = renderEmail(message);
+      const info = await transport.sendMail({
+        from: options.from,
+        to: recipient.email,
+        subject,
+        text,
+        html,
+        // Stable per notification and channel, so a resend after a crash can be recognised.
+        messageId: `<${message.notificationId}.email@${domain}>`,
+        headers: { 'X-Herald-Notification-Id': message.notificationId },
+      });
+      if (info.rejected.length > 0) {
+        throw new PermanentChannelError(`recipient rejected: ${info.response}`);
+      }
+      return { providerMessageId: info.messageId };
+    },
+    classify: classifySmtpError,
+    async close() {
+      transport.close();
+    },
+  };
+}
+
+export const emailChannel: ChannelDefinition = {
+  channel: 'email',
+  hasAddress: (recipient) => Boolean(recipient.email),
+  isConfigured: (config) => Boolean(config.smtp.url),
+  create: (config) => createEmailChannel({ url: config.smtp.url!, from: config.smtp.from }),
+};

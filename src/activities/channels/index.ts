@@ -1,0 +1,33 @@
+import type { Config } from '../../lib/config.js';
+import type { ChannelName } from '../../workflows/definitions.js';
+import type { ChannelDefinition, ChannelProvider } from './channel.js';
+import { emailChannel } from './email.js';
+
+export type { ChannelDefinition, ChannelProvider, Recipient, OutgoingMessage, FailureClass } from './channel.js';
+
+/** Every channel Herald knows. The workflow reaches each through `deliver<Channel>` on its own queue. */
+export const CHANNEL_DEFINITIONS: Partial<Record<ChannelName, ChannelDefinition>> = {
+  email: emailChannel,
+};
+
+export type ChannelRegistry = Partial<Record<ChannelName, ChannelProvider>>;
+
+/** Which channels have a provider configured, without opening any connection. */
+export function configuredChannels(config: Config): ChannelName[] {
+  return Object.values(CHANNEL_DEFINITIONS)
+    .filter((definition) => definition.isConfigured(config))
+    .map((definition) => definition.channel);
+}
+
+/** Live providers for the channels this process delivers on. */
+export function createChannels(config: Config, only?: readonly ChannelName[]): ChannelRegistry {
+  const channels: ChannelRegistry = {};
+  for (const channel of configuredChannels(config)) {
+    if (!only || only.includes(channel)) channels[channel] = CHANNEL_DEFINITIONS[channel]!.create(config);
+  }
+  return channels;
+}
+
+export async function closeChannels(channels: ChannelRegistry): Promise<void> {
+  await Promise.all(Object.values(channels).map((channel) => channel.close()));
+}

@@ -1,0 +1,91 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Db } from '../lib/db.js';
+import { PERMANENT_FAILURE_TYPE, TRANSIENT_FAILURE_TYPE, type ChannelName } from '../workflows/definitions.js';
+import type { ChannelProvider, OutgoingMessage, Recipient } from './channels/index.js';
+
+export interface DeliveryInput {
+  notificationId: string;
+}
+
+export interface DeliveryResult {
+  status: 'sent';
+  providerMessageId?: string;
+  /** True when an earlier attempt had already sent it: nothing was sent again. */
+  alreadySent: boolean;
+}
+
+/**
+ * One attempt to deliver a notification on one channel. Contacts and content are read here, not
+ * carried in workflow history. Every attempt is recorded; a delivery already recorded as sent is
+ * never sent again (activity retry, worker crash after recording, replay).
+ */
+export function createDeliver(db: Db, provider: ChannelProvider) {
+  const channel: ChannelName = provider.channel;
+  return async function deliver({ notificationId }: DeliveryInput): Promise<DeliveryResult> {
+    const delivery = await db.delivery.findUniqueOrThrow({
+      where: { notificationId_channel: { notificationId, channel } },
+      include: {
+        notification: {
+          include: { user: { include: { pushSubscriptions: { where: { active: true } } } } },
+        },
+      },
+    });
+    if (delivery.status === 'sent') {
+      return { status: 'sent', providerMessageId: delivery.providerMessageId ?? undefined, alreadySent: true };
+    }
+    const { notification } = delivery;
+    const recipient: Recipient = notification.user;
+    const message: OutgoingMessage = {
+      notificationId,
+      category: notification.category,
+      title: notification.title,
+      body: notification.body,
+      data: (notification.data ?? {}) as Record<string, unknown>,
+    };
+
+    const attempt = await db.deliveryAttempt.create({
+      data: { deliveryId: delivery.id, attempt: Context.current().info.attempt },
+    });
+    await db.delivery.update({
+      where: { id: delivery.id },
+      data: { status: 'sending', attempts: { increment: 1 } },
+    });
+
+    try {
+      const { providerMessageId } = await provider.send(recipient, message);
+      const now = new Date();
+      await db.$transaction([
+        db.deliveryAttempt.update({ where: { id: attempt.id }, data: { outcome: 'sent', finishedAt: now } }),
+        db.delivery.update({
+          where: { id: delivery.id },
+          data: { status: 'sent', providerMessageId, sentAt: now, lastError: null },
+        }),
+      ]);
+      return { status: 'sent', providerMessageId, alreadySent: false };
+    } catch (error) {
+      const failure = provider.classify(error);
+      await db.$transaction([
+        db.deliveryAttempt.update({
+          where: { id: attempt.id },
+          data: {
+            outcome: failure.permanent ? 'permanent_failure' : 'transient_failure',
+            error: failure.reason,
+            finishedAt: new Date(),
+          },
+        }),
+        db.delivery.update({
+          where: { id: delivery.id },
+          data: { status: failure.permanent ? 'failed' : 'retrying', lastError: failure.reason },
+        }),
+      ]);
+      if (failure.permanent) {
+        throw ApplicationFailure.nonRetryable(failure.reason, PERMANENT_FAILURE_TYPE);
+      }
+      throw ApplicationFailure.create({
+        message: failure.reason,
+        type: TRANSIENT_FAILURE_TYPE,
+        nextRetryDelay: failure.retryAfterMs,
+      });
+    }
+  };
+}

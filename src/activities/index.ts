@@ -1,0 +1,34 @@
+import type { Db } from '../lib/db.js';
+import { deliverActivityName, type ChannelName } from '../workflows/definitions.js';
+import type { ChannelRegistry } from './channels/index.js';
+import { createCompleteNotification } from './complete-notification.js';
+import { createDeliver, type DeliveryInput, type DeliveryResult } from './deliver.js';
+import { createResolveRecipient } from './resolve-recipient.js';
+
+export type { DeliveryInput, DeliveryResult } from './deliver.js';
+export type { RecipientPlan } from './resolve-recipient.js';
+export type { CompletionInput } from './complete-notification.js';
+
+export interface ActivityDeps {
+  db: Db;
+  configuredChannels: readonly ChannelName[];
+  mandatoryCategories: readonly string[];
+}
+
+/** Activities of the notifications queue: orchestration side effects. */
+export function createNotificationActivities(deps: ActivityDeps) {
+  return {
+    resolveRecipient: createResolveRecipient(deps),
+    completeNotification: createCompleteNotification(deps.db),
+  };
+}
+export type NotificationActivities = ReturnType<typeof createNotificationActivities>;
+
+export type DeliverActivity = (input: DeliveryInput) => Promise<DeliveryResult>;
+
+/** Activities of the channel queues: `deliverEmail` on `email`, and so on. */
+export function createDeliveryActivities(db: Db, channels: ChannelRegistry): Record<string, DeliverActivity> {
+  return Object.fromEntries(
+    Object.values(channels).map((provider) => [deliverActivityName(provider.channel), createDeliver(db, provider)]),
+  );
+}

@@ -1,0 +1,93 @@
+import express, { type Request } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Db } from '../lib/db.js';
+import type { Logger } from '../lib/logger.js';
+import { requireApiKey } from './auth.js';
+import { acceptNotification, getNotification } from './notifications.js';
+import { HttpProblem, problemHandler } from './problem.js';
+import { requestContext } from './request-context.js';
+import {
+  createNotificationSchema,
+  createUserSchema,
+  idempotencyKeySchema,
+  notificationIdSchema,
+  userIdParamSchema,
+} from './schemas.js';
+import { createUser, findUser, userView } from './users.js';
+import { parse } from './validate.js';
+
+export interface ApiDeps {
+  db: Db;
+  temporal: Client;
+  logger: Logger;
+  apiKeys: readonly string[];
+}
+
+export const BODY_LIMIT = '256kb';
+
+/** Refuses a body that is not JSON before it is read. */
+const requireJson: express.RequestHandler = (req, _res, next) => {
+  if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
+    const hasBody = Number(req.header('content-length') ?? 0) > 0 || req.header('transfer-encoding');
+    if (hasBody && !req.is('application/json'))
+      throw new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send application/json');
+  }
+  next();
+};
+
+const param = (req: Request, name: string): string => parse(userIdParamSchema, req.params[name]);
+
+export function createApp(deps: ApiDeps): express.Express {
+  const { db, temporal, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(requestContext(logger));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = await Promise.all([
+      db.$queryRaw`SELECT 1`.then(() => 'ok' as const, () => 'unreachable' as const),
+      temporal.workflowService.getSystemInfo({}).then(() => 'ok' as const, () => 'unreachable' as const),
+    ]);
+    const [database, temporalStatus] = checks;
+    const ready = checks.every((check: string) => check === 'ok');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', database, temporal: temporalStatus });
+  });
+
+  const v1 = express.Router();
+  v1.use(requireApiKey(db, deps.apiKeys));
+  v1.use(requireJson);
+  v1.use(express.json({ limit: BODY_LIMIT, strict: true }));
+
+  v1.post('/users', async (req, res) => {
+    const user = await createUser(db, parse(createUserSchema, req.body));
+    res.status(201).location(`/v1/users/${user.id}`).json(userView(user));
+  });
+  v1.get('/users/:id', async (req, res) => {
+    res.json(userView(await findUser(db, param(req, 'id'))));
+  });
+
+  v1.post('/notifications', async (req, res) => {
+    const input = parse(createNotificationSchema, req.body);
+    const rawKey = req.header('idempotency-key');
+    const idempotencyKey = rawKey === undefined ? undefined : parse(idempotencyKeySchema, rawKey);
+    const accepted = await acceptNotification({ db, temporal, logger, requestId: req.id, idempotencyKey }, input);
+    res
+      .status(202)
+      .location(`/v1/notifications/${accepted.id}`)
+      .json({ id: accepted.id, status: accepted.status, workflowId: accepted.workflowId });
+  });
+  v1.get('/notifications/:id', async (req, res) => {
+    res.json(await getNotification(db, parse(notificationIdSchema, req.params.id)));
+  });
+
+  app.use('/v1', v1);
+  app.use((req, _res) => {
+    throw new HttpProblem(404, 'not-found', 'Not found', `No route for ${req.method} ${req.path}`);
+  });
+  app.use(problemHandler(logger));
+  return app;
+}

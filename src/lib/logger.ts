@@ -1,0 +1,27 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Structured JSON logs. Secrets and personal data are redacted wherever they may appear. */
+export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino({
+    name,
+    level,
+    base: { service: name },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'headers.authorization',
+        'apiKey',
+        'email',
+        'phone',
+        'body',
+        '*.email',
+        '*.phone',
+        '*.body',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}

@@ -1,0 +1,75 @@
+import { createRequire } from 'node:module';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Config } from '../lib/config.js';
+import type { Db } from '../lib/db.js';
+import type { Logger } from '../lib/logger.js';
+import { createDeliveryActivities, createNotificationActivities } from '../activities/index.js';
+import { configuredChannels, createChannels, type ChannelRegistry } from '../activities/channels/index.js';
+import { CHANNELS, NOTIFICATIONS_QUEUE, channelQueue, type ChannelName } from '../workflows/definitions.js';
+
+export const ALL_QUEUES = [NOTIFICATIONS_QUEUE, ...CHANNELS] as const;
+export type QueueName = (typeof ALL_QUEUES)[number];
+
+export interface HeraldWorkers {
+  workers: Worker[];
+  channels: ChannelRegistry;
+  /** Queues asked for but not served, with the reason (a channel without a provider). */
+  idle: { queue: QueueName; reason: string }[];
+}
+
+export interface WorkerSetup {
+  config: Config;
+  connection: NativeConnection;
+  db: Db;
+  queues: readonly QueueName[];
+  logger?: Logger;
+  /** A prebuilt bundle (tests share one); by default the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  mandatoryCategories?: readonly string[];
+}
+
+const require = createRequire(import.meta.url);
+export const workflowsPath = require.resolve('../workflows/index.ts');
+
+/** One Temporal worker per task queue this process serves, all on one connection. */
+export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> {
+  const { config, connection, db, queues } = setup;
+  const namespace = config.temporal.namespace;
+  const configured = configuredChannels(config);
+  const servedChannels = CHANNELS.filter((c) => queues.includes(c) && configured.includes(c));
+  const channels = createChannels(config, servedChannels);
+  const workers: Worker[] = [];
+  const idle: HeraldWorkers['idle'] = [];
+
+  if (queues.includes(NOTIFICATIONS_QUEUE)) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace,
+        taskQueue: NOTIFICATIONS_QUEUE,
+        ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
+        activities: createNotificationActivities({
+          db,
+          configuredChannels: configured,
+          mandatoryCategories: setup.mandatoryCategories ?? ['security'],
+        }),
+      }),
+    );
+  }
+  const deliveryActivities = createDeliveryActivities(db, channels);
+  for (const channel of CHANNELS.filter((c) => queues.includes(c))) {
+    if (!channels[channel]) {
+      idle.push({ queue: channel, reason: `no ${channel} provider is configured` });
+      continue;
+    }
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace,
+        taskQueue: channelQueue(channel as ChannelName),
+        activities: deliveryActivities,
+      }),
+    );
+  }
+  return { workers, channels, idle };
+}

@@ -1,0 +1,40 @@
+// Worker process: serves the task queues named in --queues (or HERALD_QUEUES), by default all of them.
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfigOrExit } from '../lib/config.js';
+import { createDb } from '../lib/db.js';
+import { createLogger } from '../lib/logger.js';
+import { closeChannels } from '../activities/channels/index.js';
+import { ALL_QUEUES, createWorkers, type QueueName } from './create-workers.js';
+
+const config = loadConfigOrExit();
+const logger = createLogger('worker', config.logLevel);
+
+function parseQueues(): QueueName[] {
+  const flag = process.argv.indexOf('--queues');
+  const raw = flag >= 0 ? process.argv[flag + 1] : process.env.HERALD_QUEUES;
+  if (!raw) return [...ALL_QUEUES];
+  const queues = raw.split(',').map((q) => q.trim());
+  const unknown = queues.filter((q) => !(ALL_QUEUES as readonly string[]).includes(q));
+  if (unknown.length > 0) {
+    console.error(`Unknown queue(s) ${unknown.join(', ')}; known: ${ALL_QUEUES.join(', ')}`);
+    process.exit(64);
+  }
+  return queues as QueueName[];
+}
+
+const queues = parseQueues();
+const db = createDb(config.databaseUrl);
+const connection = await NativeConnection.connect({ address: config.temporal.address });
+const { workers, channels, idle } = await createWorkers({ config, connection, db, queues, logger });
+for (const { queue, reason } of idle) logger.warn({ queue }, `not serving queue ${queue}: ${reason}`);
+logger.info({ queues: workers.map((w) => w.options.taskQueue) }, 'worker started');
+
+try {
+  // Temporal's runtime turns SIGINT/SIGTERM into a graceful shutdown of every worker.
+  await Promise.all(workers.map((worker) => worker.run()));
+} finally {
+  await closeChannels(channels);
+  await connection.close();
+  await db.$disconnect();
+  logger.info('worker stopped');
+}

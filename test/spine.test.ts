@@ -1,0 +1,123 @@
+// The spine end to end on real parts: API → Temporal workflow → email activity → SMTP sink → PostgreSQL.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
+import { eventually, startHerald, testEnv, uniqueId, type RunningStack } from './support/stack.js';
+
+describe('spine: a notification becomes an email', () => {
+  let smtp: SmtpSink;
+  let herald: RunningStack;
+
+  before(async () => {
+    smtp = await startSmtpSink();
+    herald = await startHerald(testEnv({ SMTP_URL: smtp.url, MAIL_FROM: 'Herald <herald@example.test>' }));
+  });
+  after(async () => {
+    await herald?.stop();
+    await smtp?.close();
+  });
+
+  async function createUser(email = `${uniqueId('mail')}@example.test`) {
+    const res = await herald.api('/v1/users', { json: { externalId: uniqueId(), email, timezone: 'Europe/Berlin' } });
+    assert.equal(res.status, 201, await res.clone().text());
+    return { ...((await res.json()) as { id: string; externalId: string }), email };
+  }
+
+  it('delivers through SMTP, records the delivery, and reports it as sent', async () => {
+    const user = await createUser();
+    const res = await herald.api('/v1/notifications', {
+      json: { userId: user.id, category: 'billing', title: 'Invoice ready', body: 'Your invoice #42 is ready.' },
+    });
+    assert.equal(res.status, 202, await res.clone().text());
+    const accepted = (await res.json()) as { id: string; status: string; workflowId: string };
+    assert.equal(accepted.workflowId, `notification-${accepted.id}`);
+    assert.equal(res.headers.get('location'), `/v1/notifications/${accepted.id}`);
+
+    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(user.email));
+    assert.equal(mail.parsed.subject, 'Invoice ready');
+    assert.match(mail.parsed.text ?? '', /Your invoice #42 is ready\./);
+    assert.match(String(mail.parsed.html), /<h1>Invoice ready<\/h1>/);
+    assert.equal(mail.parsed.messageId, `<${accepted.id}.email@example.test>`);
+
+    const view = await eventually(
+      async () => {
+        const body = (await (await herald.api(`/v1/notifications/${accepted.id}`)).json()) as {
+          status: string;
+          deliveries: { channel: string; status: string; attempts: number; sentAt: string | null }[];
+        };
+        return body.status === 'sent' && body;
+      },
+      { what: 'the notification to be sent' },
+    );
+    assert.deepEqual(
+      view.deliveries.map((d) => [d.channel, d.status, d.attempts]),
+      [['email', 'sent', 1]],
+    );
+    assert.ok(view.deliveries[0]!.sentAt);
+
+    const attempts = await herald.db.deliveryAttempt.findMany({
+      where: { delivery: { notificationId: accepted.id } },
+    });
+    assert.deepEqual(
+      attempts.map((a) => [a.attempt, a.outcome]),
+      [[1, 'sent']],
+    );
+    const description = await herald.temporal.workflow.getHandle(accepted.workflowId).describe();
+    assert.equal(description.status.name, 'COMPLETED');
+    assert.equal(description.typedSearchAttributes.get({ name: 'DeliveryStatus', type: 'KEYWORD' }), 'sent');
+  });
+
+  it('accepts an externalId as userId', async () => {
+    const user = await createUser();
+    const res = await herald.api('/v1/notifications', {
+      json: { userId: user.externalId, category: 'news', title: 'Hello', body: 'By external id' },
+    });
+    assert.equal(res.status, 202);
+    await smtp.waitFor((m) => m.envelopeTo.includes(user.email));
+  });
+
+  it('records "skipped" when the user has no address on any requested channel', async () => {
+    const res = await herald.api('/v1/users', { json: { externalId: uniqueId() } });
+    const user = (await res.json()) as { id: string };
+    const sent = await herald.api('/v1/notifications', {
+      json: { userId: user.id, category: 'news', title: 'Nowhere', body: 'No address', channels: ['email'] },
+    });
+    const { id } = (await sent.json()) as { id: string };
+    const view = await eventually(async () => {
+      const body = (await (await herald.api(`/v1/notifications/${id}`)).json()) as {
+        status: string;
+        deliveries: { status: string; lastError: string }[];
+      };
+      return body.status === 'skipped' && body;
+    });
+    assert.equal(view.deliveries[0]!.status, 'skipped');
+    assert.match(view.deliveries[0]!.lastError, /no email address/);
+  });
+
+  it('returns the first notification for a repeated Idempotency-Key and sends one email', async () => {
+    const user = await createUser();
+    const request = { userId: user.id, category: 'billing', title: 'Once', body: 'Only once' };
+    const key = uniqueId('idem');
+    const [a, b] = await Promise.all([
+      herald.api('/v1/notifications', { json: request, headers: { 'idempotency-key': key } }),
+      herald.api('/v1/notifications', { json: request, headers: { 'idempotency-key': key } }),
+    ]);
+    assert.equal(a.status, 202);
+    assert.equal(b.status, 202);
+    const [first, second] = (await Promise.all([a.json(), b.json()])) as { id: string }[];
+    assert.equal(first!.id, second!.id);
+    await smtp.waitFor((m) => m.envelopeTo.includes(user.email));
+    await eventually(async () => {
+      const body = (await (await herald.api(`/v1/notifications/${first!.id}`)).json()) as { status: string };
+      return body.status === 'sent';
+    });
+    assert.equal(smtp.messages.filter((m) => m.envelopeTo.includes(user.email)).length, 1);
+
+    const changed = await herald.api('/v1/notifications', {
+      json: { ...request, body: 'Something else' },
+      headers: { 'idempotency-key': key },
+    });
+    assert.equal(changed.status, 409);
+    assert.equal(changed.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+  });
+});

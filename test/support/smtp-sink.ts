@@ -1,0 +1,84 @@
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { freePort } from '../../src/lib/local/ports.js';
+
+export interface ReceivedMail {
+  envelopeTo: string[];
+  parsed: ParsedMail;
+  raw: string;
+}
+
+export interface SmtpSink {
+  url: string;
+  port: number;
+  messages: ReceivedMail[];
+  /** Answer the next RCPT/DATA commands with an SMTP error (such as 451 or 550) this many times. */
+  failNext(code: number, times?: number): void;
+  waitFor(predicate: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
+  close(): Promise<void>;
+}
+
+/** A real SMTP server (smtp-server) that keeps every message it accepts, parsed with mailparser. */
+export async function startSmtpSink(): Promise<SmtpSink> {
+  const messages: ReceivedMail[] = [];
+  const waiters = new Set<() => void>();
+  const failures: number[] = [];
+  const port = await freePort();
+
+  const reject = (code: number) => Object.assign(new Error(`${code} simulated failure`), { responseCode: code });
+  const options: SMTPServerOptions = {
+    authOptional: true,
+    disabledCommands: ['STARTTLS'], // smtp-server's built-in certificate has expired
+    logger: false,
+    onRcptTo(_address, _session, callback) {
+      const code = failures.shift();
+      callback(code ? reject(code) : undefined);
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        simpleParser(raw)
+          .then((parsed) => {
+            messages.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), parsed, raw });
+            for (const wake of waiters) wake();
+            callback();
+          })
+          .catch(callback);
+      });
+    },
+  };
+  const server = new SMTPServer(options);
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    port,
+    messages,
+    failNext(code, times = 1) {
+      for (let i = 0; i < times; i++) failures.push(code);
+    },
+    waitFor(predicate, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = messages.find(predicate);
+          if (!found) return false;
+          cleanup();
+          resolve(found);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`no matching email reached the SMTP sink within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        if (!check()) waiters.add(check);
+      });
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

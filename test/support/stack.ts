@@ -1,0 +1,130 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { createApp } from '../../src/api/app.js';
+import { closeChannels } from '../../src/activities/channels/index.js';
+import { loadConfig, type Config } from '../../src/lib/config.js';
+import { createDb, type Db } from '../../src/lib/db.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { connectTemporalClient } from '../../src/lib/temporal.js';
+import { ALL_QUEUES, createWorkers, workflowsPath, type QueueName } from '../../src/workers/create-workers.js';
+
+export const TEST_API_KEY = 'test-key-0123456789abcdef';
+
+/** The shared parts `npm test` started (test/run.ts); running a file alone needs them too. */
+export function testEnv(extra: Record<string, string | undefined> = {}): Config {
+  const databaseUrl = process.env.HERALD_TEST_DATABASE_URL;
+  const temporalAddress = process.env.HERALD_TEST_TEMPORAL_ADDRESS;
+  if (!databaseUrl || !temporalAddress) {
+    throw new Error('Run the suite with `npm test` (or `npx tsx test/run.ts <file>`): it starts PostgreSQL and Temporal');
+  }
+  return loadConfig({
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    API_KEYS: TEST_API_KEY,
+    LOG_LEVEL: 'silent',
+    ...extra,
+  });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The workflow bundle, built once per test process. */
+export const workflowBundle = () =>
+  (bundle ??= bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }));
+
+// The SDK's own logs would drown the test report; warnings and errors still show.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+export interface RunningStack {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  apiUrl: string;
+  /** fetch against the API with the test key. */
+  api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/** Herald's own processes in this test process: workers on the given queues and the API on a free port. */
+export async function startHerald(
+  config: Config,
+  options: { queues?: readonly QueueName[]; api?: boolean } = {},
+): Promise<RunningStack> {
+  const db = createDb(config.databaseUrl);
+  const logger = createLogger('test', 'silent');
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const { workers, channels } = await createWorkers({
+    config,
+    connection,
+    db,
+    queues: options.queues ?? ALL_QUEUES,
+    workflowBundle: await workflowBundle(),
+  });
+  const running = workers.map((worker) => worker.run());
+  const temporal = await connectTemporalClient(config);
+
+  let server: Server | undefined;
+  let apiUrl = '';
+  if (options.api !== false) {
+    const app = createApp({ db, temporal, logger, apiKeys: config.apiKeys });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  return {
+    config,
+    db,
+    temporal,
+    apiUrl,
+    api(path, init = {}) {
+      const { json, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (!headers.has('authorization')) headers.set('authorization', `Bearer ${TEST_API_KEY}`);
+      if (json !== undefined) headers.set('content-type', 'application/json');
+      return fetch(apiUrl + path, {
+        ...rest,
+        headers,
+        ...(json !== undefined ? { body: JSON.stringify(json), method: rest.method ?? 'POST' } : {}),
+      });
+    },
+    async stop() {
+      if (server) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server!.close(resolve));
+      }
+      for (const worker of workers) worker.shutdown();
+      await Promise.all(running);
+      await closeChannels(channels);
+      await temporal.connection.close();
+      await connection.close();
+      await db.$disconnect();
+    },
+  };
+}
+
+/** Polls until the check returns a value, or fails after the timeout with the last value seen. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  { timeoutMs = 20_000, intervalMs = 100, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+let counter = 0;
+/** An externalId no other test uses (tests share one database). */
+export const uniqueId = (prefix = 'user') => `${prefix}-${Date.now().toString(36)}-${process.pid}-${counter++}`;
