@@ -4,10 +4,12 @@ import { loadConfigOrExit } from '../lib/config.js';
 import { createDb } from '../lib/db.js';
 import { createLogger } from '../lib/logger.js';
 import { closeChannels } from '../activities/channels/index.js';
+import { installTemporalLogging } from '../lib/temporal-logging.js';
 import { ALL_QUEUES, createWorkers, type QueueName } from './create-workers.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('worker', config.logLevel);
+installTemporalLogging(logger, config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'WARN');
 
 function parseQueues(): QueueName[] {
   const flag = process.argv.indexOf('--queues');

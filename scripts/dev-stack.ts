@@ -1,0 +1,154 @@
+// The development stack under one supervisor: Temporal dev server, PostgreSQL, an SMTP sink with a web
+// UI, Herald's worker and API (and the bot, with a token). Each part that DESIGN.md's variables point
+// elsewhere (TEMPORAL_ADDRESS, DATABASE_URL, SMTP_URL) is used instead of started.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, ConfigError } from '../src/lib/config.js';
+import { migrateDeploy } from '../src/lib/local/migrate.js';
+import { projectRoot } from '../src/lib/local/paths.js';
+import { ensureDatabase, startEmbeddedPostgres } from '../src/lib/local/postgres.js';
+import { freePort, isPortFree, waitForPort } from '../src/lib/local/ports.js';
+import { startTemporalServer } from '../src/lib/local/temporal-server.js';
+import { Supervisor, prefixer } from './supervisor.js';
+
+const env = process.env;
+const dataDir = path.resolve(env.HERALD_DATA_DIR ?? path.join(projectRoot, '.data'));
+const statePath = path.join(dataDir, 'dev.json');
+const intEnv = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+
+interface DevState {
+  postgresPort?: number;
+  apiKey?: string;
+}
+
+const supervisor = new Supervisor();
+const say = prefixer('dev');
+
+async function main(): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  const state: DevState = existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) : {};
+  const childEnv: Record<string, string> = {};
+  const banner: [string, string][] = [];
+
+  // Temporal
+  let temporalAddress = env.TEMPORAL_ADDRESS;
+  if (temporalAddress) {
+    banner.push(['Temporal', `${temporalAddress} (TEMPORAL_ADDRESS)`]);
+  } else {
+    const port = intEnv('HERALD_TEMPORAL_PORT', 7233);
+    const uiPort = intEnv('HERALD_TEMPORAL_UI_PORT', 8233);
+    for (const p of [port, uiPort]) {
+      if (!(await isPortFree(p)))
+        throw new Error(`port ${p} is taken: stop what holds it, or set TEMPORAL_ADDRESS to use that server`);
+    }
+    const logTemporal = prefixer('temporal');
+    say(`starting the Temporal dev server on ${port} (UI ${uiPort}), data in ${path.join(dataDir, 'temporal.db')}`);
+    const server = await startTemporalServer({
+      port,
+      uiPort,
+      dbFile: path.join(dataDir, 'temporal.db'),
+      namespace: env.TEMPORAL_NAMESPACE,
+      // The dev server's own warnings (pollers closing at shutdown and such) are noise here.
+      onOutput: (line) => (!line.startsWith('time=') || /level=(ERROR|FATAL)/.test(line)) && logTemporal(line),
+    });
+    supervisor.adopt('temporal', server.process, () => server.stop());
+    temporalAddress = server.address;
+    banner.push(['Temporal UI', server.uiUrl!]);
+  }
+  childEnv.TEMPORAL_ADDRESS = temporalAddress;
+
+  // PostgreSQL
+  let databaseUrl = env.DATABASE_URL;
+  if (databaseUrl) {
+    banner.push(['Database', 'DATABASE_URL']);
+  } else {
+    const port =
+      state.postgresPort && (await isPortFree(state.postgresPort)) ? state.postgresPort : await freePort();
+    state.postgresPort = port;
+    say(`starting the embedded PostgreSQL on ${port}, data in ${path.join(dataDir, 'postgres')}`);
+    const log = prefixer('postgres');
+    // initdb and the server are chatty; only trouble is worth showing.
+    const onLog = (line: string) => /ERROR|FATAL|PANIC|WARNING|failed/i.test(line) && log(line);
+    const pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres'), port, onLog });
+    supervisor.onStop('postgres', () => pg.stop());
+    await ensureDatabase(pg.serverUrl, 'herald');
+    databaseUrl = pg.databaseUrl('herald');
+    banner.push(['Database', databaseUrl.replace(/:[^:@/]+@/, ':***@')]);
+  }
+  childEnv.DATABASE_URL = databaseUrl;
+  say('applying migrations (prisma migrate deploy)');
+  await migrateDeploy(databaseUrl);
+
+  // SMTP
+  if (env.SMTP_URL) {
+    banner.push(['Mail', 'SMTP_URL']);
+  } else {
+    const smtpPort = intEnv('HERALD_MAIL_SMTP_PORT', 1025);
+    const webPort = intEnv('HERALD_MAIL_UI_PORT', 1080);
+    const mailDir = path.join(dataDir, 'mail');
+    mkdirSync(mailDir, { recursive: true });
+    supervisor.spawn('mail', path.join(projectRoot, 'node_modules', '.bin', 'maildev'), [
+      '--ip', '127.0.0.1', '--web-ip', '127.0.0.1', '--smtp', String(smtpPort), '--web', String(webPort),
+      '--mail-directory', mailDir, '--silent',
+    ]);
+    await waitForPort(smtpPort);
+    childEnv.SMTP_URL = `smtp://127.0.0.1:${smtpPort}`;
+    banner.push(['Mail UI', `http://127.0.0.1:${webPort}`]);
+  }
+
+  // API key: API_KEYS if set, else one generated for this .data/ and kept there.
+  if (!env.API_KEYS) {
+    state.apiKey ??= `hk_dev_${randomBytes(24).toString('base64url')}`;
+    childEnv.API_KEYS = state.apiKey;
+  }
+  writeFileSync(statePath, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+
+  // Herald's own processes read the same configuration, so it is checked once here first.
+  const processEnv = { ...env, ...childEnv } as NodeJS.ProcessEnv;
+  const config = loadConfig(processEnv);
+  const tsx = ['--import', 'tsx'];
+  supervisor.spawn('worker', process.execPath, [...tsx, 'src/workers/main.ts'], processEnv, { restart: true });
+  supervisor.spawn('api', process.execPath, [...tsx, 'src/api/main.ts'], processEnv, { restart: true });
+  if (config.telegram.token) {
+    if (existsSync(path.join(projectRoot, 'src', 'bot', 'main.ts'))) {
+      supervisor.spawn('bot', process.execPath, [...tsx, 'src/bot/main.ts'], processEnv, { restart: true });
+    } else {
+      say('TELEGRAM_BOT_TOKEN is set, but this version of Herald has no bot yet: not starting one');
+    }
+  }
+
+  const apiUrl = `http://127.0.0.1:${config.port}`;
+  await waitForPort(config.port, 120_000);
+  banner.unshift(['API', apiUrl], ['API docs', `${apiUrl}/docs`]);
+  printBanner(banner, env.API_KEYS ? '(from API_KEYS)' : state.apiKey!);
+}
+
+function printBanner(rows: [string, string][], apiKey: string): void {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const lines = [
+    'Herald is running',
+    '',
+    ...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`),
+    '',
+    `${'API key'.padEnd(width)}  ${apiKey}`,
+    '',
+    'Try it:',
+    `  curl -s -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \\`,
+    `    -d '{"externalId":"ada","email":"ada@example.com"}' ${rows[0]![1]}/v1/users`,
+    '',
+    'Ctrl-C stops everything; data stays in ' + path.relative(process.cwd(), dataDir || '.') || '.',
+  ];
+  const rule = '='.repeat(Math.max(...lines.map((l) => l.length)));
+  console.log(['', rule, ...lines, rule, ''].join('\n'));
+}
+
+// `on`, not `once`: Ctrl-C reaches this process both from the terminal and from scripts/dev.mjs.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => void supervisor.shutdown(signal));
+}
+
+main().catch(async (error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : `[dev] could not start: ${String(error)}`);
+  await supervisor.shutdown('start-up failure', 1);
+});
