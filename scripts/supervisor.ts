@@ -16,7 +16,14 @@ export function prefixer(name: string): (line: string) => void {
   };
 }
 
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVELS: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 const SKIP = new Set(['level', 'time', 'msg', 'name', 'service', 'pid', 'hostname']);
 
 /** Pino's JSON lines become `LEVEL message key=value`; anything else passes through. */

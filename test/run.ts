@@ -84,6 +84,7 @@ try {
 } catch (error) {
   console.error('[test-run] could not start the test stack:', error);
 } finally {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch((e) => console.error('[test-run] cleanup:', e));
+  for (const cleanup of cleanups.reverse())
+    await cleanup().catch((e) => console.error('[test-run] cleanup:', e));
 }
 process.exit(code);

@@ -18,7 +18,9 @@ describe('spine: a notification becomes an email', () => {
   });
 
   async function createUser(email = `${uniqueId('mail')}@example.test`) {
-    const res = await herald.api('/v1/users', { json: { externalId: uniqueId(), email, timezone: 'Europe/Berlin' } });
+    const res = await herald.api('/v1/users', {
+      json: { externalId: uniqueId(), email, timezone: 'Europe/Berlin' },
+    });
     assert.equal(res.status, 201, await res.clone().text());
     return { ...((await res.json()) as { id: string; externalId: string }), email };
   }
@@ -26,7 +28,12 @@ describe('spine: a notification becomes an email', () => {
   it('delivers through SMTP, records the delivery, and reports it as sent', async () => {
     const user = await createUser();
     const res = await herald.api('/v1/notifications', {
-      json: { userId: user.id, category: 'billing', title: 'Invoice ready', body: 'Your invoice #42 is ready.' },
+      json: {
+        userId: user.id,
+        category: 'billing',
+        title: 'Invoice ready',
+        body: 'Your invoice #42 is ready.',
+      },
     });
     assert.equal(res.status, 202, await res.clone().text());
     const accepted = (await res.json()) as { id: string; status: string; workflowId: string };

@@ -1,6 +1,10 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../lib/db.js';
-import { PERMANENT_FAILURE_TYPE, TRANSIENT_FAILURE_TYPE, type ChannelName } from '../workflows/definitions.js';
+import {
+  PERMANENT_FAILURE_TYPE,
+  TRANSIENT_FAILURE_TYPE,
+  type ChannelName,
+} from '../workflows/definitions.js';
 import type { ChannelProvider, OutgoingMessage, Recipient } from './channels/index.js';
 
 export interface DeliveryInput {
@@ -31,7 +35,11 @@ export function createDeliver(db: Db, provider: ChannelProvider) {
       },
     });
     if (delivery.status === 'sent') {
-      return { status: 'sent', providerMessageId: delivery.providerMessageId ?? undefined, alreadySent: true };
+      return {
+        status: 'sent',
+        providerMessageId: delivery.providerMessageId ?? undefined,
+        alreadySent: true,
+      };
     }
     const { notification } = delivery;
     const recipient: Recipient = notification.user;

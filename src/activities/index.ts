@@ -29,6 +29,9 @@ export type DeliverActivity = (input: DeliveryInput) => Promise<DeliveryResult>;
 /** Activities of the channel queues: `deliverEmail` on `email`, and so on. */
 export function createDeliveryActivities(db: Db, channels: ChannelRegistry): Record<string, DeliverActivity> {
   return Object.fromEntries(
-    Object.values(channels).map((provider) => [deliverActivityName(provider.channel), createDeliver(db, provider)]),
+    Object.values(channels).map((provider) => [
+      deliverActivityName(provider.channel),
+      createDeliver(db, provider),
+    ]),
   );
 }

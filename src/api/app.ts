@@ -4,6 +4,7 @@ import type { Db } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
 import { requireApiKey } from './auth.js';
 import { acceptNotification, getNotification } from './notifications.js';
+import { DOCS_HTML, openApiDocument } from './openapi.js';
 import { HttpProblem, problemHandler } from './problem.js';
 import { requestContext } from './request-context.js';
 import {
@@ -49,12 +50,28 @@ export function createApp(deps: ApiDeps): express.Express {
   });
   app.get('/readyz', async (_req, res) => {
     const checks = await Promise.all([
-      db.$queryRaw`SELECT 1`.then(() => 'ok' as const, () => 'unreachable' as const),
-      temporal.workflowService.getSystemInfo({}).then(() => 'ok' as const, () => 'unreachable' as const),
+      db.$queryRaw`SELECT 1`.then(
+        () => 'ok' as const,
+        () => 'unreachable' as const,
+      ),
+      temporal.workflowService.getSystemInfo({}).then(
+        () => 'ok' as const,
+        () => 'unreachable' as const,
+      ),
     ]);
     const [database, temporalStatus] = checks;
     const ready = checks.every((check: string) => check === 'ok');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', database, temporal: temporalStatus });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'not ready', database, temporal: temporalStatus });
+  });
+
+  const spec = openApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(spec);
+  });
+  app.get('/docs', (_req, res) => {
+    res.type('html').send(DOCS_HTML);
   });
 
   const v1 = express.Router();
@@ -74,7 +91,10 @@ export function createApp(deps: ApiDeps): express.Express {
     const input = parse(createNotificationSchema, req.body);
     const rawKey = req.header('idempotency-key');
     const idempotencyKey = rawKey === undefined ? undefined : parse(idempotencyKeySchema, rawKey);
-    const accepted = await acceptNotification({ db, temporal, logger, requestId: req.id, idempotencyKey }, input);
+    const accepted = await acceptNotification(
+      { db, temporal, logger, requestId: req.id, idempotencyKey },
+      input,
+    );
     res
       .status(202)
       .location(`/v1/notifications/${accepted.id}`)

@@ -31,7 +31,9 @@ export interface Accepted {
 }
 
 const requestHash = (input: CreateNotification): string =>
-  createHash('sha256').update(JSON.stringify(canonical(input))).digest('hex');
+  createHash('sha256')
+    .update(JSON.stringify(canonical(input)))
+    .digest('hex');
 
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);

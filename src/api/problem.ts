@@ -29,7 +29,9 @@ export const problems = {
     new HttpProblem(422, 'validation-error', 'The request is invalid', 'See `errors` for each field', errors),
   conflict: (type: string, detail: string) => new HttpProblem(409, type, 'Conflict', detail),
   unavailable: (detail: string) =>
-    new HttpProblem(503, 'service-unavailable', 'Service unavailable', detail, undefined, { 'Retry-After': '5' }),
+    new HttpProblem(503, 'service-unavailable', 'Service unavailable', detail, undefined, {
+      'Retry-After': '5',
+    }),
 };
 
 export function sendProblem(res: Response, problem: HttpProblem): void {
@@ -53,12 +55,21 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     const e = error as { type?: string; status?: number; expose?: boolean };
     // body-parser's errors carry a status and a type.
     if (e.type === 'entity.parse.failed')
-      return sendProblem(res, new HttpProblem(400, 'malformed-json', 'Malformed JSON', 'The body is not valid JSON'));
+      return sendProblem(
+        res,
+        new HttpProblem(400, 'malformed-json', 'Malformed JSON', 'The body is not valid JSON'),
+      );
     if (e.type === 'entity.too.large')
-      return sendProblem(res, new HttpProblem(413, 'payload-too-large', 'Payload too large', 'The body exceeds 256 KB'));
+      return sendProblem(
+        res,
+        new HttpProblem(413, 'payload-too-large', 'Payload too large', 'The body exceeds 256 KB'),
+      );
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose)
       return sendProblem(res, new HttpProblem(e.status, 'bad-request', 'Bad request'));
     logger.error({ err: error, requestId: req.id }, 'unhandled error');
-    sendProblem(res, new HttpProblem(500, 'internal-error', 'Internal error', 'Something went wrong on our side'));
+    sendProblem(
+      res,
+      new HttpProblem(500, 'internal-error', 'Internal error', 'Something went wrong on our side'),
+    );
   };
 }

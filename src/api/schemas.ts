@@ -39,7 +39,9 @@ export const createNotificationSchema = z.strictObject({
   userId: z.string().trim().min(1).max(200),
   category: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, { message: 'must be a lowercase word such as billing or security' }),
+    .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, {
+      message: 'must be a lowercase word such as billing or security',
+    }),
   title: z.string().trim().min(1).max(200),
   body: z.string().min(1).max(10_000),
   channels: z.array(channelSchema).max(CHANNELS.length).optional(),

@@ -52,7 +52,8 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
   status.state = 'resolving';
   setDeliveryStatus('processing');
   const plan = await resolveRecipient(input);
-  for (const { channel, reason } of plan.skipped) status.channels[channel] = { state: 'skipped', error: reason };
+  for (const { channel, reason } of plan.skipped)
+    status.channels[channel] = { state: 'skipped', error: reason };
   for (const channel of plan.planned) status.channels[channel] = { state: 'pending' };
   upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.Channels, value: plan.planned }]);
 
@@ -91,7 +92,8 @@ function setDeliveryStatus(value: string): void {
 }
 
 function failureMessage(error: unknown): string {
-  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) return error.cause.message;
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure)
+    return error.cause.message;
   if (error instanceof Error) return error.message;
   return String(error);
 }

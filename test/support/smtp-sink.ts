@@ -25,7 +25,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   const failures: number[] = [];
   const port = await freePort();
 
-  const reject = (code: number) => Object.assign(new Error(`${code} simulated failure`), { responseCode: code });
+  const reject = (code: number) =>
+    Object.assign(new Error(`${code} simulated failure`), { responseCode: code });
   const options: SMTPServerOptions = {
     authOptional: true,
     disabledCommands: ['STARTTLS'], // smtp-server's built-in certificate has expired

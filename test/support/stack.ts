@@ -14,7 +14,12 @@ import { loadConfig, type Config } from '../../src/lib/config.js';
 import { createDb, type Db } from '../../src/lib/db.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { connectTemporalClient } from '../../src/lib/temporal.js';
-import { ALL_QUEUES, createWorkers, workflowsPath, type QueueName } from '../../src/workers/create-workers.js';
+import {
+  ALL_QUEUES,
+  createWorkers,
+  workflowsPath,
+  type QueueName,
+} from '../../src/workers/create-workers.js';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdef';
 
@@ -23,7 +28,9 @@ export function testEnv(extra: Record<string, string | undefined> = {}): Config 
   const databaseUrl = process.env.HERALD_TEST_DATABASE_URL;
   const temporalAddress = process.env.HERALD_TEST_TEMPORAL_ADDRESS;
   if (!databaseUrl || !temporalAddress) {
-    throw new Error('Run the suite with `npm test` (or `npx tsx test/run.ts <file>`): it starts PostgreSQL and Temporal');
+    throw new Error(
+      'Run the suite with `npm test` (or `npx tsx test/run.ts <file>`): it starts PostgreSQL and Temporal',
+    );
   }
   return loadConfig({
     DATABASE_URL: databaseUrl,
@@ -127,4 +134,5 @@ export async function eventually<T>(
 
 let counter = 0;
 /** An externalId no other test uses (tests share one database). */
-export const uniqueId = (prefix = 'user') => `${prefix}-${Date.now().toString(36)}-${process.pid}-${counter++}`;
+export const uniqueId = (prefix = 'user') =>
+  `${prefix}-${Date.now().toString(36)}-${process.pid}-${counter++}`;

@@ -3,7 +3,13 @@ import type { ChannelName } from '../../workflows/definitions.js';
 import type { ChannelDefinition, ChannelProvider } from './channel.js';
 import { emailChannel } from './email.js';
 
-export type { ChannelDefinition, ChannelProvider, Recipient, OutgoingMessage, FailureClass } from './channel.js';
+export type {
+  ChannelDefinition,
+  ChannelProvider,
+  Recipient,
+  OutgoingMessage,
+  FailureClass,
+} from './channel.js';
 
 /** Every channel Herald knows. The workflow reaches each through `deliver<Channel>` on its own queue. */
 export const CHANNEL_DEFINITIONS: Partial<Record<ChannelName, ChannelDefinition>> = {

