@@ -26,6 +26,8 @@ const supervisor = new Supervisor();
 const say = prefixer('dev');
 
 async function main(): Promise<void> {
+  // Bad configuration stops start-up before anything is started (DATABASE_URL may still be ours to make).
+  loadConfig({ ...env, DATABASE_URL: env.DATABASE_URL ?? 'postgresql://127.0.0.1/herald' });
   mkdirSync(dataDir, { recursive: true });
   const state: DevState = existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) : {};
   const childEnv: Record<string, string> = {};

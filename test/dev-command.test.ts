@@ -77,6 +77,14 @@ const call = (port: number, key: string, route: string, body?: unknown) =>
     body: body ? JSON.stringify(body) : undefined,
   });
 
+/** What maildev's REST API lists. */
+async function maildevInbox(port: number): Promise<{ subject: string; to: { address: string }[] }[]> {
+  return (await (await fetch(`http://127.0.0.1:${port}/api/email`)).json()) as {
+    subject: string;
+    to: { address: string }[];
+  }[];
+}
+
 describe('npm run dev', { timeout: 600_000 }, () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-dev-'));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -115,18 +123,42 @@ describe('npm run dev', { timeout: 600_000 }, () => {
       // The email reaches the dev mail sink (maildev's REST API).
       await eventually(
         async () => {
-          const mails = (await (
-            await fetch(`http://127.0.0.1:${ports.HERALD_MAIL_UI_PORT}/api/email`)
-          ).json()) as {
-            subject: string;
-            to: { address: string }[];
-          }[];
+          const mails = await maildevInbox(ports.HERALD_MAIL_UI_PORT);
           return mails.some(
             (m) => m.subject === 'Welcome to Herald' && m.to.some((t) => t.address === email),
           );
         },
         { what: 'the email in maildev' },
       );
+      // A worker that dies is reported and restarted; a notification sent meanwhile is not lost.
+      const workerPid = Number(/worker started \(pid (\d+)\)/.exec(first.output())?.[1]);
+      process.kill(workerPid, 'SIGKILL');
+      await eventually(
+        async () => /worker exited unexpectedly[\s\S]*restarting worker/.test(first.output()),
+        {
+          what: 'the supervisor to report the dead worker',
+        },
+      );
+      const during = await call(ports.PORT, first.apiKey, '/v1/notifications', {
+        userId,
+        category: 'welcome',
+        title: 'Sent while the worker was down',
+        body: 'Temporal keeps it until a worker is back',
+      });
+      assert.equal(during.status, 202);
+      await eventually(
+        async () => {
+          const mails = await maildevInbox(ports.HERALD_MAIL_UI_PORT);
+          return mails.some((m) => m.subject === 'Sent while the worker was down');
+        },
+        { what: 'the email sent after the worker restarted', timeoutMs: 60_000 },
+      );
+      assert.equal(
+        (first.output().match(/worker started \(pid/g) ?? []).length,
+        2,
+        'the worker was started again',
+      );
+
       // The workflow is listed by the Temporal server whose UI the banner shows.
       const ui = await fetch(`http://127.0.0.1:${ports.HERALD_TEMPORAL_UI_PORT}/`);
       assert.equal(ui.status, 200);

