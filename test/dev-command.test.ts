@@ -130,6 +130,14 @@ describe('npm run dev', { timeout: 600_000 }, () => {
         },
         { what: 'the email in maildev' },
       );
+      await eventually(
+        async () => {
+          const view = await call(ports.PORT, first.apiKey, `/v1/notifications/${notificationId}`);
+          return ((await view.json()) as { status: string }).status === 'sent';
+        },
+        { what: 'the notification to be recorded as sent' },
+      );
+
       // A worker that dies is reported and restarted; a notification sent meanwhile is not lost.
       const workerPid = Number(/worker started \(pid (\d+)\)/.exec(first.output())?.[1]);
       process.kill(workerPid, 'SIGKILL');

@@ -28,7 +28,8 @@ const { resolveRecipient, completeNotification } = proxyActivities<NotificationA
 function deliveryActivity(channel: ChannelName): DeliverActivity {
   const options: ActivityOptions = {
     taskQueue: channelQueue(channel),
-    startToCloseTimeout: '2 minutes',
+    // Bounds how long a delivery lost with a crashed worker waits before it is retried.
+    startToCloseTimeout: '1 minute',
     scheduleToCloseTimeout: DELIVERY_GIVE_UP_AFTER,
     retry: deliveryRetryPolicy(channel),
   };

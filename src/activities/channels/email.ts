@@ -50,6 +50,10 @@ export function createEmailChannel(options: EmailOptions): ChannelProvider {
     url: options.url,
     pool: true,
     maxConnections: 5,
+    // nodemailer waits up to 10 min on a silent socket by default; fail fast and let Temporal retry.
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
   } as SMTPPool.Options);
   const domain = options.messageIdDomain ?? /@([^>\s]+)>?\s*$/.exec(options.from)?.[1] ?? 'herald.local';
 
