@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-// Pinned in package.json (`herald.temporalCliVersion`), read by the test and dev stacks too.
+// Pinned in package.json (`herald.temporalCliVersion`), read by src/lib/local/temporal-server.ts too.
 export const TEMPORAL_CLI_VERSION = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).herald
   .temporalCliVersion;
 export const temporalCliPath = path.join(
@@ -20,8 +20,8 @@ export const temporalCliPath = path.join(
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 const mtime = (file) => (existsSync(file) ? statSync(file).mtimeMs : 0);
 
-export function ensureTools({ quiet = false } = {}) {
-  const log = (msg) => quiet || console.log(`[setup] ${msg}`);
+export function ensureTools() {
+  const log = (msg) => console.log(`[setup] ${msg}`);
   const installed = path.join(root, 'node_modules', '.package-lock.json');
   if (mtime(installed) < mtime(path.join(root, 'package-lock.json'))) {
     // `npm install`, not `npm ci`: this registry lacks @swc/core's other-platform builds, which

@@ -77,12 +77,18 @@ const call = (port: number, key: string, route: string, body?: unknown) =>
     body: body ? JSON.stringify(body) : undefined,
   });
 
-/** What maildev's REST API lists. */
-async function maildevInbox(port: number): Promise<{ subject: string; to: { address: string }[] }[]> {
-  return (await (await fetch(`http://127.0.0.1:${port}/api/email`)).json()) as {
-    subject: string;
-    to: { address: string }[];
-  }[];
+type MaildevMail = { subject: string; to: { address: string }[] };
+
+/** Polls maildev's REST API until a message matches. */
+function waitForMaildev(
+  port: number,
+  matches: (mail: MaildevMail) => boolean,
+  options: { what: string; timeoutMs?: number },
+): Promise<boolean> {
+  return eventually(async () => {
+    const mails = (await (await fetch(`http://127.0.0.1:${port}/api/email`)).json()) as MaildevMail[];
+    return mails.some(matches);
+  }, options);
 }
 
 describe('npm run dev', { timeout: 600_000 }, () => {
@@ -121,13 +127,9 @@ describe('npm run dev', { timeout: 600_000 }, () => {
       notificationId = ((await sent.json()) as { id: string }).id;
 
       // The email reaches the dev mail sink (maildev's REST API).
-      await eventually(
-        async () => {
-          const mails = await maildevInbox(ports.HERALD_MAIL_UI_PORT);
-          return mails.some(
-            (m) => m.subject === 'Welcome to Herald' && m.to.some((t) => t.address === email),
-          );
-        },
+      await waitForMaildev(
+        ports.HERALD_MAIL_UI_PORT,
+        (m) => m.subject === 'Welcome to Herald' && m.to.some((t) => t.address === email),
         { what: 'the email in maildev' },
       );
       await eventually(
@@ -154,13 +156,10 @@ describe('npm run dev', { timeout: 600_000 }, () => {
         body: 'Temporal keeps it until a worker is back',
       });
       assert.equal(during.status, 202);
-      await eventually(
-        async () => {
-          const mails = await maildevInbox(ports.HERALD_MAIL_UI_PORT);
-          return mails.some((m) => m.subject === 'Sent while the worker was down');
-        },
-        { what: 'the email sent after the worker restarted', timeoutMs: 60_000 },
-      );
+      await waitForMaildev(ports.HERALD_MAIL_UI_PORT, (m) => m.subject === 'Sent while the worker was down', {
+        what: 'the email sent after the worker restarted',
+        timeoutMs: 60_000,
+      });
       assert.equal(
         (first.output().match(/worker started \(pid/g) ?? []).length,
         2,

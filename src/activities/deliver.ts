@@ -51,13 +51,16 @@ export function createDeliver(db: Db, provider: ChannelProvider) {
       data: (notification.data ?? {}) as Record<string, unknown>,
     };
 
-    const attempt = await db.deliveryAttempt.create({
-      data: { deliveryId: delivery.id, attempt: Context.current().info.attempt },
-    });
-    await db.delivery.update({
-      where: { id: delivery.id },
-      data: { status: 'sending', attempts: { increment: 1 } },
-    });
+    // One round trip: the attempt row and the delivery's counter move together.
+    const [attempt] = await db.$transaction([
+      db.deliveryAttempt.create({
+        data: { deliveryId: delivery.id, attempt: Context.current().info.attempt },
+      }),
+      db.delivery.update({
+        where: { id: delivery.id },
+        data: { status: 'sending', attempts: { increment: 1 } },
+      }),
+    ]);
 
     try {
       const { providerMessageId } = await provider.send(recipient, message);

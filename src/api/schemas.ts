@@ -37,11 +37,9 @@ export const notificationIdSchema = z.uuid({ message: 'must be a notification id
 
 export const createNotificationSchema = z.strictObject({
   userId: z.string().trim().min(1).max(200),
-  category: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, {
-      message: 'must be a lowercase word such as billing or security',
-    }),
+  category: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, {
+    message: 'must be a lowercase word such as billing or security',
+  }),
   title: z.string().trim().min(1).max(200),
   body: z.string().min(1).max(10_000),
   channels: z.array(channelSchema).max(CHANNELS.length).optional(),

@@ -4,7 +4,7 @@ import type { Config } from '../lib/config.js';
 import type { Db } from '../lib/db.js';
 import { createDeliveryActivities, createNotificationActivities } from '../activities/index.js';
 import { configuredChannels, createChannels, type ChannelRegistry } from '../activities/channels/index.js';
-import { CHANNELS, NOTIFICATIONS_QUEUE, channelQueue, type ChannelName } from '../workflows/definitions.js';
+import { CHANNELS, NOTIFICATIONS_QUEUE, channelQueue } from '../workflows/definitions.js';
 
 export const ALL_QUEUES = [NOTIFICATIONS_QUEUE, ...CHANNELS] as const;
 export type QueueName = (typeof ALL_QUEUES)[number];
@@ -34,8 +34,11 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
   const { config, connection, db, queues } = setup;
   const namespace = config.temporal.namespace;
   const configured = configuredChannels(config);
-  const servedChannels = CHANNELS.filter((c) => queues.includes(c) && configured.includes(c));
-  const channels = createChannels(config, servedChannels);
+  // Providers only for the channel queues served here; createChannels skips unconfigured ones.
+  const channels = createChannels(
+    config,
+    CHANNELS.filter((c) => queues.includes(c)),
+  );
   const workers: Worker[] = [];
   const idle: HeraldWorkers['idle'] = [];
 
@@ -64,7 +67,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
       await Worker.create({
         connection,
         namespace,
-        taskQueue: channelQueue(channel as ChannelName),
+        taskQueue: channelQueue(channel),
         activities: deliveryActivities,
       }),
     );

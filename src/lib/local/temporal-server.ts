@@ -1,23 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/definitions.js';
-import { projectRoot } from './paths.js';
+// The CLI's pin and install place live with the installer, which runs before any dependency exists.
+import { TEMPORAL_CLI_VERSION, temporalCliPath } from '../../../scripts/ensure-tools.mjs';
 
-// Pinned in package.json; scripts/ensure-tools.mjs installs it from PyPI.
-export const TEMPORAL_CLI_VERSION: string = (
-  JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as {
-    herald: { temporalCliVersion: string };
-  }
-).herald.temporalCliVersion;
-export const temporalCliPath = path.join(
-  projectRoot,
-  '.tools',
-  `temporal-${TEMPORAL_CLI_VERSION}`,
-  'bin',
-  'temporal',
-);
+export { TEMPORAL_CLI_VERSION, temporalCliPath };
 
 export interface TemporalServerOptions {
   port: number;
