@@ -37,6 +37,80 @@ const list = z.string().transform((value) =>
     .filter(Boolean),
 );
 
+const CHANNEL_NAMES = ['email', 'sms', 'push', 'telegram'] as const;
+type Channel = (typeof CHANNEL_NAMES)[number];
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `500ms`, `30s`, `10m`, `24h`, `7d`, or a bare number of milliseconds. */
+export function parseDuration(value: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(value.trim());
+  if (!match) return undefined;
+  return Math.round(Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']!);
+}
+const duration = z.string().transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30s, 10m, 24h or 7d' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** `telegram=25,sms=10`: activities per second on each channel's task queue. */
+const rateLimits = z.string().transform((value, ctx) => {
+  const limits: Partial<Record<Channel, number>> = {};
+  for (const item of value
+    .split(',')
+    .map((i) => i.trim())
+    .filter(Boolean)) {
+    const [name, rate] = item.split('=').map((p) => p.trim());
+    if (!CHANNEL_NAMES.includes(name as Channel) || !(Number(rate) > 0)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${item}" is not channel=perSecond (channels: ${CHANNEL_NAMES.join(', ')})`,
+      });
+      return z.NEVER;
+    }
+    limits[name as Channel] = Number(rate);
+  }
+  return limits;
+});
+
+const retryPolicy = z
+  .object({
+    initialInterval: duration.optional(),
+    backoffCoefficient: z.number().min(1).max(10).optional(),
+    maximumInterval: duration.optional(),
+    giveUpAfter: duration.optional(),
+  })
+  .strict();
+/** JSON such as `{"sms":{"initialInterval":"5s","giveUpAfter":"2h"}}`; unset fields keep the defaults. */
+const retryPolicies = z.string().transform((value, ctx) => {
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be JSON, such as {"sms":{"giveUpAfter":"2h"}}' });
+    return z.NEVER;
+  }
+  const parsed = z.partialRecord(z.enum(CHANNEL_NAMES), retryPolicy).safeParse(json);
+  if (!parsed.success) {
+    ctx.addIssue({
+      code: 'custom',
+      message: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+    });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
+
+export interface DeliveryRetrySettings {
+  initialInterval?: number;
+  backoffCoefficient?: number;
+  maximumInterval?: number;
+  giveUpAfter?: number;
+}
+
 const schema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
@@ -54,6 +128,13 @@ const schema = z.object({
   SMS_PROVIDER: z.enum(['http']).optional(),
   SMS_HTTP_URL: url(['http:', 'https:']).optional(),
   SMS_HTTP_TOKEN: z.string().min(1).optional(),
+  PUSH_TTL_SECONDS: z.coerce.number().int().min(0).max(2_419_200).default(86_400),
+  SMS_MAX_SEGMENTS: z.coerce.number().int().min(1).max(10).default(3),
+  CHANNEL_RATE_LIMITS: rateLimits.default({ telegram: 25 }),
+  DELIVERY_RETRY_POLICIES: retryPolicies.default({}),
+  DELIVERY_RETRY_WINDOW: duration.default(7 * 24 * 3600_000),
+  MANDATORY_CATEGORIES: list.default(['security']),
+  DEFAULT_LOCALE: z.string().min(2).default('en'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -67,7 +148,20 @@ export interface Config {
   smtp: { url?: string; fallbackUrl?: string; from: string };
   telegram: { token?: string; apiUrl: string };
   vapid: { publicKey?: string; privateKey?: string; subject: string };
-  sms: { provider?: 'http'; url?: string; token?: string };
+  sms: { provider?: 'http'; url?: string; token?: string; maxSegments: number };
+  push: { ttlSeconds: number };
+  delivery: {
+    /** Activities per second on each channel's task queue (Temporal's maxTaskQueueActivitiesPerSecond). */
+    rateLimits: Partial<Record<Channel, number>>;
+    /** Per-channel overrides of the retry policy; durations in milliseconds. */
+    retryPolicies: Partial<Record<Channel, DeliveryRetrySettings>>;
+    /** How long a notification whose delivery gave up waits for a retry before it closes as failed. */
+    retryWindowMs: number;
+    /** Categories that ignore opt-outs and quiet hours (never a missing contact). */
+    mandatoryCategories: string[];
+  };
+  /** Templates fall back to this locale when the user's has no translation. */
+  defaultLocale: string;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -105,7 +199,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtp: { url: e.SMTP_URL, fallbackUrl: e.SMTP_FALLBACK_URL, from: e.MAIL_FROM },
     telegram: { token: e.TELEGRAM_BOT_TOKEN, apiUrl: e.TELEGRAM_API_URL },
     vapid: { publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY, subject: e.VAPID_SUBJECT },
-    sms: { provider: e.SMS_PROVIDER, url: e.SMS_HTTP_URL, token: e.SMS_HTTP_TOKEN },
+    sms: {
+      provider: e.SMS_PROVIDER,
+      url: e.SMS_HTTP_URL,
+      token: e.SMS_HTTP_TOKEN,
+      maxSegments: e.SMS_MAX_SEGMENTS,
+    },
+    push: { ttlSeconds: e.PUSH_TTL_SECONDS },
+    delivery: {
+      rateLimits: e.CHANNEL_RATE_LIMITS,
+      retryPolicies: e.DELIVERY_RETRY_POLICIES,
+      retryWindowMs: e.DELIVERY_RETRY_WINDOW,
+      mandatoryCategories: e.MANDATORY_CATEGORIES,
+    },
+    defaultLocale: e.DEFAULT_LOCALE,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../lib/config.js';
 import type { Db } from '../lib/db.js';
+import { createLogger, type Logger } from '../lib/logger.js';
 import { createDeliveryActivities, createNotificationActivities } from '../activities/index.js';
 import { configuredChannels, createChannels, type ChannelRegistry } from '../activities/channels/index.js';
 import { CHANNELS, NOTIFICATIONS_QUEUE, channelQueue } from '../workflows/definitions.js';
@@ -24,6 +25,7 @@ export interface WorkerSetup {
   /** A prebuilt bundle (tests share one); by default the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   mandatoryCategories?: readonly string[];
+  logger?: Logger;
 }
 
 const require = createRequire(import.meta.url);
@@ -37,6 +39,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
   // Providers only for the channel queues served here; createChannels skips unconfigured ones.
   const channels = createChannels(
     config,
+    { db, logger: setup.logger ?? createLogger('worker', 'silent') },
     CHANNELS.filter((c) => queues.includes(c)),
   );
   const workers: Worker[] = [];

@@ -27,7 +27,7 @@ function parseQueues(): QueueName[] {
 const queues = parseQueues();
 const db = createDb(config.databaseUrl);
 const connection = await NativeConnection.connect({ address: config.temporal.address });
-const { workers, channels, idle } = await createWorkers({ config, connection, db, queues });
+const { workers, channels, idle } = await createWorkers({ config, connection, db, queues, logger });
 for (const { queue, reason } of idle) logger.warn({ queue }, `not serving queue ${queue}: ${reason}`);
 logger.info({ queues: workers.map((w) => w.options.taskQueue) }, 'worker started');
 

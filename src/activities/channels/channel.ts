@@ -1,4 +1,6 @@
 import type { Config } from '../../lib/config.js';
+import type { Db } from '../../lib/db.js';
+import type { Logger } from '../../lib/logger.js';
 import type { ChannelName } from '../../workflows/definitions.js';
 
 /** What a channel needs to know about the person it delivers to. */
@@ -15,8 +17,10 @@ export interface Recipient {
 export interface OutgoingMessage {
   notificationId: string;
   category: string;
+  /** Already rendered (template and locale applied); plain text, never markup. */
   title: string;
   body: string;
+  /** The caller's data; `data.url`, when a string, is where the notification leads. */
   data: Record<string, unknown>;
 }
 
@@ -52,5 +56,11 @@ export interface ChannelDefinition {
   hasAddress(recipient: Recipient): boolean;
   /** Whether this deployment configured a provider for the channel. */
   isConfigured(config: Config): boolean;
-  create(config: Config): ChannelProvider;
+  create(config: Config, context: ChannelContext): ChannelProvider;
+}
+
+/** What a provider may use besides its own connection (push deactivates dead subscriptions). */
+export interface ChannelContext {
+  db: Db;
+  logger: Logger;
 }

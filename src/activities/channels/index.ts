@@ -1,6 +1,6 @@
 import type { Config } from '../../lib/config.js';
 import type { ChannelName } from '../../workflows/definitions.js';
-import type { ChannelDefinition, ChannelProvider } from './channel.js';
+import type { ChannelContext, ChannelDefinition, ChannelProvider } from './channel.js';
 import { emailChannel } from './email.js';
 
 export type {
@@ -9,6 +9,7 @@ export type {
   Recipient,
   OutgoingMessage,
   FailureClass,
+  ChannelContext,
 } from './channel.js';
 
 /** Every channel Herald knows. The workflow reaches each through `deliver<Channel>` on its own queue. */
@@ -26,10 +27,15 @@ export function configuredChannels(config: Config): ChannelName[] {
 }
 
 /** Live providers for the channels this process delivers on. */
-export function createChannels(config: Config, only?: readonly ChannelName[]): ChannelRegistry {
+export function createChannels(
+  config: Config,
+  context: ChannelContext,
+  only?: readonly ChannelName[],
+): ChannelRegistry {
   const channels: ChannelRegistry = {};
   for (const channel of configuredChannels(config)) {
-    if (!only || only.includes(channel)) channels[channel] = CHANNEL_DEFINITIONS[channel]!.create(config);
+    if (!only || only.includes(channel))
+      channels[channel] = CHANNEL_DEFINITIONS[channel]!.create(config, context);
   }
   return channels;
 }
