@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import webpush from 'web-push';
 import { loadConfig, ConfigError } from '../src/lib/config.js';
 import { migrateDeploy } from '../src/lib/local/migrate.js';
 import { projectRoot } from '../src/lib/local/paths.js';
@@ -117,6 +118,19 @@ async function main(): Promise<void> {
     childEnv.API_KEYS = state.apiKey;
   }
   writeFileSync(statePath, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+
+  // Web Push: VAPID keys if set, else a pair generated once for this .data/ and kept there (browsers
+  // subscribed with the public key stop receiving pushes if it changes).
+  if (!env.VAPID_PUBLIC_KEY && !env.VAPID_PRIVATE_KEY) {
+    const vapidPath = path.join(dataDir, 'vapid.json');
+    if (!existsSync(vapidPath)) {
+      writeFileSync(vapidPath, JSON.stringify(webpush.generateVAPIDKeys(), null, 2) + '\n', { mode: 0o600 });
+    }
+    const vapid: webpush.VapidKeys = JSON.parse(readFileSync(vapidPath, 'utf8'));
+    childEnv.VAPID_PUBLIC_KEY = vapid.publicKey;
+    childEnv.VAPID_PRIVATE_KEY = vapid.privateKey;
+    banner.push(['VAPID key', vapid.publicKey]);
+  }
 
   // Herald's own processes read the same configuration, so it is checked once here first.
   const processEnv = { ...env, ...childEnv } as NodeJS.ProcessEnv;

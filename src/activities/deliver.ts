@@ -5,10 +5,13 @@ import {
   TRANSIENT_FAILURE_TYPE,
   type ChannelName,
 } from '../workflows/definitions.js';
-import type { ChannelProvider, OutgoingMessage, Recipient } from './channels/index.js';
+import type { ChannelProvider, FailureClass, OutgoingMessage, Recipient } from './channels/index.js';
+import { MissingTemplateError, resolveContent } from './templates.js';
 
 export interface DeliveryInput {
   notificationId: string;
+  /** The channel, for readable history; the activity's own channel decides. */
+  channel?: ChannelName;
 }
 
 export interface DeliveryResult {
@@ -23,11 +26,14 @@ export interface DeliveryResult {
  * carried in workflow history. Every attempt is recorded; a delivery already recorded as sent is
  * never sent again (activity retry, worker crash after recording, replay).
  */
-export function createDeliver(db: Db, provider: ChannelProvider) {
+export function createDeliver(db: Db, provider: ChannelProvider, options: { defaultLocale: string }) {
   const channel: ChannelName = provider.channel;
   return async function deliver({ notificationId }: DeliveryInput): Promise<DeliveryResult> {
-    const delivery = await db.delivery.findUniqueOrThrow({
+    // An upsert: a fallback channel has no row until the workflow turns to it.
+    const delivery = await db.delivery.upsert({
       where: { notificationId_channel: { notificationId, channel } },
+      create: { notificationId, channel, status: 'pending' },
+      update: {},
       include: {
         notification: {
           include: { user: { include: { pushSubscriptions: { where: { active: true } } } } },
@@ -43,13 +49,6 @@ export function createDeliver(db: Db, provider: ChannelProvider) {
     }
     const { notification } = delivery;
     const recipient: Recipient = notification.user;
-    const message: OutgoingMessage = {
-      notificationId,
-      category: notification.category,
-      title: notification.title,
-      body: notification.body,
-      data: (notification.data ?? {}) as Record<string, unknown>,
-    };
 
     // One round trip: the attempt row and the delivery's counter move together.
     const [attempt] = await db.$transaction([
@@ -63,6 +62,13 @@ export function createDeliver(db: Db, provider: ChannelProvider) {
     ]);
 
     try {
+      const content = await resolveContent(db, notification, recipient.locale, options.defaultLocale);
+      const message: OutgoingMessage = {
+        notificationId,
+        category: notification.category,
+        ...content,
+        data: (notification.data ?? {}) as Record<string, unknown>,
+      };
       const { providerMessageId } = await provider.send(recipient, message);
       const now = new Date();
       await db.$transaction([
@@ -74,7 +80,10 @@ export function createDeliver(db: Db, provider: ChannelProvider) {
       ]);
       return { status: 'sent', providerMessageId, alreadySent: false };
     } catch (error) {
-      const failure = provider.classify(error);
+      const failure: FailureClass =
+        error instanceof MissingTemplateError
+          ? { permanent: true, reason: error.message }
+          : provider.classify(error);
       await db.$transaction([
         db.deliveryAttempt.update({
           where: { id: attempt.id },

@@ -1,24 +1,27 @@
 import type { Db } from '../lib/db.js';
 import { deliverActivityName, type ChannelName } from '../workflows/definitions.js';
 import type { ChannelRegistry } from './channels/index.js';
-import { createCompleteNotification } from './complete-notification.js';
+import type { DeliverySettings } from '../workflows/policies.js';
+import { createCompleteNotification, createRecordProgress } from './complete-notification.js';
 import { createDeliver, type DeliveryInput, type DeliveryResult } from './deliver.js';
 import { createResolveRecipient } from './resolve-recipient.js';
 
 export type { DeliveryInput, DeliveryResult } from './deliver.js';
 export type { RecipientPlan } from './resolve-recipient.js';
-export type { CompletionInput } from './complete-notification.js';
+export type { CompletionInput, ProgressInput } from './complete-notification.js';
 
 export interface ActivityDeps {
   db: Db;
   configuredChannels: readonly ChannelName[];
   mandatoryCategories: readonly string[];
+  settings: DeliverySettings;
 }
 
 /** Activities of the notifications queue: orchestration side effects. */
 export function createNotificationActivities(deps: ActivityDeps) {
   return {
     resolveRecipient: createResolveRecipient(deps),
+    recordProgress: createRecordProgress(deps.db),
     completeNotification: createCompleteNotification(deps.db),
   };
 }
@@ -27,11 +30,15 @@ export type NotificationActivities = ReturnType<typeof createNotificationActivit
 export type DeliverActivity = (input: DeliveryInput) => Promise<DeliveryResult>;
 
 /** Activities of the channel queues: `deliverEmail` on `email`, and so on. */
-export function createDeliveryActivities(db: Db, channels: ChannelRegistry): Record<string, DeliverActivity> {
+export function createDeliveryActivities(
+  db: Db,
+  channels: ChannelRegistry,
+  options: { defaultLocale: string },
+): Record<string, DeliverActivity> {
   return Object.fromEntries(
     Object.values(channels).map((provider) => [
       deliverActivityName(provider.channel),
-      createDeliver(db, provider),
+      createDeliver(db, provider, options),
     ]),
   );
 }

@@ -1,80 +1,116 @@
 import type { Db } from '../lib/db.js';
 import { CHANNELS, type ChannelName, type NotificationInput } from '../workflows/definitions.js';
+import type { DeliverySettings } from '../workflows/policies.js';
 import { CHANNEL_DEFINITIONS } from './channels/index.js';
 import { isAllowed } from './preferences.js';
+import { quietHoursEnd } from './quiet-hours.js';
 
 export interface RecipientPlan {
   /** Channels to deliver on, in the user's order. */
   planned: ChannelName[];
   skipped: { channel: ChannelName; reason: string }[];
+  /** Usable channels not planned, in the user's order, when the notification asked for fallback. */
+  fallbacks: ChannelName[];
+  /** When the user's quiet hours end, if delivery must wait for them. */
+  deferUntil?: string;
+  settings: DeliverySettings;
 }
 
 export interface ResolveDeps {
   db: Db;
   /** Channels with a configured provider somewhere in the deployment. */
   configuredChannels: readonly ChannelName[];
-  /** Categories that ignore opt-outs (never a missing contact). */
+  /** Categories that ignore opt-outs and quiet hours (never a missing contact). */
   mandatoryCategories: readonly string[];
+  settings: DeliverySettings;
 }
 
-/** Contacts × preferences × category → the channels to deliver on; records a delivery row for each. */
-export function createResolveRecipient({ db, configuredChannels, mandatoryCategories }: ResolveDeps) {
-  return async function resolveRecipient(input: NotificationInput): Promise<RecipientPlan> {
+export interface ResolveInput extends NotificationInput {
+  /** Workflow time of the call: quiet hours are judged at this instant, so replays agree. */
+  at: string;
+}
+
+/**
+ * Contacts × preferences × category → the channels to deliver on, the fallbacks, and whether quiet
+ * hours defer delivery. Records a delivery row for each planned or skipped channel.
+ */
+export function createResolveRecipient({
+  db,
+  configuredChannels,
+  mandatoryCategories,
+  settings,
+}: ResolveDeps) {
+  return async function resolveRecipient(input: ResolveInput): Promise<RecipientPlan> {
     const user = await db.user.findUnique({
       where: { id: input.userId },
-      include: { preferences: true, pushSubscriptions: { where: { active: true } } },
+      include: { preferences: true, quietHours: true, pushSubscriptions: { where: { active: true } } },
     });
+    const order = orderBy([...(user?.channelOrder ?? []), ...CHANNELS], user?.channelOrder ?? [...CHANNELS]);
     const explicit = input.channels.length > 0;
-    const requested = explicit ? input.channels : (user?.channelOrder ?? [...CHANNELS]);
-    const plan: RecipientPlan = { planned: [], skipped: [] };
     const mandatory = mandatoryCategories.includes(input.category);
+    const plan: RecipientPlan = { planned: [], skipped: [], fallbacks: [], settings };
 
-    for (const channel of orderBy(requested, user?.channelOrder ?? [...CHANNELS])) {
-      if (!user) {
-        plan.skipped.push({ channel, reason: 'the user no longer exists' });
-      } else if (!configuredChannels.includes(channel) || !CHANNEL_DEFINITIONS[channel]?.hasAddress(user)) {
-        // A channel nobody asked for that cannot be used is not worth a record; a requested one is.
-        if (explicit) {
-          const reason = configuredChannels.includes(channel)
-            ? `the user has no ${channel} address`
-            : `the ${channel} channel is not configured`;
-          plan.skipped.push({ channel, reason });
-        }
-      } else if (!mandatory && !isAllowed(user.preferences, input.category, channel)) {
-        plan.skipped.push({ channel, reason: `the user opted out of ${input.category} on ${channel}` });
-      } else {
-        plan.planned.push(channel);
+    type Unusable = { kind: 'gone' | 'unconfigured' | 'no_address' | 'opted_out'; reason: string };
+    const unusable = (channel: ChannelName): Unusable | undefined => {
+      if (!user) return { kind: 'gone', reason: 'the user no longer exists' };
+      if (!configuredChannels.includes(channel))
+        return { kind: 'unconfigured', reason: `the ${channel} channel is not configured` };
+      if (!CHANNEL_DEFINITIONS[channel]?.hasAddress(user))
+        return { kind: 'no_address', reason: `the user has no ${channel} address` };
+      if (!mandatory && !isAllowed(user.preferences, input.category, channel))
+        return { kind: 'opted_out', reason: `the user opted out of ${input.category} on ${channel}` };
+      return undefined;
+    };
+
+    let missingAddresses = 0;
+    for (const channel of orderBy(explicit ? input.channels : order, order)) {
+      const problem = unusable(channel);
+      if (!problem) plan.planned.push(channel);
+      // A channel nobody asked for that cannot be used is not worth a record; a requested one or an opt-out is.
+      else if (explicit || problem.kind === 'opted_out') {
+        plan.skipped.push({ channel, reason: problem.reason });
+        if (problem.kind === 'no_address') missingAddresses += 1;
       }
+    }
+    if (input.fallback) {
+      plan.fallbacks = order.filter(
+        (c) => !plan.planned.includes(c) && !plan.skipped.some((s) => s.channel === c) && !unusable(c),
+      );
+      // A requested channel without an address falls back at once to the next usable one.
+      plan.planned.push(...plan.fallbacks.splice(0, missingAddresses));
+    }
+
+    if (user?.quietHours && plan.planned.length > 0 && !mandatory) {
+      const end = quietHoursEnd(new Date(input.at), {
+        start: user.quietHours.start,
+        end: user.quietHours.end,
+        timezone: user.quietHours.timezone ?? user.timezone,
+      });
+      if (end) plan.deferUntil = end.toISOString();
     }
 
     // Upserts, so a retried or replayed activity records the same rows once.
+    const upsert = (channel: ChannelName, status: 'pending' | 'skipped', lastError?: string) =>
+      db.delivery.upsert({
+        where: { notificationId_channel: { notificationId: input.notificationId, channel } },
+        create: { notificationId: input.notificationId, channel, status, lastError },
+        update: {},
+      });
     await db.$transaction([
-      ...plan.planned.map((channel) =>
-        db.delivery.upsert({
-          where: { notificationId_channel: { notificationId: input.notificationId, channel } },
-          create: { notificationId: input.notificationId, channel, status: 'pending' },
-          update: {},
-        }),
-      ),
-      ...plan.skipped.map(({ channel, reason }) =>
-        db.delivery.upsert({
-          where: { notificationId_channel: { notificationId: input.notificationId, channel } },
-          create: { notificationId: input.notificationId, channel, status: 'skipped', lastError: reason },
-          update: {},
-        }),
-      ),
+      ...plan.planned.map((channel) => upsert(channel, 'pending')),
+      ...plan.skipped.map(({ channel, reason }) => upsert(channel, 'skipped', reason)),
       db.notification.updateMany({
         where: { id: input.notificationId, status: { in: ['accepted', 'scheduled'] } },
-        data: { status: 'processing' },
+        data: { status: plan.deferUntil ? 'deferred' : 'processing' },
       }),
     ]);
     return plan;
   };
 }
 
-/** Requested channels, deduplicated, in the order the user prefers (unknown ones last). */
-function orderBy(requested: readonly ChannelName[], order: readonly ChannelName[]): ChannelName[] {
-  const unique = [...new Set(requested)];
+/** Channels, deduplicated, in the order the user prefers (unknown ones last). */
+function orderBy(channels: readonly ChannelName[], order: readonly ChannelName[]): ChannelName[] {
+  const unique = [...new Set(channels)];
   const rank = (c: ChannelName) => (order.includes(c) ? order.indexOf(c) : order.length);
   return unique.sort((a, b) => rank(a) - rank(b));
 }

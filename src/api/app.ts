@@ -3,17 +3,22 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
 import { requireApiKey } from './auth.js';
-import { acceptNotification, getNotification } from './notifications.js';
+import { acceptNotification, actOnNotification, getNotification } from './notifications.js';
 import { DOCS_HTML, openApiDocument } from './openapi.js';
 import { HttpProblem, problemHandler } from './problem.js';
 import { requestContext } from './request-context.js';
 import {
+  cancelNotificationSchema,
   createNotificationSchema,
   createUserSchema,
   idempotencyKeySchema,
+  localeSchema,
   notificationIdSchema,
+  putTemplateSchema,
+  templateKeySchema,
   userIdParamSchema,
 } from './schemas.js';
+import { deleteTemplate, getTemplate, putTemplate } from './templates.js';
 import { createUser, findUser, userView } from './users.js';
 import { parse } from './validate.js';
 
@@ -102,6 +107,33 @@ export function createApp(deps: ApiDeps): express.Express {
   });
   v1.get('/notifications/:id', async (req, res) => {
     res.json(await getNotification(db, parse(notificationIdSchema, req.params.id)));
+  });
+  v1.post('/notifications/:id/cancel', async (req, res) => {
+    const id = parse(notificationIdSchema, req.params.id);
+    const { reason } = parse(cancelNotificationSchema, req.body ?? {});
+    res.json(await actOnNotification(db, temporal, id, { kind: 'cancel', reason }));
+  });
+  v1.post('/notifications/:id/retry', async (req, res) => {
+    const id = parse(notificationIdSchema, req.params.id);
+    res.status(202).json(await actOnNotification(db, temporal, id, { kind: 'retry' }));
+  });
+
+  v1.put('/templates/:key/:locale', async (req, res) => {
+    const key = parse(templateKeySchema, req.params.key);
+    const locale = parse(localeSchema, req.params.locale);
+    const { created, template } = await putTemplate(db, key, locale, parse(putTemplateSchema, req.body));
+    res.status(created ? 201 : 200).json(template);
+  });
+  v1.get('/templates/:key', async (req, res) => {
+    res.json(await getTemplate(db, parse(templateKeySchema, req.params.key)));
+  });
+  v1.delete('/templates/:key/:locale', async (req, res) => {
+    await deleteTemplate(
+      db,
+      parse(templateKeySchema, req.params.key),
+      parse(localeSchema, req.params.locale),
+    );
+    res.status(204).end();
   });
 
   app.use('/v1', v1);

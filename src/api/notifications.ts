@@ -1,13 +1,21 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import type { Db } from '../lib/db.js';
 import { Prisma } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
 import {
   NOTIFICATIONS_QUEUE,
   SEARCH_ATTRIBUTES,
+  cancelUpdate,
+  retryUpdate,
   workflowIdFor,
   type NotificationInput,
+  type NotificationStatus,
 } from '../workflows/definitions.js';
 import { notificationWorkflow } from '../workflows/index.js';
 import { HttpProblem, problems } from './problem.js';
@@ -59,6 +67,18 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
       ]);
     throw error;
   });
+  if (
+    input.template &&
+    !(await db.template.findFirst({ where: { key: input.template }, select: { key: true } }))
+  ) {
+    throw new HttpProblem(
+      422,
+      'unknown-template',
+      'Unknown template',
+      `No template has the key ${input.template}`,
+      [{ field: 'template', message: 'no such template' }],
+    );
+  }
   const hash = requestHash(input);
   const id = randomUUID();
   const workflowId = workflowIdFor(id);
@@ -73,10 +93,12 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
         idempotencyKey: ctx.idempotencyKey ?? null,
         requestHash: hash,
         category: input.category,
-        title: input.title,
-        body: input.body,
+        title: input.title ?? null,
+        body: input.body ?? null,
+        template: input.template ?? null,
         data: (input.data ?? {}) as Prisma.InputJsonValue,
         channels: input.channels ?? [],
+        fallback: input.fallback ?? false,
         sendAt: input.sendAt ? new Date(input.sendAt) : null,
         status: input.sendAt ? 'scheduled' : 'accepted',
         workflowId,
@@ -101,6 +123,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     category: notification.category,
     channels: notification.channels,
     sendAt: notification.sendAt?.toISOString(),
+    fallback: notification.fallback,
   };
   try {
     await startNotificationWorkflow(ctx, workflowInput, notification.workflowId);
@@ -151,7 +174,9 @@ export async function getNotification(db: Db, id: string) {
     category: notification.category,
     status: notification.status,
     title: notification.title,
+    template: notification.template,
     channels: notification.channels,
+    fallback: notification.fallback,
     sendAt: notification.sendAt?.toISOString() ?? null,
     workflowId: notification.workflowId,
     createdAt: notification.createdAt.toISOString(),
@@ -166,3 +191,33 @@ export async function getNotification(db: Db, id: string) {
     })),
   };
 }
+
+/**
+ * Acts on the running workflow through an update, so the caller learns at once whether it took:
+ * a notification already finished, or with nothing to retry, gets 409 with the workflow's reason.
+ */
+export async function actOnNotification(
+  db: Db,
+  temporal: Client,
+  id: string,
+  action: { kind: 'cancel'; reason?: string } | { kind: 'retry' },
+): Promise<NotificationStatus> {
+  const notification = await db.notification.findUnique({ where: { id }, select: { workflowId: true } });
+  if (!notification) throw problems.notFound(`Notification ${id}`);
+  const handle = temporal.workflow.getHandle(notification.workflowId);
+  try {
+    return action.kind === 'cancel'
+      ? await handle.executeUpdate(cancelUpdate, { args: [{ reason: action.reason }] })
+      : await handle.executeUpdate(retryUpdate);
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError)
+      throw problems.conflict(`cannot-${action.kind}`, error.cause?.message ?? error.message);
+    if (error instanceof WorkflowNotFoundError || isClosedWorkflowError(error))
+      throw problems.conflict(`cannot-${action.kind}`, 'the notification is already completed');
+    throw error;
+  }
+}
+
+// An update sent to a closed workflow fails with gRPC NOT_FOUND ("workflow execution already completed").
+const isClosedWorkflowError = (error: unknown): boolean =>
+  /already completed|not found/i.test((error as Error)?.message ?? '');

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { createNotificationSchema, createUserSchema } from './schemas.js';
+import {
+  cancelNotificationSchema,
+  createNotificationSchema,
+  createUserSchema,
+  putTemplateSchema,
+} from './schemas.js';
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
@@ -86,6 +91,58 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'A notification with the state of each channel',
           parameters: [idParam('Notification id')],
           responses: { '200': { description: 'The notification' }, ...errors(401, 404, 422) },
+        },
+      },
+      '/v1/notifications/{id}/cancel': {
+        post: {
+          summary: 'Cancel a notification that is scheduled, deferred, delivering or awaiting a retry',
+          parameters: [idParam('Notification id')],
+          requestBody: { ...body(cancelNotificationSchema), required: false },
+          responses: {
+            '200': { description: 'Cancelled; the workflow status' },
+            ...errors(401, 404, 409, 422),
+          },
+        },
+      },
+      '/v1/notifications/{id}/retry': {
+        post: {
+          summary: 'Run the failed deliveries of a notification again',
+          parameters: [idParam('Notification id')],
+          responses: {
+            '202': { description: 'Retrying; the workflow status' },
+            ...errors(401, 404, 409, 422),
+          },
+        },
+      },
+      '/v1/templates/{key}': {
+        get: {
+          summary: 'A template in every locale',
+          parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'The template' }, ...errors(401, 404, 422) },
+        },
+      },
+      '/v1/templates/{key}/{locale}': {
+        put: {
+          summary:
+            'Create or replace a template for one locale; {{variables}} come from the notification data',
+          parameters: [
+            { name: 'key', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'locale', in: 'path', required: true, schema: { type: 'string' } },
+          ],
+          requestBody: body(putTemplateSchema),
+          responses: {
+            '200': { description: 'Replaced' },
+            '201': { description: 'Created' },
+            ...errors(400, 401, 413, 415, 422),
+          },
+        },
+        delete: {
+          summary: 'Remove a template for one locale',
+          parameters: [
+            { name: 'key', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'locale', in: 'path', required: true, schema: { type: 'string' } },
+          ],
+          responses: { '204': { description: 'Removed' }, ...errors(401, 404, 422) },
         },
       },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Up' } } } },

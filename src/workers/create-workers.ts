@@ -24,7 +24,6 @@ export interface WorkerSetup {
   queues: readonly QueueName[];
   /** A prebuilt bundle (tests share one); by default the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  mandatoryCategories?: readonly string[];
   logger?: Logger;
 }
 
@@ -55,12 +54,16 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
         activities: createNotificationActivities({
           db,
           configuredChannels: configured,
-          mandatoryCategories: setup.mandatoryCategories ?? ['security'],
+          mandatoryCategories: config.delivery.mandatoryCategories,
+          settings: {
+            retry: config.delivery.retryPolicies,
+            retryWindowMs: config.delivery.retryWindowMs,
+          },
         }),
       }),
     );
   }
-  const deliveryActivities = createDeliveryActivities(db, channels);
+  const deliveryActivities = createDeliveryActivities(db, channels, { defaultLocale: config.defaultLocale });
   for (const channel of CHANNELS.filter((c) => queues.includes(c))) {
     if (!channels[channel]) {
       idle.push({ queue: channel, reason: `no ${channel} provider is configured` });
@@ -72,6 +75,8 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
         namespace,
         taskQueue: channelQueue(channel),
         activities: deliveryActivities,
+        // Providers throttle (Telegram about 30/s per bot): the limit holds across every worker on the queue.
+        maxTaskQueueActivitiesPerSecond: config.delivery.rateLimits[channel],
       }),
     );
   }

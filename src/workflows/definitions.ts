@@ -1,7 +1,7 @@
 // Names shared by the workflow, its clients (API, bot, tests) and the workers.
 // Imported by workflow code: no Node built-ins, no I/O.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export const CHANNELS = ['email', 'sms', 'push', 'telegram'] as const;
 export type ChannelName = (typeof CHANNELS)[number];
@@ -25,24 +25,57 @@ export interface NotificationInput {
   channels: ChannelName[];
   /** ISO time to deliver at; absent means now. */
   sendAt?: string;
+  /** When a channel fails permanently or has no address, try the next one in the user's order. */
+  fallback?: boolean;
 }
 
-export type ChannelState = 'pending' | 'sending' | 'sent' | 'failed' | 'skipped';
+export type NotificationPhase =
+  'scheduled' | 'resolving' | 'deferred' | 'delivering' | 'awaiting_retry' | 'completed' | 'cancelled';
 
+export type ChannelState = 'pending' | 'sending' | 'sent' | 'failed' | 'skipped' | 'cancelled';
+
+export interface ChannelStatus {
+  state: ChannelState;
+  error?: string;
+  /** Whether the failure was permanent (the provider refused) rather than retries running out. */
+  permanent?: boolean;
+  /** The channel this one stands in for, when it was chosen as a fallback. */
+  fallbackFor?: ChannelName;
+}
+
+/** What the `status` query returns: the phase and the state of every channel. */
 export interface NotificationStatus {
-  state: 'scheduled' | 'resolving' | 'delivering' | 'completed';
-  channels: Partial<Record<ChannelName, { state: ChannelState; error?: string }>>;
+  state: NotificationPhase;
+  /** While scheduled: when delivery starts. */
+  sendAt?: string;
+  /** While deferred by quiet hours: when they end. */
+  deferredUntil?: string;
+  /** While awaiting a retry: when the notification closes as failed if none comes. */
+  retryDeadline?: string;
+  /** Retry rounds run after the first delivery. */
+  retries: number;
+  outcome?: NotificationOutcome;
+  channels: Partial<Record<ChannelName, ChannelStatus>>;
 }
 
-export type NotificationOutcome = 'sent' | 'partially_sent' | 'failed' | 'skipped';
+export type NotificationOutcome = 'sent' | 'partially_sent' | 'failed' | 'skipped' | 'cancelled';
 
 /** Failure types thrown by delivery activities: permanent ones are never retried. */
 export const PERMANENT_FAILURE_TYPE = 'PermanentDeliveryFailure';
 export const TRANSIENT_FAILURE_TYPE = 'TransientDeliveryFailure';
 
+export interface CancelRequest {
+  reason?: string;
+}
+
 export const statusQuery = defineQuery<NotificationStatus>('status');
+/** Runs the failed deliveries again while the notification awaits a retry (the Temporal UI sends this). */
 export const retrySignal = defineSignal('retry');
-export const cancelSignal = defineSignal('cancel');
+/** Stops the notification while it is scheduled, deferred, delivering or awaiting a retry. */
+export const cancelSignal = defineSignal<[CancelRequest?]>('cancel');
+/** The same as the signals, with an answer: refused when there is nothing to retry or cancel. */
+export const retryUpdate = defineUpdate<NotificationStatus>('retryDeliveries');
+export const cancelUpdate = defineUpdate<NotificationStatus, [CancelRequest]>('cancelNotification');
 
 // Custom search attributes: registered on the server by `npm run dev`, the tests and compose.
 export const SEARCH_ATTRIBUTES = {

@@ -1,100 +1,184 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
   proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
-  type ActivityOptions,
 } from '@temporalio/workflow';
-import type { DeliverActivity, NotificationActivities } from '../activities/index.js';
+import type { NotificationActivities } from '../activities/index.js';
 import {
   SEARCH_ATTRIBUTES,
-  channelQueue,
-  deliverActivityName,
+  cancelSignal,
+  cancelUpdate,
+  retrySignal,
+  retryUpdate,
   statusQuery,
-  type ChannelName,
   type NotificationInput,
   type NotificationOutcome,
   type NotificationStatus,
 } from './definitions.js';
-import { DELIVERY_GIVE_UP_AFTER, deliveryRetryPolicy } from './policies.js';
+import { deliverAll, type Lane } from './delivery-lanes.js';
 
-const { resolveRecipient, completeNotification } = proxyActivities<NotificationActivities>({
+const { resolveRecipient, recordProgress, completeNotification } = proxyActivities<NotificationActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
-function deliveryActivity(channel: ChannelName): DeliverActivity {
-  const options: ActivityOptions = {
-    taskQueue: channelQueue(channel),
-    // Bounds how long a delivery lost with a crashed worker waits before it is retried.
-    startToCloseTimeout: '1 minute',
-    scheduleToCloseTimeout: DELIVERY_GIVE_UP_AFTER,
-    retry: deliveryRetryPolicy(channel),
-  };
-  return proxyActivities<Record<string, DeliverActivity>>(options)[deliverActivityName(channel)]!;
-}
-
-/** One notification: resolve the recipient, deliver on each planned channel in parallel, record the outcome. */
+/**
+ * One notification: wait for `sendAt`, resolve the recipient, wait out quiet hours, deliver on each
+ * planned channel in parallel (falling back when asked), and keep failed deliveries retryable for a
+ * window before closing. `cancel` stops it at any of those stages.
+ */
 export async function notificationWorkflow(input: NotificationInput): Promise<NotificationOutcome> {
-  const status: NotificationStatus = { state: 'resolving', channels: {} };
+  const status: NotificationStatus = { state: 'resolving', retries: 0, channels: {} };
+  const main = new CancellationScope();
+  let cancelledBy: string | undefined;
+  let retryRequested = false;
+  let closing = false;
+
+  const finished = () => closing || status.state === 'completed' || status.state === 'cancelled';
+  const cancel = (reason = 'cancelled on request') => {
+    if (finished() || cancelledBy) return;
+    cancelledBy = reason;
+    main.cancel();
+  };
+  const retry = () => {
+    if (status.state === 'awaiting_retry') retryRequested = true;
+  };
   setHandler(statusQuery, () => status);
-  // NotificationId, UserId and Category are set when the workflow starts; the status moves with it.
-
-  if (input.sendAt) {
-    const wait = Date.parse(input.sendAt) - Date.now(); // workflow time: deterministic
-    if (wait > 0) {
-      status.state = 'scheduled';
-      setDeliveryStatus('scheduled');
-      await sleep(wait);
-    }
-  }
-  status.state = 'resolving';
-  setDeliveryStatus('processing');
-  const plan = await resolveRecipient(input);
-  for (const { channel, reason } of plan.skipped)
-    status.channels[channel] = { state: 'skipped', error: reason };
-  for (const channel of plan.planned) status.channels[channel] = { state: 'pending' };
-  upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.Channels, value: plan.planned }]);
-
-  status.state = 'delivering';
-  const failed: { channel: ChannelName; error: string }[] = [];
-  await Promise.all(
-    plan.planned.map(async (channel) => {
-      status.channels[channel] = { state: 'sending' };
-      try {
-        await deliveryActivity(channel)({ notificationId: input.notificationId });
-        status.channels[channel] = { state: 'sent' };
-      } catch (error) {
-        const message = failureMessage(error);
-        status.channels[channel] = { state: 'failed', error: message };
-        failed.push({ channel, error: message });
-      }
-    }),
+  setHandler(cancelSignal, (request) => cancel(request?.reason));
+  setHandler(retrySignal, retry);
+  setHandler(
+    cancelUpdate,
+    (request) => {
+      cancel(request?.reason);
+      return status;
+    },
+    {
+      validator: (_request) =>
+        refuseUnless(!finished(), `the notification is already ${closing ? 'closing' : status.state}`),
+    },
+  );
+  setHandler(
+    retryUpdate,
+    async () => {
+      retry();
+      await condition(() => status.state !== 'awaiting_retry');
+      return status;
+    },
+    {
+      validator: () =>
+        refuseUnless(
+          status.state === 'awaiting_retry',
+          `nothing to retry: the notification is ${status.state}`,
+        ),
+    },
   );
 
-  const outcome: NotificationOutcome =
-    plan.planned.length === 0
-      ? 'skipped'
-      : failed.length === 0
-        ? 'sent'
-        : failed.length === plan.planned.length
-          ? 'failed'
-          : 'partially_sent';
-  await completeNotification({ notificationId: input.notificationId, outcome, failed });
-  status.state = 'completed';
-  setDeliveryStatus(outcome);
-  return outcome;
+  try {
+    const outcome = await main.run(async () => {
+      if (input.sendAt) {
+        const wait = Date.parse(input.sendAt) - Date.now(); // workflow time: deterministic
+        if (wait > 0) {
+          enter('scheduled', 'scheduled');
+          status.sendAt = input.sendAt;
+          await sleep(wait);
+        }
+      }
+      enter('resolving', 'processing');
+      const plan = await resolveRecipient({ ...input, at: new Date().toISOString() });
+      for (const { channel, reason } of plan.skipped)
+        status.channels[channel] = { state: 'skipped', error: reason };
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.Channels, value: plan.planned }]);
+      if (plan.planned.length === 0) return 'skipped';
+
+      if (plan.deferUntil) {
+        enter('deferred', 'deferred');
+        status.deferredUntil = plan.deferUntil;
+        await sleep(Math.max(0, Date.parse(plan.deferUntil) - Date.now()));
+        delete status.deferredUntil;
+        await recordProgress({ notificationId: input.notificationId, status: 'processing' });
+      }
+
+      const lanes: Lane[] = plan.planned.map((channel) => ({ tried: [channel], sent: false }));
+      const fallbacks = [...plan.fallbacks];
+      for (;;) {
+        enter('delivering', 'processing');
+        await deliverAll({
+          notificationId: input.notificationId,
+          lanes,
+          fallbacks,
+          settings: plan.settings,
+          status,
+        });
+        const outcome = outcomeOf(lanes);
+        if (outcome === 'sent') return outcome;
+
+        // Retries ran out or a provider refused: keep the failed deliveries retryable for a while.
+        enter('awaiting_retry', outcome);
+        status.retryDeadline = new Date(Date.now() + plan.settings.retryWindowMs).toISOString();
+        await recordProgress({
+          notificationId: input.notificationId,
+          status: outcome,
+          failed: failedChannels(status),
+        });
+        retryRequested = false;
+        const retried = await condition(() => retryRequested, plan.settings.retryWindowMs);
+        delete status.retryDeadline;
+        if (!retried) return outcome;
+        status.retries += 1;
+      }
+    });
+    return await finish(outcome);
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    await CancellationScope.nonCancellable(() =>
+      finish('cancelled', cancelledBy ?? 'the workflow was cancelled'),
+    );
+    // A cancel from Temporal itself (UI, CLI) leaves the workflow cancelled; our own ends it normally.
+    if (!cancelledBy) throw error;
+    return 'cancelled';
+  }
+
+  function enter(state: NotificationStatus['state'], searchStatus: string): void {
+    status.state = state;
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.DeliveryStatus, value: searchStatus }]);
+  }
+
+  async function finish(outcome: NotificationOutcome, reason?: string): Promise<NotificationOutcome> {
+    closing = true;
+    if (outcome === 'cancelled') {
+      for (const channel of Object.values(status.channels))
+        if (channel.state === 'pending' || channel.state === 'sending') channel.state = 'cancelled';
+    }
+    await completeNotification({
+      notificationId: input.notificationId,
+      outcome,
+      failed: failedChannels(status),
+      reason,
+    });
+    status.outcome = outcome;
+    enter(outcome === 'cancelled' ? 'cancelled' : 'completed', outcome);
+    return outcome;
+  }
 }
 
-function setDeliveryStatus(value: string): void {
-  upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.DeliveryStatus, value }]);
+function outcomeOf(lanes: readonly Lane[]): NotificationOutcome {
+  const sent = lanes.filter((lane) => lane.sent).length;
+  return sent === lanes.length ? 'sent' : sent === 0 ? 'failed' : 'partially_sent';
 }
 
-function failureMessage(error: unknown): string {
-  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure)
-    return error.cause.message;
-  if (error instanceof Error) return error.message;
-  return String(error);
+function failedChannels(status: NotificationStatus) {
+  return Object.entries(status.channels)
+    .filter(([, c]) => c.state === 'failed')
+    .map(([channel, c]) => ({
+      channel: channel as keyof typeof status.channels,
+      error: c.error ?? 'failed',
+    }));
+}
+
+function refuseUnless(ok: boolean, message: string): void {
+  if (!ok) throw new Error(message);
 }

@@ -1,16 +1,44 @@
-import type { RetryPolicy } from '@temporalio/common';
-import { PERMANENT_FAILURE_TYPE, type ChannelName } from './definitions.js';
+import type { ActivityOptions } from '@temporalio/workflow';
+import { PERMANENT_FAILURE_TYPE, channelQueue, type ChannelName } from './definitions.js';
 
-// Temporal's retries replace the old repeater: 1 s, doubling, at most 10 min apart, for up to 24 h
-// (the schedule-to-close bound on each delivery call).
-export const DELIVERY_GIVE_UP_AFTER = '24 hours';
-const base: RetryPolicy = {
-  initialInterval: '1 second',
+/** A channel's retry policy, durations in milliseconds; unset fields keep the defaults. */
+export interface RetrySettings {
+  initialInterval?: number;
+  backoffCoefficient?: number;
+  maximumInterval?: number;
+  /** How long a delivery keeps retrying before it gives up and awaits a retry request. */
+  giveUpAfter?: number;
+}
+
+/** Chosen by the notifications worker's configuration and carried in history, so replays agree. */
+export interface DeliverySettings {
+  retry: Partial<Record<ChannelName, RetrySettings>>;
+  /** How long a notification with failed deliveries waits for a retry before it closes. */
+  retryWindowMs: number;
+}
+
+// Temporal's retries replace the old repeater: 1 s, doubling, at most 10 min apart, for up to 24 h.
+export const DEFAULT_RETRY: Required<RetrySettings> = {
+  initialInterval: 1_000,
   backoffCoefficient: 2,
-  maximumInterval: '10 minutes',
-  nonRetryableErrorTypes: [PERMANENT_FAILURE_TYPE],
+  maximumInterval: 10 * 60_000,
+  giveUpAfter: 24 * 3_600_000,
 };
+export const DEFAULT_RETRY_WINDOW_MS = 7 * 24 * 3_600_000;
 
-export function deliveryRetryPolicy(_channel: ChannelName): RetryPolicy {
-  return base;
+/** Options for one channel's delivery activity: its own queue and its own retry policy. */
+export function deliveryActivityOptions(channel: ChannelName, settings?: RetrySettings): ActivityOptions {
+  const retry = { ...DEFAULT_RETRY, ...settings };
+  return {
+    taskQueue: channelQueue(channel),
+    // Bounds how long a delivery lost with a crashed worker waits before it is retried.
+    startToCloseTimeout: Math.min(60_000, retry.giveUpAfter),
+    scheduleToCloseTimeout: retry.giveUpAfter,
+    retry: {
+      initialInterval: retry.initialInterval,
+      backoffCoefficient: retry.backoffCoefficient,
+      maximumInterval: retry.maximumInterval,
+      nonRetryableErrorTypes: [PERMANENT_FAILURE_TYPE],
+    },
+  };
 }

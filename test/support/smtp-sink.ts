@@ -14,6 +14,8 @@ export interface SmtpSink {
   messages: ReceivedMail[];
   /** Answer the next RCPT/DATA commands with an SMTP error (such as 451 or 550) this many times. */
   failNext(code: number, times?: number): void;
+  /** Forget failures not yet used. */
+  clearFailures(): void;
   waitFor(predicate: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   close(): Promise<void>;
 }
@@ -59,6 +61,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     messages,
     failNext(code, times = 1) {
       for (let i = 0; i < times; i++) failures.push(code);
+    },
+    clearFailures() {
+      failures.length = 0;
     },
     waitFor(predicate, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {

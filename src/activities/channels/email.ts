@@ -10,6 +10,8 @@ import {
 
 export interface EmailOptions {
   url: string;
+  /** A second server, used when the first fails transiently (down, busy, timing out). */
+  fallbackUrl?: string;
   from: string;
   /** Domain used in the stable Message-ID; defaults to the sender's domain. */
   messageIdDomain?: string;
@@ -45,9 +47,9 @@ export function classifySmtpError(error: unknown): FailureClass {
   return { permanent: false, reason: e.code ? `${e.code}: ${reason}` : reason };
 }
 
-export function createEmailChannel(options: EmailOptions): ChannelProvider {
-  const transport: Transporter<SMTPPool.SentMessageInfo> = nodemailer.createTransport({
-    url: options.url,
+function createTransport(url: string): Transporter<SMTPPool.SentMessageInfo> {
+  return nodemailer.createTransport({
+    url,
     pool: true,
     maxConnections: 5,
     // nodemailer waits up to 10 min on a silent socket by default; fail fast and let Temporal retry.
@@ -55,6 +57,11 @@ export function createEmailChannel(options: EmailOptions): ChannelProvider {
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
   } as SMTPPool.Options);
+}
+
+export function createEmailChannel(options: EmailOptions): ChannelProvider {
+  const primary = createTransport(options.url);
+  const fallback = options.fallbackUrl ? createTransport(options.fallbackUrl) : undefined;
   const domain = options.messageIdDomain ?? /@([^>\s]+)>?\s*$/.exec(options.from)?.[1] ?? 'herald.local';
 
   return {
@@ -62,7 +69,7 @@ export function createEmailChannel(options: EmailOptions): ChannelProvider {
     async send(recipient, message) {
       if (!recipient.email) throw new PermanentChannelError('the user has no email address');
       const { subject, text, html } = renderEmail(message);
-      const info = await transport.sendMail({
+      const mail = {
         from: options.from,
         to: recipient.email,
         subject,
@@ -71,7 +78,21 @@ export function createEmailChannel(options: EmailOptions): ChannelProvider {
         // Stable per notification and channel, so a resend after a crash can be recognised.
         messageId: `<${message.notificationId}.email@${domain}>`,
         headers: { 'X-Herald-Notification-Id': message.notificationId },
-      });
+      };
+      let info: SMTPPool.SentMessageInfo;
+      try {
+        info = await primary.sendMail(mail);
+      } catch (error) {
+        // A refusal (5xx) would be the same on any server; an outage or a 4xx may not be.
+        if (!fallback || classifySmtpError(error).permanent) throw error;
+        try {
+          info = await fallback.sendMail(mail);
+        } catch (fallbackError) {
+          const e = fallbackError as Error;
+          e.message = `fallback server: ${e.message} (primary: ${(error as Error).message})`;
+          throw e;
+        }
+      }
       if (info.rejected.length > 0) {
         throw new PermanentChannelError(`recipient rejected: ${info.response}`);
       }
@@ -79,7 +100,8 @@ export function createEmailChannel(options: EmailOptions): ChannelProvider {
     },
     classify: classifySmtpError,
     async close() {
-      transport.close();
+      primary.close();
+      fallback?.close();
     },
   };
 }
@@ -88,5 +110,10 @@ export const emailChannel: ChannelDefinition = {
   channel: 'email',
   hasAddress: (recipient) => Boolean(recipient.email),
   isConfigured: (config) => Boolean(config.smtp.url),
-  create: (config) => createEmailChannel({ url: config.smtp.url!, from: config.smtp.from }),
+  create: (config) =>
+    createEmailChannel({
+      url: config.smtp.url!,
+      fallbackUrl: config.smtp.fallbackUrl,
+      from: config.smtp.from,
+    }),
 };

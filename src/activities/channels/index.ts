@@ -2,6 +2,9 @@ import type { Config } from '../../lib/config.js';
 import type { ChannelName } from '../../workflows/definitions.js';
 import type { ChannelContext, ChannelDefinition, ChannelProvider } from './channel.js';
 import { emailChannel } from './email.js';
+import { pushChannel } from './push.js';
+import { smsChannel } from './sms.js';
+import { telegramChannel } from './telegram.js';
 
 export type {
   ChannelDefinition,
@@ -15,6 +18,9 @@ export type {
 /** Every channel Herald knows. The workflow reaches each through `deliver<Channel>` on its own queue. */
 export const CHANNEL_DEFINITIONS: Partial<Record<ChannelName, ChannelDefinition>> = {
   email: emailChannel,
+  sms: smsChannel,
+  push: pushChannel,
+  telegram: telegramChannel,
 };
 
 export type ChannelRegistry = Partial<Record<ChannelName, ChannelProvider>>;

@@ -1,0 +1,267 @@
+import { createECDH, createHash } from 'node:crypto';
+import https from 'node:https';
+import webpush from 'web-push';
+import { ConfigError } from '../../lib/config.js';
+import type { Db } from '../../lib/db.js';
+import type { Logger } from '../../lib/logger.js';
+import {
+  PermanentChannelError,
+  type ChannelDefinition,
+  type ChannelProvider,
+  type FailureClass,
+  type OutgoingMessage,
+  type Recipient,
+} from './channel.js';
+
+export interface PushOptions {
+  vapid: { publicKey: string; privateKey: string; subject: string };
+  ttlSeconds: number;
+  db: Db;
+  logger: Logger;
+  /** An agent of the caller's (tests); otherwise Node's global keep-alive agent. */
+  agent?: https.Agent;
+  /** Extra CA to trust (a local push service with a self-signed certificate). */
+  ca?: string | Buffer;
+  requestTimeoutMs?: number;
+}
+
+type Subscription = Recipient['pushSubscriptions'][number];
+
+/** A push failure judged once, where the responses are known; classify() passes it through. */
+export class PushDeliveryError extends Error {
+  override name = 'PushDeliveryError';
+  constructor(
+    message: string,
+    readonly failure: FailureClass,
+  ) {
+    super(message);
+  }
+}
+
+/** What the browser's service worker receives, as JSON. */
+export function pushPayload(message: OutgoingMessage) {
+  return {
+    notificationId: message.notificationId,
+    title: message.title,
+    body: message.body,
+    url: typeof message.data.url === 'string' ? message.data.url : undefined,
+    data: message.data,
+    category: message.category,
+  };
+}
+
+/**
+ * The Topic header: at most 32 characters of URL-safe base64. The same notification always gets the same
+ * topic, so a resend replaces a copy the push service still holds instead of showing twice.
+ */
+export const pushTopic = (notificationId: string): string =>
+  createHash('sha256').update(notificationId).digest('base64url').slice(0, 32);
+
+const isGone = (status: number) => status === 404 || status === 410;
+
+/** Retry-After is either delta-seconds or an HTTP date. */
+function parseRetryAfter(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** How the push service's answer to one request should be treated (RFC 8030, RFC 8292). */
+function classifyResponse(error: webpush.WebPushError): FailureClass {
+  const status = error.statusCode;
+  // Push services explain VAPID and request problems in the body; endpoints never appear there.
+  const detail =
+    typeof error.body === 'string' && error.body.trim() ? `: ${error.body.trim().slice(0, 200)}` : '';
+  if (isGone(status)) return { permanent: true, reason: `push ${status}: subscription gone` };
+  if (status === 413) return { permanent: true, reason: 'push 413: payload too large' };
+  if (status === 429) {
+    const retryAfterMs = parseRetryAfter(error.headers?.['retry-after']);
+    return {
+      permanent: false,
+      reason: 'push 429: rate limited',
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    };
+  }
+  if (status === 408) return { permanent: false, reason: 'push 408: request timeout' };
+  if (status === 401 || status === 403) {
+    return { permanent: true, reason: `push ${status}: VAPID credentials rejected${detail}` };
+  }
+  if (status >= 500) return { permanent: false, reason: `push ${status}: push service error` };
+  return { permanent: true, reason: `push ${status}: request refused${detail}` };
+}
+
+export function classifyPushError(error: unknown): FailureClass {
+  if (error instanceof PushDeliveryError) return error.failure;
+  if (error instanceof PermanentChannelError) return { permanent: true, reason: error.message };
+  if (error instanceof webpush.WebPushError) return classifyResponse(error);
+  // Connection refused, TLS trouble, DNS, web-push's "Socket timeout": the push service may come back.
+  const e = error as { code?: string; message?: string };
+  const message = e.message ?? String(error);
+  return { permanent: false, reason: `push network error: ${e.code ? `${e.code}: ${message}` : message}` };
+}
+
+/** web-push would throw on these too, but as plain errors that look like network trouble. */
+function malformedKeys(subscription: Subscription): boolean {
+  return (
+    Buffer.from(subscription.p256dh, 'base64url').length !== 65 ||
+    Buffer.from(subscription.auth, 'base64url').length < 16
+  );
+}
+
+/** Bad VAPID settings would fail every send; stop at start-up instead, naming the variable. */
+function checkVapid({ publicKey, privateKey, subject }: PushOptions['vapid']): void {
+  const refuse = (variable: string, message: string) => new ConfigError([{ variable, message }]);
+  try {
+    // web-push checks the subject and both keys' encoding; its messages say which one is wrong.
+    webpush.getVapidHeaders('https://push.example', subject, publicKey, privateKey, 'aes128gcm');
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const variable = /subject/i.test(message)
+      ? 'VAPID_SUBJECT'
+      : /private/i.test(message)
+        ? 'VAPID_PRIVATE_KEY'
+        : 'VAPID_PUBLIC_KEY';
+    throw refuse(variable, message);
+  }
+  // A mismatched pair signs tokens every push service rejects with 401/403.
+  const ecdh = createECDH('prime256v1');
+  try {
+    ecdh.setPrivateKey(Buffer.from(privateKey, 'base64url'));
+  } catch {
+    throw refuse('VAPID_PRIVATE_KEY', 'is not a P-256 private key');
+  }
+  if (!ecdh.getPublicKey().equals(Buffer.from(publicKey, 'base64url'))) {
+    throw refuse('VAPID_PUBLIC_KEY', 'is not the public key of VAPID_PRIVATE_KEY');
+  }
+}
+
+type Outcome = { subscription: Subscription } & (
+  { kind: 'accepted' } | { kind: 'gone'; failure: FailureClass } | { kind: 'failed'; failure: FailureClass }
+);
+
+const distinctReasons = (outcomes: Outcome[]) =>
+  [...new Set(outcomes.flatMap((o) => (o.kind === 'accepted' ? [] : [o.failure.reason])))].join('; ');
+
+export function createPushChannel(options: PushOptions): ChannelProvider {
+  checkVapid(options.vapid);
+  const { db } = options;
+  const logger = options.logger.child({ channel: 'push' });
+  // Our own agent only for an extra CA; otherwise Node's global agent, which keeps connections alive.
+  const ownAgent =
+    options.ca && !options.agent ? new https.Agent({ keepAlive: true, ca: options.ca }) : undefined;
+  const agent = options.agent ?? ownAgent;
+  const requestOptions: webpush.RequestOptions = {
+    vapidDetails: options.vapid,
+    TTL: options.ttlSeconds,
+    urgency: 'normal',
+    // A socket idle timeout in web-push; the activity's start-to-close bounds the whole send.
+    timeout: options.requestTimeoutMs ?? 10_000,
+    ...(agent && { agent }),
+  };
+
+  async function deactivate(subscription: Subscription, log: object): Promise<void> {
+    try {
+      // `active: true` keeps the first deactivation time when a retry meets the same 410 again.
+      await db.pushSubscription.updateMany({
+        where: { id: subscription.id, active: true },
+        data: { active: false, deactivatedAt: new Date() },
+      });
+      logger.info(log, 'push subscription gone: deactivated');
+    } catch (error) {
+      // The push service keeps answering 410, so a later send deactivates it; the outcome stands.
+      logger.warn({ ...log, err: error }, 'push subscription gone, but could not be deactivated');
+    }
+  }
+
+  async function sendOne(
+    subscription: Subscription,
+    message: OutgoingMessage,
+    payload: string,
+  ): Promise<Outcome> {
+    // Only the push service's host is logged: the endpoint's path is the subscription's secret capability.
+    const log = {
+      notificationId: message.notificationId,
+      subscriptionId: subscription.id,
+      pushService: URL.canParse(subscription.endpoint) ? new URL(subscription.endpoint).host : 'invalid',
+    };
+    if (malformedKeys(subscription)) {
+      const failure = { permanent: true, reason: 'push subscription keys are malformed' };
+      logger.warn({ ...log, reason: failure.reason }, 'push failed');
+      return { subscription, kind: 'failed', failure };
+    }
+    try {
+      await webpush.sendNotification(
+        { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
+        payload,
+        { ...requestOptions, topic: pushTopic(message.notificationId) },
+      );
+      return { subscription, kind: 'accepted' };
+    } catch (error) {
+      const failure = classifyPushError(error);
+      if (error instanceof webpush.WebPushError && isGone(error.statusCode)) {
+        await deactivate(subscription, { ...log, reason: failure.reason });
+        return { subscription, kind: 'gone', failure };
+      }
+      logger.warn({ ...log, reason: failure.reason }, 'push failed');
+      return { subscription, kind: 'failed', failure };
+    }
+  }
+
+  return {
+    channel: 'push',
+    async send(recipient, message) {
+      const subscriptions = recipient.pushSubscriptions;
+      if (subscriptions.length === 0)
+        throw new PermanentChannelError('the user has no active push subscription');
+      const payload = JSON.stringify(pushPayload(message));
+      const outcomes = await Promise.all(subscriptions.map((s) => sendOne(s, message, payload)));
+
+      const accepted = outcomes.filter((o) => o.kind === 'accepted').length;
+      // Reaching one of the user's devices delivers the notification. Failing the attempt over another
+      // device's 5xx would make Temporal retry the whole send and show it twice on the devices that accepted.
+      if (accepted > 0) return { providerMessageId: `${accepted}/${outcomes.length} subscriptions accepted` };
+
+      if (outcomes.every((o) => o.kind === 'gone')) {
+        const message = 'every push subscription is gone';
+        throw new PushDeliveryError(message, {
+          permanent: true,
+          reason: `${message} (${distinctReasons(outcomes)})`,
+        });
+      }
+      // Retried while any subscription may still come back; a retry only reaches the still-active ones.
+      const transient = outcomes.flatMap((o) =>
+        o.kind === 'failed' && !o.failure.permanent ? [o.failure] : [],
+      );
+      // Wait as long as the most insistent push service asked.
+      const delays = transient.flatMap((f) => (f.retryAfterMs === undefined ? [] : [f.retryAfterMs]));
+      const reason = distinctReasons(outcomes);
+      throw new PushDeliveryError(`no push subscription accepted the message: ${reason}`, {
+        permanent: transient.length === 0,
+        reason,
+        ...(delays.length > 0 && { retryAfterMs: Math.max(...delays) }),
+      });
+    },
+    classify: classifyPushError,
+    async close() {
+      ownAgent?.destroy();
+    },
+  };
+}
+
+export const pushChannel: ChannelDefinition = {
+  channel: 'push',
+  hasAddress: (recipient) => recipient.pushSubscriptions.length > 0,
+  isConfigured: (config) => Boolean(config.vapid.publicKey && config.vapid.privateKey),
+  create: (config, context) =>
+    createPushChannel({
+      vapid: {
+        publicKey: config.vapid.publicKey!,
+        privateKey: config.vapid.privateKey!,
+        subject: config.vapid.subject,
+      },
+      ttlSeconds: config.push.ttlSeconds,
+      db: context.db,
+      logger: context.logger,
+    }),
+};

@@ -1,0 +1,142 @@
+import { Api, NetworkError, ParseError, TelegramApiError, TimeoutError } from 'node-telegram-bot-api';
+import {
+  PermanentChannelError,
+  type ChannelDefinition,
+  type ChannelProvider,
+  type FailureClass,
+  type OutgoingMessage,
+} from './channel.js';
+
+export interface TelegramOptions {
+  token: string;
+  /** Bot API root: https://api.telegram.org, a self-hosted Bot API server or a test fake. */
+  apiUrl: string;
+  /** How long one sendMessage may take before it counts as a transient failure. */
+  timeoutMs?: number;
+}
+
+/** Telegram's limit on a message's text, counted after the HTML markup is parsed. */
+export const TELEGRAM_TEXT_LIMIT = 4096;
+const ELLIPSIS = '…';
+
+// Telegram's HTML mode treats only these three as markup; escaping them keeps user text literal.
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
+
+/** At most `max` UTF-16 units (Telegram's unit, and never fewer than it counts), never splitting a pair. */
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 0) return '';
+  let end = max - ELLIPSIS.length;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return text.slice(0, end) + ELLIPSIS;
+}
+
+/**
+ * The bold title, a newline and the body, as Telegram HTML. The limit is applied to the plain text
+ * before escaping, so a cut can never fall inside a tag or an `&amp;`.
+ */
+export function renderTelegram(message: OutgoingMessage): string {
+  const title = clip(message.title, TELEGRAM_TEXT_LIMIT);
+  const body = clip(message.body, TELEGRAM_TEXT_LIMIT - (title ? title.length + 1 : 0));
+  return [title && `<b>${escapeHtml(title)}</b>`, body && escapeHtml(body)].filter(Boolean).join('\n');
+}
+
+/** The first `code` (ECONNREFUSED, ETIMEDOUT, ...) down an error's cause chain. */
+function systemCode(error: unknown): string | undefined {
+  let e = error;
+  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
+    const { code, cause } = e as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string') return code;
+    e = cause;
+  }
+  return undefined;
+}
+
+/** Telegram answers `{ ok: false, error_code }`: 429 and 5xx may pass, other 4xx describe the chat or bot. */
+export function classifyTelegramError(error: unknown): FailureClass {
+  if (error instanceof PermanentChannelError) return { permanent: true, reason: error.message };
+  if (error instanceof TelegramApiError) {
+    const reason = `Telegram ${error.errorCode}: ${error.description}`;
+    if (error.errorCode === 429) {
+      const retryAfter = error.retryAfter;
+      return retryAfter === undefined
+        ? { permanent: false, reason }
+        : { permanent: false, reason, retryAfterMs: retryAfter * 1000 };
+    }
+    if (error.errorCode >= 500) return { permanent: false, reason };
+    // Every message fails alike until an operator fixes the configuration and retries the deliveries.
+    if (error.errorCode === 401 || error.errorCode === 404) {
+      return {
+        permanent: true,
+        reason: `${reason} (the bot token was rejected: check TELEGRAM_BOT_TOKEN and TELEGRAM_API_URL)`,
+      };
+    }
+    if (error.migrateToChatId !== undefined) {
+      return { permanent: true, reason: `${reason} (the group is now chat ${error.migrateToChatId})` };
+    }
+    // 400 (chat not found, bad request) and 403 (bot blocked, kicked, user deactivated) stay so.
+    return { permanent: true, reason };
+  }
+  if (error instanceof TimeoutError)
+    return { permanent: false, reason: `Telegram timed out: ${error.message}` };
+  if (error instanceof NetworkError) {
+    const code = systemCode(error.cause);
+    return { permanent: false, reason: `Telegram unreachable: ${code ? `${code}: ` : ''}${error.message}` };
+  }
+  if (error instanceof ParseError) {
+    return { permanent: false, reason: `Telegram answered something other than JSON: ${error.message}` };
+  }
+  // A send cancelled by close() (worker shutting down) or anything unforeseen: another attempt may do.
+  const reason = error instanceof Error ? error.message : String(error);
+  return { permanent: false, reason };
+}
+
+export function createTelegramChannel(options: TelegramOptions): ChannelProvider {
+  const api = new Api(options.token, {
+    apiRoot: options.apiUrl,
+    // The library retries 429 (sleeping retry_after), 5xx and network errors itself. Temporal owns
+    // retries here: it must see each failure to record the attempt and honour retry_after durably.
+    maxRetries: 0,
+    // The library's default is 5 minutes per request; a silent socket should fail an attempt sooner.
+    timeoutMs: options.timeoutMs ?? 15_000,
+  });
+  // Aborts requests still in flight when the worker shuts down.
+  const closing = new AbortController();
+
+  return {
+    channel: 'telegram',
+    async send(recipient, message) {
+      const chatId = recipient.telegramChatId;
+      if (!chatId) throw new PermanentChannelError('the user has no Telegram chat id');
+      if (!message.title && !message.body) {
+        throw new PermanentChannelError('the notification has neither title nor body');
+      }
+      if (closing.signal.aborted) throw new Error('the Telegram channel is closed');
+      const sent = await api.sendMessage(
+        {
+          chat_id: chatId,
+          text: renderTelegram(message),
+          parse_mode: 'HTML',
+          link_preview_options: { is_disabled: true },
+        },
+        closing.signal,
+      );
+      return { providerMessageId: `${sent.chat.id}:${sent.message_id}` };
+    },
+    classify: classifyTelegramError,
+    async close() {
+      // The Api holds no connection of its own (it uses the global fetch); only in-flight sends.
+      closing.abort(new Error('the Telegram channel was closed during the send'));
+    },
+  };
+}
+
+export const telegramChannel: ChannelDefinition = {
+  channel: 'telegram',
+  hasAddress: (recipient) => Boolean(recipient.telegramChatId),
+  isConfigured: (config) => Boolean(config.telegram.token),
+  create: (config) =>
+    createTelegramChannel({ token: config.telegram.token!, apiUrl: config.telegram.apiUrl }),
+};

@@ -1,0 +1,54 @@
+import type { Db } from '../lib/db.js';
+import { problems } from './problem.js';
+
+export interface TemplateView {
+  key: string;
+  locale: string;
+  title: string;
+  body: string;
+  updatedAt: string;
+}
+
+const view = (t: {
+  key: string;
+  locale: string;
+  title: string;
+  body: string;
+  updatedAt: Date;
+}): TemplateView => ({
+  key: t.key,
+  locale: t.locale,
+  title: t.title,
+  body: t.body,
+  updatedAt: t.updatedAt.toISOString(),
+});
+
+/** Creates or replaces a template's text for one locale; true when it was created. */
+export async function putTemplate(
+  db: Db,
+  key: string,
+  locale: string,
+  content: { title: string; body: string },
+): Promise<{ created: boolean; template: TemplateView }> {
+  const existing = await db.template.findUnique({
+    where: { key_locale: { key, locale } },
+    select: { key: true },
+  });
+  const template = await db.template.upsert({
+    where: { key_locale: { key, locale } },
+    create: { key, locale, ...content },
+    update: content,
+  });
+  return { created: !existing, template: view(template) };
+}
+
+export async function getTemplate(db: Db, key: string): Promise<{ key: string; locales: TemplateView[] }> {
+  const rows = await db.template.findMany({ where: { key }, orderBy: { locale: 'asc' } });
+  if (rows.length === 0) throw problems.notFound(`Template ${key}`);
+  return { key, locales: rows.map(view) };
+}
+
+export async function deleteTemplate(db: Db, key: string, locale: string): Promise<void> {
+  const { count } = await db.template.deleteMany({ where: { key, locale } });
+  if (count === 0) throw problems.notFound(`Template ${key} in ${locale}`);
+}

