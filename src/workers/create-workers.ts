@@ -25,6 +25,8 @@ export interface WorkerSetup {
   /** A prebuilt bundle (tests share one); by default the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   logger?: Logger;
+  /** Extra CA certificates (PEM) the channel providers trust. */
+  ca?: string;
 }
 
 const require = createRequire(import.meta.url);
@@ -38,7 +40,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
   // Providers only for the channel queues served here; createChannels skips unconfigured ones.
   const channels = createChannels(
     config,
-    { db, logger: setup.logger ?? createLogger('worker', 'silent') },
+    { db, logger: setup.logger ?? createLogger('worker', 'silent'), ca: setup.ca },
     CHANNELS.filter((c) => queues.includes(c)),
   );
   const workers: Worker[] = [];

@@ -47,7 +47,8 @@ export const workflowBundle = () =>
   (bundle ??= bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }));
 
 // The SDK's own logs would drown the test report; warnings and errors still show.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+// Expected activity failures (tests of retries) would too: only errors show.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 export interface RunningStack {
   config: Config;
@@ -62,7 +63,7 @@ export interface RunningStack {
 /** Herald's own processes in this test process: workers on the given queues and the API on a free port. */
 export async function startHerald(
   config: Config,
-  options: { queues?: readonly QueueName[]; api?: boolean } = {},
+  options: { queues?: readonly QueueName[]; api?: boolean; ca?: string } = {},
 ): Promise<RunningStack> {
   const db = createDb(config.databaseUrl);
   const logger = createLogger('test', 'silent');
@@ -73,6 +74,7 @@ export async function startHerald(
     db,
     queues: options.queues ?? ALL_QUEUES,
     workflowBundle: await workflowBundle(),
+    ca: options.ca,
   });
   const running = workers.map((worker) => worker.run());
   const temporal = await connectTemporalClient(config);

@@ -63,4 +63,6 @@ export interface ChannelDefinition {
 export interface ChannelContext {
   db: Db;
   logger: Logger;
+  /** Extra CA certificates (PEM) to trust for provider endpoints: private relays, local test endpoints. */
+  ca?: string;
 }

@@ -263,5 +263,6 @@ export const pushChannel: ChannelDefinition = {
       ttlSeconds: config.push.ttlSeconds,
       db: context.db,
       logger: context.logger,
+      ca: context.ca,
     }),
 };
