@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import webpush from 'web-push';
 import { statusQuery } from '../src/workflows/definitions.js';
+import { recordHistory } from './support/histories.js';
 import { createBrowserSubscription, startPushEndpoint, type PushEndpoint } from './support/push-endpoint.js';
 import { startSmsGateway, type SmsGateway } from './support/sms-gateway.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
@@ -135,6 +136,10 @@ describe('delivery on every channel', () => {
         ],
       );
       assert.match(attempts[0]!.error ?? '', /SMTP 451/);
+      await recordHistory(
+        herald.temporal.workflow.getHandle(`notification-${id}`),
+        'email-transient-then-sent',
+      );
     });
 
     it('fails 5xx at once: no retry, the reason recorded', async () => {
@@ -246,6 +251,7 @@ describe('delivery on every channel', () => {
       assert.ok(row.deactivatedAt);
       const status = await herald.temporal.workflow.getHandle(workflowId).query(statusQuery);
       assert.deepEqual(status.channels.telegram, { state: 'sent', fallbackFor: 'push' });
+      await recordHistory(herald.temporal.workflow.getHandle(workflowId), 'push-gone-fallback-telegram');
     });
 
     it('falls back at once from a requested channel the user has no address for', async () => {
@@ -306,6 +312,7 @@ describe('delivery on every channel', () => {
         ['telegram', 'sent'],
       ]);
       assert.ok(push.received.some((r) => r.path === path));
+      await recordHistory(herald.temporal.workflow.getHandle(`notification-${id}`), 'all-channels');
     });
 
     it('renders a stored template in the user locale, falling back to the default locale', async () => {
@@ -363,6 +370,7 @@ describe('delivery on every channel', () => {
       const security = await notify({ userId: user.id, category: 'security' });
       const sv = await settled(security.id, 'sent');
       assert.deepEqual(sv.deliveries.map((d) => d.channel).sort(), ['email', 'telegram']);
+      await recordHistory(herald.temporal.workflow.getHandle(`notification-${id}`), 'skipped-opted-out');
     });
   });
 });

@@ -13,6 +13,7 @@ import {
 } from '../src/workflows/definitions.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 import { eventually, testEnv, uniqueId } from './support/stack.js';
+import { recordHistory } from './support/histories.js';
 import { startTimeSkippingHerald, type TimeSkippingHerald } from './support/time-skipping.js';
 
 const HOUR = 3_600_000;
@@ -80,6 +81,7 @@ describe('workflow time: sendAt, quiet hours, retry window, cancel', () => {
     const described = await handle.describe();
     assert.ok(described.closeTime!.getTime() - described.startTime.getTime() >= 3 * HOUR);
     assert.equal((await dbStatus(id)).status, 'sent');
+    await recordHistory(handle, 'send-at');
   });
 
   it('defers delivery during quiet hours across midnight in the user time zone, and never drops it', async () => {
@@ -103,6 +105,7 @@ describe('workflow time: sendAt, quiet hours, retry window, cancel', () => {
     const described = await handle.describe();
     assert.ok(described.closeTime!.getTime() >= target + 7.5 * HOUR);
     assert.equal((await dbStatus(id)).status, 'sent');
+    await recordHistory(handle, 'quiet-hours-deferred');
   });
 
   it('lets a mandatory category (security) through quiet hours', async () => {
@@ -121,6 +124,8 @@ describe('workflow time: sendAt, quiet hours, retry window, cancel', () => {
     assert.ok(described.closeTime!.getTime() - described.startTime.getTime() < 5 * 60_000);
     await quiet.handle.signal(cancelSignal, { reason: 'test cleanup' });
     assert.equal(await quiet.handle.result(), 'cancelled');
+    await recordHistory(security.handle, 'mandatory-bypasses-quiet-hours');
+    await recordHistory(quiet.handle, 'cancel-signal-deferred');
   });
 
   it('cancels while scheduled (update) and while deferred (signal); nothing is sent', async () => {
@@ -137,6 +142,7 @@ describe('workflow time: sendAt, quiet hours, retry window, cancel', () => {
     assert.equal(row.status, 'cancelled');
     assert.ok(row.completedAt);
     await assert.rejects(scheduled.handle.executeUpdate(cancelUpdate, { args: [{}] }));
+    await recordHistory(scheduled.handle, 'cancel-update-scheduled');
 
     const local = new Date((await herald.now()) + 9 * HOUR);
     const hhmm = (d: Date) => d.toISOString().slice(11, 16);
@@ -171,6 +177,7 @@ describe('workflow time: sendAt, quiet hours, retry window, cancel', () => {
     assert.equal(row.status, 'cancelled');
     assert.equal(row.deliveries[0]!.status, 'cancelled');
     assert.equal(mailsTo(u.email).length, 0);
+    await recordHistory(handle, 'cancel-while-retrying');
   });
 
   it('keeps a failed delivery retryable: a retry signal within the window delivers it', async () => {
@@ -197,6 +204,7 @@ describe('workflow time: sendAt, quiet hours, retry window, cancel', () => {
     assert.equal(sent.deliveries[0]!.status, 'sent');
     assert.equal(sent.deliveries[0]!.attempts, 2);
     assert.equal(mailsTo(u.email).length, 1);
+    await recordHistory(handle, 'retry-signal-after-failure');
   });
 
   it('closes as failed when no retry comes within the 7-day window; cancel works while waiting', async () => {
@@ -219,5 +227,7 @@ describe('workflow time: sendAt, quiet hours, retry window, cancel', () => {
     assert.ok(row.completedAt);
     await assert.rejects(lapsing.handle.executeUpdate(retryUpdate));
     assert.equal(mailsTo(u.email).length, 0);
+    await recordHistory(lapsing.handle, 'retry-window-lapsed');
+    await recordHistory(cancelled.handle, 'cancel-awaiting-retry');
   });
 });

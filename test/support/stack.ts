@@ -48,7 +48,10 @@ export const workflowBundle = () =>
 
 // The SDK's own logs would drown the test report; warnings and errors still show.
 // Expected activity failures (tests of retries) would too: only errors show.
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+Runtime.install({
+  logger: new DefaultLogger('ERROR'),
+  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+});
 
 export interface RunningStack {
   config: Config;

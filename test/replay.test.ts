@@ -1,0 +1,40 @@
+// Runs recorded notification histories (test/fixtures/histories, made by `npm run record-histories`)
+// through the current workflow code: a change that is not replay-safe fails here, before it can break
+// notifications already running in production.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { describe, it } from 'node:test';
+import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { loadHistories } from './support/histories.js';
+import { workflowBundle } from './support/stack.js';
+
+async function replay(bundle: Awaited<ReturnType<typeof workflowBundle>>) {
+  const failures: string[] = [];
+  let replayed = 0;
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, loadHistories())) {
+    replayed += 1;
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
+  }
+  return { replayed, failures };
+}
+
+describe('replay of recorded workflow histories', () => {
+  it('replays every recorded history through the current workflow code', async () => {
+    const histories = loadHistories();
+    assert.ok(histories.length >= 10, `expected the recorded histories, found ${histories.length}`);
+    const { replayed, failures } = await replay(await workflowBundle());
+    assert.equal(replayed, histories.length);
+    assert.deepEqual(failures, []);
+  });
+
+  it('fails on a workflow change that is not replay-safe', async () => {
+    const require = createRequire(import.meta.url);
+    const changed = await bundleWorkflowCode({
+      workflowsPath: require.resolve('./fixtures/nondeterministic/index.ts'),
+      logger: new DefaultLogger('ERROR'),
+    });
+    const { failures } = await replay(changed);
+    assert.equal(failures.length, loadHistories().length);
+    assert.match(failures[0]!, /Nondeterminism|DeterminismViolation/i);
+  });
+});

@@ -1,0 +1,34 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { projectRoot } from '../../src/lib/local/paths.js';
+
+/** Recorded workflow histories the replay test runs through the current workflow code. */
+export const HISTORIES_DIR = path.join(projectRoot, 'test', 'fixtures', 'histories');
+
+/**
+ * Saves a finished workflow's history as a replay fixture, when the run records them:
+ * `npm run record-histories` (HERALD_RECORD_HISTORIES=1). Otherwise does nothing.
+ */
+export async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (!process.env.HERALD_RECORD_HISTORIES) return;
+  await handle.result().catch(() => undefined);
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  // protobufjs's own JSON form (the SDK's historyToJSON trips over duplicate protobufjs copies here).
+  const json = History.toObject(History.fromObject(await handle.fetchHistory()), JSON_FORM);
+  writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), JSON.stringify(json, null, 1) + '\n');
+}
+
+const { History } = proto.temporal.api.history.v1;
+const JSON_FORM = { longs: String, enums: String, bytes: String, defaults: false } as const;
+
+export function loadHistories(): { workflowId: string; history: proto.temporal.api.history.v1.IHistory }[] {
+  return readdirSync(HISTORIES_DIR)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .map((file) => ({
+      workflowId: path.basename(file, '.json'),
+      history: History.fromObject(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8'))),
+    }));
+}
