@@ -27,6 +27,11 @@ const HERALD_VARS = [
   'API_KEYS',
   'PORT',
   'TELEGRAM_BOT_TOKEN',
+  'VAPID_PUBLIC_KEY',
+  'VAPID_PRIVATE_KEY',
+  'SMS_PROVIDER',
+  'SMS_HTTP_URL',
+  'SMTP_FALLBACK_URL',
 ];
 
 async function startDev(env: Record<string, string>): Promise<DevRun> {

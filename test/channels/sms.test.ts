@@ -9,9 +9,9 @@ import {
   type OutgoingMessage,
   type Recipient,
 } from '../../src/activities/channels/channel.js';
+import { countSegments } from '../../src/activities/channels/sms-text.js';
 import {
   classifySmsError,
-  countSegments,
   createSmsChannel,
   parseRetryAfter,
   smsChannel,

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { createWaiters } from './waiters.js';
 
 // http_ece ships no types; this is the one call the tests need.
 const ece = createRequire(import.meta.url)('http_ece') as {
@@ -96,7 +97,7 @@ function selfSignedCertificate(): Promise<{ key: string; cert: string }> {
 export async function startPushEndpoint(): Promise<PushEndpoint> {
   const { key, cert } = await selfSignedCertificate();
   const received: PushRequest[] = [];
-  const waiters = new Set<() => void>();
+  const arrivals = createWaiters(received, 'request reached the push endpoint');
   const answers: { path: string; answer: PushAnswer }[] = [];
   let messages = 0;
 
@@ -124,7 +125,7 @@ export async function startPushEndpoint(): Promise<PushEndpoint> {
       // As RFC 8030 says: 201 with the message's own URL in Location.
       const headers = answer ? (answer.headers ?? {}) : { location: `${origin}/message/${++messages}` };
       res.writeHead(status, headers).end(answer?.body ?? '');
-      for (const wake of waiters) wake();
+      arrivals.notify();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -142,26 +143,7 @@ export async function startPushEndpoint(): Promise<PushEndpoint> {
       const full = typeof answer === 'number' ? { status: answer } : answer;
       for (let i = 0; i < times; i++) answers.push({ path: pathOf(target), answer: full });
     },
-    waitFor(predicate, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = received.find(predicate);
-          if (!found) return false;
-          cleanup();
-          resolve(found);
-          return true;
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`no matching request reached the push endpoint within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        if (!check()) waiters.add(check);
-      });
-    },
+    waitFor: arrivals.waitFor,
     async stop() {
       agent.destroy();
       server.closeAllConnections();

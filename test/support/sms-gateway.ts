@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createWaiters } from './waiters.js';
 
 /** A message the gateway accepted. */
 export interface AcceptedSms {
@@ -58,7 +59,7 @@ export async function startSmsGateway(options: { token?: string } = {}): Promise
   const messages: AcceptedSms[] = [];
   const requests: GatewayRequest[] = [];
   const failures: SimulatedAnswer[] = [];
-  const waiters = new Set<() => void>();
+  const arrivals = createWaiters(messages, 'SMS reached the gateway');
 
   function answer(req: http.IncomingMessage, body: string): Answer {
     const failure = failures.shift();
@@ -98,7 +99,7 @@ export async function startSmsGateway(options: { token?: string } = {}): Promise
     if (earlier) return { status: 200, body: { id: earlier.id } };
     const message: AcceptedSms = { id: randomUUID(), to: json.to, text: json.text, idempotencyKey };
     messages.push(message);
-    for (const wake of waiters) wake();
+    arrivals.notify();
     return { status: 200, body: { id: message.id } };
   }
 
@@ -136,23 +137,7 @@ export async function startSmsGateway(options: { token?: string } = {}): Promise
     failNext(times, failure) {
       for (let i = 0; i < times; i++) failures.push(failure);
     },
-    waitFor(predicate, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no matching SMS reached the gateway within ${timeoutMs} ms`));
-        }, timeoutMs);
-        function check() {
-          const found = messages.find(predicate);
-          if (!found) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve(found);
-        }
-        waiters.add(check);
-        check();
-      });
-    },
+    waitFor: arrivals.waitFor,
     reset() {
       messages.length = 0;
       requests.length = 0;

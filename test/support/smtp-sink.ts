@@ -1,6 +1,7 @@
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { freePort } from '../../src/lib/local/ports.js';
+import { createWaiters } from './waiters.js';
 
 export interface ReceivedMail {
   envelopeTo: string[];
@@ -23,7 +24,7 @@ export interface SmtpSink {
 /** A real SMTP server (smtp-server) that keeps every message it accepts, parsed with mailparser. */
 export async function startSmtpSink(): Promise<SmtpSink> {
   const messages: ReceivedMail[] = [];
-  const waiters = new Set<() => void>();
+  const arrivals = createWaiters(messages, 'email reached the SMTP sink');
   const failures: number[] = [];
   const port = await freePort();
 
@@ -45,7 +46,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         simpleParser(raw)
           .then((parsed) => {
             messages.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), parsed, raw });
-            for (const wake of waiters) wake();
+            arrivals.notify();
             callback();
           })
           .catch(callback);
@@ -65,26 +66,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     clearFailures() {
       failures.length = 0;
     },
-    waitFor(predicate, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = messages.find(predicate);
-          if (!found) return false;
-          cleanup();
-          resolve(found);
-          return true;
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`no matching email reached the SMTP sink within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        if (!check()) waiters.add(check);
-      });
-    },
+    waitFor: arrivals.waitFor,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -3,6 +3,7 @@
 // 403 blocked, 5xx, slow answers) that an emulator without failure injection cannot produce.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createWaiters } from './waiters.js';
 
 export interface TelegramFakeOptions {
   /** The only token the fake accepts; any other gets 401 (well-formed) or 404, as from Telegram. */
@@ -153,7 +154,7 @@ export async function startTelegramFake(options: TelegramFakeOptions): Promise<T
   const failures: TelegramFailure[] = [];
   const chatFailures = new Map<string, Omit<TelegramFailure, 'method'>>();
   const delays: number[] = [];
-  const waiters = new Set<() => void>();
+  const arrivals = createWaiters(messages, 'Telegram message reached the fake');
   const sleepers = new Set<() => void>();
   const channelIds = new Map<string, number>();
   let nextMessageId = 1;
@@ -198,7 +199,7 @@ export async function startTelegramFake(options: TelegramFakeOptions): Promise<T
         at: Date.now(),
       };
       messages.push(received);
-      for (const wake of waiters) wake();
+      arrivals.notify();
       return {
         message_id: received.messageId,
         from: bot,
@@ -290,26 +291,7 @@ export async function startTelegramFake(options: TelegramFakeOptions): Promise<T
     delayNext(times, ms) {
       for (let i = 0; i < times; i++) delays.push(ms);
     },
-    waitFor(predicate, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = messages.find(predicate);
-          if (!found) return false;
-          cleanup();
-          resolve(found);
-          return true;
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`no matching Telegram message reached the fake within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        if (!check()) waiters.add(check);
-      });
-    },
+    waitFor: arrivals.waitFor,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -1,6 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { countSegments, fitToSegments, renderSms, smsEncoding } from '../../src/activities/channels/sms.js';
+import {
+  countSegments,
+  fitToSegments,
+  renderSms,
+  smsEncoding,
+} from '../../src/activities/channels/sms-text.js';
 
 // GSM 03.38 written out from the standard's table, independently of the module's own constant.
 const GSM_BASIC_TABLE =

@@ -66,3 +66,36 @@ export interface ChannelContext {
   /** Extra CA certificates (PEM) to trust for provider endpoints: private relays, local test endpoints. */
   ca?: string;
 }
+
+/** The first `code` (ECONNREFUSED, ETIMEDOUT, ...) down an error's cause chain: fetch hides it in `cause`. */
+export function systemCode(error: unknown): string | undefined {
+  for (let e = error, depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
+    const { code, cause } = e as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string') return code;
+    e = cause;
+  }
+  return undefined;
+}
+
+/** A provider's requests in flight, cancelled by close() when the worker shuts down. */
+export interface InFlightSends {
+  /** Passed to each request: aborted by close(). */
+  readonly signal: AbortSignal;
+  /** A send that starts after close() would outlive the worker: refuse it. */
+  throwIfClosed(): void;
+  close(): void;
+}
+
+/** For providers over plain HTTP requests; those holding pools or agents close those instead. */
+export function createInFlightSends(channelLabel: string): InFlightSends {
+  const closing = new AbortController();
+  return {
+    signal: closing.signal,
+    throwIfClosed() {
+      if (closing.signal.aborted) throw new Error(`the ${channelLabel} channel is closed`);
+    },
+    close() {
+      closing.abort(new Error(`the ${channelLabel} channel was closed during the send`));
+    },
+  };
+}

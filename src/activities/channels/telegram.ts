@@ -1,6 +1,8 @@
 import { Api, NetworkError, ParseError, TelegramApiError, TimeoutError } from 'node-telegram-bot-api';
 import {
+  createInFlightSends,
   PermanentChannelError,
+  systemCode,
   type ChannelDefinition,
   type ChannelProvider,
   type FailureClass,
@@ -41,17 +43,6 @@ export function renderTelegram(message: OutgoingMessage): string {
   const title = clip(message.title, TELEGRAM_TEXT_LIMIT);
   const body = clip(message.body, TELEGRAM_TEXT_LIMIT - (title ? title.length + 1 : 0));
   return [title && `<b>${escapeHtml(title)}</b>`, body && escapeHtml(body)].filter(Boolean).join('\n');
-}
-
-/** The first `code` (ECONNREFUSED, ETIMEDOUT, ...) down an error's cause chain. */
-function systemCode(error: unknown): string | undefined {
-  let e = error;
-  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
-    const { code, cause } = e as { code?: unknown; cause?: unknown };
-    if (typeof code === 'string') return code;
-    e = cause;
-  }
-  return undefined;
 }
 
 /** Telegram answers `{ ok: false, error_code }`: 429 and 5xx may pass, other 4xx describe the chat or bot. */
@@ -102,8 +93,7 @@ export function createTelegramChannel(options: TelegramOptions): ChannelProvider
     // The library's default is 5 minutes per request; a silent socket should fail an attempt sooner.
     timeoutMs: options.timeoutMs ?? 15_000,
   });
-  // Aborts requests still in flight when the worker shuts down.
-  const closing = new AbortController();
+  const inFlight = createInFlightSends('Telegram');
 
   return {
     channel: 'telegram',
@@ -113,7 +103,7 @@ export function createTelegramChannel(options: TelegramOptions): ChannelProvider
       if (!message.title && !message.body) {
         throw new PermanentChannelError('the notification has neither title nor body');
       }
-      if (closing.signal.aborted) throw new Error('the Telegram channel is closed');
+      inFlight.throwIfClosed();
       const sent = await api.sendMessage(
         {
           chat_id: chatId,
@@ -121,14 +111,14 @@ export function createTelegramChannel(options: TelegramOptions): ChannelProvider
           parse_mode: 'HTML',
           link_preview_options: { is_disabled: true },
         },
-        closing.signal,
+        inFlight.signal,
       );
       return { providerMessageId: `${sent.chat.id}:${sent.message_id}` };
     },
     classify: classifyTelegramError,
     async close() {
       // The Api holds no connection of its own (it uses the global fetch); only in-flight sends.
-      closing.abort(new Error('the Telegram channel was closed during the send'));
+      inFlight.close();
     },
   };
 }
