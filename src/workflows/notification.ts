@@ -2,6 +2,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -106,6 +107,10 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
       const fallbacks = [...plan.fallbacks];
       for (;;) {
         enter('delivering', 'processing');
+        // Added after histories were recorded: patched() keeps those replaying as they ran.
+        if (status.retries > 0 && patched('record-processing-on-retry')) {
+          await recordProgress({ notificationId: input.notificationId, status: 'processing' });
+        }
         await deliverAll({
           notificationId: input.notificationId,
           lanes,
