@@ -9,7 +9,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // Pinned in package.json (`herald.temporalCliVersion`, `herald.temporalTestServerVersion`).
 const pins = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).herald;
 export const TEMPORAL_CLI_VERSION = pins.temporalCliVersion;
-export const temporalCliPath = path.join(root, '.tools', `temporal-${TEMPORAL_CLI_VERSION}`, 'bin', 'temporal');
+export const temporalCliPath = path.join(
+  root,
+  '.tools',
+  `temporal-${TEMPORAL_CLI_VERSION}`,
+  'bin',
+  'temporal',
+);
 /** The time-skipping test server, used by the tests of time behaviour (sendAt, quiet hours, retry window). */
 export const TEMPORAL_TEST_SERVER_VERSION = pins.temporalTestServerVersion;
 export const temporalTestServerPath = path.join(

@@ -54,7 +54,7 @@ describe('delivery on every channel', () => {
   let push: PushEndpoint;
   let sms: SmsGateway;
   let herald: RunningStack;
-  const { createUser, notify, view, settled, delivery } = client(() => herald);
+  const { createUser, notify, settled, delivery } = client(() => herald);
 
   before(async () => {
     [smtp, telegram, push, sms] = await Promise.all([
