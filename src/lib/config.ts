@@ -130,7 +130,7 @@ const schema = z.object({
   SMS_HTTP_TOKEN: z.string().min(1).optional(),
   PUSH_TTL_SECONDS: z.coerce.number().int().min(0).max(2_419_200).default(86_400),
   SMS_MAX_SEGMENTS: z.coerce.number().int().min(1).max(10).default(3),
-  CHANNEL_RATE_LIMITS: rateLimits.default({ telegram: 25 }),
+  CHANNEL_RATE_LIMITS: rateLimits.default({}),
   DELIVERY_RETRY_POLICIES: retryPolicies.default({}),
   DELIVERY_RETRY_WINDOW: duration.default(7 * 24 * 3600_000),
   MANDATORY_CATEGORIES: list.default(['security']),
@@ -207,7 +207,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     push: { ttlSeconds: e.PUSH_TTL_SECONDS },
     delivery: {
-      rateLimits: e.CHANNEL_RATE_LIMITS,
+      // Telegram allows a bot about 30 messages a second: keep under it unless told otherwise.
+      rateLimits: { telegram: 25, ...e.CHANNEL_RATE_LIMITS },
       retryPolicies: e.DELIVERY_RETRY_POLICIES,
       retryWindowMs: e.DELIVERY_RETRY_WINDOW,
       mandatoryCategories: e.MANDATORY_CATEGORIES,

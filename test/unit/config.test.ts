@@ -138,6 +138,7 @@ describe('loadConfig', () => {
       provider: 'http',
       url: 'https://sms.example.test/send',
       token: undefined,
+      maxSegments: 3,
     });
   });
 
@@ -161,5 +162,61 @@ describe('loadConfig', () => {
       privateKey: 'priv',
       subject: 'mailto:herald@localhost',
     });
+  });
+});
+
+describe('delivery settings', () => {
+  it('has the documented defaults', () => {
+    const { delivery, defaultLocale, sms, push } = loadConfig({ DATABASE_URL });
+    assert.deepEqual(delivery, {
+      rateLimits: { telegram: 25 },
+      retryPolicies: {},
+      retryWindowMs: 7 * 24 * 3_600_000,
+      mandatoryCategories: ['security'],
+    });
+    assert.equal(defaultLocale, 'en');
+    assert.equal(sms.maxSegments, 3);
+    assert.equal(push.ttlSeconds, 86_400);
+  });
+
+  it('reads durations, per-channel retry policies and rate limits', () => {
+    const { delivery } = loadConfig({
+      DATABASE_URL,
+      DELIVERY_RETRY_WINDOW: '36h',
+      DELIVERY_RETRY_POLICIES: '{"sms":{"initialInterval":"5s","backoffCoefficient":3,"giveUpAfter":"2h"}}',
+      CHANNEL_RATE_LIMITS: 'sms=10, push=100',
+      MANDATORY_CATEGORIES: 'security, billing',
+    });
+    assert.equal(delivery.retryWindowMs, 36 * 3_600_000);
+    assert.deepEqual(delivery.retryPolicies, {
+      sms: { initialInterval: 5_000, backoffCoefficient: 3, giveUpAfter: 7_200_000 },
+    });
+    // Telegram keeps its default unless it is named.
+    assert.deepEqual(delivery.rateLimits, { telegram: 25, sms: 10, push: 100 });
+    assert.deepEqual(delivery.mandatoryCategories, ['security', 'billing']);
+  });
+
+  it('names each malformed setting', () => {
+    const problems = problemsOf({
+      DATABASE_URL,
+      DELIVERY_RETRY_WINDOW: 'a week',
+      DELIVERY_RETRY_POLICIES: '{"fax":{}}',
+      CHANNEL_RATE_LIMITS: 'telegram=fast',
+      SMS_MAX_SEGMENTS: '0',
+    });
+    assert.deepEqual(variables(problems), [
+      'CHANNEL_RATE_LIMITS',
+      'DELIVERY_RETRY_POLICIES',
+      'DELIVERY_RETRY_WINDOW',
+      'SMS_MAX_SEGMENTS',
+    ]);
+    assert.match(problems.find((p) => p.variable === 'DELIVERY_RETRY_WINDOW')!.message, /duration/);
+    assert.deepEqual(variables(problemsOf({ DATABASE_URL, DELIVERY_RETRY_POLICIES: '{not json' })), [
+      'DELIVERY_RETRY_POLICIES',
+    ]);
+    assert.match(
+      problemsOf({ DATABASE_URL, DELIVERY_RETRY_POLICIES: '{"email":{"giveUpAfter":"soon"}}' })[0]!.message,
+      /email\.giveUpAfter/,
+    );
   });
 });
