@@ -6,7 +6,9 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { loadHistories } from './support/histories.js';
-import { workflowBundle } from './support/stack.js';
+import { installTestRuntime, workflowBundle } from './support/stack.js';
+
+installTestRuntime();
 
 async function replay(bundle: Awaited<ReturnType<typeof workflowBundle>>) {
   const failures: string[] = [];

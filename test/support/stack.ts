@@ -46,12 +46,19 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export const workflowBundle = () =>
   (bundle ??= bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }));
 
-// The SDK's own logs would drown the test report; warnings and errors still show.
-// Expected activity failures (tests of retries) would too: only errors show.
-Runtime.install({
-  logger: new DefaultLogger('ERROR'),
-  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
-});
+let runtimeInstalled = false;
+/**
+ * The SDK's own logs, and expected activity failures (tests of retries), would drown the test report:
+ * only errors show. Installed on first use, since a live runtime keeps the test process running.
+ */
+export function installTestRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
+}
 
 export interface RunningStack {
   config: Config;
@@ -68,6 +75,7 @@ export async function startHerald(
   config: Config,
   options: { queues?: readonly QueueName[]; api?: boolean; ca?: string } = {},
 ): Promise<RunningStack> {
+  installTestRuntime();
   const db = createDb(config.databaseUrl);
   const logger = createLogger('test', 'silent');
   const connection = await NativeConnection.connect({ address: config.temporal.address });

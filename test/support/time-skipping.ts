@@ -11,7 +11,7 @@ import { createDb, type Db } from '../../src/lib/db.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createWorkers, type QueueName } from '../../src/workers/create-workers.js';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions.js';
-import { workflowBundle } from './stack.js';
+import { installTestRuntime, workflowBundle } from './stack.js';
 
 export interface TimeSkippingHerald {
   env: TestWorkflowEnvironment;
@@ -37,6 +37,7 @@ export async function startTimeSkippingHerald(
   config: Config,
   queues: readonly QueueName[] = ['notifications', 'email'],
 ): Promise<TimeSkippingHerald> {
+  installTestRuntime();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath } },
   });
