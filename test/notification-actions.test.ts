@@ -1,70 +1,56 @@
 // Cancel and retry through the API (which sends the workflow's updates), and duplicate suppression:
 // a delivery already recorded as sent is never sent again, whoever runs its activity again.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createChannels, closeChannels } from '../src/activities/channels/index.js';
 import { createDeliveryActivities, type DeliveryResult } from '../src/activities/index.js';
 import { createLogger } from '../src/lib/logger.js';
-import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
-import { eventually, startHerald, testEnv, uniqueId, type RunningStack } from './support/stack.js';
+import { eventually, uniqueId, useEmailStack } from './support/stack.js';
 
 describe('cancel and retry through the API', () => {
-  let smtp: SmtpSink;
-  let herald: RunningStack;
-
-  before(async () => {
-    smtp = await startSmtpSink();
-    herald = await startHerald(
-      testEnv({
-        SMTP_URL: smtp.url,
-        MAIL_FROM: 'Herald <herald@example.test>',
-        DELIVERY_RETRY_POLICIES: '{"email":{"initialInterval":"200ms"}}',
-      }),
-    );
-  });
-  after(async () => {
-    await herald?.stop();
-    await smtp?.close();
-  });
+  const t = useEmailStack({ DELIVERY_RETRY_POLICIES: '{"email":{"initialInterval":"200ms"}}' });
 
   async function userWithEmail() {
     const email = `${uniqueId('act')}@example.test`;
-    const res = await herald.api('/v1/users', { json: { externalId: uniqueId(), email } });
+    const res = await t.herald.api('/v1/users', { json: { externalId: uniqueId(), email } });
     return { id: ((await res.json()) as { id: string }).id, email };
   }
   async function notify(userId: string, extra: Record<string, unknown> = {}) {
-    const res = await herald.api('/v1/notifications', {
+    const res = await t.herald.api('/v1/notifications', {
       json: { userId, category: 'updates', title: 'Hi', body: 'Action test', channels: ['email'], ...extra },
     });
     assert.equal(res.status, 202, await res.clone().text());
     return ((await res.json()) as { id: string }).id;
   }
   const statusOf = async (id: string) =>
-    ((await (await herald.api(`/v1/notifications/${id}`)).json()) as { status: string }).status;
+    ((await (await t.herald.api(`/v1/notifications/${id}`)).json()) as { status: string }).status;
   const until = (id: string, status: string) =>
     eventually(async () => (await statusOf(id)) === status, { what: `${id} to be ${status}` });
 
   it('retries a failed delivery when asked, and delivers it', async () => {
     const user = await userWithEmail();
-    smtp.failNext(550, 1);
+    t.smtp.failNext(550, 1);
     const id = await notify(user.id);
     await until(id, 'failed');
 
-    const res = await herald.api(`/v1/notifications/${id}/retry`, { method: 'POST' });
+    const res = await t.herald.api(`/v1/notifications/${id}/retry`, { method: 'POST' });
     assert.equal(res.status, 202, await res.clone().text());
     const body = (await res.json()) as { state: string; retries: number };
     assert.equal(body.retries, 1);
     await until(id, 'sent');
-    assert.equal(smtp.messages.filter((m) => m.envelopeTo.includes(user.email)).length, 1);
-    const delivery = await herald.db.delivery.findFirstOrThrow({ where: { notificationId: id } });
+    assert.equal(t.smtp.messages.filter((m) => m.envelopeTo.includes(user.email)).length, 1);
+    const delivery = await t.herald.db.delivery.findFirstOrThrow({ where: { notificationId: id } });
     assert.equal(delivery.attempts, 2);
 
     // Sent and closed: nothing left to retry.
-    const again = await herald.api(`/v1/notifications/${id}/retry`, { method: 'POST' });
+    const again = await t.herald.api(`/v1/notifications/${id}/retry`, { method: 'POST' });
     assert.equal(again.status, 409);
     assert.equal(again.headers.get('content-type'), 'application/problem+json; charset=utf-8');
-    assert.equal(((await again.json()) as { type: string }).type, 'https://herald.dev/problems/cannot-retry');
+    assert.equal(
+      ((await again.json()) as { type: string }).type,
+      'https://herald.dev/problems/cannot-retry',
+    );
   });
 
   it('cancels a scheduled notification once; a second cancel is refused with 409', async () => {
@@ -72,67 +58,59 @@ describe('cancel and retry through the API', () => {
     const id = await notify(user.id, { sendAt: new Date(Date.now() + 3_600_000).toISOString() });
     await eventually(
       async () =>
-        (await herald.temporal.workflow.getHandle(`notification-${id}`).describe()).searchAttributes
+        (await t.herald.temporal.workflow.getHandle(`notification-${id}`).describe()).searchAttributes
           .DeliveryStatus?.[0] === 'scheduled',
       { what: 'the workflow to be scheduled' },
     );
-    const res = await herald.api(`/v1/notifications/${id}/cancel`, { json: { reason: 'event moved' } });
+    const res = await t.herald.api(`/v1/notifications/${id}/cancel`, { json: { reason: 'event moved' } });
     assert.equal(res.status, 200, await res.clone().text());
     await until(id, 'cancelled');
-    const again = await herald.api(`/v1/notifications/${id}/cancel`, { json: {} });
+    const again = await t.herald.api(`/v1/notifications/${id}/cancel`, { json: {} });
     assert.equal(again.status, 409);
-    assert.equal(smtp.messages.filter((m) => m.envelopeTo.includes(user.email)).length, 0);
+    assert.equal(t.smtp.messages.filter((m) => m.envelopeTo.includes(user.email)).length, 0);
   });
 
   it('answers 404 for an unknown notification and 422 for a bad id or body, changing nothing', async () => {
-    const unknown = await herald.api('/v1/notifications/00000000-0000-4000-8000-000000000000/cancel', {
+    const unknown = await t.herald.api('/v1/notifications/00000000-0000-4000-8000-000000000000/cancel', {
       method: 'POST',
     });
     assert.equal(unknown.status, 404);
-    const badId = await herald.api('/v1/notifications/not-a-uuid/retry', { method: 'POST' });
+    const badId = await t.herald.api('/v1/notifications/not-a-uuid/retry', { method: 'POST' });
     assert.equal(badId.status, 422);
     const user = await userWithEmail();
     const id = await notify(user.id, { sendAt: new Date(Date.now() + 3_600_000).toISOString() });
-    const badBody = await herald.api(`/v1/notifications/${id}/cancel`, { json: { reason: 7, extra: true } });
+    const badBody = await t.herald.api(`/v1/notifications/${id}/cancel`, {
+      json: { reason: 7, extra: true },
+    });
     assert.equal(badBody.status, 422);
     assert.equal(await statusOf(id), 'scheduled');
-    await herald.api(`/v1/notifications/${id}/cancel`, { json: {} });
+    await t.herald.api(`/v1/notifications/${id}/cancel`, { json: {} });
   });
 });
 
 describe('duplicate suppression', () => {
-  let smtp: SmtpSink;
-  let herald: RunningStack;
-
-  before(async () => {
-    smtp = await startSmtpSink();
-    herald = await startHerald(testEnv({ SMTP_URL: smtp.url, MAIL_FROM: 'Herald <herald@example.test>' }));
-  });
-  after(async () => {
-    await herald?.stop();
-    await smtp?.close();
-  });
+  const t = useEmailStack();
 
   it('never sends a delivery again once it is recorded as sent (activity retry, crash after recording, replay)', async () => {
     const email = `${uniqueId('dup')}@example.test`;
-    const user = await herald.db.user.create({ data: { externalId: uniqueId(), email } });
-    const res = await herald.api('/v1/notifications', {
+    const user = await t.herald.db.user.create({ data: { externalId: uniqueId(), email } });
+    const res = await t.herald.api('/v1/notifications', {
       json: { userId: user.id, category: 'updates', title: 'Once', body: 'Only once', channels: ['email'] },
     });
     const { id } = (await res.json()) as { id: string };
-    await smtp.waitFor((m) => m.envelopeTo.includes(email));
+    await t.smtp.waitFor((m) => m.envelopeTo.includes(email));
     await eventually(
-      async () => (await herald.db.notification.findUnique({ where: { id } }))?.status === 'sent',
+      async () => (await t.herald.db.notification.findUnique({ where: { id } }))?.status === 'sent',
     );
 
     // The same activity run again, as Temporal would after a lost completion: a later attempt number.
     const channels = createChannels(
-      herald.config,
-      { db: herald.db, logger: createLogger('test', 'silent') },
+      t.herald.config,
+      { db: t.herald.db, logger: createLogger('test', 'silent') },
       ['email'],
     );
     try {
-      const { deliverEmail } = createDeliveryActivities(herald.db, channels, { defaultLocale: 'en' });
+      const { deliverEmail } = createDeliveryActivities(t.herald.db, channels, { defaultLocale: 'en' });
       const env = new MockActivityEnvironment({ attempt: 2 });
       const result: DeliveryResult = await env.run(deliverEmail!, {
         notificationId: id,
@@ -143,8 +121,8 @@ describe('duplicate suppression', () => {
       await closeChannels(channels);
     }
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(smtp.messages.filter((m) => m.envelopeTo.includes(email)).length, 1);
-    const delivery = await herald.db.delivery.findFirstOrThrow({ where: { notificationId: id } });
+    assert.equal(t.smtp.messages.filter((m) => m.envelopeTo.includes(email)).length, 1);
+    const delivery = await t.herald.db.delivery.findFirstOrThrow({ where: { notificationId: id } });
     assert.equal(delivery.attempts, 1);
   });
 });

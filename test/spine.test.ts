@@ -1,24 +1,13 @@
 // The spine end to end on real parts: API → Temporal workflow → email activity → SMTP sink → PostgreSQL.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
-import { eventually, startHerald, testEnv, uniqueId, type RunningStack } from './support/stack.js';
+import { describe, it } from 'node:test';
+import { eventually, uniqueId, useEmailStack } from './support/stack.js';
 
 describe('spine: a notification becomes an email', () => {
-  let smtp: SmtpSink;
-  let herald: RunningStack;
-
-  before(async () => {
-    smtp = await startSmtpSink();
-    herald = await startHerald(testEnv({ SMTP_URL: smtp.url, MAIL_FROM: 'Herald <herald@example.test>' }));
-  });
-  after(async () => {
-    await herald?.stop();
-    await smtp?.close();
-  });
+  const t = useEmailStack();
 
   async function createUser(email = `${uniqueId('mail')}@example.test`) {
-    const res = await herald.api('/v1/users', {
+    const res = await t.herald.api('/v1/users', {
       json: { externalId: uniqueId(), email, timezone: 'Europe/Berlin' },
     });
     assert.equal(res.status, 201, await res.clone().text());
@@ -27,7 +16,7 @@ describe('spine: a notification becomes an email', () => {
 
   it('delivers through SMTP, records the delivery, and reports it as sent', async () => {
     const user = await createUser();
-    const res = await herald.api('/v1/notifications', {
+    const res = await t.herald.api('/v1/notifications', {
       json: {
         userId: user.id,
         category: 'billing',
@@ -40,7 +29,7 @@ describe('spine: a notification becomes an email', () => {
     assert.equal(accepted.workflowId, `notification-${accepted.id}`);
     assert.equal(res.headers.get('location'), `/v1/notifications/${accepted.id}`);
 
-    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(user.email));
+    const mail = await t.smtp.waitFor((m) => m.envelopeTo.includes(user.email));
     assert.equal(mail.parsed.subject, 'Invoice ready');
     assert.match(mail.parsed.text ?? '', /Your invoice #42 is ready\./);
     assert.match(String(mail.parsed.html), /<h1>Invoice ready<\/h1>/);
@@ -48,7 +37,7 @@ describe('spine: a notification becomes an email', () => {
 
     const view = await eventually(
       async () => {
-        const body = (await (await herald.api(`/v1/notifications/${accepted.id}`)).json()) as {
+        const body = (await (await t.herald.api(`/v1/notifications/${accepted.id}`)).json()) as {
           status: string;
           deliveries: { channel: string; status: string; attempts: number; sentAt: string | null }[];
         };
@@ -62,36 +51,36 @@ describe('spine: a notification becomes an email', () => {
     );
     assert.ok(view.deliveries[0]!.sentAt);
 
-    const attempts = await herald.db.deliveryAttempt.findMany({
+    const attempts = await t.herald.db.deliveryAttempt.findMany({
       where: { delivery: { notificationId: accepted.id } },
     });
     assert.deepEqual(
       attempts.map((a) => [a.attempt, a.outcome]),
       [[1, 'sent']],
     );
-    const description = await herald.temporal.workflow.getHandle(accepted.workflowId).describe();
+    const description = await t.herald.temporal.workflow.getHandle(accepted.workflowId).describe();
     assert.equal(description.status.name, 'COMPLETED');
     assert.equal(description.typedSearchAttributes.get({ name: 'DeliveryStatus', type: 'KEYWORD' }), 'sent');
   });
 
   it('accepts an externalId as userId', async () => {
     const user = await createUser();
-    const res = await herald.api('/v1/notifications', {
+    const res = await t.herald.api('/v1/notifications', {
       json: { userId: user.externalId, category: 'news', title: 'Hello', body: 'By external id' },
     });
     assert.equal(res.status, 202);
-    await smtp.waitFor((m) => m.envelopeTo.includes(user.email));
+    await t.smtp.waitFor((m) => m.envelopeTo.includes(user.email));
   });
 
   it('records "skipped" when the user has no address on any requested channel', async () => {
-    const res = await herald.api('/v1/users', { json: { externalId: uniqueId() } });
+    const res = await t.herald.api('/v1/users', { json: { externalId: uniqueId() } });
     const user = (await res.json()) as { id: string };
-    const sent = await herald.api('/v1/notifications', {
+    const sent = await t.herald.api('/v1/notifications', {
       json: { userId: user.id, category: 'news', title: 'Nowhere', body: 'No address', channels: ['email'] },
     });
     const { id } = (await sent.json()) as { id: string };
     const view = await eventually(async () => {
-      const body = (await (await herald.api(`/v1/notifications/${id}`)).json()) as {
+      const body = (await (await t.herald.api(`/v1/notifications/${id}`)).json()) as {
         status: string;
         deliveries: { status: string; lastError: string }[];
       };
@@ -106,21 +95,23 @@ describe('spine: a notification becomes an email', () => {
     const request = { userId: user.id, category: 'billing', title: 'Once', body: 'Only once' };
     const key = uniqueId('idem');
     const [a, b] = await Promise.all([
-      herald.api('/v1/notifications', { json: request, headers: { 'idempotency-key': key } }),
-      herald.api('/v1/notifications', { json: request, headers: { 'idempotency-key': key } }),
+      t.herald.api('/v1/notifications', { json: request, headers: { 'idempotency-key': key } }),
+      t.herald.api('/v1/notifications', { json: request, headers: { 'idempotency-key': key } }),
     ]);
     assert.equal(a.status, 202);
     assert.equal(b.status, 202);
     const [first, second] = (await Promise.all([a.json(), b.json()])) as { id: string }[];
     assert.equal(first!.id, second!.id);
-    await smtp.waitFor((m) => m.envelopeTo.includes(user.email));
+    await t.smtp.waitFor((m) => m.envelopeTo.includes(user.email));
     await eventually(async () => {
-      const body = (await (await herald.api(`/v1/notifications/${first!.id}`)).json()) as { status: string };
+      const body = (await (await t.herald.api(`/v1/notifications/${first!.id}`)).json()) as {
+        status: string;
+      };
       return body.status === 'sent';
     });
-    assert.equal(smtp.messages.filter((m) => m.envelopeTo.includes(user.email)).length, 1);
+    assert.equal(t.smtp.messages.filter((m) => m.envelopeTo.includes(user.email)).length, 1);
 
-    const changed = await herald.api('/v1/notifications', {
+    const changed = await t.herald.api('/v1/notifications', {
       json: { ...request, body: 'Something else' },
       headers: { 'idempotency-key': key },
     });

@@ -34,6 +34,7 @@ const body = (schema: z.ZodType) => ({
   required: true,
   content: { 'application/json': { schema: json(schema) } },
 });
+const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 const idParam = (description: string) => ({
   name: 'id',
   in: 'path',
@@ -117,7 +118,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/templates/{key}': {
         get: {
           summary: 'A template in every locale',
-          parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
+          parameters: [pathParam('key')],
           responses: { '200': { description: 'The template' }, ...errors(401, 404, 422) },
         },
       },
@@ -125,10 +126,7 @@ export function openApiDocument(): Record<string, unknown> {
         put: {
           summary:
             'Create or replace a template for one locale; {{variables}} come from the notification data',
-          parameters: [
-            { name: 'key', in: 'path', required: true, schema: { type: 'string' } },
-            { name: 'locale', in: 'path', required: true, schema: { type: 'string' } },
-          ],
+          parameters: [pathParam('key'), pathParam('locale')],
           requestBody: body(putTemplateSchema),
           responses: {
             '200': { description: 'Replaced' },
@@ -138,10 +136,7 @@ export function openApiDocument(): Record<string, unknown> {
         },
         delete: {
           summary: 'Remove a template for one locale',
-          parameters: [
-            { name: 'key', in: 'path', required: true, schema: { type: 'string' } },
-            { name: 'locale', in: 'path', required: true, schema: { type: 'string' } },
-          ],
+          parameters: [pathParam('key'), pathParam('locale')],
           responses: { '204': { description: 'Removed' }, ...errors(401, 404, 422) },
         },
       },

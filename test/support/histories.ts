@@ -8,12 +8,15 @@ import { projectRoot } from '../../src/lib/local/paths.js';
 export const HISTORIES_DIR = path.join(projectRoot, 'test', 'fixtures', 'histories');
 
 /**
- * Saves a finished workflow's history as a replay fixture, when the run records them:
+ * Saves a closed workflow's history as a replay fixture, when the run records them:
  * `npm run record-histories` (HERALD_RECORD_HISTORIES=1). Otherwise does nothing.
  */
 export async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
   if (!process.env.HERALD_RECORD_HISTORIES) return;
-  await handle.result().catch(() => undefined);
+  // Polled rather than awaited with result(), which lets a time-skipping server jump ahead.
+  for (let i = 0; i < 200 && (await handle.describe()).status.name === 'RUNNING'; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   mkdirSync(HISTORIES_DIR, { recursive: true });
   // protobufjs's own JSON form (the SDK's historyToJSON trips over duplicate protobufjs copies here).
   const json = History.toObject(History.fromObject(await handle.fetchHistory()), JSON_FORM);

@@ -8,6 +8,8 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+import { after, before } from 'node:test';
+import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import { createApp } from '../../src/api/app.js';
 import { closeChannels } from '../../src/activities/channels/index.js';
 import { loadConfig, type Config } from '../../src/lib/config.js';
@@ -149,3 +151,25 @@ let counter = 0;
 /** An externalId no other test uses (tests share one database). */
 export const uniqueId = (prefix = 'user') =>
   `${prefix}-${Date.now().toString(36)}-${process.pid}-${counter++}`;
+
+/** The parts `useEmailStack` runs; filled in before the tests of the calling `describe` start. */
+export interface EmailStack {
+  smtp: SmtpSink;
+  herald: RunningStack;
+}
+
+/** Registers before/after hooks that run an SMTP sink and Herald (workers and API) delivering to it. */
+export function useEmailStack(extra: Record<string, string> = {}): EmailStack {
+  const stack = {} as EmailStack;
+  before(async () => {
+    stack.smtp = await startSmtpSink();
+    stack.herald = await startHerald(
+      testEnv({ SMTP_URL: stack.smtp.url, MAIL_FROM: 'Herald <herald@example.test>', ...extra }),
+    );
+  });
+  after(async () => {
+    await stack.herald?.stop();
+    await stack.smtp?.close();
+  });
+  return stack;
+}
