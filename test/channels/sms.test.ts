@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import {
+  parseRetryAfter,
   PermanentChannelError,
   type ChannelContext,
   type ChannelProvider,
@@ -10,12 +11,7 @@ import {
   type Recipient,
 } from '../../src/activities/channels/channel.js';
 import { countSegments } from '../../src/activities/channels/sms-text.js';
-import {
-  classifySmsError,
-  createSmsChannel,
-  parseRetryAfter,
-  smsChannel,
-} from '../../src/activities/channels/sms.js';
+import { classifySmsError, createSmsChannel, smsChannel } from '../../src/activities/channels/sms.js';
 import { loadConfig } from '../../src/lib/config.js';
 import { freePort } from '../../src/lib/local/ports.js';
 import { createLogger } from '../../src/lib/logger.js';

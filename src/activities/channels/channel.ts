@@ -99,3 +99,17 @@ export function createInFlightSends(channelLabel: string): InFlightSends {
     },
   };
 }
+
+/** A provider asking to wait longer than this is misbehaving; Temporal's backoff takes over after it. */
+const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/** Retry-After as delay-seconds or an HTTP date, in milliseconds from `now`. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  const trimmed = value?.trim();
+  if (!trimmed) return undefined;
+  let ms: number;
+  if (/^\d+$/.test(trimmed)) ms = Number(trimmed) * 1000;
+  else if (/[a-z]/i.test(trimmed)) ms = Date.parse(trimmed) - now;
+  else return undefined;
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : undefined;
+}

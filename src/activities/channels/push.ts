@@ -5,6 +5,7 @@ import { ConfigError } from '../../lib/config.js';
 import type { Db } from '../../lib/db.js';
 import type { Logger } from '../../lib/logger.js';
 import {
+  parseRetryAfter,
   PermanentChannelError,
   type ChannelDefinition,
   type ChannelProvider,
@@ -58,14 +59,6 @@ export const pushTopic = (notificationId: string): string =>
   createHash('sha256').update(notificationId).digest('base64url').slice(0, 32);
 
 const isGone = (status: number) => status === 404 || status === 410;
-
-/** Retry-After is either delta-seconds or an HTTP date. */
-function parseRetryAfter(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
 
 /** How the push service's answer to one request should be treated (RFC 8030, RFC 8292). */
 function classifyResponse(error: webpush.WebPushError): FailureClass {

@@ -1,6 +1,7 @@
 import type { Logger } from '../../lib/logger.js';
 import {
   createInFlightSends,
+  parseRetryAfter,
   PermanentChannelError,
   systemCode,
   type ChannelDefinition,
@@ -21,10 +22,8 @@ export interface SmsHttpOptions {
   logger?: Logger;
 }
 
-/** E.164: a plus and 8 to 15 digits, no leading zero in the country code. */
-const E164 = /^\+[1-9]\d{6,14}$/; // the API accepts the same: 7 to 15 digits (Niue has 7)
-/** A gateway asking to wait longer than this is misbehaving; Temporal's backoff takes over after it. */
-const MAX_RETRY_AFTER_MS = 3_600_000;
+/** E.164: a plus and 7 to 15 digits (Niue has 7; the API accepts the same), no leading zero. */
+const E164 = /^\+[1-9]\d{6,14}$/;
 const DETAIL_LIMIT = 200;
 
 /** A non-2xx answer from the SMS gateway; `body` is already cut short and free of phone numbers. */
@@ -38,17 +37,6 @@ export class SmsGatewayError extends Error {
   ) {
     super(`SMS gateway ${status}: ${detail}`);
   }
-}
-
-/** Retry-After as delay-seconds or an HTTP date, in milliseconds from `now`. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  const trimmed = value?.trim();
-  if (!trimmed) return undefined;
-  let ms: number;
-  if (/^\d+$/.test(trimmed)) ms = Number(trimmed) * 1000;
-  else if (/[a-z]/i.test(trimmed)) ms = Date.parse(trimmed) - now;
-  else return undefined;
-  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : undefined;
 }
 
 /** Gateways echo the destination in errors; reasons and logs must never carry it. */
