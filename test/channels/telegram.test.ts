@@ -15,6 +15,7 @@ import type {
 } from '../../src/activities/channels/channel.js';
 import { loadConfig } from '../../src/lib/config.js';
 import { startTelegramFake, type TelegramFake } from '../support/telegram-fake.js';
+import { message } from '../support/messages.js';
 
 const TOKEN = '123456:test-token';
 const CHAT = '4242';
@@ -26,14 +27,6 @@ const recipient = (telegramChatId: string | null): Recipient => ({
   telegramChatId,
   locale: 'en',
   pushSubscriptions: [],
-});
-
-const message = (title: string, body: string): OutgoingMessage => ({
-  notificationId: 'n-1',
-  category: 'billing',
-  title,
-  body,
-  data: {},
 });
 
 /** A fresh fake and a channel pointed at it, both stopped when the test ends. */

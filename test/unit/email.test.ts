@@ -1,20 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifySmtpError, renderEmail } from '../../src/activities/channels/email.js';
-import { PermanentChannelError, type OutgoingMessage } from '../../src/activities/channels/channel.js';
+import { PermanentChannelError } from '../../src/activities/channels/channel.js';
+import { message } from '../support/messages.js';
 
 /** An error shaped like nodemailer's SMTP errors. */
 function smtpError(message: string, fields: { code?: string; responseCode?: number }): Error {
   return Object.assign(new Error(message), fields);
 }
-
-const message = (title: string, body: string): OutgoingMessage => ({
-  notificationId: 'n-1',
-  category: 'billing',
-  title,
-  body,
-  data: {},
-});
 
 describe('classifySmtpError', () => {
   it('treats a 5xx response as permanent', () => {
