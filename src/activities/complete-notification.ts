@@ -40,7 +40,8 @@ export function createRecordProgress(db: Db) {
   return async function recordProgress(input: ProgressInput): Promise<void> {
     await db.$transaction([
       ...markFailed(db, input.notificationId, input.failed ?? []),
-      db.notification.update({ where: { id: input.notificationId }, data: { status: input.status } }),
+      // updateMany: a notification deleted with its user is simply gone, not an error to retry.
+      db.notification.updateMany({ where: { id: input.notificationId }, data: { status: input.status } }),
     ]);
   };
 }
@@ -59,7 +60,7 @@ export function createCompleteNotification(db: Db) {
             }),
           ]
         : []),
-      db.notification.update({
+      db.notification.updateMany({
         where: { id: notificationId },
         data: { status: input.outcome, completedAt: new Date() },
       }),

@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Db } from '../lib/db.js';
+import { Prisma, type Db } from '../lib/db.js';
 import {
   PERMANENT_FAILURE_TYPE,
   TRANSIENT_FAILURE_TYPE,
@@ -29,17 +29,26 @@ export interface DeliveryResult {
 export function createDeliver(db: Db, provider: ChannelProvider, options: { defaultLocale: string }) {
   const channel: ChannelName = provider.channel;
   return async function deliver({ notificationId }: DeliveryInput): Promise<DeliveryResult> {
-    // An upsert: a fallback channel has no row until the workflow turns to it.
-    const delivery = await db.delivery.upsert({
-      where: { notificationId_channel: { notificationId, channel } },
-      create: { notificationId, channel, status: 'pending' },
-      update: {},
-      include: {
-        notification: {
-          include: { user: { include: { pushSubscriptions: { where: { active: true } } } } },
+    let delivery;
+    try {
+      // An upsert: a fallback channel has no row until the workflow turns to it.
+      delivery = await db.delivery.upsert({
+        where: { notificationId_channel: { notificationId, channel } },
+        create: { notificationId, channel, status: 'pending' },
+        update: {},
+        include: {
+          notification: {
+            include: { user: { include: { pushSubscriptions: { where: { active: true } } } } },
+          },
         },
-      },
-    });
+      });
+    } catch (error) {
+      // A foreign-key failure: the notification was deleted with its user; retrying cannot help.
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') {
+        throw ApplicationFailure.nonRetryable('the notification was deleted', PERMANENT_FAILURE_TYPE);
+      }
+      throw error;
+    }
     if (delivery.status === 'sent') {
       return {
         status: 'sent',

@@ -41,10 +41,15 @@ export function createResolveRecipient({
   settings,
 }: ResolveDeps) {
   return async function resolveRecipient(input: ResolveInput): Promise<RecipientPlan> {
-    const user = await db.user.findUnique({
-      where: { id: input.userId },
-      include: { preferences: true, quietHours: true, pushSubscriptions: { where: { active: true } } },
-    });
+    const [user, notification] = await Promise.all([
+      db.user.findUnique({
+        where: { id: input.userId },
+        include: { preferences: true, quietHours: true, pushSubscriptions: { where: { active: true } } },
+      }),
+      db.notification.findUnique({ where: { id: input.notificationId }, select: { id: true } }),
+    ]);
+    // Deleted with its user: nothing to deliver and nothing left to record.
+    if (!notification) return { planned: [], skipped: [], fallbacks: [], settings };
     const order = orderBy([...(user?.channelOrder ?? []), ...CHANNELS], user?.channelOrder ?? [...CHANNELS]);
     const explicit = input.channels.length > 0;
     const mandatory = mandatoryCategories.includes(input.category);

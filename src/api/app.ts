@@ -5,7 +5,7 @@ import type { Logger } from '../lib/logger.js';
 import { requireApiKey } from './auth.js';
 import { acceptNotification, actOnNotification, getNotification } from './notifications.js';
 import { DOCS_HTML, openApiDocument } from './openapi.js';
-import { HttpProblem, problemHandler } from './problem.js';
+import { HttpProblem, problemHandler, problems } from './problem.js';
 import { requestContext } from './request-context.js';
 import {
   cancelNotificationSchema,
@@ -14,12 +14,27 @@ import {
   idempotencyKeySchema,
   localeSchema,
   notificationIdSchema,
+  preferencesSchema,
+  pushSubscriptionSchema,
   putTemplateSchema,
+  subscriptionIdSchema,
+  updateUserSchema,
   templateKeySchema,
   userIdParamSchema,
 } from './schemas.js';
 import { deleteTemplate, getTemplate, putTemplate } from './templates.js';
-import { createUser, findUser, userView } from './users.js';
+import {
+  addPushSubscription,
+  createUser,
+  deleteUser,
+  findUser,
+  getPreferences,
+  putPreferences,
+  removePushSubscription,
+  updateUser,
+  userView,
+} from './users.js';
+import { cancelSignal } from '../workflows/definitions.js';
 import { parse } from './validate.js';
 
 export interface ApiDeps {
@@ -27,6 +42,8 @@ export interface ApiDeps {
   temporal: Client;
   logger: Logger;
   apiKeys: readonly string[];
+  /** The VAPID public key browsers subscribe with; push is off without it. */
+  vapidPublicKey?: string;
 }
 
 export const BODY_LIMIT = '256kb';
@@ -90,6 +107,45 @@ export function createApp(deps: ApiDeps): express.Express {
   });
   v1.get('/users/:id', async (req, res) => {
     res.json(userView(await findUser(db, param(req, 'id'))));
+  });
+  v1.patch('/users/:id', async (req, res) => {
+    res.json(userView(await updateUser(db, param(req, 'id'), parse(updateUserSchema, req.body))));
+  });
+  v1.delete('/users/:id', async (req, res) => {
+    const { open } = await deleteUser(db, param(req, 'id'));
+    // Open notifications would find nothing to deliver anyway; cancelling them says why, at once.
+    await Promise.allSettled(
+      open.map((workflowId) =>
+        temporal.workflow.getHandle(workflowId).signal(cancelSignal, { reason: 'the user was deleted' }),
+      ),
+    );
+    res.status(204).end();
+  });
+  v1.get('/users/:id/preferences', async (req, res) => {
+    res.json(await getPreferences(db, param(req, 'id')));
+  });
+  v1.put('/users/:id/preferences', async (req, res) => {
+    res.json(await putPreferences(db, param(req, 'id'), parse(preferencesSchema, req.body)));
+  });
+  v1.post('/users/:id/push-subscriptions', async (req, res) => {
+    const { created, subscription } = await addPushSubscription(
+      db,
+      param(req, 'id'),
+      parse(pushSubscriptionSchema, req.body),
+    );
+    res.status(created ? 201 : 200).json(subscription);
+  });
+  v1.delete('/users/:id/push-subscriptions/:subscriptionId', async (req, res) => {
+    await removePushSubscription(
+      db,
+      param(req, 'id'),
+      parse(subscriptionIdSchema, req.params.subscriptionId),
+    );
+    res.status(204).end();
+  });
+  v1.get('/push/vapid-public-key', (_req, res) => {
+    if (!deps.vapidPublicKey) throw problems.notFound('Web Push is not configured: the VAPID key');
+    res.json({ publicKey: deps.vapidPublicKey });
   });
 
   v1.post('/notifications', async (req, res) => {

@@ -9,7 +9,13 @@ const config = loadConfigOrExit();
 const logger = createLogger('api', config.logLevel);
 const db = createDb(config.databaseUrl);
 const temporal = await connectTemporalClient(config);
-const app = createApp({ db, temporal, logger, apiKeys: config.apiKeys });
+const app = createApp({
+  db,
+  temporal,
+  logger,
+  apiKeys: config.apiKeys,
+  vapidPublicKey: config.vapid.publicKey,
+});
 
 const server = app.listen(config.port, () => {
   logger.info({ port: config.port }, `API listening on http://127.0.0.1:${config.port}`);

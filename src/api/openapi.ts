@@ -3,7 +3,10 @@ import {
   cancelNotificationSchema,
   createNotificationSchema,
   createUserSchema,
+  preferencesSchema,
+  pushSubscriptionSchema,
   putTemplateSchema,
+  updateUserSchema,
 } from './schemas.js';
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
@@ -67,6 +70,56 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Read a user (by id or externalId)',
           parameters: [idParam("Herald's user id or the caller's externalId")],
           responses: { '200': { description: 'The user' }, ...errors(401, 404) },
+        },
+        patch: {
+          summary: 'Change a user; null clears a contact',
+          parameters: [idParam("Herald's user id or the caller's externalId")],
+          requestBody: body(updateUserSchema),
+          responses: { '200': { description: 'The user' }, ...errors(400, 401, 404, 409, 413, 415, 422) },
+        },
+        delete: {
+          summary:
+            'Delete a user with their contacts, preferences and history; open notifications are cancelled',
+          parameters: [idParam("Herald's user id or the caller's externalId")],
+          responses: { '204': { description: 'Deleted' }, ...errors(401, 404) },
+        },
+      },
+      '/v1/users/{id}/preferences': {
+        get: {
+          summary: "A user's opt-in/out rules, quiet hours and channel order",
+          parameters: [idParam("Herald's user id or the caller's externalId")],
+          responses: { '200': { description: 'The preferences' }, ...errors(401, 404) },
+        },
+        put: {
+          summary: 'Replace the rules (most specific category/channel wins, * matches any) and quiet hours',
+          parameters: [idParam("Herald's user id or the caller's externalId")],
+          requestBody: body(preferencesSchema),
+          responses: { '200': { description: 'The preferences' }, ...errors(400, 401, 404, 413, 415, 422) },
+        },
+      },
+      '/v1/users/{id}/push-subscriptions': {
+        post: {
+          summary: "Store a browser's PushSubscription (JSON.stringify of it)",
+          parameters: [idParam("Herald's user id or the caller's externalId")],
+          requestBody: body(pushSubscriptionSchema),
+          responses: {
+            '201': { description: 'Stored' },
+            '200': { description: 'Already known: reactivated' },
+            ...errors(400, 401, 404, 413, 415, 422),
+          },
+        },
+      },
+      '/v1/users/{id}/push-subscriptions/{subscriptionId}': {
+        delete: {
+          summary: 'Remove a push subscription',
+          parameters: [idParam("Herald's user id or the caller's externalId"), pathParam('subscriptionId')],
+          responses: { '204': { description: 'Removed' }, ...errors(401, 404, 422) },
+        },
+      },
+      '/v1/push/vapid-public-key': {
+        get: {
+          summary: 'The VAPID public key a browser subscribes with',
+          responses: { '200': { description: '{ publicKey }' }, ...errors(401, 404) },
         },
       },
       '/v1/notifications': {

@@ -83,3 +83,82 @@ export const putTemplateSchema = z.strictObject({
 export const cancelNotificationSchema = z.strictObject({
   reason: z.string().trim().min(1).max(500).optional(),
 });
+
+const contactFields = {
+  email: z.email().max(320).nullish(),
+  phone: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, { message: 'must be an E.164 number such as +14155550123' })
+    .nullish(),
+  telegramChatId: z
+    .string()
+    .regex(/^-?\d{1,20}$/, { message: 'must be a Telegram chat id (digits)' })
+    .nullish(),
+};
+
+const channelOrderSchema = z
+  .array(channelSchema)
+  .min(1)
+  .max(CHANNELS.length)
+  .refine((order) => new Set(order).size === order.length, { message: 'must not repeat a channel' });
+
+export const updateUserSchema = z
+  .strictObject({
+    externalId: z.string().trim().min(1).max(200).optional(),
+    ...contactFields,
+    locale: localeSchema.optional(),
+    timezone: timeZoneSchema.optional(),
+    channelOrder: channelOrderSchema.optional(),
+  })
+  .refine((value) => Object.keys(value).length > 0, { message: 'give at least one field to change' });
+export type UpdateUser = z.infer<typeof updateUserSchema>;
+
+const hhmm = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a time HH:MM, such as 22:00' });
+const categoryOrAll = z.union([
+  z.literal('*'),
+  z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, { message: 'must be a category or *' }),
+]);
+
+export const preferencesSchema = z.strictObject({
+  /** Opt-in/out rules; the most specific (category, channel) match wins, `*` matches any. */
+  rules: z
+    .array(
+      z.strictObject({
+        category: categoryOrAll,
+        channel: z.union([z.literal('*'), channelSchema]),
+        enabled: z.boolean(),
+      }),
+    )
+    .max(200)
+    .refine((rules) => new Set(rules.map((r) => `${r.category}/${r.channel}`)).size === rules.length, {
+      message: 'must not list the same category and channel twice',
+    }),
+  quietHours: z
+    .strictObject({
+      start: hhmm,
+      end: hhmm,
+      /** IANA zone; the user's own time zone when absent. */
+      timezone: timeZoneSchema.optional(),
+    })
+    .refine((q) => q.start !== q.end, { message: 'start and end must differ' })
+    .nullable(),
+  channelOrder: channelOrderSchema.optional(),
+});
+export type Preferences = z.infer<typeof preferencesSchema>;
+
+/** What a browser's `JSON.stringify(pushSubscription)` gives. */
+export const pushSubscriptionSchema = z.strictObject({
+  endpoint: z
+    .url({ protocol: /^https$/, message: 'must be an https URL from the browser push service' })
+    .max(2048),
+  expirationTime: z.number().nullish(),
+  keys: z.strictObject({
+    p256dh: z.string().regex(/^[A-Za-z0-9_-]{80,100}={0,2}$/, { message: 'must be a base64url P-256 key' }),
+    auth: z.string().regex(/^[A-Za-z0-9_-]{16,32}={0,2}$/, { message: 'must be a base64url auth secret' }),
+  }),
+});
+export type PushSubscriptionInput = z.infer<typeof pushSubscriptionSchema>;
+
+export const subscriptionIdSchema = z.uuid({ message: 'must be a subscription id (UUID)' });
