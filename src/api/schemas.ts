@@ -13,8 +13,11 @@ const isTimeZone = (zone: string): boolean => {
 export const channelSchema = z.enum(CHANNELS);
 export const timeZoneSchema = z.string().max(64).refine(isTimeZone, { message: 'must be an IANA time zone' });
 
-export const createUserSchema = z.strictObject({
-  externalId: z.string().trim().min(1).max(200),
+export const localeSchema = z
+  .string()
+  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'must be a language tag such as en or pt-BR' });
+
+const contactFields = {
   email: z.email().max(320).nullish(),
   phone: z
     .string()
@@ -24,10 +27,12 @@ export const createUserSchema = z.strictObject({
     .string()
     .regex(/^-?\d{1,20}$/, { message: 'must be a Telegram chat id (digits)' })
     .nullish(),
-  locale: z
-    .string()
-    .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'must be a language tag such as en or pt-BR' })
-    .optional(),
+};
+
+export const createUserSchema = z.strictObject({
+  externalId: z.string().trim().min(1).max(200),
+  ...contactFields,
+  locale: localeSchema.optional(),
   timezone: timeZoneSchema.optional(),
 });
 export type CreateUser = z.infer<typeof createUserSchema>;
@@ -38,9 +43,6 @@ export const notificationIdSchema = z.uuid({ message: 'must be a notification id
 export const templateKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,99}$/, {
   message: 'must be a lowercase key such as order-shipped',
 });
-export const localeSchema = z
-  .string()
-  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'must be a language tag such as en or pt-BR' });
 
 export const createNotificationSchema = z
   .strictObject({
@@ -83,18 +85,6 @@ export const putTemplateSchema = z.strictObject({
 export const cancelNotificationSchema = z.strictObject({
   reason: z.string().trim().min(1).max(500).optional(),
 });
-
-const contactFields = {
-  email: z.email().max(320).nullish(),
-  phone: z
-    .string()
-    .regex(/^\+[1-9]\d{6,14}$/, { message: 'must be an E.164 number such as +14155550123' })
-    .nullish(),
-  telegramChatId: z
-    .string()
-    .regex(/^-?\d{1,20}$/, { message: 'must be a Telegram chat id (digits)' })
-    .nullish(),
-};
 
 const channelOrderSchema = z
   .array(channelSchema)

@@ -1,0 +1,161 @@
+// `npm run apikey`: a created key authenticates, the listing never shows it, a revoked key gets 401,
+// and the key never reaches the logs.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { createApp } from '../src/api/app.js';
+import { hashApiKey } from '../src/lib/api-keys.js';
+import { projectRoot } from '../src/lib/local/paths.js';
+import {
+  eventually,
+  startHerald,
+  testEnv,
+  TEST_API_KEY,
+  uniqueId,
+  type RunningStack,
+} from './support/stack.js';
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The real command in a child process, against the test database. */
+function apikey(...args: string[]): Promise<CliRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/apikey.ts', ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, DATABASE_URL: process.env.HERALD_TEST_DATABASE_URL },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+interface ListedKey {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+const listed = async (): Promise<ListedKey[]> => {
+  const run = await apikey('list', '--json');
+  assert.equal(run.code, 0, run.stderr);
+  return JSON.parse(run.stdout) as ListedKey[];
+};
+
+describe('API keys command', () => {
+  let herald: RunningStack;
+  let server: Server;
+  let apiUrl: string;
+  let logs = '';
+  before(async () => {
+    herald = await startHerald(testEnv(), { queues: [], api: false });
+    // Everything at trace level and nothing redacted: a key in any log line would show here.
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logs += chunk.toString();
+        done();
+      },
+    });
+    const logger = pino({ level: 'trace' }, sink);
+    const app = createApp({ db: herald.db, temporal: herald.temporal, logger, apiKeys: [TEST_API_KEY] });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await herald?.stop();
+  });
+
+  const getUser = (key: string) =>
+    fetch(`${apiUrl}/v1/users/${uniqueId('nobody')}`, { headers: { authorization: `Bearer ${key}` } });
+
+  it('creates a key that authenticates, lists it without the key, and revokes it', async () => {
+    const created = await apikey('create', '--name', 'billing');
+    assert.equal(created.code, 0, created.stderr);
+    const key = /key\s+(hk_\S+)/.exec(created.stdout)?.[1];
+    assert.ok(key, created.stdout);
+    assert.ok(Buffer.from(key.slice(3), 'base64url').length >= 32, 'at least 32 random bytes');
+    const id = /id\s+(\S+)/.exec(created.stdout)?.[1];
+    const stored = await herald.db.apiKey.findUniqueOrThrow({ where: { id } });
+    assert.equal(stored.hash, hashApiKey(key));
+    assert.ok(key.startsWith(stored.prefix));
+
+    // An unknown user is 404: the key got past authentication.
+    assert.equal((await getUser(key)).status, 404);
+    assert.equal((await getUser(TEST_API_KEY)).status, 404, 'API_KEYS still work');
+    const firstUse = await eventually(
+      async () => (await herald.db.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt,
+      { what: 'lastUsedAt' },
+    );
+    assert.equal((await getUser(key)).status, 404);
+    await new Promise((r) => setTimeout(r, 300));
+    const secondUse = (await herald.db.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt;
+    assert.deepEqual(secondUse, firstUse, 'lastUsedAt is written at most once a minute');
+
+    const text = await apikey('list');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /billing/);
+    assert.match(text.stdout, new RegExp(stored.prefix));
+    const entry = (await listed()).find((k) => k.id === id);
+    assert.deepEqual(Object.keys(entry ?? {}).sort(), [
+      'createdAt',
+      'id',
+      'lastUsedAt',
+      'name',
+      'prefix',
+      'revokedAt',
+    ]);
+    assert.equal(entry!.revokedAt, null);
+    assert.ok(entry!.lastUsedAt);
+    for (const output of [text.stdout, JSON.stringify(await listed())]) {
+      assert.ok(!output.includes(key), 'the listing never shows the key');
+      assert.ok(!output.includes(stored.hash), 'the listing never shows the hash');
+    }
+
+    const revoked = await apikey('revoke', stored.prefix);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal((await getUser(key)).status, 401);
+    assert.ok((await listed()).find((k) => k.id === id)!.revokedAt);
+
+    const again = await apikey('revoke', id!);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /already revoked/);
+
+    assert.ok(logs.includes('"status":404'), 'the requests were logged');
+    assert.ok(!logs.includes(key), 'the key is not in the logs');
+    assert.ok(!logs.includes(TEST_API_KEY), 'the env key is not in the logs');
+  });
+
+  it('refuses bad usage with exit code 64 and an unknown key with a message', async () => {
+    for (const args of [[], ['bogus'], ['create'], ['create', '--name', ''], ['list', 'extra'], ['revoke']]) {
+      const run = await apikey(...args);
+      assert.equal(run.code, 64, `apikey ${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, /Usage: npm run apikey/);
+    }
+    const control = await apikey('create', '--name', 'bad\u0007name');
+    assert.equal(control.code, 64);
+    const tooLong = await apikey('create', '--name', 'x'.repeat(101));
+    assert.equal(tooLong.code, 64);
+
+    for (const target of ['00000000-0000-4000-8000-000000000000', 'hk_nothing']) {
+      const run = await apikey('revoke', target);
+      assert.notEqual(run.code, 0);
+      assert.match(run.stderr, /No API key has the id or prefix/);
+    }
+  });
+});
