@@ -3,15 +3,20 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
 import { requireApiKey } from './auth.js';
+import { acceptBulk } from './bulk.js';
+import { rateLimitPerKey } from './rate-limit.js';
+import { listNotifications } from './notification-list.js';
 import { acceptNotification, actOnNotification, getNotification } from './notifications.js';
 import { DOCS_HTML, openApiDocument } from './openapi.js';
 import { HttpProblem, problemHandler, problems } from './problem.js';
 import { requestContext } from './request-context.js';
 import {
+  bulkNotificationSchema,
   cancelNotificationSchema,
   createNotificationSchema,
   createUserSchema,
   idempotencyKeySchema,
+  listNotificationsQuerySchema,
   localeSchema,
   notificationIdSchema,
   preferencesSchema,
@@ -44,6 +49,8 @@ export interface ApiDeps {
   apiKeys: readonly string[];
   /** The VAPID public key browsers subscribe with; push is off without it. */
   vapidPublicKey?: string;
+  /** Token bucket per API key (per process); unset means no rate limit. */
+  rateLimit?: { perSecond: number; burst: number };
 }
 
 export const BODY_LIMIT = '256kb';
@@ -98,6 +105,7 @@ export function createApp(deps: ApiDeps): express.Express {
 
   const v1 = express.Router();
   v1.use(requireApiKey(db, deps.apiKeys));
+  if (deps.rateLimit) v1.use(rateLimitPerKey(deps.rateLimit));
   v1.use(requireJson);
   v1.use(express.json({ limit: BODY_LIMIT, strict: true }));
 
@@ -160,6 +168,17 @@ export function createApp(deps: ApiDeps): express.Express {
       .status(202)
       .location(`/v1/notifications/${accepted.id}`)
       .json({ id: accepted.id, status: accepted.status, workflowId: accepted.workflowId });
+  });
+  v1.get('/notifications', async (req, res) => {
+    res.json(await listNotifications(db, parse(listNotificationsQuerySchema, req.query)));
+  });
+  v1.post('/notifications/bulk', async (req, res) => {
+    const input = parse(bulkNotificationSchema, req.body);
+    const rawKey = req.header('idempotency-key');
+    const idempotencyKey = rawKey === undefined ? undefined : parse(idempotencyKeySchema, rawKey);
+    const results = await acceptBulk({ db, temporal, logger, requestId: req.id, idempotencyKey }, input);
+    const failed = results.filter((r) => 'error' in r).length;
+    res.status(202).json({ accepted: results.length - failed, failed, results });
   });
   v1.get('/notifications/:id', async (req, res) => {
     res.json(await getNotification(db, parse(notificationIdSchema, req.params.id)));

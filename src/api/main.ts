@@ -15,6 +15,7 @@ const app = createApp({
   logger,
   apiKeys: config.apiKeys,
   vapidPublicKey: config.vapid.publicKey,
+  rateLimit: config.api.rateLimit,
 });
 
 const server = app.listen(config.port, () => {

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import {
+  bulkNotificationSchema,
   cancelNotificationSchema,
   createNotificationSchema,
   createUserSchema,
+  listNotificationsQuerySchema,
   preferencesSchema,
   pushSubscriptionSchema,
   putTemplateSchema,
@@ -37,6 +39,16 @@ const body = (schema: z.ZodType) => ({
   required: true,
   content: { 'application/json': { schema: json(schema) } },
 });
+/** Query parameters from an object schema, one per property. */
+function queryParams(schema: z.ZodType) {
+  const { properties = {} } = json(schema) as { properties?: Record<string, unknown> };
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: property,
+  }));
+}
 const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 const idParam = (description: string) => ({
   name: 'id',
@@ -123,6 +135,11 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       '/v1/notifications': {
+        get: {
+          summary: 'Notifications newest first, filtered, a page at a time (pass nextCursor as cursor)',
+          parameters: queryParams(listNotificationsQuerySchema),
+          responses: { '200': { description: '{ items, nextCursor }' }, ...errors(401, 404, 422) },
+        },
         post: {
           summary: 'Send a notification',
           parameters: [
@@ -137,6 +154,24 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             '202': { description: 'Accepted: a workflow was started' },
             ...errors(400, 401, 409, 413, 415, 422, 503),
+          },
+        },
+      },
+      '/v1/notifications/bulk': {
+        post: {
+          summary: 'One notification to up to 1,000 recipients; each is reported on its own',
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', maxLength: 255 },
+            },
+          ],
+          requestBody: body(bulkNotificationSchema),
+          responses: {
+            '202': { description: '{ accepted, failed, results: one per recipient, with id or error }' },
+            ...errors(400, 401, 413, 415, 422),
           },
         },
       },

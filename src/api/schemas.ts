@@ -44,6 +44,22 @@ export const templateKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,99}$/,
   message: 'must be a lowercase key such as order-shipped',
 });
 
+/** Either a stored template or direct content, never both and never neither. */
+function requireContent(
+  value: { template?: string; title?: string; body?: string },
+  ctx: z.RefinementCtx,
+): void {
+  if (value.template) {
+    for (const field of ['title', 'body'] as const)
+      if (value[field] !== undefined)
+        ctx.addIssue({ code: 'custom', path: [field], message: 'give either template or title and body' });
+  } else {
+    for (const field of ['title', 'body'] as const)
+      if (value[field] === undefined)
+        ctx.addIssue({ code: 'custom', path: [field], message: 'is required without a template' });
+  }
+}
+
 export const createNotificationSchema = z
   .strictObject({
     userId: z.string().trim().min(1).max(200),
@@ -58,17 +74,7 @@ export const createNotificationSchema = z
     sendAt: z.iso.datetime({ offset: true }).optional(),
     fallback: z.boolean().optional(),
   })
-  .superRefine((value, ctx) => {
-    if (value.template) {
-      for (const field of ['title', 'body'] as const)
-        if (value[field] !== undefined)
-          ctx.addIssue({ code: 'custom', path: [field], message: 'give either template or title and body' });
-    } else {
-      for (const field of ['title', 'body'] as const)
-        if (value[field] === undefined)
-          ctx.addIssue({ code: 'custom', path: [field], message: 'is required without a template' });
-    }
-  });
+  .superRefine(requireContent);
 export type CreateNotification = z.infer<typeof createNotificationSchema>;
 
 export const idempotencyKeySchema = z
@@ -152,3 +158,49 @@ export const pushSubscriptionSchema = z.strictObject({
 export type PushSubscriptionInput = z.infer<typeof pushSubscriptionSchema>;
 
 export const subscriptionIdSchema = z.uuid({ message: 'must be a subscription id (UUID)' });
+
+const NOTIFICATION_STATUSES = [
+  'accepted',
+  'scheduled',
+  'deferred',
+  'processing',
+  'sent',
+  'partially_sent',
+  'failed',
+  'skipped',
+  'cancelled',
+] as const;
+
+/** Query of GET /v1/notifications: filters, newest first, a page at a time. */
+export const listNotificationsQuerySchema = z.strictObject({
+  userId: z.string().trim().min(1).max(200).optional(),
+  status: z.enum(NOTIFICATION_STATUSES).optional(),
+  category: z.string().max(64).optional(),
+  /** Created at or after this time. */
+  since: z.iso.datetime({ offset: true }).optional(),
+  /** Created before this time. */
+  until: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** `nextCursor` from the previous page. */
+  cursor: z.string().max(200).optional(),
+});
+export type ListNotificationsQuery = z.infer<typeof listNotificationsQuerySchema>;
+
+export const BULK_LIMIT = 1000;
+/** One notification to many users: the fields of a single one, with `recipients` in place of `userId`. */
+export const bulkNotificationSchema = z
+  .strictObject({
+    recipients: z.array(z.string().trim().min(1).max(200)).min(1).max(BULK_LIMIT),
+    category: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, {
+      message: 'must be a lowercase word such as billing or security',
+    }),
+    title: z.string().trim().min(1).max(200).optional(),
+    body: z.string().min(1).max(10_000).optional(),
+    template: templateKeySchema.optional(),
+    channels: z.array(channelSchema).max(CHANNELS.length).optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+    sendAt: z.iso.datetime({ offset: true }).optional(),
+    fallback: z.boolean().optional(),
+  })
+  .superRefine(requireContent);
+export type BulkNotification = z.infer<typeof bulkNotificationSchema>;

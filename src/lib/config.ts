@@ -134,6 +134,15 @@ const schema = z.object({
   DELIVERY_RETRY_POLICIES: retryPolicies.default({}),
   DELIVERY_RETRY_WINDOW: duration.default(7 * 24 * 3600_000),
   MANDATORY_CATEGORIES: list.default(['security']),
+  API_RATE_LIMIT: z.coerce
+    .number({ message: 'must be a positive number of requests per second' })
+    .positive({ message: 'must be a positive number of requests per second' })
+    .default(50),
+  API_RATE_BURST: z.coerce
+    .number({ message: 'must be a whole number of requests, at least 1' })
+    .int({ message: 'must be a whole number of requests, at least 1' })
+    .min(1, { message: 'must be a whole number of requests, at least 1' })
+    .default(100),
   DEFAULT_LOCALE: z.string().min(2).default('en'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -145,6 +154,10 @@ export interface Config {
   temporal: { address: string; namespace: string };
   port: number;
   apiKeys: string[];
+  api: {
+    /** Token bucket per API key, per API process: the sustained rate and the burst it may spend at once. */
+    rateLimit: { perSecond: number; burst: number };
+  };
   smtp: { url?: string; fallbackUrl?: string; from: string };
   telegram: { token?: string; apiUrl: string };
   vapid: { publicKey?: string; privateKey?: string; subject: string };
@@ -196,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
     port: e.PORT,
     apiKeys: e.API_KEYS,
+    api: { rateLimit: { perSecond: e.API_RATE_LIMIT, burst: e.API_RATE_BURST } },
     smtp: { url: e.SMTP_URL, fallbackUrl: e.SMTP_FALLBACK_URL, from: e.MAIL_FROM },
     telegram: { token: e.TELEGRAM_BOT_TOKEN, apiUrl: e.TELEGRAM_API_URL },
     vapid: { publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY, subject: e.VAPID_SUBJECT },

@@ -220,3 +220,29 @@ describe('delivery settings', () => {
     );
   });
 });
+
+describe('API rate limit settings', () => {
+  it('defaults to 50 requests a second per key with bursts of 100', () => {
+    assert.deepEqual(loadConfig({ DATABASE_URL }).api.rateLimit, { perSecond: 50, burst: 100 });
+  });
+
+  it('reads API_RATE_LIMIT and API_RATE_BURST', () => {
+    const { api } = loadConfig({ DATABASE_URL, API_RATE_LIMIT: '2.5', API_RATE_BURST: '10' });
+    assert.deepEqual(api.rateLimit, { perSecond: 2.5, burst: 10 });
+  });
+
+  for (const [variable, value] of [
+    ['API_RATE_LIMIT', '0'],
+    ['API_RATE_LIMIT', '-5'],
+    ['API_RATE_LIMIT', 'fast'],
+    ['API_RATE_BURST', '0'],
+    ['API_RATE_BURST', '1.5'],
+    ['API_RATE_BURST', 'lots'],
+  ] as const) {
+    it(`rejects ${variable}=${value}`, () => {
+      const problems = problemsOf({ DATABASE_URL, [variable]: value });
+      assert.deepEqual(variables(problems), [variable]);
+      assert.match(problems[0]!.message, /positive|at least 1/);
+    });
+  }
+});

@@ -1,0 +1,55 @@
+import { HttpProblem, PROBLEM_BASE } from './problem.js';
+import { acceptNotification, type AcceptContext } from './notifications.js';
+import type { BulkNotification } from './schemas.js';
+
+/** How many recipients are accepted at once: enough to keep Temporal busy, not to flood the pool. */
+const CONCURRENCY = 16;
+
+export type BulkResult =
+  | { recipient: string; id: string; status: string; workflowId: string }
+  | { recipient: string; error: { type: string; title: string; detail?: string } };
+
+/**
+ * Starts one notification per recipient, a bounded number at a time. A bad recipient is reported in
+ * its own item and the others still go. With an Idempotency-Key, each recipient gets `<key>:<recipient>`,
+ * so repeating the whole request repeats nothing.
+ */
+export async function acceptBulk(ctx: AcceptContext, input: BulkNotification): Promise<BulkResult[]> {
+  const { recipients, ...common } = input;
+  const results: BulkResult[] = new Array(recipients.length);
+  const seen = new Set<string>();
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < recipients.length; i = next++) {
+      const recipient = recipients[i]!;
+      if (seen.has(recipient)) {
+        results[i] = {
+          recipient,
+          error: {
+            type: PROBLEM_BASE + 'duplicate-recipient',
+            title: 'Duplicate recipient',
+            detail: 'listed earlier in this request',
+          },
+        };
+        continue;
+      }
+      seen.add(recipient);
+      try {
+        const accepted = await acceptNotification(
+          { ...ctx, idempotencyKey: ctx.idempotencyKey && `${ctx.idempotencyKey}:${recipient}` },
+          { ...common, userId: recipient },
+        );
+        results[i] = { recipient, id: accepted.id, status: accepted.status, workflowId: accepted.workflowId };
+      } catch (error) {
+        // Unavailable is reported per item too: the caller retries just those (safely, with a key).
+        if (!(error instanceof HttpProblem)) throw error;
+        results[i] = {
+          recipient,
+          error: { type: PROBLEM_BASE + error.type, title: error.title, detail: error.detail },
+        };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, recipients.length) }, worker));
+  return results;
+}

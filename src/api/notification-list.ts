@@ -1,0 +1,60 @@
+import type { Db } from '../lib/db.js';
+import { Prisma } from '../lib/db.js';
+import { HttpProblem } from './problem.js';
+import type { ListNotificationsQuery } from './schemas.js';
+import { findUser } from './users.js';
+
+/** Position after the last item of a page: its creation time and id (ties broken by id). */
+const encodeCursor = (createdAt: Date, id: string) =>
+  Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(iso ?? '');
+  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) {
+    throw new HttpProblem(422, 'validation-error', 'The request is invalid', 'See `errors` for each field', [
+      { field: 'cursor', message: 'is not a cursor from a previous page' },
+    ]);
+  }
+  return { createdAt, id };
+}
+
+/** Notifications newest first, filtered, one page at a time with an opaque cursor. */
+export async function listNotifications(db: Db, query: ListNotificationsQuery) {
+  const where: Prisma.NotificationWhereInput = {};
+  if (query.userId) where.userId = (await findUser(db, query.userId)).id;
+  if (query.status) where.status = query.status;
+  if (query.category) where.category = query.category;
+  if (query.since || query.until) {
+    where.createdAt = {
+      ...(query.since ? { gte: new Date(query.since) } : {}),
+      ...(query.until ? { lt: new Date(query.until) } : {}),
+    };
+  }
+  if (query.cursor) {
+    const after = decodeCursor(query.cursor);
+    where.OR = [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }];
+  }
+  const rows = await db.notification.findMany({
+    where,
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: query.limit + 1,
+    include: { deliveries: { select: { channel: true, status: true } } },
+  });
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((n) => ({
+      id: n.id,
+      userId: n.userId,
+      category: n.category,
+      status: n.status,
+      title: n.title,
+      template: n.template,
+      createdAt: n.createdAt.toISOString(),
+      completedAt: n.completedAt?.toISOString() ?? null,
+      deliveries: n.deliveries.map((d) => ({ channel: d.channel, status: d.status })),
+    })),
+    nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+  };
+}
