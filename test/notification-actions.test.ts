@@ -47,10 +47,7 @@ describe('cancel and retry through the API', () => {
     const again = await t.herald.api(`/v1/notifications/${id}/retry`, { method: 'POST' });
     assert.equal(again.status, 409);
     assert.equal(again.headers.get('content-type'), 'application/problem+json; charset=utf-8');
-    assert.equal(
-      ((await again.json()) as { type: string }).type,
-      'https://herald.dev/problems/cannot-retry',
-    );
+    assert.equal(((await again.json()) as { type: string }).type, 'https://herald.dev/problems/cannot-retry');
   });
 
   it('cancels a scheduled notification once; a second cancel is refused with 409', async () => {

@@ -95,7 +95,13 @@ export async function startHerald(
   let server: Server | undefined;
   let apiUrl = '';
   if (options.api !== false) {
-    const app = createApp({ db, temporal, logger, apiKeys: config.apiKeys, vapidPublicKey: config.vapid.publicKey });
+    const app = createApp({
+      db,
+      temporal,
+      logger,
+      apiKeys: config.apiKeys,
+      vapidPublicKey: config.vapid.publicKey,
+    });
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
