@@ -60,19 +60,24 @@ function requireContent(
   }
 }
 
+/** What a notification says and how it goes, for one recipient or many. */
+const notificationFields = {
+  category: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, {
+    message: 'must be a lowercase word such as billing or security',
+  }),
+  title: z.string().trim().min(1).max(200).optional(),
+  body: z.string().min(1).max(10_000).optional(),
+  template: templateKeySchema.optional(),
+  channels: z.array(channelSchema).max(CHANNELS.length).optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+  sendAt: z.iso.datetime({ offset: true }).optional(),
+  fallback: z.boolean().optional(),
+};
+
 export const createNotificationSchema = z
   .strictObject({
     userId: z.string().trim().min(1).max(200),
-    category: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, {
-      message: 'must be a lowercase word such as billing or security',
-    }),
-    title: z.string().trim().min(1).max(200).optional(),
-    body: z.string().min(1).max(10_000).optional(),
-    template: templateKeySchema.optional(),
-    channels: z.array(channelSchema).max(CHANNELS.length).optional(),
-    data: z.record(z.string(), z.unknown()).optional(),
-    sendAt: z.iso.datetime({ offset: true }).optional(),
-    fallback: z.boolean().optional(),
+    ...notificationFields,
   })
   .superRefine(requireContent);
 export type CreateNotification = z.infer<typeof createNotificationSchema>;
@@ -191,16 +196,7 @@ export const BULK_LIMIT = 1000;
 export const bulkNotificationSchema = z
   .strictObject({
     recipients: z.array(z.string().trim().min(1).max(200)).min(1).max(BULK_LIMIT),
-    category: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, {
-      message: 'must be a lowercase word such as billing or security',
-    }),
-    title: z.string().trim().min(1).max(200).optional(),
-    body: z.string().min(1).max(10_000).optional(),
-    template: templateKeySchema.optional(),
-    channels: z.array(channelSchema).max(CHANNELS.length).optional(),
-    data: z.record(z.string(), z.unknown()).optional(),
-    sendAt: z.iso.datetime({ offset: true }).optional(),
-    fallback: z.boolean().optional(),
+    ...notificationFields,
   })
   .superRefine(requireContent);
 export type BulkNotification = z.infer<typeof bulkNotificationSchema>;
