@@ -6,7 +6,7 @@ import {
   type ChannelName,
 } from '../workflows/definitions.js';
 import type { ChannelProvider, FailureClass, OutgoingMessage, Recipient } from './channels/index.js';
-import { MissingTemplateError, resolveContent } from './templates.js';
+import { resolveContent } from './templates.js';
 
 export interface DeliveryInput {
   notificationId: string;
@@ -70,6 +70,7 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: { defa
       }),
     ]);
 
+    let providerMessageId: string | undefined;
     try {
       const content = await resolveContent(db, notification, recipient.locale, options.defaultLocale);
       const message: OutgoingMessage = {
@@ -78,43 +79,44 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: { defa
         ...content,
         data: (notification.data ?? {}) as Record<string, unknown>,
       };
-      const { providerMessageId } = await provider.send(recipient, message);
-      const now = new Date();
-      await db.$transaction([
-        db.deliveryAttempt.update({ where: { id: attempt.id }, data: { outcome: 'sent', finishedAt: now } }),
-        db.delivery.update({
-          where: { id: delivery.id },
-          data: { status: 'sent', providerMessageId, sentAt: now, lastError: null },
-        }),
-      ]);
-      return { status: 'sent', providerMessageId, alreadySent: false };
+      ({ providerMessageId } = await provider.send(recipient, message));
     } catch (error) {
-      const failure: FailureClass =
-        error instanceof MissingTemplateError
-          ? { permanent: true, reason: error.message }
-          : provider.classify(error);
-      await db.$transaction([
-        db.deliveryAttempt.update({
-          where: { id: attempt.id },
-          data: {
-            outcome: failure.permanent ? 'permanent_failure' : 'transient_failure',
-            error: failure.reason,
-            finishedAt: new Date(),
-          },
-        }),
-        db.delivery.update({
-          where: { id: delivery.id },
-          data: { status: failure.permanent ? 'failed' : 'retrying', lastError: failure.reason },
-        }),
-      ]);
-      if (failure.permanent) {
-        throw ApplicationFailure.nonRetryable(failure.reason, PERMANENT_FAILURE_TYPE);
-      }
-      throw ApplicationFailure.create({
-        message: failure.reason,
-        type: TRANSIENT_FAILURE_TYPE,
-        nextRetryDelay: failure.retryAfterMs,
-      });
+      throw await recordFailure(attempt.id, delivery.id, provider.classify(error));
     }
+    // Outside the try: a failure to record a sent message must not be judged as a failed send.
+    const now = new Date();
+    await db.$transaction([
+      db.deliveryAttempt.update({ where: { id: attempt.id }, data: { outcome: 'sent', finishedAt: now } }),
+      db.delivery.update({
+        where: { id: delivery.id },
+        data: { status: 'sent', providerMessageId, sentAt: now, lastError: null },
+      }),
+    ]);
+    return { status: 'sent', providerMessageId, alreadySent: false };
   };
+
+  /** Records a failed attempt and returns the failure Temporal should see: permanent ones are final. */
+  async function recordFailure(attemptId: string, deliveryId: string, failure: FailureClass) {
+    await db.$transaction([
+      db.deliveryAttempt.update({
+        where: { id: attemptId },
+        data: {
+          outcome: failure.permanent ? 'permanent_failure' : 'transient_failure',
+          error: failure.reason,
+          finishedAt: new Date(),
+        },
+      }),
+      db.delivery.update({
+        where: { id: deliveryId },
+        data: { status: failure.permanent ? 'failed' : 'retrying', lastError: failure.reason },
+      }),
+    ]);
+    return failure.permanent
+      ? ApplicationFailure.nonRetryable(failure.reason, PERMANENT_FAILURE_TYPE)
+      : ApplicationFailure.create({
+          message: failure.reason,
+          type: TRANSIENT_FAILURE_TYPE,
+          nextRetryDelay: failure.retryAfterMs,
+        });
+  }
 }

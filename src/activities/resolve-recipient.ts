@@ -50,7 +50,8 @@ export function createResolveRecipient({
     ]);
     // Deleted with its user: nothing to deliver and nothing left to record.
     if (!notification) return { planned: [], skipped: [], fallbacks: [], settings };
-    const order = orderBy([...(user?.channelOrder ?? []), ...CHANNELS], user?.channelOrder ?? [...CHANNELS]);
+    // The user's order first, then any channel it leaves out.
+    const order = [...new Set([...(user?.channelOrder ?? []), ...CHANNELS])];
     const explicit = input.channels.length > 0;
     const mandatory = mandatoryCategories.includes(input.category);
     const plan: RecipientPlan = { planned: [], skipped: [], fallbacks: [], settings };

@@ -1,7 +1,11 @@
 import type { Db } from '../lib/db.js';
+import { PermanentChannelError } from './channels/channel.js';
 
-/** A stored template was asked for but has no text in the user's locale nor the default one. */
-export class MissingTemplateError extends Error {
+/**
+ * A stored template was asked for but has no text in the user's locale nor the default one: permanent,
+ * so every channel's classify() treats it as it treats a missing address.
+ */
+export class MissingTemplateError extends PermanentChannelError {
   override name = 'MissingTemplateError';
 }
 

@@ -1,5 +1,6 @@
 import type { Db } from '../lib/db.js';
 import { Prisma } from '../lib/db.js';
+import { isUuid } from '../lib/uuid.js';
 import { HttpProblem } from './problem.js';
 import type { ListNotificationsQuery } from './schemas.js';
 import { findUser } from './users.js';
@@ -11,7 +12,7 @@ const encodeCursor = (createdAt: Date, id: string) =>
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) {
+  if (!id || Number.isNaN(createdAt.getTime()) || !isUuid(id)) {
     throw new HttpProblem(422, 'validation-error', 'The request is invalid', 'See `errors` for each field', [
       { field: 'cursor', message: 'is not a cursor from a previous page' },
     ]);

@@ -1,13 +1,12 @@
 import type { Db } from '../lib/db.js';
 import { Prisma } from '../lib/db.js';
+import { isUuid } from '../lib/uuid.js';
 import { problems } from './problem.js';
 import type { CreateUser, Preferences, PushSubscriptionInput, UpdateUser } from './schemas.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** `:id` accepts Herald's id or the caller's externalId. */
 export async function findUser(db: Db, idOrExternalId: string) {
-  const user = UUID.test(idOrExternalId)
+  const user = isUuid(idOrExternalId)
     ? await db.user.findFirst({ where: { OR: [{ id: idOrExternalId }, { externalId: idOrExternalId }] } })
     : await db.user.findUnique({ where: { externalId: idOrExternalId } });
   if (!user) throw problems.notFound(`User ${idOrExternalId}`);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from './db.js';
+import { isUuid } from './uuid.js';
 
 /**
  * Keys carry 32 random bytes (256 bits), so nobody can guess one: a fast SHA-256 is the right hash here
@@ -60,12 +61,10 @@ export type RevokeResult =
   | { outcome: 'not-found' }
   | { outcome: 'ambiguous'; matches: ApiKeyView[] };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Revokes one key, named by its id or its prefix; a prefix that matches several keys revokes none. */
 export async function revokeApiKey(db: Db, idOrPrefix: string): Promise<RevokeResult> {
   const matches = await db.apiKey.findMany({
-    where: UUID.test(idOrPrefix) ? { id: idOrPrefix.toLowerCase() } : { prefix: idOrPrefix },
+    where: isUuid(idOrPrefix) ? { id: idOrPrefix.toLowerCase() } : { prefix: idOrPrefix },
     select: viewFields,
   });
   if (matches.length === 0) return { outcome: 'not-found' };
