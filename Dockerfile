@@ -11,15 +11,27 @@ WORKDIR /app
 # the npm the lockfile was made with enforces it.
 RUN npm install -g npm@11.19.1 && npm cache clean --force
 COPY package.json package-lock.json ./
-# `postinstall` runs `prisma generate`, which reads the schema and prisma.config.ts.
+# `postinstall` runs `prisma generate`, which reads the schema and prisma.config.ts
+# and needs no network (engine "js" with the PrismaPg adapter).
 COPY prisma ./prisma
 COPY prisma.config.ts ./
-# `npm install`, not `npm ci`: the lockfile holds only the linux builds of @swc/core.
+# `npm install`, not `npm ci`: the lockfile holds only the linux builds of @swc/core,
+# and `npm ci` refuses it for that; install still resolves every version from the lockfile.
 RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# ---- bundle: the workflow code, bundled once here instead of at every worker start ----
+FROM deps AS bundle
+COPY tsconfig.json ./
+COPY src ./src
+COPY scripts/bundle-workflows.ts ./scripts/
+RUN node --import tsx scripts/bundle-workflows.ts /app/dist/workflow-bundle.js
 
 # ---- runtime ----------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production
+# CHECKPOINT_DISABLE: the Prisma CLI (migrate job) does not phone home.
+ENV NODE_ENV=production \
+    CHECKPOINT_DISABLE=1 \
+    WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json prisma.config.ts ./
@@ -27,11 +39,13 @@ COPY prisma ./prisma
 COPY src ./src
 # The client is generated inside the image (src/generated is not in the build context).
 COPY --from=deps /app/src/generated ./src/generated
+# Built from the same src as above, so the worker replays exactly the code it runs.
+COPY --from=bundle /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
 # Code stays root-owned (read-only to the app); only .data, where the app may
 # keep generated state, is writable by the runtime user.
 RUN mkdir -p .data && chown node:node .data
+# The node user (uid 1000) of the base image: no process in the stack runs as root.
 USER node
 EXPOSE 3000
-# TypeScript runs through tsx for now; a prebuilt workflow bundle and compiled
-# output come with the operations issue.
+# TypeScript runs through tsx; the workflows come prebuilt (WORKFLOW_BUNDLE_PATH).
 CMD ["node", "--import", "tsx", "src/api/main.ts"]

@@ -12,7 +12,14 @@ const nodeBuiltinRegex = `^(node:.*|(${nodeBuiltins.map(escapeRegex).join('|')})
 
 export default defineConfig(
   {
-    ignores: ['src/generated/**', 'node_modules/**', '.data/**', '.tools/**', 'deploy/**'],
+    ignores: [
+      'src/generated/**',
+      'node_modules/**',
+      '.data/**',
+      '.tools/**',
+      'deploy/**',
+      'bench/results/**',
+    ],
   },
   tseslint.configs.recommended,
   {
@@ -52,7 +59,7 @@ export default defineConfig(
   {
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O,
     // no client/worker/activity runtime, and activities only as types (via proxyActivities).
-    files: ['src/workflows/**/*.ts'],
+    files: ['src/workflows/**/*.ts', 'bench/floor/workflows.ts'],
     rules: {
       'no-restricted-imports': 'off',
       '@typescript-eslint/no-restricted-imports': [

@@ -34,6 +34,24 @@ async function main(): Promise<void> {
   const childEnv: Record<string, string> = {};
   const banner: [string, string][] = [];
 
+  // Payload encryption: CODEC_KEYS if set, else a key generated once for this .data/ and kept there
+  // (histories sealed with it cannot be read without it). The Temporal UI decrypts through the API's
+  // codec server, the token in its path.
+  if (!env.CODEC_KEYS || !env.CODEC_AUTH_TOKEN) {
+    const codecPath = path.join(dataDir, 'codec.json');
+    if (!existsSync(codecPath)) {
+      const generated = {
+        keys: `dev-1:${randomBytes(32).toString('base64')}`,
+        authToken: randomBytes(24).toString('base64url'),
+      };
+      writeFileSync(codecPath, JSON.stringify(generated, null, 2) + '\n', { mode: 0o600 });
+    }
+    const codec = JSON.parse(readFileSync(codecPath, 'utf8')) as { keys: string; authToken: string };
+    childEnv.CODEC_KEYS = env.CODEC_KEYS || codec.keys;
+    childEnv.CODEC_AUTH_TOKEN = env.CODEC_AUTH_TOKEN || codec.authToken;
+  }
+  const codecEndpoint = `http://127.0.0.1:${intEnv('PORT', 3000)}/codec/${env.CODEC_AUTH_TOKEN || childEnv.CODEC_AUTH_TOKEN}`;
+
   // Temporal
   let temporalAddress = env.TEMPORAL_ADDRESS;
   if (temporalAddress) {
@@ -54,6 +72,7 @@ async function main(): Promise<void> {
       uiPort,
       dbFile: path.join(dataDir, 'temporal.db'),
       namespace: env.TEMPORAL_NAMESPACE,
+      extraArgs: ['--ui-codec-endpoint', codecEndpoint],
       // The dev server's own warnings (pollers closing at shutdown and such) are noise here.
       onOutput: (line) =>
         (!line.startsWith('time=') || /level=(ERROR|FATAL)/.test(line)) && logTemporal(line),
@@ -61,6 +80,9 @@ async function main(): Promise<void> {
     supervisor.adopt('temporal', server.process, () => server.stop());
     temporalAddress = server.address;
     banner.push(['Temporal UI', server.uiUrl!]);
+    // The UI may be opened by either name; the codec server answers both.
+    if (!env.CODEC_CORS_ORIGINS)
+      childEnv.CODEC_CORS_ORIGINS = `http://localhost:${uiPort},http://127.0.0.1:${uiPort}`;
   }
   childEnv.TEMPORAL_ADDRESS = temporalAddress;
 
@@ -132,6 +154,21 @@ async function main(): Promise<void> {
     banner.push(['VAPID key', vapid.publicKey]);
   }
 
+  // Preference center: PREFERENCES_SECRET if set, else one generated once for this .data/ and kept there
+  // (a new secret would void the preference and unsubscribe links in emails already sent).
+  if (!env.PREFERENCES_SECRET) {
+    const preferencesPath = path.join(dataDir, 'preferences.json');
+    if (!existsSync(preferencesPath)) {
+      const generated = { secret: randomBytes(32).toString('base64url') };
+      writeFileSync(preferencesPath, JSON.stringify(generated, null, 2) + '\n', { mode: 0o600 });
+    }
+    const preferences = JSON.parse(readFileSync(preferencesPath, 'utf8')) as { secret: string };
+    childEnv.PREFERENCES_SECRET = preferences.secret;
+  }
+
+  // The worker is its own process: it serves its metrics on a port of its own.
+  if (!env.WORKER_METRICS_PORT) childEnv.WORKER_METRICS_PORT = String(await freePort());
+
   // Herald's own processes read the same configuration, so it is checked once here first.
   const processEnv = { ...env, ...childEnv } as NodeJS.ProcessEnv;
   const config = loadConfig(processEnv);
@@ -141,16 +178,25 @@ async function main(): Promise<void> {
   });
   supervisor.spawn('api', process.execPath, [...tsx, 'src/api/main.ts'], processEnv, { restart: true });
   if (config.telegram.token) {
-    if (existsSync(path.join(projectRoot, 'src', 'bot', 'main.ts'))) {
-      supervisor.spawn('bot', process.execPath, [...tsx, 'src/bot/main.ts'], processEnv, { restart: true });
-    } else {
-      say('TELEGRAM_BOT_TOKEN is set, but this version of Herald has no bot yet: not starting one');
-    }
+    supervisor.spawn('bot', process.execPath, [...tsx, 'src/bot/main.ts'], processEnv, { restart: true });
+    banner.push([
+      'Telegram bot',
+      config.telegram.webhookUrl ? `webhook ${config.telegram.webhookUrl}` : 'long polling',
+    ]);
+  } else {
+    banner.push(['Telegram bot', 'off (set TELEGRAM_BOT_TOKEN to start it)']);
   }
 
   const apiUrl = `http://127.0.0.1:${config.port}`;
   await waitForPort(config.port, 120_000);
-  banner.unshift(['API', apiUrl], ['API docs', `${apiUrl}/docs`]);
+  const workerMetrics = config.worker.metrics!;
+  banner.unshift(
+    ['API', apiUrl],
+    ['API docs', `${apiUrl}/docs`],
+    ['API metrics', `${apiUrl}/metrics`],
+    ['Worker metrics', `http://${workerMetrics.host}:${workerMetrics.port}/metrics`],
+    ['Codec server', `${codecEndpoint} (Temporal UI: Data Encoder)`],
+  );
   printBanner(banner, env.API_KEYS ? '(from API_KEYS)' : state.apiKey!);
 }
 

@@ -52,6 +52,25 @@ describe('API errors', () => {
     assert.match(await docs.text(), /Herald API/);
   });
 
+  it('answers 405 with Allow for a method a route does not take, and 404 for an unknown path', async () => {
+    const before = await counts();
+    const put = await herald.api('/v1/notifications', { method: 'PUT', json: {} });
+    const problem = await expectProblem(put, 405, 'method-not-allowed');
+    assert.equal(put.headers.get('allow'), 'GET, POST, HEAD');
+    assert.match(problem.detail ?? '', /PUT is not allowed/);
+    const patch = await herald.api(`/v1/notifications/${crypto.randomUUID()}`, { method: 'PATCH', json: {} });
+    await expectProblem(patch, 405, 'method-not-allowed');
+    assert.equal(patch.headers.get('allow'), 'GET, HEAD');
+    await expectProblem(await herald.api('/v1/nothing-here'), 404, 'not-found');
+    // Health is outside /v1 and needs no key; a wrong method there is still 405.
+    await expectProblem(
+      await fetch(`${herald.apiUrl}/healthz`, { method: 'DELETE' }),
+      405,
+      'method-not-allowed',
+    );
+    assert.deepEqual(await counts(), before);
+  });
+
   it('refuses a missing or wrong API key with 401', async () => {
     await expectProblem(await fetch(`${herald.apiUrl}/v1/users/x`), 401, 'unauthorized');
     const wrong = await herald.api('/v1/users/x', { headers: { authorization: 'Bearer nope' } });

@@ -6,7 +6,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createChannels, closeChannels } from '../src/activities/channels/index.js';
 import { createDeliveryActivities, type DeliveryResult } from '../src/activities/index.js';
 import { createLogger } from '../src/lib/logger.js';
-import { eventually, uniqueId, useEmailStack } from './support/stack.js';
+import { eventually, notificationStatus, uniqueId, untilStatus, useEmailStack } from './support/stack.js';
 
 describe('cancel and retry through the API', () => {
   const t = useEmailStack({ DELIVERY_RETRY_POLICIES: '{"email":{"initialInterval":"200ms"}}' });
@@ -23,10 +23,8 @@ describe('cancel and retry through the API', () => {
     assert.equal(res.status, 202, await res.clone().text());
     return ((await res.json()) as { id: string }).id;
   }
-  const statusOf = async (id: string) =>
-    ((await (await t.herald.api(`/v1/notifications/${id}`)).json()) as { status: string }).status;
-  const until = (id: string, status: string) =>
-    eventually(async () => (await statusOf(id)) === status, { what: `${id} to be ${status}` });
+  const statusOf = (id: string) => notificationStatus(t.herald, id);
+  const until = (id: string, status: string) => untilStatus(t.herald, id, status);
 
   it('retries a failed delivery when asked, and delivers it', async () => {
     const user = await userWithEmail();

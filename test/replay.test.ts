@@ -5,15 +5,25 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { ENCRYPTED_ENCODING } from '../src/lib/codec.js';
+import { testCodec } from './support/codec.js';
 import { loadHistories } from './support/histories.js';
 import { installTestRuntime, workflowBundle } from './support/stack.js';
 
 installTestRuntime();
 
-async function replay(bundle: Awaited<ReturnType<typeof workflowBundle>>) {
+async function replay(
+  bundle: Awaited<ReturnType<typeof workflowBundle>>,
+  histories = loadHistories(),
+  // Histories recorded with encryption on are sealed with the test keys; older ones pass through.
+  payloadCodecs = [testCodec()],
+) {
   const failures: string[] = [];
   let replayed = 0;
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, loadHistories())) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: bundle, dataConverter: { payloadCodecs } },
+    histories,
+  )) {
     replayed += 1;
     if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
   }
@@ -27,6 +37,19 @@ describe('replay of recorded workflow histories', () => {
     const { replayed, failures } = await replay(await workflowBundle());
     assert.equal(replayed, histories.length);
     assert.deepEqual(failures, []);
+  });
+
+  it('replays the histories recorded with payload encryption on, which need the keys', async () => {
+    const sealed = loadHistories().filter(({ history }) => {
+      const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      return Buffer.from(input?.metadata?.encoding ?? []).toString() === ENCRYPTED_ENCODING;
+    });
+    assert.ok(sealed.length >= 1, 'no history was recorded with encryption on');
+    const withKeys = await replay(await workflowBundle(), sealed);
+    assert.deepEqual(withKeys.failures, []);
+    assert.equal(withKeys.replayed, sealed.length);
+    const withoutKeys = await replay(await workflowBundle(), sealed, []);
+    assert.equal(withoutKeys.failures.length, sealed.length, withoutKeys.failures.join('\n'));
   });
 
   it('fails on a workflow change that is not replay-safe', async () => {

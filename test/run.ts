@@ -2,12 +2,10 @@
 // server from the installed CLI, both on free ports — runs every test file with node's test runner,
 // and stops everything it started, whatever the outcome.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { migrateDeploy } from '../src/lib/local/migrate.js';
+import { createFreshDatabase } from '../src/lib/local/database.js';
 import { projectRoot } from '../src/lib/local/paths.js';
-import { dropDatabase, ensureDatabase, startEmbeddedPostgres } from '../src/lib/local/postgres.js';
 import { freePort } from '../src/lib/local/ports.js';
 import { startTemporalServer } from '../src/lib/local/temporal-server.js';
 
@@ -30,32 +28,18 @@ function testFiles(args: string[]): string[] {
 
 async function main(): Promise<number> {
   // PostgreSQL: a fresh database on TEST_DATABASE_URL's (or DATABASE_URL's) server, else an embedded one.
-  const serverUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-  const dbName = `herald_test_${Date.now()}_${process.pid}`;
-  let databaseUrl: string;
-  if (serverUrl) {
-    await ensureDatabase(serverUrl, dbName);
-    cleanups.push(() => dropDatabase(serverUrl, dbName));
-    const url = new URL(serverUrl);
-    url.pathname = `/${dbName}`;
-    databaseUrl = url.toString();
-    log(`database ${dbName} on ${url.host}`);
-  } else {
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-test-pg-'));
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'data'), port: await freePort() });
-    cleanups.push(async () => {
-      await pg.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
-    await ensureDatabase(pg.serverUrl, dbName);
-    databaseUrl = pg.databaseUrl(dbName);
-    log(`embedded PostgreSQL, database ${dbName}`);
-  }
-  await migrateDeploy(databaseUrl);
+  const database = await createFreshDatabase(
+    'herald_test',
+    process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL,
+  );
+  cleanups.push(() => database.remove());
+  const { databaseUrl } = database;
+  log(database.where);
 
-  const temporal = await startTemporalServer({ port: await freePort() });
+  // With its Web UI: the browser test (test/operators-ui.test.ts) opens it.
+  const temporal = await startTemporalServer({ port: await freePort(), uiPort: await freePort() });
   cleanups.push(() => temporal.stop());
-  log(`Temporal dev server at ${temporal.address}`);
+  log(`Temporal dev server at ${temporal.address}, UI at ${temporal.uiUrl}`);
 
   const files = testFiles(process.argv.slice(2));
   const child = spawn(
@@ -68,6 +52,7 @@ async function main(): Promise<number> {
         ...process.env,
         HERALD_TEST_DATABASE_URL: databaseUrl,
         HERALD_TEST_TEMPORAL_ADDRESS: temporal.address,
+        HERALD_TEST_TEMPORAL_UI: temporal.uiUrl,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       },
     },

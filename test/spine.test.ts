@@ -1,6 +1,7 @@
 // The spine end to end on real parts: API → Temporal workflow → email activity → SMTP sink → PostgreSQL.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createApiKey } from '../src/lib/api-keys.js';
 import { eventually, uniqueId, useEmailStack } from './support/stack.js';
 
 describe('spine: a notification becomes an email', () => {
@@ -58,7 +59,14 @@ describe('spine: a notification becomes an email', () => {
       attempts.map((a) => [a.attempt, a.outcome]),
       [[1, 'sent']],
     );
-    const description = await t.herald.temporal.workflow.getHandle(accepted.workflowId).describe();
+    // The row says sent once completeNotification ran; the workflow closes a task later.
+    const description = await eventually(
+      async () => {
+        const d = await t.herald.temporal.workflow.getHandle(accepted.workflowId).describe();
+        return d.status.name === 'COMPLETED' && d;
+      },
+      { what: 'the workflow to complete' },
+    );
     assert.equal(description.status.name, 'COMPLETED');
     assert.equal(description.typedSearchAttributes.get({ name: 'DeliveryStatus', type: 'KEYWORD' }), 'sent');
   });
@@ -110,6 +118,7 @@ describe('spine: a notification becomes an email', () => {
       return body.status === 'sent';
     });
     assert.equal(t.smtp.messages.filter((m) => m.envelopeTo.includes(user.email)).length, 1);
+    assert.equal(await t.herald.db.notification.count({ where: { userId: user.id } }), 1);
 
     const changed = await t.herald.api('/v1/notifications', {
       json: { ...request, body: 'Something else' },
@@ -117,5 +126,25 @@ describe('spine: a notification becomes an email', () => {
     });
     assert.equal(changed.status, 409);
     assert.equal(changed.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+  });
+
+  it("keeps Idempotency-Keys to the API key that used them: another caller's same key is its own", async () => {
+    const user = await createUser();
+    const request = { userId: user.id, category: 'billing', title: 'Mine', body: 'Separate' };
+    const key = uniqueId('shared-idem');
+    const { key: otherKey } = await createApiKey(t.herald.db, uniqueId('other-service'));
+    const first = await t.herald.api('/v1/notifications', {
+      json: request,
+      headers: { 'idempotency-key': key },
+    });
+    const other = await t.herald.api('/v1/notifications', {
+      json: { ...request, body: 'A different body is no conflict for another caller' },
+      headers: { 'idempotency-key': key, authorization: `Bearer ${otherKey}` },
+    });
+    assert.equal(first.status, 202);
+    assert.equal(other.status, 202, await other.clone().text());
+    const [a, b] = (await Promise.all([first.json(), other.json()])) as { id: string }[];
+    assert.notEqual(a!.id, b!.id);
+    assert.equal(await t.herald.db.notification.count({ where: { userId: user.id } }), 2);
   });
 });

@@ -206,7 +206,11 @@ describe('workflow time: sendAt, quiet hours, retry window, cancel', () => {
     assert.equal(waiting.channels.email?.permanent, true);
     assert.match(waiting.channels.email?.error ?? '', /550/);
     assert.ok(Date.parse(waiting.retryDeadline!) - (await herald.now()) > 6 * 24 * HOUR);
-    const failed = await dbStatus(id);
+    // The phase shows before recordProgress has written it (a retry asked for meanwhile must count).
+    const failed = await eventually(async () => {
+      const row = await dbStatus(id);
+      return row.status !== 'processing' && row;
+    });
     assert.equal(failed.status, 'failed');
     assert.equal(failed.completedAt, null);
     assert.equal(failed.deliveries[0]!.status, 'failed');

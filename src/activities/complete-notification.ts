@@ -1,4 +1,4 @@
-import type { Db } from '../lib/db.js';
+import type { Db, Prisma } from '../lib/db.js';
 import type { ChannelName, NotificationOutcome } from '../workflows/definitions.js';
 
 export interface FailedDelivery {
@@ -35,10 +35,16 @@ function markFailed(db: Db, notificationId: string, failed: readonly FailedDeliv
   ]);
 }
 
+/** Writes that must land together; a lone write needs no transaction (nor its BEGIN, COMMIT and wait). */
+async function writeTogether(db: Db, writes: Prisma.PrismaPromise<unknown>[]): Promise<void> {
+  if (writes.length === 1) await writes[0];
+  else await db.$transaction(writes);
+}
+
 /** The notification's state while it is still open: processing again, or failed and awaiting a retry. */
 export function createRecordProgress(db: Db) {
   return async function recordProgress(input: ProgressInput): Promise<void> {
-    await db.$transaction([
+    await writeTogether(db, [
       ...markFailed(db, input.notificationId, input.failed ?? []),
       // updateMany: a notification deleted with its user is simply gone, not an error to retry.
       db.notification.updateMany({ where: { id: input.notificationId }, data: { status: input.status } }),
@@ -50,7 +56,7 @@ export function createRecordProgress(db: Db) {
 export function createCompleteNotification(db: Db) {
   return async function completeNotification(input: CompletionInput): Promise<void> {
     const { notificationId } = input;
-    await db.$transaction([
+    await writeTogether(db, [
       ...markFailed(db, notificationId, input.failed),
       ...(input.outcome === 'cancelled'
         ? [

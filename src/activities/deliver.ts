@@ -1,11 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Prisma, type Db } from '../lib/db.js';
+import { countDelivery } from '../lib/metrics.js';
 import {
   PERMANENT_FAILURE_TYPE,
   TRANSIENT_FAILURE_TYPE,
   type ChannelName,
 } from '../workflows/definitions.js';
 import type { ChannelProvider, FailureClass, OutgoingMessage, Recipient } from './channels/index.js';
+import { recordFailed, recordSent, startAttempt, type AttemptIds } from './delivery-records.js';
 import { resolveContent } from './templates.js';
 
 export interface DeliveryInput {
@@ -45,11 +47,13 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: { defa
     } catch (error) {
       // A foreign-key failure: the notification was deleted with its user; retrying cannot help.
       if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') {
+        countDelivery(channel, 'skipped');
         throw ApplicationFailure.nonRetryable('the notification was deleted', PERMANENT_FAILURE_TYPE);
       }
       throw error;
     }
     if (delivery.status === 'sent') {
+      countDelivery(channel, 'skipped');
       return {
         status: 'sent',
         providerMessageId: delivery.providerMessageId ?? undefined,
@@ -59,16 +63,11 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: { defa
     const { notification } = delivery;
     const recipient: Recipient = notification.user;
 
-    // One round trip: the attempt row and the delivery's counter move together.
-    const [attempt] = await db.$transaction([
-      db.deliveryAttempt.create({
-        data: { deliveryId: delivery.id, attempt: Context.current().info.attempt },
-      }),
-      db.delivery.update({
-        where: { id: delivery.id },
-        data: { status: 'sending', attempts: { increment: 1 } },
-      }),
-    ]);
+    // One statement: the attempt row and the delivery's counter move together.
+    const ids: AttemptIds = {
+      attemptId: await startAttempt(db, delivery.id, Context.current().info.attempt),
+      deliveryId: delivery.id,
+    };
 
     let providerMessageId: string | undefined;
     try {
@@ -81,36 +80,18 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: { defa
       };
       ({ providerMessageId } = await provider.send(recipient, message));
     } catch (error) {
-      throw await recordFailure(attempt.id, delivery.id, provider.classify(error));
+      throw await recordFailure(ids, provider.classify(error));
     }
+    countDelivery(channel, 'sent');
     // Outside the try: a failure to record a sent message must not be judged as a failed send.
-    const now = new Date();
-    await db.$transaction([
-      db.deliveryAttempt.update({ where: { id: attempt.id }, data: { outcome: 'sent', finishedAt: now } }),
-      db.delivery.update({
-        where: { id: delivery.id },
-        data: { status: 'sent', providerMessageId, sentAt: now, lastError: null },
-      }),
-    ]);
+    await recordSent(db, ids, providerMessageId);
     return { status: 'sent', providerMessageId, alreadySent: false };
   };
 
   /** Records a failed attempt and returns the failure Temporal should see: permanent ones are final. */
-  async function recordFailure(attemptId: string, deliveryId: string, failure: FailureClass) {
-    await db.$transaction([
-      db.deliveryAttempt.update({
-        where: { id: attemptId },
-        data: {
-          outcome: failure.permanent ? 'permanent_failure' : 'transient_failure',
-          error: failure.reason,
-          finishedAt: new Date(),
-        },
-      }),
-      db.delivery.update({
-        where: { id: deliveryId },
-        data: { status: failure.permanent ? 'failed' : 'retrying', lastError: failure.reason },
-      }),
-    ]);
+  async function recordFailure(ids: AttemptIds, failure: FailureClass) {
+    countDelivery(channel, failure.permanent ? 'permanent_failure' : 'transient_failure');
+    await recordFailed(db, ids, failure);
     return failure.permanent
       ? ApplicationFailure.nonRetryable(failure.reason, PERMANENT_FAILURE_TYPE)
       : ApplicationFailure.create({

@@ -5,10 +5,12 @@ import type { DeliverySettings } from '../workflows/policies.js';
 import { createCompleteNotification, createRecordProgress } from './complete-notification.js';
 import { createDeliver, type DeliveryInput, type DeliveryResult } from './deliver.js';
 import { createResolveRecipient } from './resolve-recipient.js';
+import { createRecordWebhookFailure } from './webhooks.js';
 
 export type { DeliveryInput, DeliveryResult } from './deliver.js';
 export type { RecipientPlan } from './resolve-recipient.js';
 export type { CompletionInput, ProgressInput } from './complete-notification.js';
+export { createWebhookActivities, type WebhookActivities } from './webhooks.js';
 
 export interface ActivityDeps {
   db: Db;
@@ -23,6 +25,7 @@ export function createNotificationActivities(deps: ActivityDeps) {
     resolveRecipient: createResolveRecipient(deps),
     recordProgress: createRecordProgress(deps.db),
     completeNotification: createCompleteNotification(deps.db),
+    recordWebhookFailure: createRecordWebhookFailure(deps.db),
   };
 }
 export type NotificationActivities = ReturnType<typeof createNotificationActivities>;

@@ -1,9 +1,13 @@
 import type { Db } from '../lib/db.js';
+import { countDelivery } from '../lib/metrics.js';
 import { CHANNELS, type ChannelName, type NotificationInput } from '../workflows/definitions.js';
 import type { DeliverySettings } from '../workflows/policies.js';
 import { CHANNEL_DEFINITIONS } from './channels/index.js';
+import { recordPlan } from './delivery-records.js';
 import { isAllowed } from './preferences.js';
 import { quietHoursEnd } from './quiet-hours.js';
+import { webhookTargets } from './webhooks.js';
+import type { WebhookTarget } from '../workflows/webhooks.js';
 
 export interface RecipientPlan {
   /** Channels to deliver on, in the user's order. */
@@ -14,6 +18,8 @@ export interface RecipientPlan {
   /** When the user's quiet hours end, if delivery must wait for them. */
   deferUntil?: string;
   settings: DeliverySettings;
+  /** Endpoints of the API key that sent it, told of the outcome (absent in histories from before webhooks). */
+  webhooks?: WebhookTarget[];
 }
 
 export interface ResolveDeps {
@@ -46,7 +52,7 @@ export function createResolveRecipient({
         where: { id: input.userId },
         include: { preferences: true, quietHours: true, pushSubscriptions: { where: { active: true } } },
       }),
-      db.notification.findUnique({ where: { id: input.notificationId }, select: { id: true } }),
+      db.notification.findUnique({ where: { id: input.notificationId }, select: { source: true } }),
     ]);
     // Deleted with its user: nothing to deliver and nothing left to record.
     if (!notification) return { planned: [], skipped: [], fallbacks: [], settings };
@@ -54,7 +60,13 @@ export function createResolveRecipient({
     const order = [...new Set([...(user?.channelOrder ?? []), ...CHANNELS])];
     const explicit = input.channels.length > 0;
     const mandatory = mandatoryCategories.includes(input.category);
-    const plan: RecipientPlan = { planned: [], skipped: [], fallbacks: [], settings };
+    const plan: RecipientPlan = {
+      planned: [],
+      skipped: [],
+      fallbacks: [],
+      settings,
+      webhooks: await webhookTargets(db, notification.source),
+    };
 
     type Unusable = { kind: 'gone' | 'unconfigured' | 'no_address' | 'opted_out'; reason: string };
     const unusable = (channel: ChannelName): Unusable | undefined => {
@@ -95,21 +107,21 @@ export function createResolveRecipient({
       if (end) plan.deferUntil = end.toISOString();
     }
 
-    // Upserts, so a retried or replayed activity records the same rows once.
-    const upsert = (channel: ChannelName, status: 'pending' | 'skipped', lastError?: string) =>
-      db.delivery.upsert({
-        where: { notificationId_channel: { notificationId: input.notificationId, channel } },
-        create: { notificationId: input.notificationId, channel, status, lastError },
-        update: {},
-      });
-    await db.$transaction([
-      ...plan.planned.map((channel) => upsert(channel, 'pending')),
-      ...plan.skipped.map(({ channel, reason }) => upsert(channel, 'skipped', reason)),
-      db.notification.updateMany({
-        where: { id: input.notificationId, status: { in: ['accepted', 'scheduled'] } },
-        data: { status: plan.deferUntil ? 'deferred' : 'processing' },
-      }),
-    ]);
+    // Rows a retried or replayed activity already recorded are left as they are.
+    await recordPlan(
+      db,
+      input.notificationId,
+      [
+        ...plan.planned.map((channel) => ({ channel, status: 'pending' as const })),
+        ...plan.skipped.map(({ channel, reason }) => ({
+          channel,
+          status: 'skipped' as const,
+          lastError: reason,
+        })),
+      ],
+      plan.deferUntil ? 'deferred' : 'processing',
+    );
+    for (const { channel } of plan.skipped) countDelivery(channel, 'skipped');
     return plan;
   };
 }

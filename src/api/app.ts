@@ -1,13 +1,21 @@
 import express, { type Request } from 'express';
 import type { Client } from '@temporalio/client';
+import type { Config } from '../lib/config.js';
 import type { Db } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
+import { exposition, observeRequests } from '../lib/metrics.js';
 import { requireApiKey } from './auth.js';
 import { acceptBulk } from './bulk.js';
+import { CODEC_PATH, codecRoutes, type CodecServerOptions } from './codec.js';
 import { rateLimitPerKey } from './rate-limit.js';
 import { listNotifications } from './notification-list.js';
 import { acceptNotification, actOnNotification, getNotification } from './notifications.js';
 import { DOCS_HTML, openApiDocument } from './openapi.js';
+import {
+  preferenceCenterRoutes,
+  preferencesLinkIssuer,
+  type PreferenceCenterOptions,
+} from './preference-center.js';
 import { HttpProblem, problemHandler, problems } from './problem.js';
 import { requestContext } from './request-context.js';
 import {
@@ -28,6 +36,7 @@ import {
   userIdParamSchema,
 } from './schemas.js';
 import { deleteTemplate, getTemplate, putTemplate } from './templates.js';
+import { TELEGRAM_WEBHOOK_PATH, telegramLinkIssuer, telegramWebhook } from './telegram.js';
 import {
   addPushSubscription,
   createUser,
@@ -40,7 +49,9 @@ import {
   userView,
 } from './users.js';
 import { cancelSignal } from '../workflows/definitions.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 import { parse } from './validate.js';
+import { webhookRoutes } from './webhooks.js';
 
 export interface ApiDeps {
   db: Db;
@@ -51,9 +62,16 @@ export interface ApiDeps {
   vapidPublicKey?: string;
   /** Token bucket per API key (per process); unset means no rate limit. */
   rateLimit?: { perSecond: number; burst: number };
+  /** The bot's settings: link tokens, and the webhook route when TELEGRAM_WEBHOOK_SECRET is set. */
+  telegram?: Config['telegram'];
+  /** The codec server for the Temporal UI and CLI (/codec); off when unset. */
+  codecServer?: CodecServerOptions;
+  /** The preference page and one-click unsubscribe (/preferences, /unsubscribe); off when unset. */
+  preferenceCenter?: PreferenceCenterOptions;
 }
 
 export const BODY_LIMIT = '256kb';
+const READINESS_DEADLINE_MS = 2_000;
 
 /** Refuses a body that is not JSON before it is read. */
 const requireJson: express.RequestHandler = (req, _res, next) => {
@@ -65,7 +83,7 @@ const requireJson: express.RequestHandler = (req, _res, next) => {
   next();
 };
 
-const param = (req: Request, name: string): string => parse(userIdParamSchema, req.params[name]);
+const param = (req: Request, name: string): string => parse(userIdParamSchema, req.params[name], name);
 
 export function createApp(deps: ApiDeps): express.Express {
   const { db, temporal, logger } = deps;
@@ -73,9 +91,15 @@ export function createApp(deps: ApiDeps): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestContext(logger));
+  app.use(observeRequests);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  // Prometheus scrapes without a key, like the health checks: bind or firewall the port accordingly.
+  app.get('/metrics', async (_req, res) => {
+    const { contentType, body } = await exposition();
+    res.type(contentType).send(body);
   });
   app.get('/readyz', async (_req, res) => {
     const checks = await Promise.all([
@@ -83,10 +107,13 @@ export function createApp(deps: ApiDeps): express.Express {
         () => 'ok' as const,
         () => 'unreachable' as const,
       ),
-      temporal.workflowService.getSystemInfo({}).then(
-        () => 'ok' as const,
-        () => 'unreachable' as const,
-      ),
+      // A probe answers quickly: the client would otherwise retry an unreachable server for ~20 s.
+      temporal.connection
+        .withDeadline(Date.now() + READINESS_DEADLINE_MS, () => temporal.workflowService.getSystemInfo({}))
+        .then(
+          () => 'ok' as const,
+          () => 'unreachable' as const,
+        ),
     ]);
     const [database, temporalStatus] = checks;
     const ready = checks.every((check: string) => check === 'ok');
@@ -96,12 +123,24 @@ export function createApp(deps: ApiDeps): express.Express {
   });
 
   const spec = openApiDocument();
+  app.use(methodNotAllowed(spec));
   app.get('/openapi.json', (_req, res) => {
     res.json(spec);
   });
   app.get('/docs', (_req, res) => {
     res.type('html').send(DOCS_HTML);
   });
+
+  // The codec server has its own token (operators, not services) and CORS for the Temporal UI.
+  if (deps.codecServer) app.use(CODEC_PATH, codecRoutes(deps.codecServer));
+
+  // People, not services: the preference center authenticates with signed links, not API keys.
+  if (deps.preferenceCenter)
+    app.use(preferenceCenterRoutes({ db, temporal, logger, ...deps.preferenceCenter }));
+
+  // Telegram authenticates with its secret header, not an API key.
+  if (deps.telegram?.webhookSecret)
+    app.post(TELEGRAM_WEBHOOK_PATH, ...telegramWebhook(db, deps.telegram.webhookSecret));
 
   const v1 = express.Router();
   v1.use(requireApiKey(db, deps.apiKeys));
@@ -147,9 +186,17 @@ export function createApp(deps: ApiDeps): express.Express {
     await removePushSubscription(
       db,
       param(req, 'id'),
-      parse(subscriptionIdSchema, req.params.subscriptionId),
+      parse(subscriptionIdSchema, req.params.subscriptionId, 'subscriptionId'),
     );
     res.status(204).end();
+  });
+  const issueTelegramLink = telegramLinkIssuer(db, deps.telegram);
+  v1.post('/users/:id/telegram-link', async (req, res) => {
+    res.status(201).json(await issueTelegramLink(param(req, 'id')));
+  });
+  const issuePreferencesLink = preferencesLinkIssuer(db, deps.preferenceCenter);
+  v1.post('/users/:id/preferences-link', async (req, res) => {
+    res.status(201).json(await issuePreferencesLink(param(req, 'id')));
   });
   v1.get('/push/vapid-public-key', (_req, res) => {
     if (!deps.vapidPublicKey) throw problems.notFound('Web Push is not configured: the VAPID key');
@@ -159,9 +206,10 @@ export function createApp(deps: ApiDeps): express.Express {
   v1.post('/notifications', async (req, res) => {
     const input = parse(createNotificationSchema, req.body);
     const rawKey = req.header('idempotency-key');
-    const idempotencyKey = rawKey === undefined ? undefined : parse(idempotencyKeySchema, rawKey);
+    const idempotencyKey =
+      rawKey === undefined ? undefined : parse(idempotencyKeySchema, rawKey, 'Idempotency-Key');
     const accepted = await acceptNotification(
-      { db, temporal, logger, requestId: req.id, idempotencyKey },
+      { db, temporal, logger, requestId: req.id, idempotencyKey, source: req.caller?.keyId },
       input,
     );
     res
@@ -170,46 +218,52 @@ export function createApp(deps: ApiDeps): express.Express {
       .json({ id: accepted.id, status: accepted.status, workflowId: accepted.workflowId });
   });
   v1.get('/notifications', async (req, res) => {
-    res.json(await listNotifications(db, parse(listNotificationsQuerySchema, req.query)));
+    res.json(await listNotifications(db, parse(listNotificationsQuerySchema, req.query, '(query)')));
   });
   v1.post('/notifications/bulk', async (req, res) => {
     const input = parse(bulkNotificationSchema, req.body);
     const rawKey = req.header('idempotency-key');
-    const idempotencyKey = rawKey === undefined ? undefined : parse(idempotencyKeySchema, rawKey);
-    const results = await acceptBulk({ db, temporal, logger, requestId: req.id, idempotencyKey }, input);
+    const idempotencyKey =
+      rawKey === undefined ? undefined : parse(idempotencyKeySchema, rawKey, 'Idempotency-Key');
+    const results = await acceptBulk(
+      { db, temporal, logger, requestId: req.id, idempotencyKey, source: req.caller?.keyId },
+      input,
+    );
     const failed = results.filter((r) => 'error' in r).length;
     res.status(202).json({ accepted: results.length - failed, failed, results });
   });
   v1.get('/notifications/:id', async (req, res) => {
-    res.json(await getNotification(db, parse(notificationIdSchema, req.params.id)));
+    res.json(await getNotification(db, parse(notificationIdSchema, req.params.id, 'id')));
   });
   v1.post('/notifications/:id/cancel', async (req, res) => {
-    const id = parse(notificationIdSchema, req.params.id);
+    const id = parse(notificationIdSchema, req.params.id, 'id');
     const { reason } = parse(cancelNotificationSchema, req.body ?? {});
     res.json(await actOnNotification(db, temporal, id, { kind: 'cancel', reason }));
   });
   v1.post('/notifications/:id/retry', async (req, res) => {
-    const id = parse(notificationIdSchema, req.params.id);
+    const id = parse(notificationIdSchema, req.params.id, 'id');
     res.status(202).json(await actOnNotification(db, temporal, id, { kind: 'retry' }));
   });
 
   v1.put('/templates/:key/:locale', async (req, res) => {
-    const key = parse(templateKeySchema, req.params.key);
-    const locale = parse(localeSchema, req.params.locale);
+    const key = parse(templateKeySchema, req.params.key, 'key');
+    const locale = parse(localeSchema, req.params.locale, 'locale');
     const { created, template } = await putTemplate(db, key, locale, parse(putTemplateSchema, req.body));
     res.status(created ? 201 : 200).json(template);
   });
   v1.get('/templates/:key', async (req, res) => {
-    res.json(await getTemplate(db, parse(templateKeySchema, req.params.key)));
+    res.json(await getTemplate(db, parse(templateKeySchema, req.params.key, 'key')));
   });
   v1.delete('/templates/:key/:locale', async (req, res) => {
     await deleteTemplate(
       db,
-      parse(templateKeySchema, req.params.key),
-      parse(localeSchema, req.params.locale),
+      parse(templateKeySchema, req.params.key, 'key'),
+      parse(localeSchema, req.params.locale, 'locale'),
     );
     res.status(204).end();
   });
+
+  v1.use('/webhooks', webhookRoutes(db));
 
   app.use('/v1', v1);
   app.use((req, _res) => {

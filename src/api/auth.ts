@@ -39,7 +39,9 @@ export function requireApiKey(db: Db, envKeys: readonly string[]): RequestHandle
     const hash = hashApiKey(match[1]!);
     const envIndex = findEnvKey(envHashes, Buffer.from(hash, 'hex'));
     if (envIndex >= 0) {
-      req.caller = { keyId: `env-${envIndex}`, name: `API_KEYS[${envIndex}]` };
+      // The id follows the key, not its place in API_KEYS: reordering the list keeps webhooks and
+      // idempotency keys with the key that made them. A hash prefix says nothing usable about the key.
+      req.caller = { keyId: `env-${hash.slice(0, 16)}`, name: `API_KEYS[${envIndex}]` };
       return next();
     }
     // The stored hash is found by an index lookup: a hash of a 256-bit key leaks nothing worth timing.

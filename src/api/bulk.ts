@@ -1,13 +1,10 @@
 import { HttpProblem, PROBLEM_BASE } from './problem.js';
 import { acceptNotification, type AcceptContext } from './notifications.js';
+import type { BulkResult } from './responses.js';
 import type { BulkNotification } from './schemas.js';
 
 /** How many recipients are accepted at once: enough to keep Temporal busy, not to flood the pool. */
 const CONCURRENCY = 16;
-
-export type BulkResult =
-  | { recipient: string; id: string; status: string; workflowId: string }
-  | { recipient: string; error: { type: string; title: string; detail?: string } };
 
 /**
  * Starts one notification per recipient, a bounded number at a time. A bad recipient is reported in

@@ -4,10 +4,12 @@ import { createDb } from '../lib/db.js';
 import { createLogger } from '../lib/logger.js';
 import { connectTemporalClient } from '../lib/temporal.js';
 import { createApp } from './app.js';
+import { codecServerOptions } from './codec.js';
+import { preferenceCenterOptions } from './preference-center.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('api', config.logLevel);
-const db = createDb(config.databaseUrl);
+const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
 const temporal = await connectTemporalClient(config);
 const app = createApp({
   db,
@@ -16,16 +18,28 @@ const app = createApp({
   apiKeys: config.apiKeys,
   vapidPublicKey: config.vapid.publicKey,
   rateLimit: config.api.rateLimit,
+  telegram: config.telegram,
+  codecServer: codecServerOptions(config),
+  preferenceCenter: preferenceCenterOptions(config),
 });
 
 const server = app.listen(config.port, () => {
   logger.info({ port: config.port }, `API listening on http://127.0.0.1:${config.port}`);
 });
 
+/** A request still running this long after SIGTERM is cut, so the API exits before docker's 10 s SIGKILL. */
+const DRAIN_TIMEOUT_MS = 9_000;
+
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'draining in-flight requests');
   server.close();
   server.closeIdleConnections();
+  setTimeout(() => {
+    logger.warn('in-flight requests did not finish in time: closing their connections');
+    server.closeAllConnections();
+    // A query still waiting in PostgreSQL holds the pool open: exit without it.
+    setTimeout(() => process.exit(1), 1000).unref();
+  }, DRAIN_TIMEOUT_MS).unref();
   await new Promise((resolve) => server.once('close', resolve));
   await temporal.connection.close();
   await db.$disconnect();

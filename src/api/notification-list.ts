@@ -2,6 +2,7 @@ import type { Db } from '../lib/db.js';
 import { Prisma } from '../lib/db.js';
 import { isUuid } from '../lib/uuid.js';
 import { HttpProblem } from './problem.js';
+import type { NotificationPageResponse } from './responses.js';
 import type { ListNotificationsQuery } from './schemas.js';
 import { findUser } from './users.js';
 
@@ -12,7 +13,9 @@ const encodeCursor = (createdAt: Date, id: string) =>
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !isUuid(id)) {
+  // A forged time outside PostgreSQL's years would fail the query: it is no cursor of ours either.
+  const year = createdAt.getUTCFullYear();
+  if (!id || !(year >= 1 && year <= 9999) || !isUuid(id)) {
     throw new HttpProblem(422, 'validation-error', 'The request is invalid', 'See `errors` for each field', [
       { field: 'cursor', message: 'is not a cursor from a previous page' },
     ]);
@@ -21,7 +24,10 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 }
 
 /** Notifications newest first, filtered, one page at a time with an opaque cursor. */
-export async function listNotifications(db: Db, query: ListNotificationsQuery) {
+export async function listNotifications(
+  db: Db,
+  query: ListNotificationsQuery,
+): Promise<NotificationPageResponse> {
   const where: Prisma.NotificationWhereInput = {};
   if (query.userId) where.userId = (await findUser(db, query.userId)).id;
   if (query.status) where.status = query.status;

@@ -5,9 +5,10 @@ import {
   WorkflowUpdateFailedError,
   type Client,
 } from '@temporalio/client';
-import type { Db } from '../lib/db.js';
+import type { Db, NotificationStatus as StoredStatus } from '../lib/db.js';
 import { Prisma } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
+import { countAcceptedNotification } from '../lib/metrics.js';
 import {
   NOTIFICATIONS_QUEUE,
   SEARCH_ATTRIBUTES,
@@ -15,12 +16,14 @@ import {
   retryUpdate,
   workflowIdFor,
   type NotificationInput,
-  type NotificationStatus,
 } from '../workflows/definitions.js';
 import { notificationWorkflow } from '../workflows/index.js';
 import { HttpProblem, problems } from './problem.js';
+import type { NotificationResponse, WorkflowStatusResponse } from './responses.js';
 import type { CreateNotification } from './schemas.js';
 import { findUser } from './users.js';
+
+const START_DEADLINE_MS = 10_000;
 
 export interface AcceptContext {
   db: Db;
@@ -28,11 +31,13 @@ export interface AcceptContext {
   logger: Logger;
   requestId: string;
   idempotencyKey?: string;
+  /** Who asked, recorded on the notification: an API key's id, or `bot`. */
+  source?: string;
 }
 
 export interface Accepted {
   id: string;
-  status: string;
+  status: StoredStatus;
   workflowId: string;
   /** False when an earlier request with the same Idempotency-Key already created it. */
   created: boolean;
@@ -80,6 +85,9 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     );
   }
   const hash = requestHash(input);
+  // Keys are the caller's own: another API key reusing the same string neither collides nor sees this one.
+  const idempotencyKey =
+    ctx.idempotencyKey && (ctx.source ? `${ctx.source}/${ctx.idempotencyKey}` : ctx.idempotencyKey);
   const id = randomUUID();
   const workflowId = workflowIdFor(id);
 
@@ -90,7 +98,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
       data: {
         id,
         userId: user.id,
-        idempotencyKey: ctx.idempotencyKey ?? null,
+        idempotencyKey: idempotencyKey ?? null,
         requestHash: hash,
         category: input.category,
         title: input.title ?? null,
@@ -103,11 +111,18 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
         status: input.sendAt ? 'scheduled' : 'accepted',
         workflowId,
         requestId: ctx.requestId,
+        source: ctx.source ?? null,
       },
     });
   } catch (error) {
-    if (!(ctx.idempotencyKey && isUniqueViolation(error))) throw error;
-    notification = await db.notification.findUniqueOrThrow({ where: { idempotencyKey: ctx.idempotencyKey } });
+    if (!(idempotencyKey && isUniqueViolation(error))) throw error;
+    const first = await db.notification.findUnique({ where: { idempotencyKey } });
+    // The first request with this key failed to start its workflow and removed its row in between.
+    if (!first)
+      throw problems.unavailable(
+        'An earlier request with this Idempotency-Key just failed; retry the request',
+      );
+    notification = first;
     if (notification.requestHash !== hash) {
       throw problems.conflict(
         'idempotency-key-reused',
@@ -133,26 +148,44 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     if (created) await db.notification.delete({ where: { id: notification.id } }).catch(() => undefined);
     throw problems.unavailable('The workflow service is unavailable; retry the request');
   }
+  if (created) countAcceptedNotification(notification.category);
+  // The line that joins a request to its workflow: search the logs by requestId, then Temporal by workflowId.
+  ctx.logger.info(
+    {
+      requestId: ctx.requestId,
+      notificationId: notification.id,
+      workflowId: notification.workflowId,
+      category: notification.category,
+      created,
+    },
+    created ? 'notification accepted' : 'notification already accepted (Idempotency-Key)',
+  );
   return { id: notification.id, status: notification.status, workflowId: notification.workflowId, created };
 }
 
 /** Starts the workflow once: a duplicate start (a retried request) finds the first one. */
 async function startNotificationWorkflow(ctx: AcceptContext, input: NotificationInput, workflowId: string) {
   try {
-    await ctx.temporal.workflow.start(notificationWorkflow, {
-      taskQueue: NOTIFICATIONS_QUEUE,
-      workflowId,
-      args: [input],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTES.NotificationId, value: input.notificationId },
-        { key: SEARCH_ATTRIBUTES.UserId, value: input.userId },
-        { key: SEARCH_ATTRIBUTES.Category, value: input.category },
-        { key: SEARCH_ATTRIBUTES.DeliveryStatus, value: input.sendAt ? 'scheduled' : 'accepted' },
-      ],
-      memo: { requestId: ctx.requestId, summary: `${input.category} notification for user ${input.userId}` },
-    });
+    // Bounded, so a caller learns of an outage (503) in seconds rather than after the client's own retries.
+    await ctx.temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+      ctx.temporal.workflow.start(notificationWorkflow, {
+        taskQueue: NOTIFICATIONS_QUEUE,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTES.NotificationId, value: input.notificationId },
+          { key: SEARCH_ATTRIBUTES.UserId, value: input.userId },
+          { key: SEARCH_ATTRIBUTES.Category, value: input.category },
+          { key: SEARCH_ATTRIBUTES.DeliveryStatus, value: input.sendAt ? 'scheduled' : 'accepted' },
+        ],
+        memo: {
+          requestId: ctx.requestId,
+          summary: `${input.category} notification for user ${input.userId}`,
+        },
+      }),
+    );
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return;
     throw error;
@@ -162,10 +195,11 @@ async function startNotificationWorkflow(ctx: AcceptContext, input: Notification
 const isUniqueViolation = (error: unknown): boolean =>
   error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 
-export async function getNotification(db: Db, id: string) {
+export async function getNotification(db: Db, id: string): Promise<NotificationResponse> {
   const notification = await db.notification.findUnique({
     where: { id },
-    include: { deliveries: { orderBy: { createdAt: 'asc' } } },
+    // One order whatever the order the channels ran in: email, sms, push, telegram.
+    include: { deliveries: { orderBy: { channel: 'asc' } } },
   });
   if (!notification) throw problems.notFound(`Notification ${id}`);
   return {
@@ -201,15 +235,22 @@ export async function actOnNotification(
   temporal: Client,
   id: string,
   action: { kind: 'cancel'; reason?: string } | { kind: 'retry' },
-): Promise<NotificationStatus> {
+): Promise<WorkflowStatusResponse> {
   const notification = await db.notification.findUnique({ where: { id }, select: { workflowId: true } });
   if (!notification) throw problems.notFound(`Notification ${id}`);
   const handle = temporal.workflow.getHandle(notification.workflowId);
   try {
-    return action.kind === 'cancel'
-      ? await handle.executeUpdate(cancelUpdate, { args: [{ reason: action.reason }] })
-      : await handle.executeUpdate(retryUpdate);
+    // An update waits for a worker to run the workflow: with none, the caller hears so in seconds.
+    return await temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+      action.kind === 'cancel'
+        ? handle.executeUpdate(cancelUpdate, { args: [{ reason: action.reason }] })
+        : handle.executeUpdate(retryUpdate),
+    );
   } catch (error) {
+    if (isDeadlineExceeded(error))
+      throw problems.unavailable(
+        `The notification's workflow did not answer in time; retry the ${action.kind}`,
+      );
     if (error instanceof WorkflowUpdateFailedError)
       throw problems.conflict(`cannot-${action.kind}`, error.cause?.message ?? error.message);
     if (error instanceof WorkflowNotFoundError || isClosedWorkflowError(error))
@@ -217,6 +258,9 @@ export async function actOnNotification(
     throw error;
   }
 }
+
+const isDeadlineExceeded = (error: unknown): boolean =>
+  (error as { code?: number })?.code === 4 || /deadline exceeded/i.test((error as Error)?.message ?? '');
 
 // An update sent to a closed workflow fails with gRPC NOT_FOUND ("workflow execution already completed").
 const isClosedWorkflowError = (error: unknown): boolean =>

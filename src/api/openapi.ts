@@ -1,239 +1,109 @@
-import { z } from 'zod';
 import {
-  bulkNotificationSchema,
-  cancelNotificationSchema,
-  createNotificationSchema,
-  createUserSchema,
-  listNotificationsQuerySchema,
-  preferencesSchema,
-  pushSubscriptionSchema,
-  putTemplateSchema,
-  updateUserSchema,
-} from './schemas.js';
+  ANY_HEADERS,
+  HEADERS,
+  problemComponents,
+  schemaComponents,
+  unauthenticated,
+} from './openapi-parts.js';
+import { codecOpenApiPaths } from './codec.js';
+import { preferenceCenterOpenApiPaths } from './preference-center-docs.js';
+import { healthResponse, readinessResponse } from './responses.js';
+import { notificationPaths } from './openapi-notifications.js';
+import { resourcePaths } from './openapi-resources.js';
+import { userPaths } from './openapi-users.js';
 
-const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
-
-const problem = {
-  description: 'An error, as application/problem+json',
-  content: {
-    'application/problem+json': {
-      schema: {
-        type: 'object',
-        required: ['type', 'title', 'status'],
-        properties: {
-          type: { type: 'string' },
-          title: { type: 'string' },
-          status: { type: 'integer' },
-          detail: { type: 'string' },
-          errors: {
-            type: 'array',
-            items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
-          },
-        },
-      },
-    },
-  },
-};
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [String(code), problem]));
-const body = (schema: z.ZodType) => ({
-  required: true,
-  content: { 'application/json': { schema: json(schema) } },
-});
-/** Query parameters from an object schema, one per property. */
-function queryParams(schema: z.ZodType) {
-  const { properties = {} } = json(schema) as { properties?: Record<string, unknown> };
-  return Object.entries(properties).map(([name, property]) => ({
-    name,
-    in: 'query',
-    required: false,
-    schema: property,
-  }));
-}
-const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
-const idParam = (description: string) => ({
-  name: 'id',
-  in: 'path',
-  required: true,
-  schema: { type: 'string' },
-  description,
-});
-
-/** The OpenAPI 3.1 document, generated from the same schemas that validate requests. */
+/** The OpenAPI 3.1 document, generated from the schemas that validate requests and shape responses. */
 export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     info: {
       title: 'Herald',
       version: '0.1.0',
-      description: 'Multi-channel notifications, each a durable Temporal workflow.',
+      description:
+        'Multi-channel notifications, each a durable Temporal workflow. No string may contain NUL ' +
+        '(U+0000) or an unpaired surrogate: PostgreSQL cannot store them, and they are refused with 422. ' +
+        'So is an object key named `__proto__`.',
     },
-    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer' },
+        codecToken: { type: 'http', scheme: 'bearer', description: 'CODEC_AUTH_TOKEN' },
+        preferencesToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The token of a preference page link (POST /v1/users/{id}/preferences-link)',
+        },
+      },
+      schemas: schemaComponents(),
+      responses: problemComponents(),
+      headers: HEADERS,
+    },
     security: [{ apiKey: [] }],
     paths: {
-      '/v1/users': {
-        post: {
-          summary: 'Create a user',
-          requestBody: body(createUserSchema),
-          responses: { '201': { description: 'Created' }, ...errors(400, 401, 409, 413, 415, 422) },
-        },
-      },
-      '/v1/users/{id}': {
+      ...userPaths,
+      ...notificationPaths,
+      ...resourcePaths,
+      ...codecOpenApiPaths(),
+      ...preferenceCenterOpenApiPaths(),
+      '/healthz': {
         get: {
-          summary: 'Read a user (by id or externalId)',
-          parameters: [idParam("Herald's user id or the caller's externalId")],
-          responses: { '200': { description: 'The user' }, ...errors(401, 404) },
-        },
-        patch: {
-          summary: 'Change a user; null clears a contact',
-          parameters: [idParam("Herald's user id or the caller's externalId")],
-          requestBody: body(updateUserSchema),
-          responses: { '200': { description: 'The user' }, ...errors(400, 401, 404, 409, 413, 415, 422) },
-        },
-        delete: {
-          summary:
-            'Delete a user with their contacts, preferences and history; open notifications are cancelled',
-          parameters: [idParam("Herald's user id or the caller's externalId")],
-          responses: { '204': { description: 'Deleted' }, ...errors(401, 404) },
+          operationId: 'health',
+          summary: 'Liveness',
+          security: [],
+          responses: { '200': unauthenticated('Up', healthResponse) },
         },
       },
-      '/v1/users/{id}/preferences': {
-        get: {
-          summary: "A user's opt-in/out rules, quiet hours and channel order",
-          parameters: [idParam("Herald's user id or the caller's externalId")],
-          responses: { '200': { description: 'The preferences' }, ...errors(401, 404) },
-        },
-        put: {
-          summary: 'Replace the rules (most specific category/channel wins, * matches any) and quiet hours',
-          parameters: [idParam("Herald's user id or the caller's externalId")],
-          requestBody: body(preferencesSchema),
-          responses: { '200': { description: 'The preferences' }, ...errors(400, 401, 404, 413, 415, 422) },
-        },
-      },
-      '/v1/users/{id}/push-subscriptions': {
-        post: {
-          summary: "Store a browser's PushSubscription (JSON.stringify of it)",
-          parameters: [idParam("Herald's user id or the caller's externalId")],
-          requestBody: body(pushSubscriptionSchema),
-          responses: {
-            '201': { description: 'Stored' },
-            '200': { description: 'Already known: reactivated' },
-            ...errors(400, 401, 404, 413, 415, 422),
-          },
-        },
-      },
-      '/v1/users/{id}/push-subscriptions/{subscriptionId}': {
-        delete: {
-          summary: 'Remove a push subscription',
-          parameters: [idParam("Herald's user id or the caller's externalId"), pathParam('subscriptionId')],
-          responses: { '204': { description: 'Removed' }, ...errors(401, 404, 422) },
-        },
-      },
-      '/v1/push/vapid-public-key': {
-        get: {
-          summary: 'The VAPID public key a browser subscribes with',
-          responses: { '200': { description: '{ publicKey }' }, ...errors(401, 404) },
-        },
-      },
-      '/v1/notifications': {
-        get: {
-          summary: 'Notifications newest first, filtered, a page at a time (pass nextCursor as cursor)',
-          parameters: queryParams(listNotificationsQuerySchema),
-          responses: { '200': { description: '{ items, nextCursor }' }, ...errors(401, 404, 422) },
-        },
-        post: {
-          summary: 'Send a notification',
-          parameters: [
-            {
-              name: 'Idempotency-Key',
-              in: 'header',
-              required: false,
-              schema: { type: 'string', maxLength: 255 },
-            },
-          ],
-          requestBody: body(createNotificationSchema),
-          responses: {
-            '202': { description: 'Accepted: a workflow was started' },
-            ...errors(400, 401, 409, 413, 415, 422, 503),
-          },
-        },
-      },
-      '/v1/notifications/bulk': {
-        post: {
-          summary: 'One notification to up to 1,000 recipients; each is reported on its own',
-          parameters: [
-            {
-              name: 'Idempotency-Key',
-              in: 'header',
-              required: false,
-              schema: { type: 'string', maxLength: 255 },
-            },
-          ],
-          requestBody: body(bulkNotificationSchema),
-          responses: {
-            '202': { description: '{ accepted, failed, results: one per recipient, with id or error }' },
-            ...errors(400, 401, 413, 415, 422),
-          },
-        },
-      },
-      '/v1/notifications/{id}': {
-        get: {
-          summary: 'A notification with the state of each channel',
-          parameters: [idParam('Notification id')],
-          responses: { '200': { description: 'The notification' }, ...errors(401, 404, 422) },
-        },
-      },
-      '/v1/notifications/{id}/cancel': {
-        post: {
-          summary: 'Cancel a notification that is scheduled, deferred, delivering or awaiting a retry',
-          parameters: [idParam('Notification id')],
-          requestBody: { ...body(cancelNotificationSchema), required: false },
-          responses: {
-            '200': { description: 'Cancelled; the workflow status' },
-            ...errors(401, 404, 409, 422),
-          },
-        },
-      },
-      '/v1/notifications/{id}/retry': {
-        post: {
-          summary: 'Run the failed deliveries of a notification again',
-          parameters: [idParam('Notification id')],
-          responses: {
-            '202': { description: 'Retrying; the workflow status' },
-            ...errors(401, 404, 409, 422),
-          },
-        },
-      },
-      '/v1/templates/{key}': {
-        get: {
-          summary: 'A template in every locale',
-          parameters: [pathParam('key')],
-          responses: { '200': { description: 'The template' }, ...errors(401, 404, 422) },
-        },
-      },
-      '/v1/templates/{key}/{locale}': {
-        put: {
-          summary:
-            'Create or replace a template for one locale; {{variables}} come from the notification data',
-          parameters: [pathParam('key'), pathParam('locale')],
-          requestBody: body(putTemplateSchema),
-          responses: {
-            '200': { description: 'Replaced' },
-            '201': { description: 'Created' },
-            ...errors(400, 401, 413, 415, 422),
-          },
-        },
-        delete: {
-          summary: 'Remove a template for one locale',
-          parameters: [pathParam('key'), pathParam('locale')],
-          responses: { '204': { description: 'Removed' }, ...errors(401, 404, 422) },
-        },
-      },
-      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Up' } } } },
       '/readyz': {
         get: {
+          operationId: 'readiness',
           summary: 'Readiness: database and Temporal reachable',
           security: [],
-          responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } },
+          responses: {
+            '200': unauthenticated('Ready', readinessResponse),
+            '503': unauthenticated('Not ready: which dependency is unreachable', readinessResponse),
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          summary: 'Prometheus metrics: request latency, notifications accepted, process metrics',
+          security: [],
+          responses: {
+            '200': {
+              description: 'The Prometheus text exposition format (version 0.0.4)',
+              headers: ANY_HEADERS,
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'openApiDocument',
+          summary: 'This document',
+          security: [],
+          responses: {
+            '200': {
+              description: 'OpenAPI 3.1',
+              headers: ANY_HEADERS,
+              content: { 'application/json': { schema: { type: 'object', required: ['openapi', 'paths'] } } },
+            },
+          },
+        },
+      },
+      '/docs': {
+        get: {
+          operationId: 'docs',
+          summary: 'This document, browsable',
+          security: [],
+          responses: {
+            '200': {
+              description: 'An HTML page that renders /openapi.json',
+              headers: ANY_HEADERS,
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
+          },
         },
       },
     },

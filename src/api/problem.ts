@@ -64,6 +64,12 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
         res,
         new HttpProblem(413, 'payload-too-large', 'Payload too large', 'The body exceeds 256 KB'),
       );
+    // The router could not decode a path parameter (`%ED%A0%80`, `%zz`): an invalid value, like any other.
+    if (error instanceof URIError && e.status === 400)
+      return sendProblem(
+        res,
+        problems.validation([{ field: '(path)', message: 'is not valid percent-encoded UTF-8' }]),
+      );
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose)
       return sendProblem(res, new HttpProblem(e.status, 'bad-request', 'Bad request'));
     logger.error({ err: error, requestId: req.id }, 'unhandled error');

@@ -10,27 +10,41 @@ const isTimeZone = (zone: string): boolean => {
   }
 };
 
+/** Text that is not blank: at most `max` characters as sent (what the OpenAPI document says), kept trimmed. */
+const text = (max: number) => z.string().max(max).regex(/\S/, { message: 'must not be blank' }).trim();
+
 export const channelSchema = z.enum(CHANNELS);
 export const timeZoneSchema = z.string().max(64).refine(isTimeZone, { message: 'must be an IANA time zone' });
+
+/** An ISO 8601 time with an offset, in the years 1 to 9999 once in UTC: what PostgreSQL can store. */
+const timestampSchema = z.iso.datetime({ offset: true }).refine(
+  (value) => {
+    const year = new Date(value).getUTCFullYear();
+    return year >= 1 && year <= 9999;
+  },
+  { message: 'must fall in the years 1 to 9999 (UTC)' },
+);
 
 export const localeSchema = z
   .string()
   .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'must be a language tag such as en or pt-BR' });
 
+// Patterns spell digits [0-9]: they go into the OpenAPI document, and outside JavaScript `\d` may
+// match any Unicode digit.
 const contactFields = {
   email: z.email().max(320).nullish(),
   phone: z
     .string()
-    .regex(/^\+[1-9]\d{6,14}$/, { message: 'must be an E.164 number such as +14155550123' })
+    .regex(/^\+[1-9][0-9]{6,14}$/, { message: 'must be an E.164 number such as +14155550123' })
     .nullish(),
   telegramChatId: z
     .string()
-    .regex(/^-?\d{1,20}$/, { message: 'must be a Telegram chat id (digits)' })
+    .regex(/^-?[0-9]{1,20}$/, { message: 'must be a Telegram chat id (digits)' })
     .nullish(),
 };
 
 export const createUserSchema = z.strictObject({
-  externalId: z.string().trim().min(1).max(200),
+  externalId: text(200),
   ...contactFields,
   locale: localeSchema.optional(),
   timezone: timeZoneSchema.optional(),
@@ -43,6 +57,12 @@ export const notificationIdSchema = z.uuid({ message: 'must be a notification id
 export const templateKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,99}$/, {
   message: 'must be a lowercase key such as order-shipped',
 });
+
+/** requireContent in JSON Schema, for the OpenAPI document: template alone, or title and body. */
+const CONTENT_ALTERNATIVES = [
+  { required: ['template'], not: { anyOf: [{ required: ['title'] }, { required: ['body'] }] } },
+  { required: ['title', 'body'], not: { required: ['template'] } },
+];
 
 /** Either a stored template or direct content, never both and never neither. */
 function requireContent(
@@ -65,21 +85,22 @@ const notificationFields = {
   category: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, {
     message: 'must be a lowercase word such as billing or security',
   }),
-  title: z.string().trim().min(1).max(200).optional(),
+  title: text(200).optional(),
   body: z.string().min(1).max(10_000).optional(),
   template: templateKeySchema.optional(),
   channels: z.array(channelSchema).max(CHANNELS.length).optional(),
   data: z.record(z.string(), z.unknown()).optional(),
-  sendAt: z.iso.datetime({ offset: true }).optional(),
+  sendAt: timestampSchema.optional(),
   fallback: z.boolean().optional(),
 };
 
 export const createNotificationSchema = z
   .strictObject({
-    userId: z.string().trim().min(1).max(200),
+    userId: text(200),
     ...notificationFields,
   })
-  .superRefine(requireContent);
+  .superRefine(requireContent)
+  .meta({ oneOf: CONTENT_ALTERNATIVES });
 export type CreateNotification = z.infer<typeof createNotificationSchema>;
 
 export const idempotencyKeySchema = z
@@ -89,12 +110,12 @@ export const idempotencyKeySchema = z
   .regex(/^[\x21-\x7e]+$/, { message: 'must be printable ASCII without spaces' });
 
 export const putTemplateSchema = z.strictObject({
-  title: z.string().trim().min(1).max(200),
+  title: text(200),
   body: z.string().min(1).max(10_000),
 });
 
 export const cancelNotificationSchema = z.strictObject({
-  reason: z.string().trim().min(1).max(500).optional(),
+  reason: text(500).optional(),
 });
 
 const channelOrderSchema = z
@@ -105,7 +126,7 @@ const channelOrderSchema = z
 
 export const updateUserSchema = z
   .strictObject({
-    externalId: z.string().trim().min(1).max(200).optional(),
+    externalId: text(200).optional(),
     ...contactFields,
     locale: localeSchema.optional(),
     timezone: timeZoneSchema.optional(),
@@ -116,7 +137,7 @@ export type UpdateUser = z.infer<typeof updateUserSchema>;
 
 const hhmm = z
   .string()
-  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a time HH:MM, such as 22:00' });
+  .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, { message: 'must be a time HH:MM, such as 22:00' });
 const categoryOrAll = z.union([
   z.literal('*'),
   z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, { message: 'must be a category or *' }),
@@ -178,13 +199,13 @@ const NOTIFICATION_STATUSES = [
 
 /** Query of GET /v1/notifications: filters, newest first, a page at a time. */
 export const listNotificationsQuerySchema = z.strictObject({
-  userId: z.string().trim().min(1).max(200).optional(),
+  userId: text(200).optional(),
   status: z.enum(NOTIFICATION_STATUSES).optional(),
   category: z.string().max(64).optional(),
   /** Created at or after this time. */
-  since: z.iso.datetime({ offset: true }).optional(),
+  since: timestampSchema.optional(),
   /** Created before this time. */
-  until: z.iso.datetime({ offset: true }).optional(),
+  until: timestampSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   /** `nextCursor` from the previous page. */
   cursor: z.string().max(200).optional(),
@@ -195,8 +216,9 @@ export const BULK_LIMIT = 1000;
 /** One notification to many users: the fields of a single one, with `recipients` in place of `userId`. */
 export const bulkNotificationSchema = z
   .strictObject({
-    recipients: z.array(z.string().trim().min(1).max(200)).min(1).max(BULK_LIMIT),
+    recipients: z.array(text(200)).min(1).max(BULK_LIMIT),
     ...notificationFields,
   })
-  .superRefine(requireContent);
+  .superRefine(requireContent)
+  .meta({ oneOf: CONTENT_ALTERNATIVES });
 export type BulkNotification = z.infer<typeof bulkNotificationSchema>;

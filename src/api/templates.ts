@@ -1,13 +1,9 @@
 import type { Db } from '../lib/db.js';
 import { problems } from './problem.js';
 
-export interface TemplateView {
-  key: string;
-  locale: string;
-  title: string;
-  body: string;
-  updatedAt: string;
-}
+import type { TemplateResponse } from './responses.js';
+
+export type TemplateView = TemplateResponse;
 
 const view = (t: {
   key: string;

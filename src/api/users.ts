@@ -2,6 +2,7 @@ import type { Db } from '../lib/db.js';
 import { Prisma } from '../lib/db.js';
 import { isUuid } from '../lib/uuid.js';
 import { problems } from './problem.js';
+import type { PreferencesResponse, UserResponse } from './responses.js';
 import type { CreateUser, Preferences, PushSubscriptionInput, UpdateUser } from './schemas.js';
 
 /** `:id` accepts Herald's id or the caller's externalId. */
@@ -63,7 +64,9 @@ export async function deleteUser(db: Db, idOrExternalId: string): Promise<{ id: 
   return { id: user.id, open: open.map((n) => n.workflowId) };
 }
 
-export async function getPreferences(db: Db, idOrExternalId: string) {
+type RuleChannel = PreferencesResponse['rules'][number]['channel'];
+
+export async function getPreferences(db: Db, idOrExternalId: string): Promise<PreferencesResponse> {
   const user = await findUser(db, idOrExternalId);
   const [rules, quietHours] = await Promise.all([
     db.preference.findMany({
@@ -76,7 +79,12 @@ export async function getPreferences(db: Db, idOrExternalId: string) {
     userId: user.id,
     timezone: user.timezone,
     channelOrder: user.channelOrder,
-    rules: rules.map(({ category, channel, enabled }) => ({ category, channel, enabled })),
+    // The column is text, but only `*` or a channel name passes preferencesSchema on the way in.
+    rules: rules.map(({ category, channel, enabled }) => ({
+      category,
+      channel: channel as RuleChannel,
+      enabled,
+    })),
     quietHours: quietHours
       ? { start: quietHours.start, end: quietHours.end, timezone: quietHours.timezone ?? undefined }
       : null,
@@ -127,7 +135,7 @@ export async function removePushSubscription(db: Db, idOrExternalId: string, sub
 
 export type UserRecord = Awaited<ReturnType<typeof createUser>>;
 
-export const userView = (user: UserRecord) => ({
+export const userView = (user: UserRecord): UserResponse => ({
   id: user.id,
   externalId: user.externalId,
   email: user.email,

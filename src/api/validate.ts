@@ -1,13 +1,53 @@
 import type { z } from 'zod';
 import { problems, type FieldError } from './problem.js';
 
-/** Parses input with a schema; a failure becomes a 422 listing every field. */
-export function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+/** How deep input may nest: notification data needs little, and the database client gives up near 120. */
+export const MAX_DEPTH = 32;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSTORABLE = 'must not contain NUL or unpaired surrogates';
+/** PostgreSQL text holds no NUL, and jsonb no unpaired surrogate. */
+const storable = (text: string): boolean => !text.includes('\0') && !LONE_SURROGATE.test(text);
+
+/**
+ * What in the input PostgreSQL could not store: strings and keys it cannot hold, and nesting deeper
+ * than MAX_DEPTH. Iterative, since a 256 KB body can nest far deeper than the call stack.
+ */
+export function unstorableFields(input: unknown): FieldError[] {
+  const found: FieldError[] = [];
+  const pending: [unknown, string, number][] = [[input, '', 0]];
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    const [value, path, depth] = item;
+    if (typeof value === 'string' && !storable(value))
+      found.push({ field: path || '(body)', message: UNSTORABLE });
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > MAX_DEPTH) {
+      found.push({ field: path, message: `nests more than ${MAX_DEPTH} levels deep` });
+      continue;
+    }
+    for (const [key, child] of Object.entries(value)) {
+      const childPath = path ? `${path}.${key}` : key;
+      if (!storable(key)) found.push({ field: childPath, message: `its key ${UNSTORABLE}` });
+      // Parsing copies objects key by key, and assigning `__proto__` sets a prototype: the key would vanish.
+      if (key === '__proto__') found.push({ field: childPath, message: 'its key __proto__ is reserved' });
+      pending.push([child, childPath, depth + 1]);
+    }
+  }
+  return found;
+}
+
+/**
+ * Parses input with a schema; a failure, or input PostgreSQL cannot store, becomes a 422 listing every
+ * field. `where` names the input as a whole: `(body)`, `(query)`, or a path parameter or header.
+ */
+export function parse<S extends z.ZodType>(schema: S, input: unknown, where = '(body)'): z.infer<S> {
   const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const errors: FieldError[] = result.error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join('.') : '(body)',
-    message: issue.message,
-  }));
-  throw problems.validation(errors);
+  const errors: FieldError[] = result.success
+    ? []
+    : result.error.issues.map((issue) => ({
+        field: issue.path.length > 0 ? issue.path.join('.') : where,
+        message: issue.message,
+      }));
+  errors.push(...unstorableFields(input).map((e) => (e.field === '(body)' ? { ...e, field: where } : e)));
+  if (errors.length > 0) throw problems.validation(errors);
+  return result.data as z.infer<S>;
 }

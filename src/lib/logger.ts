@@ -3,8 +3,13 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 /** Structured JSON logs. Secrets and personal data are redacted wherever they may appear. */
-export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+export function createLogger(
+  name: string,
+  level = process.env.LOG_LEVEL ?? 'info',
+  /** Where the lines go; standard output when unset (tests capture them here). */
+  destination?: pino.DestinationStream,
+): Logger {
+  const options: pino.LoggerOptions = {
     name,
     level,
     base: { service: name },
@@ -23,5 +28,6 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'inf
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -1,8 +1,13 @@
 import { Client, Connection } from '@temporalio/client';
+import { heraldDataConverter } from './codec.js';
 import type { Config } from './config.js';
 
-/** A Temporal client for the API, the bot and the tests. */
-export async function connectTemporalClient(config: Pick<Config, 'temporal'>): Promise<Client> {
+/** A Temporal client for the API, the bot and the tests; it encrypts payloads when CODEC_KEYS is set. */
+export async function connectTemporalClient(config: Pick<Config, 'temporal' | 'codec'>): Promise<Client> {
   const connection = await Connection.connect({ address: config.temporal.address });
-  return new Client({ connection, namespace: config.temporal.namespace });
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: heraldDataConverter(config.codec),
+  });
 }

@@ -1,13 +1,21 @@
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { heraldDataConverter } from '../lib/codec.js';
 import type { Config } from '../lib/config.js';
 import type { Db } from '../lib/db.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { createDeliveryActivities, createNotificationActivities } from '../activities/index.js';
+import {
+  createDeliveryActivities,
+  createNotificationActivities,
+  createWebhookActivities,
+} from '../activities/index.js';
 import { configuredChannels, createChannels, type ChannelRegistry } from '../activities/channels/index.js';
 import { CHANNELS, NOTIFICATIONS_QUEUE, channelQueue } from '../workflows/definitions.js';
+import { WEBHOOKS_QUEUE } from '../workflows/webhooks.js';
+import { workerTuning } from './tuning.js';
 
-export const ALL_QUEUES = [NOTIFICATIONS_QUEUE, ...CHANNELS] as const;
+export const ALL_QUEUES = [NOTIFICATIONS_QUEUE, ...CHANNELS, WEBHOOKS_QUEUE] as const;
 export type QueueName = (typeof ALL_QUEUES)[number];
 
 export interface HeraldWorkers {
@@ -32,26 +40,38 @@ export interface WorkerSetup {
 const require = createRequire(import.meta.url);
 export const workflowsPath = require.resolve('../workflows/index.ts');
 
+/** The bundle built with the image (WORKFLOW_BUNDLE_PATH, scripts/bundle-workflows.ts); undefined: bundle at start. */
+export const prebuiltWorkflowBundle = (config: Config): WorkerOptions['workflowBundle'] =>
+  config.worker.workflowBundlePath ? { codePath: path.resolve(config.worker.workflowBundlePath) } : undefined;
+
 /** One Temporal worker per task queue this process serves, all on one connection. */
 export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> {
   const { config, connection, db, queues } = setup;
   const namespace = config.temporal.namespace;
+  // Payload codecs run here, outside the workflow sandbox; the failure converter also goes into a bundle
+  // built at start (a prebuilt bundle names it itself).
+  const dataConverter = heraldDataConverter(config.codec);
+  const logger = setup.logger ?? createLogger('worker', 'silent');
   const configured = configuredChannels(config);
   // Providers only for the channel queues served here; createChannels skips unconfigured ones.
   const channels = createChannels(
     config,
-    { db, logger: setup.logger ?? createLogger('worker', 'silent'), ca: setup.ca },
+    { db, logger, ca: setup.ca },
     CHANNELS.filter((c) => queues.includes(c)),
   );
   const workers: Worker[] = [];
   const idle: HeraldWorkers['idle'] = [];
+  // Concurrency and workflow cache from the configuration (WORKER_* variables).
+  const tuning = workerTuning(config);
 
   if (queues.includes(NOTIFICATIONS_QUEUE)) {
     workers.push(
       await Worker.create({
         connection,
         namespace,
+        dataConverter,
         taskQueue: NOTIFICATIONS_QUEUE,
+        ...tuning.workflowQueue,
         ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
         activities: createNotificationActivities({
           db,
@@ -60,6 +80,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
           settings: {
             retry: config.delivery.retryPolicies,
             retryWindowMs: config.delivery.retryWindowMs,
+            webhookRetryForMs: config.webhooks.retryForMs,
           },
         }),
       }),
@@ -75,10 +96,24 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
       await Worker.create({
         connection,
         namespace,
+        dataConverter,
         taskQueue: channelQueue(channel),
+        ...tuning.channelQueue,
         activities: deliveryActivities,
         // Providers throttle (Telegram about 30/s per bot): the limit holds across every worker on the queue.
         maxTaskQueueActivitiesPerSecond: config.delivery.rateLimits[channel],
+      }),
+    );
+  }
+  if (queues.includes(WEBHOOKS_QUEUE)) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace,
+        dataConverter,
+        taskQueue: WEBHOOKS_QUEUE,
+        ...tuning.channelQueue,
+        activities: createWebhookActivities({ db, logger, timeoutMs: config.webhooks.timeoutMs }),
       }),
     );
   }

@@ -3,9 +3,11 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit } from '../lib/config.js';
 import { createDb } from '../lib/db.js';
 import { createLogger } from '../lib/logger.js';
+import { serveMetrics } from '../lib/metrics.js';
 import { closeChannels } from '../activities/channels/index.js';
 import { installTemporalLogging } from '../lib/temporal-logging.js';
-import { ALL_QUEUES, createWorkers, type QueueName } from './create-workers.js';
+import { ALL_QUEUES, createWorkers, prebuiltWorkflowBundle, type QueueName } from './create-workers.js';
+import { WORKER_DATABASE_POOL_SIZE } from './tuning.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('worker', config.logLevel);
@@ -25,16 +27,29 @@ function parseQueues(): QueueName[] {
 }
 
 const queues = parseQueues();
-const db = createDb(config.databaseUrl);
+const db = createDb(config.databaseUrl, { max: config.databasePoolSize ?? WORKER_DATABASE_POOL_SIZE });
 const connection = await NativeConnection.connect({ address: config.temporal.address });
-const { workers, channels, idle } = await createWorkers({ config, connection, db, queues, logger });
+const { workers, channels, idle } = await createWorkers({
+  config,
+  connection,
+  db,
+  queues,
+  logger,
+  workflowBundle: prebuiltWorkflowBundle(config),
+});
 for (const { queue, reason } of idle) logger.warn({ queue }, `not serving queue ${queue}: ${reason}`);
-logger.info({ queues: workers.map((w) => w.options.taskQueue) }, 'worker started');
+logger.info(
+  { queues: workers.map((w) => w.options.taskQueue), workflowBundle: config.worker.workflowBundlePath },
+  'worker started',
+);
+const metrics = config.worker.metrics ? await serveMetrics(config.worker.metrics) : undefined;
+if (metrics) logger.info({ url: metrics.url }, 'serving Prometheus metrics');
 
 try {
   // Temporal's runtime turns SIGINT/SIGTERM into a graceful shutdown of every worker.
   await Promise.all(workers.map((worker) => worker.run()));
 } finally {
+  if (metrics) await metrics.close();
   await closeChannels(channels);
   await connection.close();
   await db.$disconnect();

@@ -30,13 +30,23 @@ export interface DeliveryRound {
   fallbacks: ChannelName[];
   settings: DeliverySettings;
   status: NotificationStatus;
+  /** Called when a lane ends without sending while other lanes still run. */
+  onLaneFailed?: () => void;
 }
 
 type Result = 'sent' | 'permanent' | 'exhausted';
 
 /** Runs every unfinished lane in parallel; each channel's delivery runs on that channel's queue. */
 export async function deliverAll(round: DeliveryRound): Promise<void> {
-  await Promise.all(round.lanes.filter((lane) => !lane.sent).map((lane) => runLane(lane, round)));
+  const open = round.lanes.filter((lane) => !lane.sent);
+  let running = open.length;
+  await Promise.all(
+    open.map(async (lane) => {
+      await runLane(lane, round);
+      running -= 1;
+      if (!lane.sent && running > 0) round.onLaneFailed?.();
+    }),
+  );
 }
 
 async function runLane(lane: Lane, round: DeliveryRound): Promise<void> {

@@ -21,6 +21,7 @@ import {
   type NotificationStatus,
 } from './definitions.js';
 import { deliverAll, type Lane } from './delivery-lanes.js';
+import { createAnnouncer } from './webhooks.js';
 
 const { resolveRecipient, recordProgress, completeNotification } = proxyActivities<NotificationActivities>({
   startToCloseTimeout: '30 seconds',
@@ -35,6 +36,7 @@ const { resolveRecipient, recordProgress, completeNotification } = proxyActiviti
 export async function notificationWorkflow(input: NotificationInput): Promise<NotificationOutcome> {
   const status: NotificationStatus = { state: 'resolving', retries: 0, channels: {} };
   const main = new CancellationScope();
+  const webhooks = createAnnouncer(input, status);
   let cancelledBy: string | undefined;
   let retryRequested = false;
   let closing = false;
@@ -90,6 +92,7 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
       }
       enter('resolving', 'processing');
       const plan = await resolveRecipient({ ...input, at: new Date().toISOString() });
+      webhooks.setTargets(plan.webhooks, plan.settings.webhookRetryForMs);
       for (const { channel, reason } of plan.skipped)
         status.channels[channel] = { state: 'skipped', error: reason };
       upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.Channels, value: plan.planned }]);
@@ -117,11 +120,18 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
           fallbacks,
           settings: plan.settings,
           status,
+          // Operators see a failed delivery in search at once, not when the slowest lane ends; patched as above.
+          onLaneFailed: () => {
+            if (patched('failed-lane-visible')) showDeliveryStatus('failed');
+          },
         });
         const outcome = outcomeOf(lanes);
         if (outcome === 'sent') return outcome;
+        webhooks.announce(outcome);
 
         // Retries ran out or a provider refused: keep the failed deliveries retryable for a while.
+        // Cleared before the state opens to retries: one asked for while the progress is recorded counts.
+        retryRequested = false;
         enter('awaiting_retry', outcome);
         status.retryDeadline = new Date(Date.now() + plan.settings.retryWindowMs).toISOString();
         await recordProgress({
@@ -129,19 +139,21 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
           status: outcome,
           failed: failedChannels(status),
         });
-        retryRequested = false;
         const retried = await condition(() => retryRequested, plan.settings.retryWindowMs);
         delete status.retryDeadline;
         if (!retried) return outcome;
         status.retries += 1;
       }
     });
-    return await finish(outcome);
+    await finish(outcome);
+    await webhooks.drain();
+    return outcome;
   } catch (error) {
     if (!isCancellation(error)) throw error;
-    await CancellationScope.nonCancellable(() =>
-      finish('cancelled', cancelledBy ?? 'the workflow was cancelled'),
-    );
+    await CancellationScope.nonCancellable(async () => {
+      await finish('cancelled', cancelledBy ?? 'the workflow was cancelled');
+      await webhooks.drain();
+    });
     // A cancel from Temporal itself (UI, CLI) leaves the workflow cancelled; our own ends it normally.
     if (!cancelledBy) throw error;
     return 'cancelled';
@@ -149,10 +161,10 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
 
   function enter(state: NotificationStatus['state'], searchStatus: string): void {
     status.state = state;
-    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.DeliveryStatus, value: searchStatus }]);
+    showDeliveryStatus(searchStatus);
   }
 
-  async function finish(outcome: NotificationOutcome, reason?: string): Promise<NotificationOutcome> {
+  async function finish(outcome: NotificationOutcome, reason?: string): Promise<void> {
     closing = true;
     if (outcome === 'cancelled') {
       for (const channel of Object.values(status.channels))
@@ -166,8 +178,14 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
     });
     status.outcome = outcome;
     enter(outcome === 'cancelled' ? 'cancelled' : 'completed', outcome);
-    return outcome;
+    // A failure already announced when the retry window opened is not announced again as it closes.
+    webhooks.announce(outcome, { unlessRepeated: true });
   }
+}
+
+/** The `DeliveryStatus` search attribute operators filter on in the Temporal UI. */
+function showDeliveryStatus(value: string): void {
+  upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.DeliveryStatus, value }]);
 }
 
 function outcomeOf(lanes: readonly Lane[]): NotificationOutcome {

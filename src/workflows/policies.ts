@@ -15,6 +15,8 @@ export interface DeliverySettings {
   retry: Partial<Record<ChannelName, RetrySettings>>;
   /** How long a notification with failed deliveries waits for a retry before it closes. */
   retryWindowMs: number;
+  /** How long a delivery-status webhook is retried until its receiver answers 2xx. */
+  webhookRetryForMs?: number;
 }
 
 // Temporal's retries replace the old repeater: 1 s, doubling, at most 10 min apart, for up to 24 h.

@@ -32,6 +32,8 @@ export interface PushRequest {
   body: Buffer;
   /** The status the endpoint answered with. */
   status: number;
+  /** `Date.now()` when the request's body had arrived. */
+  at: number;
 }
 
 export interface PushAnswer {
@@ -121,6 +123,7 @@ export async function startPushEndpoint(): Promise<PushEndpoint> {
         },
         body: Buffer.concat(chunks),
         status,
+        at: Date.now(),
       });
       // As RFC 8030 says: 201 with the message's own URL in Location.
       const headers = answer ? (answer.headers ?? {}) : { location: `${origin}/message/${++messages}` };

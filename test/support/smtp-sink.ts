@@ -7,6 +7,8 @@ export interface ReceivedMail {
   envelopeTo: string[];
   parsed: ParsedMail;
   raw: string;
+  /** `Date.now()` when the message's data had arrived, before parsing (the benchmark's receipt time). */
+  at: number;
 }
 
 export interface SmtpSink {
@@ -42,10 +44,16 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        const at = Date.now();
         const raw = Buffer.concat(chunks).toString('utf8');
         simpleParser(raw)
           .then((parsed) => {
-            messages.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), parsed, raw });
+            messages.push({
+              envelopeTo: session.envelope.rcptTo.map((r) => r.address),
+              parsed,
+              raw,
+              at,
+            });
             arrivals.notify();
             callback();
           })

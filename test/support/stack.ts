@@ -5,16 +5,20 @@ import {
   NativeConnection,
   Runtime,
   bundleWorkflowCode,
+  type WorkerOptions,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { after, before } from 'node:test';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import { createApp } from '../../src/api/app.js';
+import { codecServerOptions } from '../../src/api/codec.js';
+import { preferenceCenterOptions } from '../../src/api/preference-center.js';
 import { closeChannels } from '../../src/activities/channels/index.js';
+import { heraldDataConverter } from '../../src/lib/codec.js';
 import { loadConfig, type Config } from '../../src/lib/config.js';
 import { createDb, type Db } from '../../src/lib/db.js';
-import { createLogger } from '../../src/lib/logger.js';
+import { createLogger, type Logger } from '../../src/lib/logger.js';
 import { connectTemporalClient } from '../../src/lib/temporal.js';
 import {
   ALL_QUEUES,
@@ -43,23 +47,34 @@ export function testEnv(extra: Record<string, string | undefined> = {}): Config 
   });
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflow bundle, built once per test process. */
-export const workflowBundle = () =>
-  (bundle ??= bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }));
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
+/** The workflow bundle, built once per test process (once more with a failure converter, for encryption). */
+export function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundleWithSourceMap> {
+  const key = failureConverterPath ?? '';
+  if (!bundles.has(key))
+    bundles.set(
+      key,
+      bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: new DefaultLogger('ERROR') }),
+    );
+  return bundles.get(key)!;
+}
 
 let runtimeInstalled = false;
 /**
  * The SDK's own logs, and expected activity failures (tests of retries), would drown the test report:
  * only errors show. Installed on first use, since a live runtime keeps the test process running.
  */
-export function installTestRuntime(): void {
+export function installTestRuntime(
+  /** Another installation, such as the workers' own logging (a test that reads the SDK's logs). */
+  install: () => void = () =>
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    }),
+): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({
-    logger: new DefaultLogger('ERROR'),
-    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
-  });
+  install();
 }
 
 export interface RunningStack {
@@ -75,19 +90,29 @@ export interface RunningStack {
 /** Herald's own processes in this test process: workers on the given queues and the API on a free port. */
 export async function startHerald(
   config: Config,
-  options: { queues?: readonly QueueName[]; api?: boolean; ca?: string } = {},
+  options: {
+    queues?: readonly QueueName[];
+    api?: boolean;
+    ca?: string;
+    logger?: Logger;
+    /** A workflow bundle other than the one built in this process, such as a prebuilt file. */
+    workflowBundle?: WorkerOptions['workflowBundle'];
+  } = {},
 ): Promise<RunningStack> {
   installTestRuntime();
   const db = createDb(config.databaseUrl);
-  const logger = createLogger('test', 'silent');
+  const logger = options.logger ?? createLogger('test', 'silent');
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const { workers, channels } = await createWorkers({
     config,
     connection,
     db,
     queues: options.queues ?? ALL_QUEUES,
-    workflowBundle: await workflowBundle(),
+    workflowBundle:
+      options.workflowBundle ??
+      (await workflowBundle(heraldDataConverter(config.codec).failureConverterPath)),
     ca: options.ca,
+    logger,
   });
   const running = workers.map((worker) => worker.run());
   const temporal = await connectTemporalClient(config);
@@ -101,6 +126,9 @@ export async function startHerald(
       logger,
       apiKeys: config.apiKeys,
       vapidPublicKey: config.vapid.publicKey,
+      telegram: config.telegram,
+      codecServer: codecServerOptions(config),
+      preferenceCenter: preferenceCenterOptions(config),
     });
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -141,7 +169,7 @@ export async function startHerald(
 
 /** Polls until the check returns a value, or fails after the timeout with the last value seen. */
 export async function eventually<T>(
-  check: () => Promise<T | undefined | false>,
+  check: () => Promise<T | undefined | null | false>,
   { timeoutMs = 20_000, intervalMs = 100, what = 'condition' } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -152,6 +180,17 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** A notification's status, as GET /v1/notifications/:id reports it. */
+export async function notificationStatus(herald: RunningStack, id: string): Promise<string> {
+  return ((await (await herald.api(`/v1/notifications/${id}`)).json()) as { status: string }).status;
+}
+
+/** Polls the API until the notification has this status. */
+export const untilStatus = (herald: RunningStack, id: string, status: string) =>
+  eventually(async () => (await notificationStatus(herald, id)) === status, {
+    what: `${id} to be ${status}`,
+  });
 
 let counter = 0;
 /** An externalId no other test uses (tests share one database). */
@@ -178,4 +217,26 @@ export function useEmailStack(extra: Record<string, string> = {}): EmailStack {
     await stack.smtp?.close();
   });
   return stack;
+}
+
+/**
+ * Terminates the workflows still running that started since `since` (this file's): they would otherwise
+ * wait on queues and run under a later test's workers. Older ones are other files' business, and may be
+ * sealed with keys this client does not hold.
+ */
+export async function terminateWorkflowsSince(
+  temporal: Client,
+  since: Date,
+  reason: string,
+): Promise<number> {
+  const query = `ExecutionStatus = "Running" AND StartTime >= "${since.toISOString()}"`;
+  let terminated = 0;
+  for await (const workflow of temporal.workflow.list({ query })) {
+    await temporal.workflow
+      .getHandle(workflow.workflowId, workflow.runId)
+      .terminate(reason)
+      .catch(() => undefined);
+    terminated++;
+  }
+  return terminated;
 }

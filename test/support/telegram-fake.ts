@@ -4,6 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createWaiters } from './waiters.js';
+import { BotApiError, createTelegramPeople, type TelegramPeople } from './telegram-updates.js';
 
 export interface TelegramFakeOptions {
   /** The only token the fake accepts; any other gets 401 (well-formed) or 404, as from Telegram. */
@@ -42,7 +43,7 @@ export interface TelegramFailure {
   method?: string;
 }
 
-export interface TelegramFake {
+export interface TelegramFake extends TelegramPeople {
   /** The API root to pass as `apiRoot` / TELEGRAM_API_URL. */
   url: string;
   token: string;
@@ -61,17 +62,6 @@ export interface TelegramFake {
     timeoutMs?: number,
   ): Promise<ReceivedTelegramMessage>;
   stop(): Promise<void>;
-}
-
-/** A Bot API error: `{ ok: false, error_code, description, parameters }` with the same HTTP status. */
-class BotApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly description: string,
-    readonly retryAfter?: number,
-  ) {
-    super(description);
-  }
 }
 
 const TEXT_LIMIT = 4096;
@@ -175,7 +165,11 @@ export async function startTelegramFake(options: TelegramFakeOptions): Promise<T
     throw new BotApiError(400, 'Bad Request: chat not found');
   };
 
+  // People's messages and taps, getUpdates, edits, callback answers, webhook registration.
+  const incoming = createTelegramPeople(() => nextMessageId++);
+
   const methods: Record<string, (params: Record<string, unknown>) => unknown> = {
+    ...incoming.methods,
     getme: () => ({ ...bot, can_join_groups: true, can_read_all_group_messages: false }),
     sendmessage: (params) => {
       const chatId = params.chat_id === undefined ? '' : String(params.chat_id);
@@ -199,6 +193,12 @@ export async function startTelegramFake(options: TelegramFakeOptions): Promise<T
         at: Date.now(),
       };
       messages.push(received);
+      incoming.remember({
+        messageId: received.messageId,
+        chatId,
+        text: plainText,
+        replyMarkup: params.reply_markup as never,
+      });
       arrivals.notify();
       return {
         message_id: received.messageId,
@@ -262,7 +262,7 @@ export async function startTelegramFake(options: TelegramFakeOptions): Promise<T
     const failure = takeFailure(method.toLowerCase());
     if (failure)
       return replyError(res, new BotApiError(failure.status, failure.description, failure.retryAfter));
-    reply(res, 200, { ok: true, result: handler(params) });
+    reply(res, 200, { ok: true, result: await handler(params) });
   }
 
   const server = http.createServer((req, res) => {
@@ -274,7 +274,7 @@ export async function startTelegramFake(options: TelegramFakeOptions): Promise<T
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
-  return {
+  const fake: Omit<TelegramFake, keyof TelegramPeople> = {
     url: `http://127.0.0.1:${port}`,
     token: options.token,
     messages,
@@ -295,10 +295,13 @@ export async function startTelegramFake(options: TelegramFakeOptions): Promise<T
     async stop() {
       if (stopped) return;
       stopped = true;
+      incoming.stop();
       for (const wake of sleepers) wake();
       // Keep-alive sockets from fetch would hold close() open; later calls must see ECONNREFUSED.
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  // The people half has getters (webhook, pendingUpdates): copy its descriptors, not their values.
+  return Object.defineProperties(fake, Object.getOwnPropertyDescriptors(incoming.people)) as TelegramFake;
 }

@@ -6,6 +6,7 @@ import { temporalTestServerPath } from '../../scripts/ensure-tools.mjs';
 import { closeChannels } from '../../src/activities/channels/index.js';
 import { acceptNotification } from '../../src/api/notifications.js';
 import type { CreateNotification } from '../../src/api/schemas.js';
+import { heraldDataConverter } from '../../src/lib/codec.js';
 import type { Config } from '../../src/lib/config.js';
 import { createDb, type Db } from '../../src/lib/db.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -38,8 +39,10 @@ export async function startTimeSkippingHerald(
   queues: readonly QueueName[] = ['notifications', 'email'],
 ): Promise<TimeSkippingHerald> {
   installTestRuntime();
+  const dataConverter = heraldDataConverter(config.codec);
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath } },
+    client: { dataConverter },
   });
   // The test server knows no custom search attributes until told, as `start-dev --search-attribute` does.
   const { IndexedValueType } = proto.temporal.api.enums.v1;
@@ -60,7 +63,7 @@ export async function startTimeSkippingHerald(
     connection: env.nativeConnection,
     db,
     queues,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle(dataConverter.failureConverterPath),
   });
   const running = workers.map((worker) => worker.run());
   const logger = createLogger('test', 'silent');

@@ -1,5 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
+import { preferenceLinksFromConfig } from '../../lib/preference-links.js';
 import {
   PermanentChannelError,
   type ChannelProvider,
@@ -7,6 +8,7 @@ import {
   type ChannelDefinition,
   type OutgoingMessage,
 } from './channel.js';
+import { emailOptOut, type EmailOptOutOptions, type FooterLine } from './email-opt-out.js';
 
 export interface EmailOptions {
   url: string;
@@ -15,6 +17,8 @@ export interface EmailOptions {
   from: string;
   /** Domain used in the stable Message-ID; defaults to the sender's domain. */
   messageIdDomain?: string;
+  /** List-Unsubscribe and the opt-out footer; emails carry neither without it (no PREFERENCES_SECRET). */
+  optOut?: EmailOptOutOptions;
 }
 
 const escapeHtml = (text: string): string =>
@@ -23,15 +27,28 @@ const escapeHtml = (text: string): string =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
 
-export function renderEmail(message: OutgoingMessage): { subject: string; text: string; html: string } {
+export function renderEmail(
+  message: OutgoingMessage,
+  footer: FooterLine[] = [],
+): { subject: string; text: string; html: string } {
   const paragraphs = message.body
     .split(/\n{2,}/)
     .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`)
     .join('\n');
+  // Below the usual signature separator ("-- "), so mail clients can tell it from the message.
+  const textFooter = footer.map((line) => (line.url ? `${line.text}: ${line.url}` : line.text)).join('\n');
+  const htmlFooter = footer
+    .map((line) =>
+      line.url ? `<a href="${escapeHtml(line.url)}">${escapeHtml(line.text)}</a>` : escapeHtml(line.text),
+    )
+    .join('<br>');
   return {
     subject: message.title,
-    text: message.body,
-    html: `<!doctype html><html><body><h1>${escapeHtml(message.title)}</h1>\n${paragraphs}</body></html>`,
+    text: footer.length > 0 ? `${message.body}\n\n-- \n${textFooter}\n` : message.body,
+    html:
+      `<!doctype html><html><body><h1>${escapeHtml(message.title)}</h1>\n${paragraphs}` +
+      (footer.length > 0 ? `\n<hr>\n<p style="font-size:12px;color:#555">${htmlFooter}</p>` : '') +
+      '</body></html>',
   };
 }
 
@@ -68,7 +85,8 @@ export function createEmailChannel(options: EmailOptions): ChannelProvider {
     channel: 'email',
     async send(recipient, message) {
       if (!recipient.email) throw new PermanentChannelError('the user has no email address');
-      const { subject, text, html } = renderEmail(message);
+      const optOut = options.optOut && emailOptOut(options.optOut, recipient.id, message);
+      const { subject, text, html } = renderEmail(message, optOut?.footer);
       const mail = {
         from: options.from,
         to: recipient.email,
@@ -77,7 +95,7 @@ export function createEmailChannel(options: EmailOptions): ChannelProvider {
         html,
         // Stable per notification and channel, so a resend after a crash can be recognised.
         messageId: `<${message.notificationId}.email@${domain}>`,
-        headers: { 'X-Herald-Notification-Id': message.notificationId },
+        headers: { 'X-Herald-Notification-Id': message.notificationId, ...optOut?.headers },
       };
       let info: SMTPPool.SentMessageInfo;
       try {
@@ -110,10 +128,13 @@ export const emailChannel: ChannelDefinition = {
   channel: 'email',
   hasAddress: (recipient) => Boolean(recipient.email),
   isConfigured: (config) => Boolean(config.smtp.url),
-  create: (config) =>
-    createEmailChannel({
+  create: (config) => {
+    const links = preferenceLinksFromConfig(config);
+    return createEmailChannel({
       url: config.smtp.url!,
       fallbackUrl: config.smtp.fallbackUrl,
       from: config.smtp.from,
-    }),
+      optOut: links && { links, mandatoryCategories: config.delivery.mandatoryCategories },
+    });
+  },
 };

@@ -1,0 +1,87 @@
+// `npm run bench -- [--notifications N] [--parts e2e,floor,smtp,api,memory,scaling] [--soak]
+//                    [--concurrency C] [--no-profile] [--out DIR]`
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { projectRoot } from '../src/lib/local/paths.js';
+
+export const PARTS = ['e2e', 'floor', 'smtp', 'api', 'memory', 'scaling'] as const;
+export type Part = (typeof PARTS)[number];
+
+export interface BenchOptions {
+  notifications: number;
+  parts: Part[];
+  /** 100,000 notifications (or --soak-notifications) through one stack, memory sampled throughout. */
+  soak: boolean;
+  soakNotifications: number;
+  /** Requests (and direct starts) in flight at once. */
+  concurrency: number;
+  /** CPU profiles (node --cpu-prof) of every Herald and floor process, summarised in the report. */
+  profile: boolean;
+  outDir: string;
+  /** Herald environment overrides, each run end to end against the configuration as it stands. */
+  variants: Record<string, string>[];
+  /** Rounds of that comparison (the order reverses each round). */
+  rounds: number;
+  /** The command line, for the report. */
+  command: string;
+}
+
+export const USAGE = `npm run bench -- [options]
+  --notifications N       notifications per part (default 1000)
+  --parts LIST            any of ${PARTS.join(',')} (default all)
+  --soak                  also push 100,000 notifications and chart memory (long)
+  --soak-notifications N  the soak's size (default 100000)
+  --concurrency C         API requests / workflow starts in flight (default 16)
+  --no-profile            no CPU profiles (node --cpu-prof)
+  --variant K=V[,K=V]     also compare end to end with this Herald environment (repeatable), such as
+                          --variant WORKER_ACTIVITY_CONCURRENCY=100,DATABASE_POOL_SIZE=10
+  --rounds R              rounds of that comparison, order reversed each round (default 2)
+  --out DIR               where reports go (default bench/results)`;
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      notifications: { type: 'string', default: '1000' },
+      parts: { type: 'string', default: PARTS.join(',') },
+      soak: { type: 'boolean', default: false },
+      'soak-notifications': { type: 'string', default: '100000' },
+      concurrency: { type: 'string', default: '16' },
+      'no-profile': { type: 'boolean', default: false },
+      variant: { type: 'string', multiple: true, default: [] },
+      rounds: { type: 'string', default: '2' },
+      out: { type: 'string', default: path.join(projectRoot, 'bench', 'results') },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const count = (name: string, value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive whole number`);
+    return n;
+  };
+  const parts = values.parts.split(',').map((p) => p.trim()) as Part[];
+  const unknown = parts.filter((p) => !PARTS.includes(p));
+  if (unknown.length > 0)
+    throw new Error(`unknown part(s) ${unknown.join(', ')}; known: ${PARTS.join(', ')}`);
+  return {
+    notifications: count('notifications', values.notifications),
+    parts,
+    soak: values.soak,
+    soakNotifications: count('soak-notifications', values['soak-notifications']),
+    concurrency: count('concurrency', values.concurrency),
+    profile: !values['no-profile'],
+    variants: values.variant.map((variant) => {
+      const pairs = variant.split(',').map((pair) => pair.split('='));
+      if (pairs.some((p) => p.length !== 2 || !/^[A-Z_]+$/.test(p[0]!)))
+        throw new Error(`--variant ${variant}: expected NAME=value[,NAME=value]`);
+      return Object.fromEntries(pairs) as Record<string, string>;
+    }),
+    outDir: path.resolve(values.out),
+    rounds: count('rounds', values.rounds),
+    command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
+  };
+}

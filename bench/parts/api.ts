@@ -1,0 +1,144 @@
+// The API: POST /v1/notifications at a fixed concurrency against `client.workflow.start` of the same
+// workflow, with the same options, at the same concurrency. Both start into a namespace no worker polls,
+// so nothing runs afterwards and only accepting is measured. Rounds alternate, so drift on a busy
+// machine falls on both sides.
+import { randomUUID } from 'node:crypto';
+import { Client, type Connection } from '@temporalio/client';
+import {
+  NOTIFICATIONS_QUEUE,
+  SEARCH_ATTRIBUTES,
+  type NotificationInput,
+} from '../../src/workflows/definitions.js';
+import { startHeraldProcesses } from '../herald.js';
+import { createApiClient, perSecond, runConcurrent, summarize, type LatencySummary } from '../load.js';
+import { cpuSeconds } from '../processes.js';
+import { showProgress } from '../progress.js';
+import { ACCEPT_NAMESPACE, BENCH_API_KEY, type BenchStack } from '../stack.js';
+import { CHANNELS } from './e2e.js';
+
+export interface AcceptSide {
+  requests: number;
+  perSecond: number;
+  latency: LatencySummary;
+  /** CPU milliseconds per request of the process that did the work (the API; the benchmark for direct). */
+  cpuMsPerRequest: number;
+}
+
+export interface ApiResult {
+  concurrency: number;
+  api: AcceptSide;
+  direct: AcceptSide;
+  startupMs: number;
+}
+
+const WARM_UP = 50;
+
+export async function runApi(
+  stack: BenchStack,
+  connection: Connection,
+  options: { notifications: number; concurrency: number; profileDir?: string },
+): Promise<ApiResult> {
+  const n = options.notifications;
+  await stack.ensureRecipients(Math.min(n, 1000));
+  const recipients = Math.min(n, 1000);
+  const herald = await startHeraldProcesses(stack, {
+    label: 'accept',
+    workers: 0,
+    api: true,
+    profileDir: options.profileDir,
+    env: { TEMPORAL_NAMESPACE: ACCEPT_NAMESPACE },
+  });
+  const apiPid = herald.api!.pid;
+  const http = createApiClient(herald.apiUrl, BENCH_API_KEY, options.concurrency);
+  const client = new Client({ connection, namespace: ACCEPT_NAMESPACE });
+  const category = `bench-accept-${Date.now().toString(36)}`;
+  const sides = {
+    api: { latencies: [] as number[], ms: 0, cpu: 0, count: 0 },
+    direct: { latencies: [] as number[], ms: 0, cpu: 0, count: 0 },
+  };
+
+  const viaApi = async (i: number) => {
+    const res = await http.post('/v1/notifications', {
+      userId: `bench-${i % recipients}`,
+      category,
+      channels: CHANNELS,
+      title: `Benchmark ${i}`,
+      body: 'Your benchmark notification, on email, push and Telegram.',
+    });
+    if (res.status !== 202) throw new Error(`POST /v1/notifications answered ${res.status}: ${res.body}`);
+  };
+  // What the API asks of Temporal for a notification (src/api/notifications.ts), minus the database.
+  const direct = async (i: number) => {
+    const notificationId = randomUUID();
+    const input: NotificationInput = { notificationId, userId: randomUUID(), category, channels: CHANNELS };
+    await client.workflow.start('notificationWorkflow', {
+      taskQueue: NOTIFICATIONS_QUEUE,
+      workflowId: `notification-${notificationId}`,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTES.NotificationId, value: notificationId },
+        { key: SEARCH_ATTRIBUTES.UserId, value: input.userId },
+        { key: SEARCH_ATTRIBUTES.Category, value: category },
+        { key: SEARCH_ATTRIBUTES.DeliveryStatus, value: 'accepted' },
+      ],
+      memo: { requestId: `bench-${i}`, summary: `${category} notification for user ${input.userId}` },
+    });
+  };
+  // CPU milliseconds of the process doing the work: the API process, or this one for direct starts.
+  const cpuMs = (side: 'api' | 'direct') => {
+    if (side === 'api') return cpuSeconds(apiPid) * 1000;
+    const used = process.cpuUsage();
+    return (used.user + used.system) / 1000;
+  };
+  const measure = async (side: 'api' | 'direct', count: number, first: number) => {
+    const work = side === 'api' ? viaApi : direct;
+    const record = sides[side];
+    const cpuBefore = cpuMs(side);
+    const began = performance.now();
+    await runConcurrent(
+      count,
+      options.concurrency,
+      async (i) => {
+        const t0 = performance.now();
+        await work(i);
+        record.latencies.push(performance.now() - t0);
+        record.count += 1;
+      },
+      first,
+    );
+    record.ms += performance.now() - began;
+    record.cpu += cpuMs(side) - cpuBefore;
+  };
+
+  const stopProgress = showProgress(
+    'api',
+    () => `api ${sides.api.count}/${n} · direct ${sides.direct.count}/${n}`,
+  );
+  try {
+    await runConcurrent(WARM_UP, options.concurrency, viaApi, n * 2);
+    await runConcurrent(WARM_UP, options.concurrency, direct, n * 2);
+    const half = Math.floor(n / 2);
+    await measure('direct', half, 0);
+    await measure('api', half, 0);
+    await measure('api', n - half, half);
+    await measure('direct', n - half, half);
+  } finally {
+    stopProgress();
+    http.close();
+    await herald.stop();
+  }
+  const summary = (side: keyof typeof sides): AcceptSide => ({
+    requests: sides[side].count,
+    perSecond: perSecond(sides[side].count, sides[side].ms),
+    latency: summarize(sides[side].latencies),
+    cpuMsPerRequest: Math.round((sides[side].cpu / Math.max(1, sides[side].count)) * 100) / 100,
+  });
+  return {
+    concurrency: options.concurrency,
+    api: summary('api'),
+    direct: summary('direct'),
+    startupMs: Math.round(herald.api!.startupMs),
+  };
+}

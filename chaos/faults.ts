@@ -1,0 +1,109 @@
+// The faults the suite injects, each at a point of the load's progress (share of notifications accepted).
+// Two plans: the full run of `npm run chaos`, and the short one of `npm test`.
+import type { ChaosStack } from './stack.js';
+import { recipientOf } from './stack.js';
+
+export interface FaultContext {
+  stack: ChaosStack;
+  notifications: number;
+  /** Notifications accepted so far. */
+  accepted(): number;
+  /** Recipients whose push subscription the push service now says is gone (410). */
+  goneSubscriptions: Set<number>;
+  log(line: string): void;
+}
+
+export interface Fault {
+  /** Share of notifications accepted (0 to 1) at which the fault starts. */
+  at: number;
+  name: string;
+  /** Resolves when the fault has been injected; a fault that lasts (an outage) may end later. */
+  inject(context: FaultContext): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const killWorker = (at: number): Fault => ({
+  at,
+  name: 'SIGKILL worker (restarted)',
+  inject: ({ stack }) => stack.worker.killAndRestart(),
+});
+
+export const smtpDown = (at: number, seconds: number): Fault => ({
+  at,
+  name: `SMTP sink down ${seconds} s`,
+  async inject({ stack, log }) {
+    await stack.smtpGate.close();
+    // The outage runs on while the load and the next faults go on.
+    void sleep(seconds * 1000)
+      .then(() => stack.smtpGate.open())
+      .then(() => log('SMTP sink back up'));
+  },
+});
+
+export const telegramBurst = (at: number, status: 429 | 500 | 502, times: number): Fault => ({
+  at,
+  name: `Telegram ${status} × ${times}`,
+  async inject({ stack }) {
+    stack.sinks.telegram.failNext(times, {
+      status,
+      description: status === 429 ? 'Too Many Requests: retry after 1' : 'Internal Server Error',
+      ...(status === 429 && { retryAfter: 1 }),
+      method: 'sendMessage',
+    });
+  },
+});
+
+export const smsBurst = (at: number, status: 429 | 500 | 503, times: number): Fault => ({
+  at,
+  name: `SMS gateway ${status} × ${times}`,
+  async inject({ stack }) {
+    stack.sinks.sms.failNext(times, { status, ...(status === 429 && { retryAfter: 1 }) });
+  },
+});
+
+/** From now on, every `every`-th recipient not yet accepted has a push subscription the service calls gone. */
+export const pushGone = (at: number, every: number): Fault => ({
+  at,
+  name: `push 410 for every ${every}th subscription from here on`,
+  async inject({ stack, notifications, accepted, goneSubscriptions }) {
+    for (let i = accepted(); i < notifications; i++) {
+      if (i % every !== 3) continue;
+      goneSubscriptions.add(i);
+      stack.sinks.push.answerNext(recipientOf.pushPath(i), 410, 3);
+    }
+  },
+});
+
+export const restartTemporal = (at: number): Fault => ({
+  at,
+  name: 'restart Temporal dev server (same SQLite file)',
+  inject: ({ stack }) => stack.restartTemporal(2000),
+});
+
+export const restartPostgres = (at: number): Fault => ({
+  at,
+  name: 'restart PostgreSQL',
+  inject: ({ stack }) => stack.restartPostgres(2000),
+});
+
+export function fullPlan(smtpDownSeconds = 30): Fault[] {
+  return [
+    telegramBurst(0.05, 429, 40),
+    killWorker(0.1),
+    smtpDown(0.15, smtpDownSeconds),
+    smsBurst(0.25, 503, 40),
+    pushGone(0.3, 25),
+    killWorker(0.35),
+    restartTemporal(0.45),
+    telegramBurst(0.5, 502, 30),
+    restartPostgres(0.6),
+    smsBurst(0.65, 429, 40),
+    killWorker(0.75),
+    telegramBurst(0.85, 429, 40),
+  ];
+}
+
+export function shortPlan(): Fault[] {
+  return [telegramBurst(0.1, 429, 20), pushGone(0.15, 25), killWorker(0.3), smtpDown(0.5, 5)];
+}

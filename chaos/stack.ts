@@ -1,0 +1,201 @@
+// The whole stack as real processes, each one restartable in place: an embedded PostgreSQL (same data
+// folder and port), the Temporal dev server (same --db-filename, so its state survives), the provider
+// sinks (SMTP behind a TCP gate that can go down), Herald's worker and API under a supervisor.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import webpush from 'web-push';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { migrateDeploy } from '../src/lib/local/migrate.js';
+import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/lib/local/postgres.js';
+import { freePort } from '../src/lib/local/ports.js';
+import { startTemporalServer, type TemporalServer } from '../src/lib/local/temporal-server.js';
+import { workflowsPath } from '../src/workers/create-workers.js';
+import { failureConverterPath } from '../src/lib/codec.js';
+import { startSmtpSink } from '../test/support/smtp-sink.js';
+import { createBrowserSubscription, startPushEndpoint } from '../test/support/push-endpoint.js';
+import { startTelegramFake } from '../test/support/telegram-fake.js';
+import { startSmsGateway } from '../test/support/sms-gateway.js';
+import type { Sinks } from '../bench/stack.js';
+import { startTcpGate, type TcpGate } from './tcp-gate.js';
+import { startSupervised, type SupervisedProcess } from './supervised.js';
+
+export const CHAOS_API_KEY = 'chaos-key-0123456789abcdef';
+const TELEGRAM_TOKEN = '123456:chaos-token';
+const DATABASE = 'herald_chaos';
+
+/** Recipient i's addresses name i, so every receipt at a sink names its notification. */
+export const recipientOf = {
+  externalId: (i: number) => `chaos-${i}`,
+  email: (i: number) => `u${i}@chaos.test`,
+  telegram: (i: number) => String(1_000_000 + i),
+  phone: (i: number) => `+1555${String(i).padStart(7, '0')}`,
+  pushPath: (i: number) => `/push/u${i}`,
+};
+
+export interface ChaosStackOptions {
+  dir: string;
+  /** Short retry policies keep a run finite: DELIVERY_RETRY_POLICIES. */
+  retryPolicies: Record<string, unknown>;
+  log: (line: string) => void;
+}
+
+export interface ChaosStack {
+  sinks: Sinks;
+  smtpGate: TcpGate;
+  pool: pg.Pool;
+  apiUrl: string;
+  worker: SupervisedProcess;
+  api: SupervisedProcess;
+  restartPostgres(downMs: number): Promise<void>;
+  restartTemporal(downMs: number): Promise<void>;
+  seedRecipients(n: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Built once, as the Dockerfile does: a restarted worker loads it (WORKFLOW_BUNDLE_PATH) instead of bundling. */
+export async function writeWorkflowBundle(file: string): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    failureConverterPath,
+    logger: new DefaultLogger('WARN'),
+  });
+  writeFileSync(file, code);
+  return file;
+}
+
+export async function startChaosStack(options: ChaosStackOptions): Promise<ChaosStack> {
+  const { dir, log } = options;
+  mkdirSync(dir, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((e: unknown) => log(`cleanup: ${String(e)}`));
+  };
+  try {
+    const pgPort = await freePort();
+    const pgDir = path.join(dir, 'postgres');
+    let postgres: EmbeddedDatabase = await startEmbeddedPostgres({ dataDir: pgDir, port: pgPort });
+    stops.push(() => postgres.stop());
+    await ensureDatabase(postgres.serverUrl, DATABASE);
+    const databaseUrl = postgres.databaseUrl(DATABASE);
+    await migrateDeploy(databaseUrl);
+    log(`embedded PostgreSQL on port ${pgPort}`);
+
+    const temporalPort = await freePort();
+    const temporalDb = path.join(dir, 'temporal.db');
+    const startTemporal = () => startTemporalServer({ port: temporalPort, dbFile: temporalDb });
+    let temporal: TemporalServer = await startTemporal();
+    stops.push(() => temporal.stop());
+    log(`Temporal dev server at ${temporal.address} (${temporalDb})`);
+
+    const sinks: Sinks = {
+      smtp: await startSmtpSink(),
+      push: await startPushEndpoint(),
+      telegram: await startTelegramFake({ token: TELEGRAM_TOKEN }),
+      sms: await startSmsGateway(),
+    };
+    const smtpGate = await startTcpGate(sinks.smtp.port);
+    stops.push(async () => {
+      await smtpGate.close();
+      await sinks.smtp.close();
+      await sinks.push.stop();
+      await sinks.telegram.stop();
+      await sinks.sms.stop();
+    });
+    const caFile = path.join(dir, 'push-ca.pem');
+    writeFileSync(caFile, sinks.push.ca);
+    const bundlePath = await writeWorkflowBundle(path.join(dir, 'workflow-bundle.js'));
+
+    const vapid = webpush.generateVAPIDKeys();
+    const apiPort = await freePort();
+    const env: Record<string, string> = {
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporal.address,
+      API_KEYS: CHAOS_API_KEY,
+      PORT: String(apiPort),
+      SMTP_URL: `smtp://127.0.0.1:${smtpGate.port}`,
+      MAIL_FROM: 'Herald <herald@chaos.test>',
+      TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
+      TELEGRAM_API_URL: sinks.telegram.url,
+      VAPID_PUBLIC_KEY: vapid.publicKey,
+      VAPID_PRIVATE_KEY: vapid.privateKey,
+      SMS_PROVIDER: 'http',
+      SMS_HTTP_URL: sinks.sms.url,
+      NODE_EXTRA_CA_CERTS: caFile,
+      CHANNEL_RATE_LIMITS: 'telegram=100000',
+      API_RATE_LIMIT: '1000000',
+      API_RATE_BURST: '1000000',
+      DELIVERY_RETRY_POLICIES: JSON.stringify(options.retryPolicies),
+      // A delivery refused for good (a 410 push) closes its notification soon instead of in 7 days.
+      DELIVERY_RETRY_WINDOW: '2s',
+      WORKFLOW_BUNDLE_PATH: bundlePath,
+      LOG_LEVEL: 'info',
+    };
+    const logDir = path.join(dir, 'logs');
+    mkdirSync(logDir, { recursive: true });
+    const worker = await startSupervised({
+      name: 'worker',
+      entry: 'src/workers/main.ts',
+      env,
+      readyLine: /"msg":"worker started"/,
+      logDir,
+      log,
+    });
+    stops.push(() => worker.stop());
+    const api = await startSupervised({
+      name: 'api',
+      entry: 'src/api/main.ts',
+      env,
+      readyLine: /API listening/,
+      logDir,
+      log,
+    });
+    stops.push(() => api.stop());
+
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+    // PostgreSQL restarts under the suite: an idle client's broken connection must not crash it.
+    pool.on('error', () => undefined);
+    stops.push(() => pool.end());
+    const subscription = createBrowserSubscription(sinks.push.origin).subscription;
+
+    return {
+      sinks,
+      smtpGate,
+      pool,
+      apiUrl: `http://127.0.0.1:${apiPort}`,
+      worker,
+      api,
+      async restartPostgres(downMs) {
+        await postgres.stop();
+        await sleep(downMs);
+        postgres = await startEmbeddedPostgres({ dataDir: pgDir, port: pgPort });
+      },
+      async restartTemporal(downMs) {
+        await temporal.stop();
+        await sleep(downMs);
+        temporal = await startTemporal();
+      },
+      async seedRecipients(n) {
+        await pool.query(
+          `INSERT INTO users (id, external_id, email, phone, telegram_chat_id, updated_at)
+           SELECT gen_random_uuid(), 'chaos-' || i, 'u' || i || '@chaos.test',
+                  '+1555' || lpad(i::text, 7, '0'), (1000000 + i)::text, now()
+           FROM generate_series(0, $1::int - 1) AS i`,
+          [n],
+        );
+        await pool.query(
+          `INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth)
+           SELECT gen_random_uuid(), u.id, $2 || '/push/u' || i, $3, $4
+           FROM generate_series(0, $1::int - 1) AS i JOIN users u ON u.external_id = 'chaos-' || i`,
+          [n, sinks.push.origin, subscription.keys.p256dh, subscription.keys.auth],
+        );
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,143 @@
+// What a chaos run proves, read from the sinks and the database after the load has settled: every
+// accepted notification is final, every deliverable delivery arrived, what arrived twice, and whether
+// the database agrees with what the sinks saw.
+import type pg from 'pg';
+import type { Sinks } from '../bench/stack.js';
+
+export const CHANNELS = ['email', 'push', 'telegram', 'sms'] as const;
+export type ChaosChannel = (typeof CHANNELS)[number];
+export const FINAL_STATES = ['sent', 'partially_sent', 'failed', 'skipped'];
+
+type PerChannel = Record<ChaosChannel, number>;
+const perChannel = (): PerChannel => ({ email: 0, push: 0, telegram: 0, sms: 0 });
+
+export interface Verdict {
+  accepted: number;
+  finalStates: Record<string, number>;
+  delivered: PerChannel;
+  /** Deliveries refused for good by the provider, each explained (push 410). */
+  permanentFailures: PerChannel;
+  duplicates: PerChannel;
+  /** Each a notification or delivery that did not end as it must: the run fails on any. */
+  lost: string[];
+  /** The database says one thing and the sink another. */
+  disagreements: string[];
+  /** Receipts at a sink for no accepted notification. */
+  strays: number;
+}
+
+/** Receipts per channel, keyed by recipient index (one notification per recipient). */
+export function countReceipts(sinks: Sinks): Record<ChaosChannel, Map<number, number>> {
+  const counts = { email: new Map(), push: new Map(), telegram: new Map(), sms: new Map() } as Record<
+    ChaosChannel,
+    Map<number, number>
+  >;
+  const add = (channel: ChaosChannel, index: number) =>
+    counts[channel].set(index, (counts[channel].get(index) ?? 0) + 1);
+  for (const mail of sinks.smtp.messages) {
+    const match = /^u(\d+)@chaos\.test$/.exec(mail.envelopeTo[0] ?? '');
+    add('email', match ? Number(match[1]) : -1);
+  }
+  // Only what the push service accepted (201) reached the browser.
+  for (const request of sinks.push.received) {
+    if (request.status !== 201) continue;
+    const match = /^\/push\/u(\d+)$/.exec(request.path);
+    add('push', match ? Number(match[1]) : -1);
+  }
+  for (const message of sinks.telegram.messages) add('telegram', Number(message.chatId) - 1_000_000);
+  for (const message of sinks.sms.messages) add('sms', Number(message.to.slice('+1555'.length)));
+  return counts;
+}
+
+/** Email Message-IDs seen more than once: the id is `<notificationId>.email@domain`, stable per notification. */
+export function repeatedMessageIds(sinks: Sinks): number {
+  const seen = new Set<string>();
+  let repeated = 0;
+  for (const mail of sinks.smtp.messages) {
+    const id = mail.parsed.messageId ?? '';
+    if (seen.has(id)) repeated++;
+    seen.add(id);
+  }
+  return repeated;
+}
+
+interface Row {
+  id: string;
+  status: string;
+  channel: ChaosChannel | null;
+  delivery_status: string | null;
+  last_error: string | null;
+}
+
+export async function verify(options: {
+  pool: pg.Pool;
+  sinks: Sinks;
+  /** Recipient index → id of the notification the API accepted for it. */
+  accepted: Map<number, string>;
+  goneSubscriptions: Set<number>;
+}): Promise<Verdict> {
+  const { accepted, goneSubscriptions } = options;
+  const { rows } = await options.pool.query<Row>(
+    `SELECT n.id, n.status, d.channel, d.status AS delivery_status, d.last_error
+     FROM notifications n LEFT JOIN deliveries d ON d.notification_id = n.id`,
+  );
+  const byId = new Map<string, { status: string; deliveries: Map<ChaosChannel, Row> }>();
+  for (const row of rows) {
+    const entry = byId.get(row.id) ?? { status: row.status, deliveries: new Map() };
+    if (row.channel) entry.deliveries.set(row.channel, row);
+    byId.set(row.id, entry);
+  }
+  const receipts = countReceipts(options.sinks);
+  const verdict: Verdict = {
+    accepted: accepted.size,
+    finalStates: {},
+    delivered: perChannel(),
+    permanentFailures: perChannel(),
+    duplicates: perChannel(),
+    lost: [],
+    disagreements: [],
+    strays: 0,
+  };
+
+  for (const [index, id] of accepted) {
+    const notification = byId.get(id);
+    if (!notification) {
+      verdict.lost.push(`#${index} ${id}: accepted but not in the database`);
+      continue;
+    }
+    verdict.finalStates[notification.status] = (verdict.finalStates[notification.status] ?? 0) + 1;
+    if (!FINAL_STATES.includes(notification.status))
+      verdict.lost.push(`#${index} ${id}: still ${notification.status}`);
+    for (const channel of CHANNELS) {
+      const received = receipts[channel].get(index) ?? 0;
+      const delivery = notification.deliveries.get(channel);
+      if (received > 1) verdict.duplicates[channel] += received - 1;
+      if (received > 0) verdict.delivered[channel]++;
+      const gone = channel === 'push' && goneSubscriptions.has(index);
+      const status = delivery?.delivery_status ?? 'missing';
+      if (status === 'sent') {
+        if (received === 0) verdict.lost.push(`#${index} ${channel}: sent in the database, never arrived`);
+      } else if (status === 'failed' && gone && /410/.test(delivery?.last_error ?? '')) {
+        verdict.permanentFailures[channel]++;
+        if (received > 0) verdict.disagreements.push(`#${index} ${channel}: failed in the database, arrived`);
+      } else {
+        verdict.lost.push(`#${index} ${channel}: ${status} (${delivery?.last_error ?? 'no error'})`);
+        if (received > 0)
+          verdict.disagreements.push(`#${index} ${channel}: ${status} in the database, arrived`);
+      }
+    }
+    const expected = notification.deliveries.size
+      ? [...notification.deliveries.values()].every((d) => d.delivery_status === 'sent')
+        ? 'sent'
+        : 'partially_sent'
+      : 'skipped';
+    if (FINAL_STATES.includes(notification.status) && notification.status !== expected)
+      verdict.disagreements.push(
+        `#${index}: notification ${notification.status}, its deliveries say ${expected}`,
+      );
+  }
+  const acceptedIndexes = new Set(accepted.keys());
+  for (const channel of CHANNELS)
+    for (const index of receipts[channel].keys()) if (!acceptedIndexes.has(index)) verdict.strays++;
+  return verdict;
+}

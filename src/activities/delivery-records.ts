@@ -1,0 +1,92 @@
+// The writes of a delivery attempt, each one SQL statement: the attempt row and the delivery row change
+// together, atomically, with no transaction. A `$transaction([...])` of two Prisma writes costs two
+// query compilations, BEGIN and COMMIT, and a wait for a connection of its own that fails (P2028) after
+// 2 s when many deliveries run at once; see bench/README.md. Timestamps are written as Prisma writes
+// them: UTC in `timestamp(3)` columns.
+import type { Db } from '../lib/db.js';
+import type { ChannelName } from '../workflows/definitions.js';
+
+export interface AttemptIds {
+  attemptId: string;
+  deliveryId: string;
+}
+
+/** Opens attempt number `attempt` of a delivery and marks the delivery sending; returns the attempt's id. */
+export async function startAttempt(db: Db, deliveryId: string, attempt: number): Promise<string> {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    WITH delivery AS (
+      UPDATE deliveries
+      SET status = 'sending', attempts = attempts + 1, updated_at = now() AT TIME ZONE 'UTC'
+      WHERE id = ${deliveryId}::uuid
+      RETURNING id
+    )
+    INSERT INTO delivery_attempts (id, delivery_id, attempt, started_at)
+    SELECT gen_random_uuid(), id, ${attempt}::int, now() AT TIME ZONE 'UTC' FROM delivery
+    RETURNING id::text AS id`;
+  if (!rows[0]) throw new Error(`delivery ${deliveryId} no longer exists`);
+  return rows[0].id;
+}
+
+/** Closes the attempt as sent, and the delivery with it. */
+export async function recordSent(db: Db, ids: AttemptIds, providerMessageId: string | undefined) {
+  await db.$executeRaw`
+    WITH attempt AS (
+      UPDATE delivery_attempts
+      SET outcome = 'sent', finished_at = now() AT TIME ZONE 'UTC'
+      WHERE id = ${ids.attemptId}::uuid
+    )
+    UPDATE deliveries
+    SET status = 'sent', provider_message_id = ${providerMessageId ?? null}, last_error = NULL,
+        sent_at = now() AT TIME ZONE 'UTC', updated_at = now() AT TIME ZONE 'UTC'
+    WHERE id = ${ids.deliveryId}::uuid`;
+}
+
+/** Closes the attempt as failed: a permanent failure fails the delivery, a transient one leaves it retrying. */
+export async function recordFailed(db: Db, ids: AttemptIds, failure: { permanent: boolean; reason: string }) {
+  const outcome = failure.permanent ? 'permanent_failure' : 'transient_failure';
+  const status = failure.permanent ? 'failed' : 'retrying';
+  await db.$executeRaw`
+    WITH attempt AS (
+      UPDATE delivery_attempts
+      SET outcome = ${outcome}::"AttemptOutcome", error = ${failure.reason},
+          finished_at = now() AT TIME ZONE 'UTC'
+      WHERE id = ${ids.attemptId}::uuid
+    )
+    UPDATE deliveries
+    SET status = ${status}::"DeliveryStatus", last_error = ${failure.reason},
+        updated_at = now() AT TIME ZONE 'UTC'
+    WHERE id = ${ids.deliveryId}::uuid`;
+}
+
+export interface PlannedDelivery {
+  channel: ChannelName;
+  status: 'pending' | 'skipped';
+  lastError?: string;
+}
+
+/**
+ * Records the plan in one statement: a delivery row for each planned or skipped channel (a retried or
+ * replayed resolve finds them there and leaves them), and the notification moves on from accepted or
+ * scheduled.
+ */
+export async function recordPlan(
+  db: Db,
+  notificationId: string,
+  deliveries: readonly PlannedDelivery[],
+  status: 'processing' | 'deferred',
+): Promise<void> {
+  await db.$executeRaw`
+    WITH planned AS (
+      INSERT INTO deliveries (id, notification_id, channel, status, last_error, updated_at)
+      SELECT gen_random_uuid(), ${notificationId}::uuid, d.channel, d.status, d.last_error,
+             now() AT TIME ZONE 'UTC'
+      FROM unnest(
+        ${deliveries.map((d) => d.channel)}::"Channel"[],
+        ${deliveries.map((d) => d.status)}::"DeliveryStatus"[],
+        ${deliveries.map((d) => d.lastError ?? null)}::text[]
+      ) AS d(channel, status, last_error)
+      ON CONFLICT (notification_id, channel) DO NOTHING
+    )
+    UPDATE notifications SET status = ${status}::"NotificationStatus", updated_at = now() AT TIME ZONE 'UTC'
+    WHERE id = ${notificationId}::uuid AND status IN ('accepted', 'scheduled')`;
+}

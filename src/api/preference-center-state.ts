@@ -1,0 +1,112 @@
+// What the preference page shows: the user's channels with their addresses partly hidden, the
+// categories worth a switch, their rules and quiet hours, and the browsers subscribed to Web Push.
+import { z } from 'zod';
+import type { Db } from '../lib/db.js';
+import { CHANNELS, type ChannelName } from '../workflows/definitions.js';
+import type { PreferenceCenterOptions } from './preference-center.js';
+import { preferencesResponse, responseSchemas } from './responses.js';
+import { findUser, getPreferences } from './users.js';
+
+/** The category of "send me a test": not listed on the page, so the channel switches decide alone. */
+export const TEST_CATEGORY = 'test';
+const MAX_CATEGORIES = 50;
+
+/** What the page shows: the user's channels with their (masked) addresses, categories and rules. */
+export const preferenceCenterResponse = z
+  .object({
+    expiresAt: z.iso.datetime(),
+    timezone: z.string(),
+    channels: z.array(
+      z.object({
+        channel: z.enum(CHANNELS),
+        /** Offered here and, except for push (subscribed on the page), with an address on file. */
+        available: z.boolean(),
+        /** The address, partly hidden, or why the channel is not available. */
+        detail: z.string(),
+      }),
+    ),
+    categories: z.array(z.object({ category: z.string(), mandatory: z.boolean() })),
+    preferences: preferencesResponse,
+    push: z
+      .object({
+        vapidPublicKey: z.string(),
+        subscriptions: z.array(z.object({ id: z.uuid(), endpoint: z.string(), createdAt: z.iso.datetime() })),
+      })
+      .nullable(),
+  })
+  .register(responseSchemas, { id: 'PreferenceCenter' });
+type PreferenceCenterResponse = z.infer<typeof preferenceCenterResponse>;
+
+const maskEmail = (email: string) => email.replace(/^(.)[^@]*(@.*)$/, '$1•••$2');
+const maskPhone = (phone: string) => `•••${phone.slice(-4)}`;
+
+/** The page's state for the user of a link that is valid until `expiresAt`. */
+export async function pageState(
+  db: Db,
+  deps: PreferenceCenterOptions,
+  userId: string,
+  expiresAt: Date,
+): Promise<PreferenceCenterResponse> {
+  const user = await findUser(db, userId);
+  const [preferences, subscriptions, recent] = await Promise.all([
+    getPreferences(db, user.id),
+    db.pushSubscription.findMany({ where: { userId: user.id, active: true }, orderBy: { createdAt: 'asc' } }),
+    db.notification.findMany({
+      where: { userId: user.id },
+      distinct: ['category'],
+      orderBy: { createdAt: 'desc' },
+      take: MAX_CATEGORIES,
+      select: { category: true },
+    }),
+  ]);
+  const push =
+    deps.configuredChannels.includes('push') && deps.vapidPublicKey ? deps.vapidPublicKey : undefined;
+  const address: Record<ChannelName, string | undefined> = {
+    email: user.email ? maskEmail(user.email) : undefined,
+    sms: user.phone ? maskPhone(user.phone) : undefined,
+    telegram: user.telegramChatId ? 'linked' : undefined,
+    push: push ? `${subscriptions.length} browser${subscriptions.length === 1 ? '' : 's'}` : undefined,
+  };
+  const missing: Record<ChannelName, string> = {
+    email: 'no email address on file',
+    sms: 'no phone number on file',
+    telegram: 'no Telegram chat linked',
+    push: 'not offered here',
+  };
+  const mandatory = new Set(deps.mandatoryCategories);
+  const categories = [
+    ...new Set([
+      ...deps.categories,
+      ...preferences.rules.map((r) => r.category),
+      ...recent.map((n) => n.category),
+      ...deps.mandatoryCategories,
+    ]),
+  ]
+    .filter((c) => c !== '*' && c !== TEST_CATEGORY)
+    .slice(0, MAX_CATEGORIES);
+  return {
+    expiresAt: expiresAt.toISOString(),
+    timezone: user.timezone,
+    channels: CHANNELS.map((channel) => {
+      const offered = deps.configuredChannels.includes(channel);
+      const detail = offered ? address[channel] : undefined;
+      return {
+        channel,
+        available: Boolean(detail),
+        detail: detail ?? (offered ? missing[channel] : 'not offered here'),
+      };
+    }),
+    categories: categories.map((category) => ({ category, mandatory: mandatory.has(category) })),
+    preferences,
+    push: push
+      ? {
+          vapidPublicKey: push,
+          subscriptions: subscriptions.map((s) => ({
+            id: s.id,
+            endpoint: s.endpoint,
+            createdAt: s.createdAt.toISOString(),
+          })),
+        }
+      : null,
+  };
+}

@@ -1,0 +1,176 @@
+// What the API answers, as zod schemas: the handlers' return types come from them, and the OpenAPI
+// document's response bodies are generated from them, so the two cannot drift apart unnoticed.
+import { z } from 'zod';
+import { DeliveryStatus, NotificationStatus } from '../generated/prisma/enums.js';
+import { CHANNELS } from '../workflows/definitions.js';
+
+/** Every named response body; the OpenAPI document lists them under components.schemas. */
+export const responseSchemas = z.registry<{ id: string; description?: string }>();
+
+const channel = z.enum(CHANNELS);
+const timestamp = z.iso.datetime();
+
+export const problemResponse = z
+  .object({
+    type: z.url(),
+    title: z.string(),
+    status: z.int().min(400).max(599),
+    detail: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .register(responseSchemas, {
+    id: 'Problem',
+    description: 'RFC 9457 problem details; clients may switch on `type`',
+  });
+
+export const userResponse = z
+  .object({
+    id: z.uuid(),
+    externalId: z.string(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    telegramChatId: z.string().nullable(),
+    locale: z.string(),
+    timezone: z.string(),
+    channelOrder: z.array(channel),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .register(responseSchemas, { id: 'User' });
+export type UserResponse = z.infer<typeof userResponse>;
+
+export const preferencesResponse = z
+  .object({
+    userId: z.uuid(),
+    timezone: z.string(),
+    channelOrder: z.array(channel),
+    rules: z.array(
+      z.object({ category: z.string(), channel: z.union([z.literal('*'), channel]), enabled: z.boolean() }),
+    ),
+    quietHours: z.object({ start: z.string(), end: z.string(), timezone: z.string().optional() }).nullable(),
+  })
+  .register(responseSchemas, { id: 'Preferences' });
+export type PreferencesResponse = z.infer<typeof preferencesResponse>;
+
+export const pushSubscriptionResponse = z
+  .object({ id: z.uuid(), active: z.boolean() })
+  .register(responseSchemas, { id: 'PushSubscription' });
+
+export const vapidKeyResponse = z
+  .object({ publicKey: z.string() })
+  .register(responseSchemas, { id: 'VapidPublicKey' });
+
+const notificationStatus = z.enum(NotificationStatus);
+
+export const acceptedNotificationResponse = z
+  .object({ id: z.uuid(), status: notificationStatus, workflowId: z.string() })
+  .register(responseSchemas, { id: 'AcceptedNotification' });
+
+/** What a notification's detail and its line in a listing both say. */
+const notificationSummary = {
+  id: z.uuid(),
+  userId: z.uuid(),
+  category: z.string(),
+  status: notificationStatus,
+  title: z.string().nullable(),
+  template: z.string().nullable(),
+  createdAt: timestamp,
+  completedAt: timestamp.nullable(),
+};
+const deliveryState = { channel, status: z.enum(DeliveryStatus) };
+
+export const notificationResponse = z
+  .object({
+    ...notificationSummary,
+    channels: z.array(channel),
+    fallback: z.boolean(),
+    sendAt: timestamp.nullable(),
+    workflowId: z.string(),
+    deliveries: z.array(
+      z.object({
+        ...deliveryState,
+        attempts: z.int(),
+        lastError: z.string().nullable(),
+        providerMessageId: z.string().nullable(),
+        sentAt: timestamp.nullable(),
+      }),
+    ),
+  })
+  .register(responseSchemas, { id: 'Notification' });
+export type NotificationResponse = z.infer<typeof notificationResponse>;
+
+export const notificationPageResponse = z
+  .object({
+    items: z.array(z.object({ ...notificationSummary, deliveries: z.array(z.object(deliveryState)) })),
+    /** Pass as `cursor` for the next page; null on the last one. */
+    nextCursor: z.string().nullable(),
+  })
+  .register(responseSchemas, { id: 'NotificationPage' });
+export type NotificationPageResponse = z.infer<typeof notificationPageResponse>;
+
+const bulkResult = z.union([
+  z.object({ recipient: z.string(), id: z.uuid(), status: notificationStatus, workflowId: z.string() }),
+  z.object({
+    recipient: z.string(),
+    error: z.object({ type: z.url(), title: z.string(), detail: z.string().optional() }),
+  }),
+]);
+export type BulkResult = z.infer<typeof bulkResult>;
+
+export const bulkResponse = z
+  .object({ accepted: z.int().min(0), failed: z.int().min(0), results: z.array(bulkResult) })
+  .register(responseSchemas, {
+    id: 'BulkResult',
+    description: 'One result per recipient, in the order given',
+  });
+
+/** The workflow's own account of a notification (its `status` query), as cancel and retry return it. */
+export const workflowStatusResponse = z
+  .object({
+    state: z.enum([
+      'scheduled',
+      'resolving',
+      'deferred',
+      'delivering',
+      'awaiting_retry',
+      'completed',
+      'cancelled',
+    ]),
+    sendAt: timestamp.optional(),
+    deferredUntil: timestamp.optional(),
+    retryDeadline: timestamp.optional(),
+    retries: z.int().min(0),
+    outcome: z.enum(['sent', 'partially_sent', 'failed', 'skipped', 'cancelled']).optional(),
+    channels: z.partialRecord(
+      channel,
+      z.object({
+        state: z.enum(['pending', 'sending', 'sent', 'failed', 'skipped', 'cancelled']),
+        error: z.string().optional(),
+        permanent: z.boolean().optional(),
+        fallbackFor: channel.optional(),
+      }),
+    ),
+  })
+  .register(responseSchemas, { id: 'WorkflowStatus' });
+export type WorkflowStatusResponse = z.infer<typeof workflowStatusResponse>;
+
+export const templateResponse = z
+  .object({ key: z.string(), locale: z.string(), title: z.string(), body: z.string(), updatedAt: timestamp })
+  .register(responseSchemas, { id: 'Template' });
+export type TemplateResponse = z.infer<typeof templateResponse>;
+
+export const templateLocalesResponse = z
+  .object({ key: z.string(), locales: z.array(templateResponse) })
+  .register(responseSchemas, { id: 'TemplateLocales' });
+
+export const healthResponse = z
+  .object({ status: z.literal('ok') })
+  .register(responseSchemas, { id: 'Health' });
+
+export const readinessResponse = z
+  .object({
+    status: z.enum(['ready', 'not ready']),
+    database: z.enum(['ok', 'unreachable']),
+    temporal: z.enum(['ok', 'unreachable']),
+  })
+  .register(responseSchemas, { id: 'Readiness' });

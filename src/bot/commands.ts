@@ -1,0 +1,251 @@
+// The bot's commands: linking, contacts, quiet hours, status and help. /settings and /send have their
+// own modules. Every value a person types is validated with the API's own schemas before it is stored.
+import { HttpProblem } from '../api/problem.js';
+import { notificationIdSchema, preferencesSchema, updateUserSchema } from '../api/schemas.js';
+import { getNotification } from '../api/notifications.js';
+import { getPreferences, putPreferences, updateUser } from '../api/users.js';
+import type { UserRecord } from '../api/users.js';
+import { preferenceLinksFromConfig } from '../lib/preference-links.js';
+import { redeemLinkToken } from '../lib/telegram-link.js';
+import { firstIssue, quote } from './input.js';
+import { cancelSend, startSend } from './send.js';
+import { showSettings } from './settings.js';
+import type { Turn } from './turn.js';
+
+export interface CommandSpec {
+  /** Shown by /help and registered with Telegram (setMyCommands). */
+  description: string;
+  /** Refused, with directions, until the chat is linked to a user. */
+  needsLink: boolean;
+  run(turn: Turn, args: string): Promise<void>;
+}
+
+type Linked = Turn & { user: UserRecord };
+
+const linked =
+  (run: (turn: Linked, args: string) => Promise<void>) =>
+  (turn: Turn, args: string): Promise<void> =>
+    run(turn as Linked, args);
+
+async function start(turn: Turn, args: string): Promise<void> {
+  const { db } = turn.deps;
+  await db.telegramChat.upsert({
+    where: { chatId: turn.chatId },
+    create: { chatId: turn.chatId },
+    update: {},
+  });
+  if (!args) {
+    await turn.reply(
+      turn.user
+        ? `Welcome back. This chat is linked to ${quote(turn.user.externalId)}. /help lists what I can do.`
+        : "Hello! I am Herald's bot.\n\nTo receive notifications here and send them, link this chat to " +
+            'your account: open the link your service gave you, or send /start followed by the code. /help lists the rest.',
+    );
+    return;
+  }
+  const result = await redeemLinkToken(db, args, turn.chatId);
+  if (result.linked) {
+    turn.deps.logger.info({ chatId: turn.chatId, userId: result.userId }, 'chat linked');
+    await turn.reply(
+      `Linked: this chat now receives the notifications of ${quote(result.externalId)}.\n\n` +
+        'Set your contacts with /email and /phone, choose channels in /settings, and /send a notification.',
+    );
+    return;
+  }
+  const why = {
+    malformed: 'That does not look like a link code. Open the link again, or copy the whole code.',
+    unknown: 'I do not know that link code. Ask your service for a new link.',
+    expired: 'That link has expired. Ask your service for a new one.',
+    used: 'That link was already used. Ask your service for a new one.',
+  }[result.reason];
+  await turn.reply(why);
+}
+
+/** `/email` and `/phone`: show, set (validated like PATCH /v1/users/:id) or clear with `off`. */
+function contactCommand(field: 'email' | 'phone', label: string, example: string) {
+  return linked(async (turn, args) => {
+    const current = turn.user[field];
+    if (!args) {
+      await turn.reply(
+        `Your ${label}: ${current ? quote(current) : 'not set'}.\n` +
+          `Set it with /${field} ${example}, or clear it with /${field} off.`,
+      );
+      return;
+    }
+    const value =
+      args.toLowerCase() === 'off' ? null : field === 'phone' ? args.replace(/[\s().-]/g, '') : args;
+    const parsed = updateUserSchema.safeParse({ [field]: value });
+    if (!parsed.success) {
+      await turn.reply(
+        `${quote(args)} is not a valid ${label} (${firstIssue(parsed.error)}). Example: /${field} ${example}`,
+      );
+      return;
+    }
+    await updateUser(turn.deps.db, turn.user.id, parsed.data);
+    await turn.reply(value === null ? `Your ${label} is cleared.` : `Your ${label} is now ${quote(value)}.`);
+  });
+}
+
+const QUIET_USAGE =
+  'Usage: /quiet 22:00-07:00 Europe/Moscow (the time zone is optional: yours is used without it), or /quiet off.';
+
+const pad = (time: string) => (time.length === 4 ? `0${time}` : time);
+
+async function quiet(turn: Linked, args: string): Promise<void> {
+  const { db } = turn.deps;
+  const prefs = await getPreferences(db, turn.user.id);
+  if (!args) {
+    const q = prefs.quietHours;
+    await turn.reply(
+      q
+        ? `Quiet hours: ${q.start}-${q.end} ${q.timezone ?? prefs.timezone}. Notifications wait until they end.\n${QUIET_USAGE}`
+        : `No quiet hours are set.\n${QUIET_USAGE}`,
+    );
+    return;
+  }
+  let quietHours: unknown = null;
+  if (args.toLowerCase() !== 'off') {
+    const match = /^(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})(?:\s+(\S+))?$/.exec(args);
+    if (!match) {
+      await turn.reply(`I could not read ${quote(args)}. ${QUIET_USAGE}`);
+      return;
+    }
+    quietHours = { start: pad(match[1]!), end: pad(match[2]!), ...(match[3] ? { timezone: match[3] } : {}) };
+  }
+  const parsed = preferencesSchema.safeParse({ rules: prefs.rules, quietHours });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const what = issue?.path.includes('timezone')
+      ? `${quote(String((quietHours as { timezone?: string }).timezone))} is not a time zone I know (try Europe/Moscow or America/New_York)`
+      : `those hours are not valid: ${issue?.message ?? 'check them'}`;
+    await turn.reply(`${what[0]!.toUpperCase()}${what.slice(1)}. ${QUIET_USAGE}`);
+    return;
+  }
+  await putPreferences(db, turn.user.id, parsed.data);
+  const set = parsed.data.quietHours;
+  await turn.reply(
+    set
+      ? `Quiet hours set: ${set.start}-${set.end} ${set.timezone ?? prefs.timezone}. Notifications in them wait until they end.`
+      : 'Quiet hours are off: notifications arrive at any time.',
+  );
+}
+
+/** /prefs: a link to the preference page, where all of this (and Web Push) can be set in a browser. */
+async function prefs(turn: Linked): Promise<void> {
+  const links = preferenceLinksFromConfig(turn.deps.config);
+  if (!links) {
+    await turn.reply('There is no settings page here. Use /settings and /quiet instead.');
+    return;
+  }
+  const { url, expiresAt } = links.pageLink(turn.user.id);
+  await turn.reply(
+    `Your notification settings page: ${url}\n\n` +
+      `The link is yours alone: do not share it. It works until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+  );
+}
+
+type NotificationView = Awaited<ReturnType<typeof getNotification>>;
+
+const describeNotification = (n: NotificationView): string =>
+  [
+    `Notification ${n.id}`,
+    `${n.category}: ${n.title ? quote(n.title) : `template ${n.template}`}`,
+    `Status: ${n.status}`,
+    ...(n.deliveries.length === 0
+      ? ['No deliveries yet.']
+      : n.deliveries.map(
+          (d) =>
+            `• ${d.channel}: ${d.status}` +
+            (d.attempts ? `, ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}` : '') +
+            (d.lastError && d.status !== 'sent' ? ` (${d.lastError.slice(0, 200)})` : ''),
+        )),
+  ].join('\n');
+
+/** A notification the user received, or sent through the bot. */
+async function status(turn: Linked, args: string): Promise<void> {
+  const { db } = turn.deps;
+  const mine = { OR: [{ userId: turn.user.id }, { data: { path: ['sentBy'], equals: turn.user.id } }] };
+  if (!args) {
+    const recent = await db.notification.findMany({
+      where: mine,
+      orderBy: { createdAt: 'desc' },
+      take: 5,
+      select: { id: true, category: true, status: true },
+    });
+    await turn.reply(
+      recent.length === 0
+        ? 'No notifications yet. /send one, then /status <id> shows its deliveries.'
+        : ['Your latest notifications:', ...recent.map((n) => `• ${n.id} ${n.category}: ${n.status}`)].join(
+            '\n',
+          ) + '\n\n/status <id> shows the deliveries of one.',
+    );
+    return;
+  }
+  const id = notificationIdSchema.safeParse(args);
+  if (!id.success) {
+    await turn.reply(
+      `${quote(args)} is not a notification id. It looks like 1d3cc5f9-5b8e-4f6a-9c1d-2e3f4a5b6c7d.`,
+    );
+    return;
+  }
+  const owned = await db.notification.findFirst({ where: { id: id.data, ...mine }, select: { id: true } });
+  const view = owned
+    ? await getNotification(db, owned.id).catch((error: unknown) => {
+        if (error instanceof HttpProblem && error.status === 404) return undefined;
+        throw error;
+      })
+    : undefined;
+  await turn.reply(view ? describeNotification(view) : `I found no notification ${id.data} of yours.`);
+}
+
+async function help(turn: Turn): Promise<void> {
+  const lines = Object.entries(COMMANDS).map(([name, spec]) => `/${name} - ${spec.description}`);
+  await turn.reply(
+    [
+      'What I can do:',
+      ...lines,
+      '',
+      '/send works in one line: /send <user id, externalId or "me"> | <subject> | <text>',
+      turn.user
+        ? `This chat is linked to ${quote(turn.user.externalId)}.`
+        : 'Link this chat first: /start <code>.',
+    ].join('\n'),
+  );
+}
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  start: {
+    description: 'register this chat; /start <code> links it to your account',
+    needsLink: false,
+    run: start,
+  },
+  help: { description: 'this list', needsLink: false, run: help },
+  email: {
+    description: 'show or set your email: /email ada@example.com, /email off',
+    needsLink: true,
+    run: contactCommand('email', 'email', 'ada@example.com'),
+  },
+  phone: {
+    description: 'show or set your phone (E.164): /phone +14155550123, /phone off',
+    needsLink: true,
+    run: contactCommand('phone', 'phone number', '+14155550123'),
+  },
+  settings: { description: 'turn channels and categories on or off', needsLink: true, run: showSettings },
+  quiet: {
+    description: 'quiet hours: /quiet 22:00-07:00 Europe/Moscow, /quiet off',
+    needsLink: true,
+    run: linked(quiet),
+  },
+  prefs: {
+    description: 'a link to your settings page in the browser',
+    needsLink: true,
+    run: linked(prefs),
+  },
+  send: { description: 'send a notification, step by step or in one line', needsLink: true, run: startSend },
+  status: {
+    description: 'your latest notifications; /status <id> shows its deliveries',
+    needsLink: true,
+    run: linked(status),
+  },
+  cancel: { description: 'stop the /send in progress', needsLink: false, run: cancelSend },
+};

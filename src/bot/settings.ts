@@ -1,0 +1,148 @@
+// /settings: an inline keyboard that turns channels and categories on and off. A tap edits the same
+// message in place. Changes go through the API's preference rules: (*, channel) and (category, *).
+import { TelegramApiError, type CallbackQuery, type InlineKeyboardMarkup } from 'node-telegram-bot-api';
+import { preferencesSchema } from '../api/schemas.js';
+import { getPreferences, putPreferences, type UserRecord } from '../api/users.js';
+import { CHANNELS, type ChannelName } from '../workflows/definitions.js';
+import type { PreferenceRule } from '../activities/preferences.js';
+import { NOT_LINKED, type Turn } from './turn.js';
+
+/** Callback data: `set:ch:<channel>`, `set:cat:<category>`, `set:done` (Telegram allows 64 bytes). */
+const CALLBACK = /^set:(?:(ch|cat):([a-z0-9][a-z0-9_.-]{0,55})|(done))$/;
+const MAX_CATEGORIES = 8;
+
+const ruleFor = (rules: readonly PreferenceRule[], category: string, channel: string) =>
+  rules.find((r) => r.category === category && r.channel === channel)?.enabled;
+/** On unless a rule for it, or the catch-all (*, *), says off. */
+const isOn = (rules: readonly PreferenceRule[], category: string, channel: string) =>
+  ruleFor(rules, category, channel) ?? ruleFor(rules, '*', '*') ?? true;
+
+/**
+ * The rules with one switch flipped. Turning a switch back to what (*, *) gives removes its rule,
+ * so a category switched back on does not override a channel switched off.
+ */
+function flip(rules: PreferenceRule[], category: string, channel: string): PreferenceRule[] {
+  const on = !isOn(rules, category, channel);
+  const rest = rules.filter((r) => !(r.category === category && r.channel === channel));
+  return on === isOn(rest, category, channel) ? rest : [...rest, { category, channel, enabled: on }];
+}
+
+/** Categories worth a switch: those with a rule, then those the user was recently notified in. */
+async function knownCategories(turn: Turn, user: UserRecord, rules: readonly PreferenceRule[]) {
+  const recent = await turn.deps.db.notification.findMany({
+    where: { userId: user.id },
+    distinct: ['category'],
+    orderBy: { createdAt: 'desc' },
+    take: 20,
+    select: { category: true },
+  });
+  const mandatory = turn.deps.config.delivery.mandatoryCategories;
+  return [...new Set([...rules.map((r) => r.category), ...recent.map((n) => n.category)])]
+    .filter((c) => c !== '*' && !mandatory.includes(c) && CALLBACK.test(`set:cat:${c}`))
+    .slice(0, MAX_CATEGORIES);
+}
+
+async function render(turn: Turn, user: UserRecord): Promise<{ text: string; markup: InlineKeyboardMarkup }> {
+  const { db } = turn.deps;
+  const [prefs, pushSubscriptions] = await Promise.all([
+    getPreferences(db, user.id),
+    db.pushSubscription.count({ where: { userId: user.id, active: true } }),
+  ]);
+  const categories = await knownCategories(turn, user, prefs.rules);
+  const mark = (on: boolean) => (on ? '✅' : '🚫');
+  const address: Record<ChannelName, boolean> = {
+    email: Boolean(user.email),
+    sms: Boolean(user.phone),
+    telegram: Boolean(user.telegramChatId),
+    push: pushSubscriptions > 0,
+  };
+  const channelRows = CHANNELS.map((ch) => ({
+    text: `${mark(isOn(prefs.rules, '*', ch))} ${ch}`,
+    callback_data: `set:ch:${ch}`,
+  }));
+  const categoryRows = categories.map((c) => ({
+    text: `${mark(isOn(prefs.rules, c, '*'))} ${c}`,
+    callback_data: `set:cat:${c}`,
+  }));
+  const q = prefs.quietHours;
+  const text = [
+    'Your notification settings. Tap a switch to turn it on or off.',
+    '',
+    'Channels: ' +
+      CHANNELS.map(
+        (ch) => `${ch} ${isOn(prefs.rules, '*', ch) ? 'on' : 'off'}${address[ch] ? '' : ' (no address)'}`,
+      ).join(', '),
+    categories.length > 0
+      ? 'Categories: ' + categories.map((c) => `${c} ${isOn(prefs.rules, c, '*') ? 'on' : 'off'}`).join(', ')
+      : 'Categories appear here once you have notifications in them.',
+    q
+      ? `Quiet hours: ${q.start}-${q.end} ${q.timezone ?? prefs.timezone} (/quiet)`
+      : 'Quiet hours: none (/quiet)',
+  ].join('\n');
+  const pairs = <T>(items: T[]) =>
+    Array.from({ length: Math.ceil(items.length / 2) }, (_, i) => items.slice(i * 2, i * 2 + 2));
+  return {
+    text,
+    markup: {
+      inline_keyboard: [
+        ...pairs(channelRows),
+        ...pairs(categoryRows),
+        [{ text: 'Done', callback_data: 'set:done' }],
+      ],
+    },
+  };
+}
+
+export async function showSettings(turn: Turn): Promise<void> {
+  const view = await render(turn, turn.user!);
+  await turn.reply(view.text, { reply_markup: view.markup });
+}
+
+// Telegram refuses an edit that changes nothing (a double tap); the message already shows the state.
+const isNotModified = (error: unknown) =>
+  error instanceof TelegramApiError && /message is not modified/i.test(error.description);
+
+/** A tap on a /settings button: flip the switch, answer the tap, redraw the message in place. */
+export async function handleSettingsTap(turn: Turn, query: CallbackQuery): Promise<void> {
+  const answer = (text: string, alert = false) =>
+    turn.api.answerCallbackQuery({ callback_query_id: query.id, text, show_alert: alert });
+  const match = CALLBACK.exec(query.data ?? '');
+  const message = query.message && 'text' in query.message ? query.message : undefined;
+  if (!match || !message)
+    return void (await answer('This button no longer works. Send /settings again.', true));
+  if (!turn.user) return void (await answer(NOT_LINKED, true));
+  const target = { chat_id: turn.chatId, message_id: message.message_id };
+
+  if (match[3] === 'done') {
+    await answer('Saved');
+    await turn.api
+      .editMessageReplyMarkup({ ...target, reply_markup: { inline_keyboard: [] } })
+      .catch((error: unknown) => {
+        if (!isNotModified(error)) throw error;
+      });
+    return;
+  }
+  const [kind, name] = [match[1]!, match[2]!];
+  const isChannel = kind === 'ch';
+  if (isChannel && !(CHANNELS as readonly string[]).includes(name))
+    return void (await answer('Unknown channel. Send /settings again.', true));
+  if (!isChannel && turn.deps.config.delivery.mandatoryCategories.includes(name))
+    return void (await answer(`${name} notifications are always delivered.`, true));
+
+  const { db } = turn.deps;
+  const prefs = await getPreferences(db, turn.user.id);
+  const [category, channel] = isChannel ? ['*', name] : [name, '*'];
+  const rules = flip(prefs.rules, category, channel);
+  const parsed = preferencesSchema.safeParse({ rules, quietHours: prefs.quietHours });
+  if (!parsed.success) return void (await answer('That setting cannot be changed here.', true));
+  await putPreferences(db, turn.user.id, parsed.data);
+  turn.deps.logger.info({ chatId: turn.chatId, category, channel }, 'preference switched');
+
+  await answer(`${name} ${isOn(rules, category, channel) ? 'on' : 'off'}`);
+  const view = await render(turn, turn.user);
+  await turn.api
+    .editMessageText({ ...target, text: view.text, reply_markup: view.markup })
+    .catch((error: unknown) => {
+      if (!isNotModified(error)) throw error;
+    });
+}

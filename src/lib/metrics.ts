@@ -1,0 +1,128 @@
+// Prometheus metrics: one registry per process. The API serves it at GET /metrics; the worker, on
+// WORKER_METRICS_PORT. Metric names and labels are a public interface (dashboards, alerts): keep them.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RequestHandler } from 'express';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ChannelName } from '../workflows/definitions.js';
+
+export const registry = new Registry();
+// Process metrics (herald_process_resident_memory_bytes, herald_process_cpu_seconds_total,
+// herald_nodejs_eventloop_lag_seconds, ...), for capacity planning and benchmarks.
+collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+
+const httpRequestDuration = new Histogram({
+  name: 'herald_http_request_duration_seconds',
+  help: 'API request latency, by method, Express route pattern (or "unmatched") and status',
+  labelNames: ['method', 'route', 'status'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+
+const notificationsAccepted = new Counter({
+  name: 'herald_notifications_accepted_total',
+  help: 'Notifications newly accepted (an idempotent replay is not counted), by category',
+  labelNames: ['category'] as const,
+  registers: [registry],
+});
+
+const deliveries = new Counter({
+  name: 'herald_deliveries_total',
+  help: 'Deliveries that ended, by channel and outcome (sent, transient_failure, permanent_failure, skipped)',
+  labelNames: ['channel', 'outcome'] as const,
+  registers: [registry],
+});
+
+/** The route label for requests that matched no route, or were refused before routing (401, 429). */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/**
+ * Times every request, labelled with the full route pattern (`/v1/notifications/:id`), never the raw
+ * path. Express forgets a router's mount path once an error leaves it, so the pattern is taken at the
+ * moment Express matches the route.
+ */
+export const observeRequests: RequestHandler = (req, res, next) => {
+  const started = process.hrtime.bigint();
+  let route: typeof req.route;
+  let pattern = UNMATCHED_ROUTE;
+  Object.defineProperty(req, 'route', {
+    configurable: true,
+    enumerable: true,
+    get: () => route,
+    set(value: typeof req.route) {
+      route = value;
+      if (value) pattern = req.baseUrl + String(value.path);
+    },
+  });
+  res.on('finish', () => {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    httpRequestDuration.observe({ method: req.method, route: pattern, status: res.statusCode }, seconds);
+  });
+  next();
+};
+
+/** Categories are the callers' own words: past this many, new ones are counted together. */
+const MAX_CATEGORIES = 100;
+/** Cannot clash with a real category, which starts with a letter or digit. */
+export const OTHER_CATEGORY = '_other';
+const seenCategories = new Set<string>();
+
+export function countAcceptedNotification(category: string): void {
+  if (seenCategories.size < MAX_CATEGORIES) seenCategories.add(category);
+  notificationsAccepted.inc({ category: seenCategories.has(category) ? category : OTHER_CATEGORY });
+}
+
+/**
+ * How a delivery ended. `skipped`: nothing was sent and no provider refused: the channel was left out
+ * when planning (no address, opted out), the delivery was already sent, or the notification is gone.
+ */
+export type DeliveryOutcome = 'sent' | 'transient_failure' | 'permanent_failure' | 'skipped';
+
+export function countDelivery(channel: ChannelName, outcome: DeliveryOutcome): void {
+  deliveries.inc({ channel, outcome });
+}
+
+/** The registry in Prometheus' text exposition format, with its content type. */
+export async function exposition(): Promise<{ contentType: string; body: string }> {
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}
+
+export interface MetricsServer {
+  /** Where Prometheus scrapes, such as http://127.0.0.1:9464/metrics. */
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** A bare HTTP server with GET /metrics, for processes without an HTTP API (the worker). */
+export async function serveMetrics({ host, port }: { host: string; port: number }): Promise<MetricsServer> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: try GET /metrics\n');
+      return;
+    }
+    exposition().then(
+      ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
+      (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  const hostname = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${hostname}:${bound}/metrics`,
+    server,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,117 @@
+// Signed links into the preference center: a page link per user that expires, and an unsubscribe link
+// per (user, category) for an email's List-Unsubscribe header. HMAC-SHA256 with PREFERENCES_SECRET, so
+// nothing is stored and an altered link is refused; changing the secret voids every link.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { Config } from './config.js';
+
+export const PREFERENCES_PATH = '/preferences';
+export const UNSUBSCRIBE_PATH = '/unsubscribe';
+
+/** `<base64url claims>.<base64url HMAC>`: what may follow the paths above. */
+export const LINK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,1024}\.[A-Za-z0-9_-]{43}$/;
+
+const uuid = z.uuid();
+const claimsSchema = z.discriminatedUnion('k', [
+  /** The preference page of user `u` until `exp` (seconds since the epoch). */
+  z.object({ k: z.literal('page'), u: uuid, exp: z.int().positive() }),
+  /**
+   * Category `c` off on email for user `u`, from the email of notification `n`. No expiry: mail
+   * clients use List-Unsubscribe long after delivery, and all it can do is opt out.
+   */
+  z.object({ k: z.literal('unsubscribe'), u: uuid, c: z.string().min(1).max(64), n: uuid.optional() }),
+]);
+type Claims = z.infer<typeof claimsSchema>;
+
+export type Verified<T> = ({ valid: true } & T) | { valid: false; reason: 'invalid' | 'expired' };
+
+export interface PageLink {
+  url: string;
+  token: string;
+  expiresAt: Date;
+}
+
+export interface PreferenceLinks {
+  /** A link to the user's preference page, valid for PREFERENCES_LINK_TTL from `now`. */
+  pageLink(userId: string, now?: Date): PageLink;
+  /** The one-click unsubscribe URL for one category on email (RFC 8058). */
+  unsubscribeUrl(userId: string, category: string, notificationId?: string): string;
+  verifyPage(token: string, now?: Date): Verified<{ userId: string; expiresAt: Date }>;
+  verifyUnsubscribe(token: string): Verified<{ userId: string; category: string; notificationId?: string }>;
+}
+
+export interface PreferenceLinkOptions {
+  secret: string;
+  /** Where people reach the API, without a trailing slash. */
+  publicUrl: string;
+  linkTtlMs: number;
+}
+
+export function createPreferenceLinks({
+  secret,
+  publicUrl,
+  linkTtlMs,
+}: PreferenceLinkOptions): PreferenceLinks {
+  // The domain string keeps these MACs apart from anything else the same secret might ever sign.
+  const mac = (payload: string) =>
+    createHmac('sha256', secret).update(`herald-preference-link.v1.${payload}`).digest();
+
+  const sign = (claims: Claims): string => {
+    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    return `${payload}.${mac(payload).toString('base64url')}`;
+  };
+
+  /** The claims of an authentic token, or undefined for anything altered, forged or malformed. */
+  const open = (token: string): Claims | undefined => {
+    if (!LINK_TOKEN_PATTERN.test(token)) return undefined;
+    const [payload, signature] = token.split('.') as [string, string];
+    // Compared as text: base64url has more than one spelling of the same bytes, and only Herald's counts.
+    const expected = Buffer.from(mac(payload).toString('base64url'));
+    const given = Buffer.from(signature);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    // A well-signed token holds what Herald wrote; parsing still guards against an old or odd shape.
+    try {
+      const parsed = claimsSchema.safeParse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  return {
+    pageLink(userId, now = new Date()) {
+      const exp = Math.floor((now.getTime() + linkTtlMs) / 1000);
+      const token = sign({ k: 'page', u: userId, exp });
+      return { url: `${publicUrl}${PREFERENCES_PATH}/${token}`, token, expiresAt: new Date(exp * 1000) };
+    },
+    unsubscribeUrl(userId, category, notificationId) {
+      const claims: Claims = {
+        k: 'unsubscribe',
+        u: userId,
+        c: category,
+        ...(notificationId ? { n: notificationId } : {}),
+      };
+      return `${publicUrl}${UNSUBSCRIBE_PATH}/${sign(claims)}`;
+    },
+    verifyPage(token, now = new Date()) {
+      const claims = open(token);
+      if (claims?.k !== 'page') return { valid: false, reason: 'invalid' };
+      const expiresAt = new Date(claims.exp * 1000);
+      if (expiresAt.getTime() <= now.getTime()) return { valid: false, reason: 'expired' };
+      return { valid: true, userId: claims.u, expiresAt };
+    },
+    verifyUnsubscribe(token) {
+      const claims = open(token);
+      if (claims?.k !== 'unsubscribe') return { valid: false, reason: 'invalid' };
+      return { valid: true, userId: claims.u, category: claims.c, notificationId: claims.n };
+    },
+  };
+}
+
+/** The deployment's links, or undefined when the preference center is off (no PREFERENCES_SECRET). */
+export function preferenceLinksFromConfig(
+  config: Pick<Config, 'preferences' | 'publicUrl'>,
+): PreferenceLinks | undefined {
+  const { secret, linkTtlMs } = config.preferences;
+  return secret ? createPreferenceLinks({ secret, publicUrl: config.publicUrl, linkTtlMs }) : undefined;
+}

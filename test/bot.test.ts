@@ -1,0 +1,254 @@
+// The Telegram bot end to end: a simulated person talks to the bot through a Telegram Bot API fake
+// (long polling), the real Temporal workflow and telegram worker deliver, PostgreSQL records each step.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { issueLinkToken } from '../src/lib/telegram-link.js';
+import { eventually } from './support/stack.js';
+import { linkedPerson, person, snapshot, useBotStack, userWithLink } from './support/bot-stack.js';
+
+/** A quiet window that starts two hours from now in Moscow, so it does not hold now. */
+function quietWindowLater(): string {
+  const hour = Number(
+    new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Moscow', hour: '2-digit', hourCycle: 'h23' }).format(
+      new Date(),
+    ),
+  );
+  const at = (h: number) => `${String(h % 24).padStart(2, '0')}:00`;
+  return `${at(hour + 2)}-${at(hour + 3)}`;
+}
+
+describe('telegram bot (long polling)', () => {
+  const t = useBotStack({ TELEGRAM_BOT_RATE_LIMIT: '1000' });
+
+  it('links, sets contacts, settings and quiet hours, sends, and delivers through Telegram', async () => {
+    const { db } = t.herald;
+    // The API hands out a deep link; only a hash of its token is stored.
+    const { user, link } = await userWithLink(t);
+    assert.match(link.url, /^https:\/\/t\.me\/herald_test_bot\?start=[A-Za-z0-9_-]{32}$/);
+    assert.ok(link.url.endsWith(link.token));
+    const stored = await db.telegramLinkToken.findFirstOrThrow({ where: { userId: user.id } });
+    assert.notEqual(stored.tokenHash, link.token);
+    assert.ok(new Date(link.expiresAt).getTime() > Date.now());
+
+    // /start <token> links the chat to the user, once.
+    const ada = person(t);
+    const linked = await ada.says(`/start ${link.token}`);
+    assert.match(linked.plainText, /^Linked: .*receives the notifications of “tg-/);
+    assert.equal((await db.user.findUniqueOrThrow({ where: { id: user.id } })).telegramChatId, ada.chatId);
+    assert.ok((await db.telegramLinkToken.findUniqueOrThrow({ where: { id: stored.id } })).usedAt);
+    assert.ok(await db.telegramChat.findUnique({ where: { chatId: ada.chatId } }));
+    const eve = person(t);
+    assert.match((await eve.says(`/start ${link.token}`)).plainText, /already used/);
+    assert.equal(await db.user.count({ where: { telegramChatId: eve.chatId } }), 0);
+
+    // /email, validated and stored.
+    const email = await ada.says('/email ada@example.com');
+    assert.match(email.plainText, /Your email is now “ada@example\.com”/);
+    assert.equal((await db.user.findUniqueOrThrow({ where: { id: user.id } })).email, 'ada@example.com');
+
+    // /settings: a tap turns email off and the message is redrawn in place.
+    const settings = await ada.says('/settings');
+    assert.match(
+      settings.plainText,
+      /Channels: email on, sms on \(no address\), push on \(no address\), telegram on/,
+    );
+    const buttons = (settings.params.reply_markup as { inline_keyboard: { callback_data: string }[][] })
+      .inline_keyboard;
+    assert.ok(buttons.flat().some((b) => b.callback_data === 'set:ch:email'));
+    const answer = await ada.taps(settings.messageId, 'set:ch:email');
+    assert.equal(answer.text, 'email off');
+    const edit = await t.fake.waitForEdit((e) => e.messageId === settings.messageId);
+    assert.equal(edit.method, 'editMessageText');
+    assert.match(edit.text!, /Channels: email off, /);
+    assert.equal(
+      edit.replyMarkup!.inline_keyboard!.flat().find((b) => b.callback_data === 'set:ch:email')!.text,
+      '🚫 email',
+    );
+    assert.deepEqual(
+      await db.preference.findMany({
+        where: { userId: user.id },
+        select: { category: true, channel: true, enabled: true },
+      }),
+      [{ category: '*', channel: 'email', enabled: false }],
+    );
+    // Done takes the keyboard away.
+    assert.equal((await ada.taps(settings.messageId, 'set:done')).text, 'Saved');
+    await t.fake.waitForEdit(
+      (e) => e.messageId === settings.messageId && e.method === 'editMessageReplyMarkup',
+    );
+    assert.deepEqual(t.fake.botMessage(settings.messageId)!.replyMarkup, { inline_keyboard: [] });
+
+    // /quiet with a time zone, then the window is in the database.
+    const window = quietWindowLater();
+    const quiet = await ada.says(`/quiet ${window} Europe/Moscow`);
+    assert.match(quiet.plainText, new RegExp(`^Quiet hours set: ${window} Europe/Moscow`));
+    const [start, end] = window.split('-');
+    assert.deepEqual(
+      await db.quietHours.findUnique({
+        where: { userId: user.id },
+        select: { start: true, end: true, timezone: true },
+      }),
+      { start, end, timezone: 'Europe/Moscow' },
+    );
+    // The rules survived the quiet hours change.
+    assert.equal(await db.preference.count({ where: { userId: user.id } }), 1);
+
+    // /send in one line: a workflow starts, the notification reaches the chat through the telegram worker.
+    const sent = await ada.says('/send me | Lunch <b>today</b> | Meet at 12:30 & bring   snacks', /^Sent/);
+    const id = /Notification ([0-9a-f-]{36})/.exec(sent.plainText)![1]!;
+    const delivered = await t.fake.waitFor((m) => m.chatId === ada.chatId && m.parseMode === 'HTML');
+    assert.equal(delivered.plainText, 'Lunch <b>today</b>\nMeet at 12:30 & bring   snacks');
+    const notification = await eventually(
+      async () => {
+        const n = await db.notification.findUnique({ where: { id }, include: { deliveries: true } });
+        return n?.status === 'sent' && n;
+      },
+      { what: 'the bot notification to be sent' },
+    );
+    assert.equal(notification.userId, user.id);
+    assert.equal(notification.category, 'message');
+    assert.equal(notification.source, 'bot');
+    assert.deepEqual(notification.data, { sentBy: user.id });
+    assert.match(notification.idempotencyKey!, new RegExp(`telegram-${ada.chatId}-\\d+$`));
+    assert.deepEqual(
+      notification.deliveries.map((d) => [d.channel, d.status]),
+      [['telegram', 'sent']],
+    );
+
+    // /status shows its deliveries.
+    const status = await ada.says(`/status ${id}`);
+    assert.match(
+      status.plainText,
+      new RegExp(`^Notification ${id}\\nmessage: “Lunch <b>today</b>”\\nStatus: sent`),
+    );
+    assert.match(status.plainText, /• telegram: sent, 1 attempt/);
+    assert.match((await ada.says('/status')).plainText, new RegExp(`• ${id} message: sent`));
+  });
+
+  it('issues links for known users only, and a new link voids the last', async () => {
+    const missing = await t.herald.api('/v1/users/nobody-here/telegram-link', { method: 'POST' });
+    assert.equal(missing.status, 404);
+    const { user, link: first } = await userWithLink(t);
+    const second = (await (
+      await t.herald.api(`/v1/users/${user.externalId}/telegram-link`, { method: 'POST' })
+    ).json()) as { token: string };
+    const ada = person(t);
+    assert.match((await ada.says(`/start ${first.token}`)).plainText, /do not know that link code/);
+    assert.match((await ada.says(`/start ${second.token}`)).plainText, /^Linked/);
+  });
+
+  it('composes step by step, keeping the draft in the database', async () => {
+    const { db } = t.herald;
+    const ada = await linkedPerson(t);
+    const draft = async () =>
+      (await db.telegramChat.findUniqueOrThrow({ where: { chatId: ada.chatId } })).conversation;
+
+    assert.match((await ada.says('/send')).plainText, /^Who is it for\?/);
+    assert.deepEqual(await draft(), { step: 'recipient' });
+    assert.match((await ada.says('nobody-by-that-name')).plainText, /^I know no user “nobody-by-that-name”/);
+    assert.match((await ada.says(ada.user.externalId)).plainText, /^For “tg-.*”\. What is the subject\?/);
+    assert.deepEqual(await draft(), { step: 'subject', recipient: ada.user.id });
+    assert.match((await ada.says('  Weekly\n  report  ')).plainText, /^And the text\?/);
+    assert.deepEqual(await draft(), { step: 'text', recipient: ada.user.id, subject: 'Weekly report' });
+    const sent = await ada.says('All green.\nSee you Monday.', /^Sent/);
+    assert.equal(await draft(), null);
+    const id = /Notification ([0-9a-f-]{36})/.exec(sent.plainText)![1]!;
+    const n = await db.notification.findUniqueOrThrow({ where: { id } });
+    assert.deepEqual(
+      [n.userId, n.title, n.body, n.source],
+      [ada.user.id, 'Weekly report', 'All green.\nSee you Monday.', 'bot'],
+    );
+    await t.fake.waitFor(
+      (m) => m.chatId === ada.chatId && m.plainText === 'Weekly report\nAll green.\nSee you Monday.',
+    );
+
+    // /cancel drops a draft; another command abandons one.
+    await ada.says('/send');
+    assert.match((await ada.says('/cancel')).plainText, /^Cancelled: nothing was sent/);
+    assert.equal(await draft(), null);
+    assert.match((await ada.says('/cancel')).plainText, /^There is nothing to cancel/);
+    await ada.says('/send');
+    await ada.says('/quiet');
+    assert.equal(await draft(), null);
+  });
+
+  it('refuses everything but /start and /help before the chat is linked, and changes nothing', async () => {
+    const stranger = person(t);
+    const before = await snapshot(t, stranger.chatId);
+    for (const text of [
+      '/email ada@example.com',
+      '/phone +14155550123',
+      '/settings',
+      '/quiet off',
+      '/send me | a | b',
+      '/status',
+    ])
+      assert.match((await stranger.says(text)).plainText, /not linked to a Herald account yet/, text);
+    const tap = await stranger.taps(999_999, 'set:ch:email');
+    assert.ok(tap.showAlert);
+    assert.match(tap.text!, /no longer works|not linked/);
+    assert.match((await stranger.says('/help')).plainText, /Link this chat first/);
+    assert.deepEqual(await snapshot(t, stranger.chatId), before);
+
+    // Bad codes: each says why, and nothing is linked.
+    assert.match((await stranger.says('/start nope')).plainText, /does not look like a link code/);
+    assert.match((await stranger.says(`/start ${'x'.repeat(32)}`)).plainText, /do not know that link code/);
+    const { user } = await userWithLink(t);
+    const expired = await issueLinkToken(t.herald.db, user.id, -1000);
+    assert.match((await stranger.says(`/start ${expired.token}`)).plainText, /has expired/);
+    assert.equal(await t.herald.db.user.count({ where: { telegramChatId: stranger.chatId } }), 0);
+  });
+
+  it('answers bad input with help and changes nothing', async () => {
+    const ada = await linkedPerson(t);
+    const before = await snapshot(t, ada.chatId, ada.user.id);
+    const bad: [string | undefined, RegExp][] = [
+      ['/email not-an-email', /“not-an-email” is not a valid email/],
+      ['/email ada@', /is not a valid email/],
+      ['/phone 12345', /is not a valid phone number \(must be an E\.164 number/],
+      ['/quiet 22:00-07:00 Mars/Olympus_Mons', /“Mars\/Olympus_Mons” is not a time zone I know/],
+      ['/quiet 25:00-07:00', /Those hours are not valid: must be a time HH:MM/],
+      ['/quiet 22:00-22:00', /start and end must differ/],
+      ['/quiet sometime', /I could not read “sometime”/],
+      [`/send me | ${'s'.repeat(201)} | text`, /subject is 201 characters long; keep it to 200/],
+      [`/send me | subject | ${'t'.repeat(3801)}`, /text is 3801 characters long; keep it to 3800/],
+      [`/send me | subject | ${'t'.repeat(9000)}`, /text is \d+ characters long; keep it to 3800/],
+      ['/send me | only two', /I need a recipient, a subject and a text/],
+      ['/send ../../etc | a | b', /I know no user/],
+      ['/status not-an-id', /is not a notification id/],
+      ['/status 00000000-0000-4000-8000-000000000000', /I found no notification/],
+      ['/frobnicate now', /I do not know the command “\/frobnicate”/],
+      ['/constructor', /I do not know the command/],
+      ['/', /I do not know the command/],
+      ['hello there', /Send \/help to see what I can do/],
+      [undefined, /I understand text only/],
+      ['\u0000\u0007\u200b\ufeff', /could not read anything/],
+      ['\udfff\ud800\u202e/email x', /“x” is not a valid email/],
+      [String.fromCharCode(...Array.from({ length: 300 }, (_, i) => (i * 7919) % 65_536)), /./],
+    ];
+    for (const [text, expected] of bad) {
+      const reply = (await ada.says(text)).plainText;
+      assert.match(reply, expected, JSON.stringify(text)?.slice(0, 60));
+      // The last-resort answer would mean a handler threw.
+      assert.doesNotMatch(reply, /Something went wrong/, JSON.stringify(text)?.slice(0, 60));
+    }
+    // A tap with forged data, and updates of a shape no client sends: answered or ignored, never a crash.
+    const settings = await ada.says('/settings');
+    for (const data of ['set:ch:pigeon', 'set:cat:security', 'drop table', 'set:ch:' + 'e'.repeat(60)]) {
+      const tap = await ada.taps(settings.messageId, data);
+      assert.ok(tap.showAlert, data);
+    }
+    t.fake.addUpdate({ message: 'not a message' });
+    t.fake.addUpdate({ message: { message_id: 'x', chat: { id: 'y' } } });
+    t.fake.addUpdate({ callback_query: { id: 5 } });
+    t.fake.addUpdate({
+      edited_message: {
+        message_id: 1,
+        chat: { id: Number(ada.chatId), type: 'private' },
+        text: '/email a@b.co',
+      },
+    });
+    assert.match((await ada.says('/help')).plainText, /^What I can do:/);
+    assert.deepEqual(await snapshot(t, ada.chatId, ada.user.id), before);
+  });
+});
