@@ -12,6 +12,7 @@ export function resultTable(result: ChaosResult): string {
     ['delivered', ...CHANNELS.map((c) => String(v.delivered[c]))],
     ['refused for good (push 410)', ...CHANNELS.map((c) => String(v.permanentFailures[c]))],
     ['duplicates at the sink', ...CHANNELS.map((c) => String(v.duplicates[c]))],
+    ['of them unexplained (no lost outcome)', ...CHANNELS.map((c) => String(v.unexplainedDuplicates[c]))],
   ];
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const states = Object.entries(v.finalStates)
@@ -42,7 +43,8 @@ export function markdownReport(result: ChaosResult, command: string): string {
     '',
     resultTable(result),
     '',
-    `- Email Message-IDs seen twice: ${result.repeatedEmailMessageIds}. Receipts for no accepted notification: ${v.strays}.`,
+    `- Email Message-IDs seen twice: ${result.repeatedEmailMessageIds} (a resend carries the first one's Message-ID, so mail clients can fold it). Receipts for no accepted notification: ${v.strays}.`,
+    `- A duplicate is explained when an attempt's outcome never reached Herald: the worker was killed mid-send, or the connection was cut after the provider had the message. Neither SMTP nor these HTTP providers can say whether it arrived, so Herald sends again rather than risk a loss.`,
     `- API requests retried (same Idempotency-Key): ${result.apiRetries}; never accepted: ${result.refused}.`,
     `- Worker starts: ${result.workerStarts}; exits nobody asked for: worker ${result.unexpectedExits.worker}, API ${result.unexpectedExits.api}.`,
     `- Load ${result.loadSeconds.toFixed(0)} s, settling ${result.settleSeconds.toFixed(0)} s, whole run ${result.totalSeconds.toFixed(0)} s.`,

@@ -18,6 +18,14 @@ export interface Verdict {
   /** Deliveries refused for good by the provider, each explained (push 410). */
   permanentFailures: PerChannel;
   duplicates: PerChannel;
+  /**
+   * Duplicates no attempt explains. A receipt repeats only when a send's outcome was lost on its way
+   * back: the worker was killed mid-send (an attempt with no outcome) or the connection was cut after the
+   * provider had the message (a transient failure with no provider answer). SMTP cannot tell Herald
+   * which of those arrived (RFC 1047), so it sends again, with the same Message-ID; any other duplicate
+   * is a bug.
+   */
+  unexplainedDuplicates: PerChannel;
   /** Each a notification or delivery that did not end as it must: the run fails on any. */
   lost: string[];
   /** The database says one thing and the sink another. */
@@ -67,7 +75,16 @@ interface Row {
   channel: ChaosChannel | null;
   delivery_status: string | null;
   last_error: string | null;
+  /** Attempts whose outcome never reached Herald: the send may or may not have arrived. */
+  ambiguous_attempts: number;
 }
+
+/**
+ * An attempt that may have delivered without Herald hearing of it: it never finished (the worker died),
+ * or it failed transiently with no answer from the provider (a cut connection) other than a refused one.
+ */
+const AMBIGUOUS_ATTEMPT = `(a.outcome IS NULL OR (a.outcome = 'transient_failure'
+  AND a.error !~ '^(SMTP|push|Telegram|SMS gateway) [0-9]{3}' AND a.error !~ 'ECONNREFUSED'))`;
 
 export async function verify(options: {
   pool: pg.Pool;
@@ -78,7 +95,9 @@ export async function verify(options: {
 }): Promise<Verdict> {
   const { accepted, goneSubscriptions } = options;
   const { rows } = await options.pool.query<Row>(
-    `SELECT n.id, n.status, d.channel, d.status AS delivery_status, d.last_error
+    `SELECT n.id, n.status, d.channel, d.status AS delivery_status, d.last_error,
+       (SELECT count(*)::int FROM delivery_attempts a
+        WHERE a.delivery_id = d.id AND ${AMBIGUOUS_ATTEMPT}) AS ambiguous_attempts
      FROM notifications n LEFT JOIN deliveries d ON d.notification_id = n.id`,
   );
   const byId = new Map<string, { status: string; deliveries: Map<ChaosChannel, Row> }>();
@@ -94,6 +113,7 @@ export async function verify(options: {
     delivered: perChannel(),
     permanentFailures: perChannel(),
     duplicates: perChannel(),
+    unexplainedDuplicates: perChannel(),
     lost: [],
     disagreements: [],
     strays: 0,
@@ -111,7 +131,13 @@ export async function verify(options: {
     for (const channel of CHANNELS) {
       const received = receipts[channel].get(index) ?? 0;
       const delivery = notification.deliveries.get(channel);
-      if (received > 1) verdict.duplicates[channel] += received - 1;
+      if (received > 1) {
+        verdict.duplicates[channel] += received - 1;
+        verdict.unexplainedDuplicates[channel] += Math.max(
+          0,
+          received - 1 - (delivery?.ambiguous_attempts ?? 0),
+        );
+      }
       if (received > 0) verdict.delivered[channel]++;
       const gone = channel === 'push' && goneSubscriptions.has(index);
       const status = delivery?.delivery_status ?? 'missing';
