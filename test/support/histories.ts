@@ -26,12 +26,16 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
 const { History } = proto.temporal.api.history.v1;
 const JSON_FORM = { longs: String, enums: String, bytes: String, defaults: false } as const;
 
+/**
+ * The recorded histories, current ones and, in subfolders, those recorded by earlier workflow code
+ * (`before-local-orchestration/`): notifications started then may still be running, so they must replay.
+ */
 export function loadHistories(): { workflowId: string; history: proto.temporal.api.history.v1.IHistory }[] {
-  return readdirSync(HISTORIES_DIR)
+  return readdirSync(HISTORIES_DIR, { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.json'))
     .sort()
     .map((file) => ({
-      workflowId: path.basename(file, '.json'),
+      workflowId: file.slice(0, -'.json'.length),
       history: History.fromObject(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8'))),
     }));
 }
