@@ -1,13 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { Prisma, type Db } from '../lib/db.js';
+import type { Db } from '../lib/db.js';
 import { countDelivery } from '../lib/metrics.js';
 import {
   PERMANENT_FAILURE_TYPE,
   TRANSIENT_FAILURE_TYPE,
   type ChannelName,
 } from '../workflows/definitions.js';
-import type { ChannelProvider, FailureClass, OutgoingMessage, Recipient } from './channels/index.js';
-import { recordFailed, recordSent, startAttempt, type AttemptIds } from './delivery-records.js';
+import type { ChannelProvider, FailureClass, OutgoingMessage } from './channels/index.js';
+import { loadDelivery, recordFailed, recordSent, startAttempt, type AttemptIds } from './delivery-records.js';
 import { resolveContent } from './templates.js';
 
 export interface DeliveryInput {
@@ -31,26 +31,11 @@ export interface DeliveryResult {
 export function createDeliver(db: Db, provider: ChannelProvider, options: { defaultLocale: string }) {
   const channel: ChannelName = provider.channel;
   return async function deliver({ notificationId }: DeliveryInput): Promise<DeliveryResult> {
-    let delivery;
-    try {
-      // An upsert: a fallback channel has no row until the workflow turns to it.
-      delivery = await db.delivery.upsert({
-        where: { notificationId_channel: { notificationId, channel } },
-        create: { notificationId, channel, status: 'pending' },
-        update: {},
-        include: {
-          notification: {
-            include: { user: { include: { pushSubscriptions: { where: { active: true } } } } },
-          },
-        },
-      });
-    } catch (error) {
-      // A foreign-key failure: the notification was deleted with its user; retrying cannot help.
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') {
-        countDelivery(channel, 'skipped');
-        throw ApplicationFailure.nonRetryable('the notification was deleted', PERMANENT_FAILURE_TYPE);
-      }
-      throw error;
+    const delivery = await loadDelivery(db, notificationId, channel);
+    // Deleted with its user: retrying cannot help.
+    if (!delivery) {
+      countDelivery(channel, 'skipped');
+      throw ApplicationFailure.nonRetryable('the notification was deleted', PERMANENT_FAILURE_TYPE);
     }
     if (delivery.status === 'sent') {
       countDelivery(channel, 'skipped');
@@ -60,8 +45,7 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: { defa
         alreadySent: true,
       };
     }
-    const { notification } = delivery;
-    const recipient: Recipient = notification.user;
+    const { notification, recipient } = delivery;
 
     // One statement: the attempt row and the delivery's counter move together.
     const ids: AttemptIds = {
