@@ -21,7 +21,10 @@ import { notificationWorkflow } from '../workflows/index.js';
 import { HttpProblem, problems } from './problem.js';
 import type { NotificationResponse, WorkflowStatusResponse } from './responses.js';
 import type { CreateNotification } from './schemas.js';
+import { isUuid } from '../lib/uuid.js';
 import { findUser } from './users.js';
+
+type NotificationRow = Prisma.NotificationGetPayload<object>;
 
 const START_DEADLINE_MS = 10_000;
 
@@ -65,13 +68,6 @@ function canonical(value: unknown): unknown {
  */
 export async function acceptNotification(ctx: AcceptContext, input: CreateNotification): Promise<Accepted> {
   const { db } = ctx;
-  const user = await findUser(db, input.userId).catch((error: unknown) => {
-    if (error instanceof HttpProblem && error.status === 404)
-      throw new HttpProblem(422, 'unknown-user', 'Unknown user', `No user has the id ${input.userId}`, [
-        { field: 'userId', message: 'no such user' },
-      ]);
-    throw error;
-  });
   if (
     input.template &&
     !(await db.template.findFirst({ where: { key: input.template }, select: { key: true } }))
@@ -89,46 +85,74 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
   const idempotencyKey =
     ctx.idempotencyKey && (ctx.source ? `${ctx.source}/${ctx.idempotencyKey}` : ctx.idempotencyKey);
   const id = randomUUID();
-  const workflowId = workflowIdFor(id);
+  const status: StoredStatus = input.sendAt ? 'scheduled' : 'accepted';
+  const channels = input.channels ?? [];
+  // As JavaScript reads it: PostgreSQL refuses offsets beyond ±15:59 that the schema lets through.
+  const sendAt = input.sendAt ? new Date(input.sendAt) : null;
 
-  let notification;
+  // One statement finds the user and records the notification; nothing when the user is unknown or the
+  // Idempotency-Key was used before (a concurrent duplicate waits here for the first to commit).
+  const [inserted] = await db.$queryRaw<{ userId: string }[]>`
+    WITH recipient AS (
+      SELECT id FROM users
+      WHERE ${isUuid(input.userId) ? Prisma.sql`id = ${input.userId}::uuid OR ` : Prisma.empty}
+            external_id = ${input.userId}
+      ORDER BY external_id = ${input.userId}
+      LIMIT 1
+    )
+    INSERT INTO notifications (id, user_id, idempotency_key, request_hash, category, title, body,
+      template, data, channels, fallback, send_at, status, workflow_id, request_id, source,
+      created_at, updated_at)
+    SELECT ${id}::uuid, recipient.id, ${idempotencyKey ?? null}, ${hash}, ${input.category},
+      ${input.title ?? null}, ${input.body ?? null}, ${input.template ?? null},
+      ${JSON.stringify(input.data ?? {})}::jsonb, ${channels}::"Channel"[], ${input.fallback ?? false},
+      ${sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC', ${status}::"NotificationStatus",
+      ${workflowIdFor(id)}, ${ctx.requestId}, ${ctx.source ?? null},
+      now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+    FROM recipient
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING user_id::text AS "userId"`;
+
+  let notification: Pick<
+    NotificationRow,
+    'id' | 'userId' | 'category' | 'channels' | 'sendAt' | 'fallback' | 'status' | 'workflowId'
+  >;
   let created = true;
-  try {
-    notification = await db.notification.create({
-      data: {
-        id,
-        userId: user.id,
-        idempotencyKey: idempotencyKey ?? null,
-        requestHash: hash,
-        category: input.category,
-        title: input.title ?? null,
-        body: input.body ?? null,
-        template: input.template ?? null,
-        data: (input.data ?? {}) as Prisma.InputJsonValue,
-        channels: input.channels ?? [],
-        fallback: input.fallback ?? false,
-        sendAt: input.sendAt ? new Date(input.sendAt) : null,
-        status: input.sendAt ? 'scheduled' : 'accepted',
-        workflowId,
-        requestId: ctx.requestId,
-        source: ctx.source ?? null,
-      },
+  if (inserted) {
+    notification = {
+      id,
+      userId: inserted.userId,
+      category: input.category,
+      channels,
+      sendAt,
+      fallback: input.fallback ?? false,
+      status,
+      workflowId: workflowIdFor(id),
+    };
+  } else {
+    // Either no such user, or the Idempotency-Key is taken: say which.
+    await findUser(db, input.userId).catch((error: unknown) => {
+      if (error instanceof HttpProblem && error.status === 404)
+        throw new HttpProblem(422, 'unknown-user', 'Unknown user', `No user has the id ${input.userId}`, [
+          { field: 'userId', message: 'no such user' },
+        ]);
+      throw error;
     });
-  } catch (error) {
-    if (!(idempotencyKey && isUniqueViolation(error))) throw error;
-    const first = await db.notification.findUnique({ where: { idempotencyKey } });
+    const first = idempotencyKey && (await db.notification.findUnique({ where: { idempotencyKey } }));
     // The first request with this key failed to start its workflow and removed its row in between.
     if (!first)
       throw problems.unavailable(
-        'An earlier request with this Idempotency-Key just failed; retry the request',
+        idempotencyKey
+          ? 'An earlier request with this Idempotency-Key just failed; retry the request'
+          : 'The notification could not be recorded; retry the request',
       );
-    notification = first;
-    if (notification.requestHash !== hash) {
+    if (first.requestHash !== hash) {
       throw problems.conflict(
         'idempotency-key-reused',
         'This Idempotency-Key was already used with a different request body',
       );
     }
+    notification = first;
     created = false;
   }
 
@@ -191,9 +215,6 @@ async function startNotificationWorkflow(ctx: AcceptContext, input: Notification
     throw error;
   }
 }
-
-const isUniqueViolation = (error: unknown): boolean =>
-  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 
 export async function getNotification(db: Db, id: string): Promise<NotificationResponse> {
   const notification = await db.notification.findUnique({
