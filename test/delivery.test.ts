@@ -1,6 +1,7 @@
 // Every channel end to end on real parts: API → Temporal workflow → the channel's own task queue →
 // a real provider endpoint (SMTP sink, Telegram Bot API fake, HTTPS push service, SMS gateway) →
 // PostgreSQL. Failures are injected at the provider, as they happen in production.
+import { createPublicKey, verify } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import webpush from 'web-push';
@@ -235,6 +236,54 @@ describe('delivery on every channel', () => {
       assert.equal(request.headers.ttl, '86400');
       assert.ok(request.headers.topic && request.headers.topic.length <= 32);
       await settled(id, 'sent');
+    });
+
+    it('signs with VAPID for the push service (RFC 8292), and reuses the token for that service', async () => {
+      const first = await pushUser();
+      const second = await pushUser();
+      for (const { user } of [first, second]) await notify({ userId: user.id, channels: ['push'] });
+      const [a, b] = await Promise.all(
+        [first, second].map(({ path }) => push.waitFor((r) => r.path === path && r.status === 201)),
+      );
+      const { vapid } = herald.config;
+      const match = /^vapid t=([\w-]+\.[\w-]+\.[\w-]+), k=([\w-]+)$/.exec(a!.headers.authorization ?? '');
+      assert.ok(match, `a VAPID Authorization header: ${a!.headers.authorization}`);
+      const [, token, key] = match;
+      assert.equal(key, vapid.publicKey);
+      const [header, claims, signature] = token!.split('.') as [string, string, string];
+      const raw = Buffer.from(vapid.publicKey!, 'base64url');
+      const publicKey = createPublicKey({
+        key: {
+          kty: 'EC',
+          crv: 'P-256',
+          x: raw.subarray(1, 33).toString('base64url'),
+          y: raw.subarray(33, 65).toString('base64url'),
+        },
+        format: 'jwk',
+      });
+      assert.ok(
+        verify(
+          'sha256',
+          Buffer.from(`${header}.${claims}`),
+          { key: publicKey, dsaEncoding: 'ieee-p1363' },
+          Buffer.from(signature, 'base64url'),
+        ),
+        'the token verifies with VAPID_PUBLIC_KEY',
+      );
+      const { aud, exp, sub } = JSON.parse(Buffer.from(claims, 'base64url').toString()) as {
+        aud: string;
+        exp: number;
+        sub: string;
+      };
+      assert.equal(aud, new URL(first.browser.subscription.endpoint).origin);
+      assert.equal(sub, vapid.subject);
+      const now = Date.now() / 1000;
+      assert.ok(
+        exp > now + 3600 && exp <= now + 24 * 3600,
+        `expires within a day, not within the hour: ${exp}`,
+      );
+      // The same push service: one signature serves both messages.
+      assert.equal(b!.headers.authorization, a!.headers.authorization);
     });
 
     it('deactivates a subscription that answers 410, and falls back to the next channel when asked', async () => {

@@ -3,6 +3,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
 import type { Db, NotificationStatus as StoredStatus } from '../lib/db.js';
@@ -280,8 +281,11 @@ export async function actOnNotification(
   }
 }
 
+// Our deadline as the SDK reports it (RPC timed out or cancelled), or the server's own (gRPC 4).
 const isDeadlineExceeded = (error: unknown): boolean =>
-  (error as { code?: number })?.code === 4 || /deadline exceeded/i.test((error as Error)?.message ?? '');
+  error instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+  (error as { code?: number })?.code === 4 ||
+  /deadline exceeded/i.test((error as Error)?.message ?? '');
 
 // An update sent to a closed workflow fails with gRPC NOT_FOUND ("workflow execution already completed").
 const isClosedWorkflowError = (error: unknown): boolean =>

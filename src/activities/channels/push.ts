@@ -129,6 +129,36 @@ function checkVapid({ publicKey, privateKey, subject }: PushOptions['vapid']): v
   }
 }
 
+/** How long a signed VAPID token is used: web-push signs them for 12 hours; push services accept reuse. */
+const VAPID_TOKEN_SECONDS = 12 * 3600;
+const VAPID_TOKEN_REUSE_MS = 11 * 3600_000;
+
+/**
+ * The VAPID `Authorization` header for an endpoint, signed once per push service (origin) and reused for
+ * an hour less than it is valid, instead of an ES256 signature for every message.
+ */
+function createVapidAuthorizations({ publicKey, privateKey, subject }: PushOptions['vapid']) {
+  const cache = new Map<string, { authorization: string; renewAt: number }>();
+  return (endpoint: string): string => {
+    const audience = new URL(endpoint).origin;
+    const now = Date.now();
+    const cached = cache.get(audience);
+    if (cached && cached.renewAt > now) return cached.authorization;
+    const { Authorization } = webpush.getVapidHeaders(
+      audience,
+      subject,
+      publicKey,
+      privateKey,
+      'aes128gcm',
+      Math.floor(now / 1000) + VAPID_TOKEN_SECONDS,
+    );
+    // Push services are few; a bound keeps a flood of odd endpoints from growing it without end.
+    if (cache.size >= 1000) cache.clear();
+    cache.set(audience, { authorization: Authorization, renewAt: now + VAPID_TOKEN_REUSE_MS });
+    return Authorization;
+  };
+}
+
 type Outcome = { subscription: Subscription } & (
   { kind: 'accepted' } | { kind: 'gone'; failure: FailureClass } | { kind: 'failed'; failure: FailureClass }
 );
@@ -144,8 +174,8 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
   const ownAgent =
     options.ca && !options.agent ? new https.Agent({ keepAlive: true, ca: options.ca }) : undefined;
   const agent = options.agent ?? ownAgent;
+  const vapidAuthorization = createVapidAuthorizations(options.vapid);
   const requestOptions: webpush.RequestOptions = {
-    vapidDetails: options.vapid,
     TTL: options.ttlSeconds,
     urgency: 'normal',
     // A socket idle timeout in web-push; the activity's start-to-close bounds the whole send.
@@ -187,7 +217,11 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
       await webpush.sendNotification(
         { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
         payload,
-        { ...requestOptions, topic: pushTopic(message.notificationId) },
+        {
+          ...requestOptions,
+          topic: pushTopic(message.notificationId),
+          headers: { Authorization: vapidAuthorization(subscription.endpoint) },
+        },
       );
       return { subscription, kind: 'accepted' };
     } catch (error) {
