@@ -7,7 +7,7 @@ import {
   type ChannelName,
 } from '../workflows/definitions.js';
 import type { ChannelProvider, FailureClass, OutgoingMessage } from './channels/index.js';
-import { loadDelivery, recordFailed, recordSent, startAttempt, type AttemptIds } from './delivery-records.js';
+import { openAttempt, recordFailed, recordSent, type AttemptIds } from './delivery-records.js';
 import { resolveContent } from './templates.js';
 
 export interface DeliveryInput {
@@ -31,13 +31,15 @@ export interface DeliveryResult {
 export function createDeliver(db: Db, provider: ChannelProvider, options: { defaultLocale: string }) {
   const channel: ChannelName = provider.channel;
   return async function deliver({ notificationId }: DeliveryInput): Promise<DeliveryResult> {
-    const delivery = await loadDelivery(db, notificationId, channel);
+    // One statement: the delivery found (or created), the attempt opened, the content and the recipient read.
+    const delivery = await openAttempt(db, notificationId, channel, Context.current().info.attempt);
     // Deleted with its user: retrying cannot help.
     if (!delivery) {
       countDelivery(channel, 'skipped');
       throw ApplicationFailure.nonRetryable('the notification was deleted', PERMANENT_FAILURE_TYPE);
     }
-    if (delivery.status === 'sent') {
+    if (delivery.status === 'sent' || !delivery.attemptId) {
+      // Read as not sent, but another attempt sent it meanwhile: nothing was opened, nothing to send.
       countDelivery(channel, 'skipped');
       return {
         status: 'sent',
@@ -47,11 +49,7 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: { defa
     }
     const { notification, recipient } = delivery;
 
-    // One statement: the attempt row and the delivery's counter move together.
-    const ids: AttemptIds = {
-      attemptId: await startAttempt(db, delivery.id, Context.current().info.attempt),
-      deliveryId: delivery.id,
-    };
+    const ids: AttemptIds = { attemptId: delivery.attemptId, deliveryId: delivery.id };
 
     let providerMessageId: string | undefined;
     try {

@@ -12,22 +12,6 @@ export interface AttemptIds {
   deliveryId: string;
 }
 
-/** Opens attempt number `attempt` of a delivery and marks the delivery sending; returns the attempt's id. */
-export async function startAttempt(db: Db, deliveryId: string, attempt: number): Promise<string> {
-  const rows = await db.$queryRaw<{ id: string }[]>`
-    WITH delivery AS (
-      UPDATE deliveries
-      SET status = 'sending', attempts = attempts + 1, updated_at = now() AT TIME ZONE 'UTC'
-      WHERE id = ${deliveryId}::uuid
-      RETURNING id
-    )
-    INSERT INTO delivery_attempts (id, delivery_id, attempt, started_at)
-    SELECT gen_random_uuid(), id, ${attempt}::int, now() AT TIME ZONE 'UTC' FROM delivery
-    RETURNING id::text AS id`;
-  if (!rows[0]) throw new Error(`delivery ${deliveryId} no longer exists`);
-  return rows[0].id;
-}
-
 /** Closes the attempt as sent, and the delivery with it. */
 export async function recordSent(db: Db, ids: AttemptIds, providerMessageId: string | undefined) {
   await db.$executeRaw`
@@ -97,6 +81,8 @@ export interface DeliveryToSend {
   id: string;
   status: string;
   providerMessageId: string | null;
+  /** The attempt opened for this send; null when the delivery was already sent (nothing to do). */
+  attemptId: string | null;
   notification: {
     category: string;
     title: string | null;
@@ -108,33 +94,52 @@ export interface DeliveryToSend {
 }
 
 /**
- * Finds a notification's delivery on a channel, creating it when the workflow turns to a fallback
- * channel that has none yet, with the content and the recipient (active push subscriptions too): one
- * statement in place of an upsert and three reads. Undefined when the notification is gone (deleted
- * with its user).
+ * Opens attempt number `attempt` of a notification's delivery on a channel, in one statement: it
+ * creates the delivery when the workflow turns to a fallback channel that has none yet, marks it
+ * sending, adds the attempt row, and reads the content and the recipient (active push subscriptions
+ * too). A delivery already sent is only read. Undefined when the notification is gone (deleted with its
+ * user).
  */
-export async function loadDelivery(
+export async function openAttempt(
   db: Db,
   notificationId: string,
   channel: ChannelName,
+  attempt: number,
 ): Promise<DeliveryToSend | undefined> {
   // A delivery created at this moment by another attempt is not in this statement's snapshot: the
   // second try sees it.
   for (let i = 0; i < 2; i++) {
     const [row] = await db.$queryRaw<DeliveryToSend[]>`
       WITH created AS (
-        INSERT INTO deliveries (id, notification_id, channel, status, updated_at)
-        SELECT gen_random_uuid(), n.id, ${channel}::"Channel", 'pending', now() AT TIME ZONE 'UTC'
+        INSERT INTO deliveries (id, notification_id, channel, status, attempts, updated_at)
+        SELECT gen_random_uuid(), n.id, ${channel}::"Channel", 'sending', 1, now() AT TIME ZONE 'UTC'
         FROM notifications n WHERE n.id = ${notificationId}::uuid
         ON CONFLICT (notification_id, channel) DO NOTHING
         RETURNING id, status, provider_message_id
+      ), existing AS (
+        SELECT id, status, provider_message_id FROM deliveries
+        WHERE notification_id = ${notificationId}::uuid AND channel = ${channel}::"Channel"
+      ), opened AS (
+        UPDATE deliveries
+        SET status = 'sending', attempts = attempts + 1, updated_at = now() AT TIME ZONE 'UTC'
+        -- Checked again on the row as it is now: an attempt that ran meanwhile may have sent it.
+        WHERE id = (SELECT id FROM existing) AND status <> 'sent'
+        RETURNING id
       ), delivery AS (
         SELECT id, status, provider_message_id FROM created
         UNION ALL
-        SELECT id, status, provider_message_id FROM deliveries
-        WHERE notification_id = ${notificationId}::uuid AND channel = ${channel}::"Channel"
+        SELECT id, status, provider_message_id FROM existing
+      ), attempt AS (
+        INSERT INTO delivery_attempts (id, delivery_id, attempt, started_at)
+        SELECT gen_random_uuid(), d.id, ${attempt}::int, now() AT TIME ZONE 'UTC'
+        FROM created d
+        UNION ALL
+        SELECT gen_random_uuid(), o.id, ${attempt}::int, now() AT TIME ZONE 'UTC'
+        FROM opened o
+        RETURNING id
       )
       SELECT d.id::text AS id, d.status::text AS status, d.provider_message_id AS "providerMessageId",
+        (SELECT id::text FROM attempt) AS "attemptId",
         json_build_object('category', n.category, 'title', n.title, 'body', n.body,
                           'template', n.template, 'data', n.data) AS notification,
         json_build_object('id', u.id, 'email', u.email, 'phone', u.phone,
