@@ -3,10 +3,10 @@ import { countDelivery } from '../lib/metrics.js';
 import { CHANNELS, type ChannelName, type NotificationInput } from '../workflows/definitions.js';
 import type { DeliverySettings } from '../workflows/policies.js';
 import { CHANNEL_DEFINITIONS } from './channels/index.js';
+import type { Recipient } from './channels/index.js';
 import { recordPlan } from './delivery-records.js';
-import { isAllowed } from './preferences.js';
+import { isAllowed, type PreferenceRule } from './preferences.js';
 import { quietHoursEnd } from './quiet-hours.js';
-import { webhookTargets } from './webhooks.js';
 import type { WebhookTarget } from '../workflows/webhooks.js';
 
 export interface RecipientPlan {
@@ -47,13 +47,7 @@ export function createResolveRecipient({
   settings,
 }: ResolveDeps) {
   return async function resolveRecipient(input: ResolveInput): Promise<RecipientPlan> {
-    const [user, notification] = await Promise.all([
-      db.user.findUnique({
-        where: { id: input.userId },
-        include: { preferences: true, quietHours: true, pushSubscriptions: { where: { active: true } } },
-      }),
-      db.notification.findUnique({ where: { id: input.notificationId }, select: { source: true } }),
-    ]);
+    const { user, notification, webhooks } = await loadRecipient(db, input.userId, input.notificationId);
     // Deleted with its user: nothing to deliver and nothing left to record.
     if (!notification) return { planned: [], skipped: [], fallbacks: [], settings };
     // The user's order first, then any channel it leaves out.
@@ -65,7 +59,7 @@ export function createResolveRecipient({
       skipped: [],
       fallbacks: [],
       settings,
-      webhooks: await webhookTargets(db, notification.source),
+      webhooks,
     };
 
     type Unusable = { kind: 'gone' | 'unconfigured' | 'no_address' | 'opted_out'; reason: string };
@@ -131,4 +125,47 @@ function orderBy(channels: readonly ChannelName[], order: readonly ChannelName[]
   const unique = [...new Set(channels)];
   const rank = (c: ChannelName) => (order.includes(c) ? order.indexOf(c) : order.length);
   return unique.sort((a, b) => rank(a) - rank(b));
+}
+
+interface RecipientRecord extends Recipient {
+  timezone: string;
+  channelOrder: ChannelName[];
+  preferences: PreferenceRule[];
+  quietHours: { start: string; end: string; timezone: string | null } | null;
+}
+
+/**
+ * The user with their preferences, quiet hours and active push subscriptions, whether the notification
+ * still exists, and the webhook endpoints of the API key that sent it: one statement.
+ */
+async function loadRecipient(
+  db: Db,
+  userId: string,
+  notificationId: string,
+): Promise<{ user: RecipientRecord | null; notification: boolean; webhooks: WebhookTarget[] }> {
+  const [row] = await db.$queryRaw<
+    { user: RecipientRecord | null; notification: boolean; webhooks: WebhookTarget[] }[]
+  >`
+    SELECT
+      EXISTS (SELECT 1 FROM notifications WHERE id = ${notificationId}::uuid) AS notification,
+      (SELECT json_build_object(
+         'id', u.id, 'email', u.email, 'phone', u.phone, 'telegramChatId', u.telegram_chat_id,
+         'locale', u.locale, 'timezone', u.timezone, 'channelOrder', u.channel_order,
+         'preferences', COALESCE((
+           SELECT json_agg(json_build_object('category', p.category, 'channel', p.channel,
+                                             'enabled', p.enabled))
+           FROM preferences p WHERE p.user_id = u.id), '[]'::json),
+         'quietHours', (
+           SELECT json_build_object('start', q.start, 'end', q."end", 'timezone', q.timezone)
+           FROM quiet_hours q WHERE q.user_id = u.id),
+         'pushSubscriptions', COALESCE((
+           SELECT json_agg(json_build_object('id', s.id, 'endpoint', s.endpoint, 'p256dh', s.p256dh,
+                                             'auth', s.auth) ORDER BY s.created_at)
+           FROM push_subscriptions s WHERE s.user_id = u.id AND s.active), '[]'::json))
+       FROM users u WHERE u.id = ${userId}::uuid) AS "user",
+      COALESCE((
+        SELECT json_agg(json_build_object('id', w.id, 'events', w.events) ORDER BY w.created_at)
+        FROM webhook_endpoints w JOIN notifications n ON n.id = ${notificationId}::uuid
+        WHERE w.owner = n.source AND w.deleted_at IS NULL), '[]'::json) AS webhooks`;
+  return row!;
 }

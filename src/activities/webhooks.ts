@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
 import { signWebhook } from '../lib/webhook-signature.js';
-import type { WebhookEvent, WebhookTarget } from '../workflows/webhooks.js';
+import type { WebhookEvent } from '../workflows/webhooks.js';
 import { parseRetryAfter } from './channels/channel.js';
 
 export interface WebhookDeliveryInput {
@@ -12,17 +12,6 @@ export interface WebhookDeliveryInput {
 
 export type WebhookDeliveryResult =
   { delivered: true; responseStatus: number } | { delivered: false; reason: string };
-
-/** The endpoints of the API key that sent a notification: they hear how it went. */
-export async function webhookTargets(db: Db, source: string | null): Promise<WebhookTarget[]> {
-  if (!source) return [];
-  const endpoints = await db.webhookEndpoint.findMany({
-    where: { owner: source, deletedAt: null },
-    select: { id: true, events: true },
-    orderBy: { createdAt: 'asc' },
-  });
-  return endpoints;
-}
 
 const reasonOf = (error: unknown): string => {
   const cause = (error as { cause?: { code?: string } })?.cause?.code;
