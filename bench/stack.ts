@@ -5,12 +5,10 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import webpush from 'web-push';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { createFreshDatabase, type FreshDatabase } from '../src/lib/local/database.js';
 import { freePort } from '../src/lib/local/ports.js';
 import { startTemporalServer, type TemporalServer } from '../src/lib/local/temporal-server.js';
-import { workflowsPath } from '../src/workers/create-workers.js';
-import { failureConverterPath } from '../src/lib/codec.js';
+import { writeWorkflowBundle } from '../src/workers/create-workers.js';
 import { startSmtpSink, type SmtpSink } from '../test/support/smtp-sink.js';
 import {
   createBrowserSubscription,
@@ -53,6 +51,65 @@ export const recipientOf = {
   pushPath: (i: number) => `/push/u${i}`,
 };
 
+/** The four providers' sinks on free ports: SMTP, HTTPS Web Push, the Telegram Bot API fake, the SMS gateway. */
+export async function startSinks(telegramToken: string): Promise<Sinks> {
+  return {
+    smtp: await startSmtpSink(),
+    push: await startPushEndpoint(),
+    telegram: await startTelegramFake({ token: telegramToken }),
+    sms: await startSmsGateway(),
+  };
+}
+
+export async function stopSinks(sinks: Sinks): Promise<void> {
+  await sinks.smtp.close();
+  await sinks.push.stop();
+  await sinks.telegram.stop();
+  await sinks.sms.stop();
+}
+
+/**
+ * The environment of Herald's processes (worker and API) against the sinks, before per-process
+ * additions: every channel configured, and the limits that would measure themselves lifted.
+ */
+export function heraldProcessEnv(o: {
+  databaseUrl: string;
+  temporalAddress: string;
+  apiKey: string;
+  mailFrom: string;
+  telegramToken: string;
+  sinks: Sinks;
+  /** The push sink's self-signed certificate, trusted as a provider's would be. */
+  caFile: string;
+  bundlePath: string;
+  /** Where email goes; the SMTP sink itself unless something stands in front of it. */
+  smtpUrl?: string;
+}): Record<string, string> {
+  const vapid = webpush.generateVAPIDKeys();
+  return {
+    DATABASE_URL: o.databaseUrl,
+    TEMPORAL_ADDRESS: o.temporalAddress,
+    API_KEYS: o.apiKey,
+    SMTP_URL: o.smtpUrl ?? o.sinks.smtp.url,
+    MAIL_FROM: o.mailFrom,
+    TELEGRAM_BOT_TOKEN: o.telegramToken,
+    TELEGRAM_API_URL: o.sinks.telegram.url,
+    VAPID_PUBLIC_KEY: vapid.publicKey,
+    VAPID_PRIVATE_KEY: vapid.privateKey,
+    SMS_PROVIDER: 'http',
+    SMS_HTTP_URL: o.sinks.sms.url,
+    NODE_EXTRA_CA_CERTS: o.caFile,
+    // The sinks have no provider limits: Telegram's own 30/s and the API's per-key limit would measure
+    // those limits, not Herald. Both are configuration, and the bench report names them.
+    CHANNEL_RATE_LIMITS: 'telegram=100000',
+    API_RATE_LIMIT: '1000000',
+    API_RATE_BURST: '1000000',
+    // Built once, as the Dockerfile does; workers load it instead of bundling.
+    WORKFLOW_BUNDLE_PATH: o.bundlePath,
+    LOG_LEVEL: 'info',
+  };
+}
+
 export async function startBenchStack(tmpDir: string, log: (line: string) => void): Promise<BenchStack> {
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -69,53 +126,25 @@ export async function startBenchStack(tmpDir: string, log: (line: string) => voi
     stops.push(() => temporal.stop());
     log(`Temporal dev server at ${temporal.address}`);
 
-    const sinks: Sinks = {
-      smtp: await startSmtpSink(),
-      push: await startPushEndpoint(),
-      telegram: await startTelegramFake({ token: TELEGRAM_TOKEN }),
-      sms: await startSmsGateway(),
-    };
-    stops.push(async () => {
-      await sinks.smtp.close();
-      await sinks.push.stop();
-      await sinks.telegram.stop();
-      await sinks.sms.stop();
-    });
+    const sinks = await startSinks(TELEGRAM_TOKEN);
+    stops.push(() => stopSinks(sinks));
     const caFile = path.join(tmpDir, 'push-ca.pem');
     writeFileSync(caFile, sinks.push.ca);
 
     // Built once, as the Dockerfile does; workers load it through WORKFLOW_BUNDLE_PATH.
     const bundlePath = path.join(tmpDir, 'workflow-bundle.js');
-    const { code } = await bundleWorkflowCode({
-      workflowsPath,
-      failureConverterPath,
-      logger: new DefaultLogger('WARN'),
-    });
-    writeFileSync(bundlePath, code);
+    await writeWorkflowBundle(bundlePath);
 
-    const vapid = webpush.generateVAPIDKeys();
-    const heraldEnv: Record<string, string> = {
-      DATABASE_URL: database.databaseUrl,
-      TEMPORAL_ADDRESS: temporal.address,
-      API_KEYS: BENCH_API_KEY,
-      SMTP_URL: sinks.smtp.url,
-      MAIL_FROM: 'Herald <herald@bench.test>',
-      TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
-      TELEGRAM_API_URL: sinks.telegram.url,
-      VAPID_PUBLIC_KEY: vapid.publicKey,
-      VAPID_PRIVATE_KEY: vapid.privateKey,
-      SMS_PROVIDER: 'http',
-      SMS_HTTP_URL: sinks.sms.url,
-      // The push sink's self-signed certificate, trusted as a provider's would be.
-      NODE_EXTRA_CA_CERTS: caFile,
-      // The sinks have no provider limits: Telegram's own 30/s and the API's per-key limit would measure
-      // those limits, not Herald. Both are configuration, and the report names them.
-      CHANNEL_RATE_LIMITS: 'telegram=100000',
-      API_RATE_LIMIT: '1000000',
-      API_RATE_BURST: '1000000',
-      WORKFLOW_BUNDLE_PATH: bundlePath,
-      LOG_LEVEL: 'info',
-    };
+    const heraldEnv = heraldProcessEnv({
+      databaseUrl: database.databaseUrl,
+      temporalAddress: temporal.address,
+      apiKey: BENCH_API_KEY,
+      mailFrom: 'Herald <herald@bench.test>',
+      telegramToken: TELEGRAM_TOKEN,
+      sinks,
+      caFile,
+      bundlePath,
+    });
 
     const pool = new pg.Pool({ connectionString: database.databaseUrl, max: 4 });
     stops.push(() => pool.end());

@@ -4,19 +4,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import webpush from 'web-push';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { migrateDeploy } from '../src/lib/local/migrate.js';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/lib/local/postgres.js';
 import { freePort } from '../src/lib/local/ports.js';
 import { startTemporalServer, type TemporalServer } from '../src/lib/local/temporal-server.js';
-import { workflowsPath } from '../src/workers/create-workers.js';
-import { failureConverterPath } from '../src/lib/codec.js';
-import { startSmtpSink } from '../test/support/smtp-sink.js';
-import { createBrowserSubscription, startPushEndpoint } from '../test/support/push-endpoint.js';
-import { startTelegramFake } from '../test/support/telegram-fake.js';
-import { startSmsGateway } from '../test/support/sms-gateway.js';
-import type { Sinks } from '../bench/stack.js';
+import { writeWorkflowBundle } from '../src/workers/create-workers.js';
+import { createBrowserSubscription } from '../test/support/push-endpoint.js';
+import { heraldProcessEnv, startSinks, stopSinks, type Sinks } from '../bench/stack.js';
 import { startTcpGate, type TcpGate } from './tcp-gate.js';
 import { startSupervised, type SupervisedProcess } from './supervised.js';
 
@@ -55,17 +49,6 @@ export interface ChaosStack {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Built once, as the Dockerfile does: a restarted worker loads it (WORKFLOW_BUNDLE_PATH) instead of bundling. */
-export async function writeWorkflowBundle(file: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath,
-    failureConverterPath,
-    logger: new DefaultLogger('WARN'),
-  });
-  writeFileSync(file, code);
-  return file;
-}
-
 export async function startChaosStack(options: ChaosStackOptions): Promise<ChaosStack> {
   const { dir, log } = options;
   mkdirSync(dir, { recursive: true });
@@ -90,48 +73,36 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     stops.push(() => temporal.stop());
     log(`Temporal dev server at ${temporal.address} (${temporalDb})`);
 
-    const sinks: Sinks = {
-      smtp: await startSmtpSink(),
-      push: await startPushEndpoint(),
-      telegram: await startTelegramFake({ token: TELEGRAM_TOKEN }),
-      sms: await startSmsGateway(),
-    };
+    const sinks = await startSinks(TELEGRAM_TOKEN);
     const smtpGate = await startTcpGate(sinks.smtp.port);
     stops.push(async () => {
       await smtpGate.close();
-      await sinks.smtp.close();
-      await sinks.push.stop();
-      await sinks.telegram.stop();
-      await sinks.sms.stop();
+      await stopSinks(sinks);
     });
     const caFile = path.join(dir, 'push-ca.pem');
     writeFileSync(caFile, sinks.push.ca);
-    const bundlePath = await writeWorkflowBundle(path.join(dir, 'workflow-bundle.js'));
+    // Built once, as the Dockerfile does: a restarted worker loads it instead of bundling.
+    const bundlePath = path.join(dir, 'workflow-bundle.js');
+    await writeWorkflowBundle(bundlePath);
 
-    const vapid = webpush.generateVAPIDKeys();
     const apiPort = await freePort();
     const env: Record<string, string> = {
-      DATABASE_URL: databaseUrl,
-      TEMPORAL_ADDRESS: temporal.address,
-      API_KEYS: CHAOS_API_KEY,
+      ...heraldProcessEnv({
+        databaseUrl,
+        temporalAddress: temporal.address,
+        apiKey: CHAOS_API_KEY,
+        mailFrom: 'Herald <herald@chaos.test>',
+        telegramToken: TELEGRAM_TOKEN,
+        sinks,
+        caFile,
+        bundlePath,
+        // Through the gate, so "down" closes the port as an outage would.
+        smtpUrl: `smtp://127.0.0.1:${smtpGate.port}`,
+      }),
       PORT: String(apiPort),
-      SMTP_URL: `smtp://127.0.0.1:${smtpGate.port}`,
-      MAIL_FROM: 'Herald <herald@chaos.test>',
-      TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
-      TELEGRAM_API_URL: sinks.telegram.url,
-      VAPID_PUBLIC_KEY: vapid.publicKey,
-      VAPID_PRIVATE_KEY: vapid.privateKey,
-      SMS_PROVIDER: 'http',
-      SMS_HTTP_URL: sinks.sms.url,
-      NODE_EXTRA_CA_CERTS: caFile,
-      CHANNEL_RATE_LIMITS: 'telegram=100000',
-      API_RATE_LIMIT: '1000000',
-      API_RATE_BURST: '1000000',
       DELIVERY_RETRY_POLICIES: JSON.stringify(options.retryPolicies),
       // A delivery refused for good (a 410 push) closes its notification soon instead of in 7 days.
       DELIVERY_RETRY_WINDOW: '2s',
-      WORKFLOW_BUNDLE_PATH: bundlePath,
-      LOG_LEVEL: 'info',
     };
     const logDir = path.join(dir, 'logs');
     mkdirSync(logDir, { recursive: true });

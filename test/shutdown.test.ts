@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { spawnNode, type BenchProcess } from '../bench/processes.js';
-import { writeWorkflowBundle } from '../chaos/stack.js';
+import { writeWorkflowBundle } from '../src/workers/create-workers.js';
 import { freePort } from '../src/lib/local/ports.js';
 import { eventually, TEST_API_KEY, uniqueId } from './support/stack.js';
 import { startTelegramFake, type TelegramFake } from './support/telegram-fake.js';
@@ -24,13 +24,15 @@ before(async () => {
   if (!databaseUrl || !temporalAddress)
     throw new Error('Run with `npx tsx test/run.ts test/shutdown.test.ts`');
   telegram = await startTelegramFake({ token: '4242:shutdown-token' });
+  const bundlePath = path.join(dir, 'workflow-bundle.js');
+  await writeWorkflowBundle(bundlePath);
   env = {
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,
     API_KEYS: TEST_API_KEY,
     TELEGRAM_BOT_TOKEN: telegram.token,
     TELEGRAM_API_URL: telegram.url,
-    WORKFLOW_BUNDLE_PATH: await writeWorkflowBundle(path.join(dir, 'workflow-bundle.js')),
+    WORKFLOW_BUNDLE_PATH: bundlePath,
     LOG_LEVEL: 'info',
   };
 });

@@ -1,7 +1,14 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { heraldDataConverter } from '../lib/codec.js';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Worker,
+  bundleWorkflowCode,
+  type WorkerOptions,
+} from '@temporalio/worker';
+import { failureConverterPath, heraldDataConverter } from '../lib/codec.js';
 import type { Config } from '../lib/config.js';
 import type { Db } from '../lib/db.js';
 import { createLogger, type Logger } from '../lib/logger.js';
@@ -39,6 +46,24 @@ export interface WorkerSetup {
 
 const require = createRequire(import.meta.url);
 export const workflowsPath = require.resolve('../workflows/index.ts');
+
+/**
+ * Bundles the workflow code ahead of time into `file` (the Dockerfile, the benchmark and the chaos suite),
+ * so a worker started with WORKFLOW_BUNDLE_PATH skips webpack. The bundle always carries Herald's failure
+ * converter: whether CODEC_KEYS will be set is not known here, and it moves failure messages into a
+ * payload that the worker's codec encrypts when there is one and that stays plain JSON when there is not.
+ * Returns the bundle's size in bytes.
+ */
+export async function writeWorkflowBundle(file: string): Promise<number> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    failureConverterPath,
+    logger: new DefaultLogger('WARN'),
+  });
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, code);
+  return code.length;
+}
 
 /** The bundle built with the image (WORKFLOW_BUNDLE_PATH, scripts/bundle-workflows.ts); undefined: bundle at start. */
 export const prebuiltWorkflowBundle = (config: Config): WorkerOptions['workflowBundle'] =>
