@@ -43,7 +43,7 @@ export async function recordFailed(db: Db, ids: AttemptIds, failure: { permanent
     WHERE id = ${ids.deliveryId}::uuid`;
 }
 
-export interface PlannedDelivery {
+interface PlannedDelivery {
   channel: ChannelName;
   status: 'pending' | 'skipped';
   lastError?: string;
@@ -77,7 +77,7 @@ export async function recordPlan(
 }
 
 /** What one delivery attempt needs: the delivery's state, the notification's content and the recipient. */
-export interface DeliveryToSend {
+interface DeliveryToSend {
   id: string;
   status: string;
   providerMessageId: string | null;

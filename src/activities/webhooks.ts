@@ -3,7 +3,7 @@ import type { Db } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
 import { signWebhook } from '../lib/webhook-signature.js';
 import type { WebhookEvent } from '../workflows/webhooks.js';
-import { parseRetryAfter } from './channels/channel.js';
+import { parseRetryAfter, systemCode } from './channels/channel.js';
 
 export interface WebhookDeliveryInput {
   endpointId: string;
@@ -14,9 +14,9 @@ export type WebhookDeliveryResult =
   { delivered: true; responseStatus: number } | { delivered: false; reason: string };
 
 const reasonOf = (error: unknown): string => {
-  const cause = (error as { cause?: { code?: string } })?.cause?.code;
   if ((error as Error)?.name === 'TimeoutError') return 'the receiver did not answer in time';
-  return cause ? `the receiver is unreachable (${cause})` : 'the receiver is unreachable';
+  const code = systemCode(error);
+  return code ? `the receiver is unreachable (${code})` : 'the receiver is unreachable';
 };
 
 type WebhookRecord = {

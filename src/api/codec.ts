@@ -45,7 +45,7 @@ export const codecPayloadsSchema = z
     payloads: z.array(z.object({ metadata: z.record(z.string(), base64).nullish(), data: base64.nullish() })),
   })
   .register(responseSchemas, { id: 'CodecPayloads' });
-export type JsonPayload = z.infer<typeof codecPayloadsSchema>['payloads'][number];
+type JsonPayload = z.infer<typeof codecPayloadsSchema>['payloads'][number];
 
 /** A payload from its proto-JSON form (as the UI sends it), and back. */
 export const payloadFromJson = ({ metadata, data }: JsonPayload): Payload => ({

@@ -3,7 +3,7 @@ import { Prisma } from '../lib/db.js';
 import { isUuid } from '../lib/uuid.js';
 import { HttpProblem } from './problem.js';
 import type { NotificationPageResponse } from './responses.js';
-import type { ListNotificationsQuery } from './schemas.js';
+import { inStorableYears, type ListNotificationsQuery } from './schemas.js';
 import { findUser } from './users.js';
 
 /** Position after the last item of a page: its creation time and id (ties broken by id). */
@@ -14,8 +14,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(iso ?? '');
   // A forged time outside PostgreSQL's years would fail the query: it is no cursor of ours either.
-  const year = createdAt.getUTCFullYear();
-  if (!id || !(year >= 1 && year <= 9999) || !isUuid(id)) {
+  if (!id || !inStorableYears(createdAt) || !isUuid(id)) {
     throw new HttpProblem(422, 'validation-error', 'The request is invalid', 'See `errors` for each field', [
       { field: 'cursor', message: 'is not a cursor from a previous page' },
     ]);

@@ -86,6 +86,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
   const idempotencyKey =
     ctx.idempotencyKey && (ctx.source ? `${ctx.source}/${ctx.idempotencyKey}` : ctx.idempotencyKey);
   const id = randomUUID();
+  const workflowId = workflowIdFor(id);
   const status: StoredStatus = input.sendAt ? 'scheduled' : 'accepted';
   const channels = input.channels ?? [];
   // As JavaScript reads it: PostgreSQL refuses offsets beyond ±15:59 that the schema lets through.
@@ -108,7 +109,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
       ${input.title ?? null}, ${input.body ?? null}, ${input.template ?? null},
       ${JSON.stringify(input.data ?? {})}::jsonb, ${channels}::"Channel"[], ${input.fallback ?? false},
       ${sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC', ${status}::"NotificationStatus",
-      ${workflowIdFor(id)}, ${ctx.requestId}, ${ctx.source ?? null},
+      ${workflowId}, ${ctx.requestId}, ${ctx.source ?? null},
       now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
     FROM recipient
     ON CONFLICT (idempotency_key) DO NOTHING
@@ -128,7 +129,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
       sendAt,
       fallback: input.fallback ?? false,
       status,
-      workflowId: workflowIdFor(id),
+      workflowId,
     };
   } else {
     // Either no such user, or the Idempotency-Key is taken: say which.

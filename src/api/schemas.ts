@@ -16,14 +16,16 @@ const text = (max: number) => z.string().max(max).regex(/\S/, { message: 'must n
 export const channelSchema = z.enum(CHANNELS);
 export const timeZoneSchema = z.string().max(64).refine(isTimeZone, { message: 'must be an IANA time zone' });
 
+/** In the years 1 to 9999 once in UTC, as PostgreSQL's timestamps are; false for an invalid date. */
+export function inStorableYears(time: Date): boolean {
+  const year = time.getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}
+
 /** An ISO 8601 time with an offset, in the years 1 to 9999 once in UTC: what PostgreSQL can store. */
-const timestampSchema = z.iso.datetime({ offset: true }).refine(
-  (value) => {
-    const year = new Date(value).getUTCFullYear();
-    return year >= 1 && year <= 9999;
-  },
-  { message: 'must fall in the years 1 to 9999 (UTC)' },
-);
+const timestampSchema = z.iso.datetime({ offset: true }).refine((value) => inStorableYears(new Date(value)), {
+  message: 'must fall in the years 1 to 9999 (UTC)',
+});
 
 export const localeSchema = z
   .string()

@@ -3,15 +3,13 @@ import { problems } from './problem.js';
 
 import type { TemplateResponse } from './responses.js';
 
-export type TemplateView = TemplateResponse;
-
 const view = (t: {
   key: string;
   locale: string;
   title: string;
   body: string;
   updatedAt: Date;
-}): TemplateView => ({
+}): TemplateResponse => ({
   key: t.key,
   locale: t.locale,
   title: t.title,
@@ -25,7 +23,7 @@ export async function putTemplate(
   key: string,
   locale: string,
   content: { title: string; body: string },
-): Promise<{ created: boolean; template: TemplateView }> {
+): Promise<{ created: boolean; template: TemplateResponse }> {
   const existing = await db.template.findUnique({
     where: { key_locale: { key, locale } },
     select: { key: true },
@@ -38,7 +36,10 @@ export async function putTemplate(
   return { created: !existing, template: view(template) };
 }
 
-export async function getTemplate(db: Db, key: string): Promise<{ key: string; locales: TemplateView[] }> {
+export async function getTemplate(
+  db: Db,
+  key: string,
+): Promise<{ key: string; locales: TemplateResponse[] }> {
   const rows = await db.template.findMany({ where: { key }, orderBy: { locale: 'asc' } });
   if (rows.length === 0) throw problems.notFound(`Template ${key}`);
   return { key, locales: rows.map(view) };

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { problems, type FieldError } from './problem.js';
 
 /** How deep input may nest: notification data needs little, and the database client gives up near 120. */
-export const MAX_DEPTH = 32;
+const MAX_DEPTH = 32;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const UNSTORABLE = 'must not contain NUL or unpaired surrogates';
 /** PostgreSQL text holds no NUL, and jsonb no unpaired surrogate. */

@@ -9,7 +9,7 @@ import { responseSchemas } from './responses.js';
 import { parse } from './validate.js';
 
 /** Endpoints one API key may have: enough for staging and production receivers, not a fan-out service. */
-export const MAX_ENDPOINTS_PER_KEY = 20;
+const MAX_ENDPOINTS_PER_KEY = 20;
 
 export const createWebhookSchema = z.strictObject({
   url: z
@@ -19,7 +19,6 @@ export const createWebhookSchema = z.strictObject({
   events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).max(WEBHOOK_EVENT_TYPES.length).optional(),
   description: z.string().trim().max(200).optional(),
 });
-export type CreateWebhook = z.infer<typeof createWebhookSchema>;
 
 export const webhookIdSchema = z.uuid({ message: 'must be a webhook id (UUID)' });
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Logger } from '../lib/logger.js';
 import { COMMANDS } from './commands.js';
 import { cleanText, parseCommand, quote } from './input.js';
-import { createChatRateLimit } from './rate-limit.js';
+import { createChatRateLimit, type ChatRateLimit } from './rate-limit.js';
 import { continueSend, dropDraft } from './send.js';
 import { handleSettingsTap } from './settings.js';
 import { NOT_LINKED, type BotDeps, type Turn } from './turn.js';
@@ -65,11 +65,7 @@ export function createHeraldBot(deps: BotDeps): Bot {
   return bot;
 }
 
-async function handleUpdate(
-  deps: BotDeps,
-  rateLimit: ReturnType<typeof createChatRateLimit>,
-  ctx: Context,
-): Promise<void> {
+async function handleUpdate(deps: BotDeps, rateLimit: ChatRateLimit, ctx: Context): Promise<void> {
   const { db, logger } = deps;
   const shape = updateSchema.safeParse(ctx.update);
   if (!shape.success) return logger.warn({ updateId: ctx.update?.update_id }, 'malformed update ignored');

@@ -34,7 +34,7 @@ const deliveries = new Counter({
 });
 
 /** The route label for requests that matched no route, or were refused before routing (401, 429). */
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 /**
  * Times every request, labelled with the full route pattern (`/v1/notifications/:id`), never the raw
@@ -64,7 +64,7 @@ export const observeRequests: RequestHandler = (req, res, next) => {
 /** Categories are the callers' own words: past this many, new ones are counted together. */
 const MAX_CATEGORIES = 100;
 /** Cannot clash with a real category, which starts with a letter or digit. */
-export const OTHER_CATEGORY = '_other';
+const OTHER_CATEGORY = '_other';
 const seenCategories = new Set<string>();
 
 export function countAcceptedNotification(category: string): void {

@@ -12,7 +12,7 @@ export const WEBHOOK_HEADERS = {
 
 const SECRET_PREFIX = 'whsec_';
 /** How far a timestamp may be from the receiver's clock: older deliveries are refused as replays. */
-export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
+const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 
 export const newWebhookSecret = (): string => SECRET_PREFIX + randomBytes(32).toString('base64');
 
@@ -51,7 +51,7 @@ export function verifyWebhook(
   options: { toleranceSeconds?: number; now?: number } = {},
 ): { id: string; timestamp: number } {
   const header = (name: string) => {
-    const value = headers[name] ?? headers[name.toLowerCase()];
+    const value = headers[name];
     return Array.isArray(value) ? value[0] : value;
   };
   const id = header(WEBHOOK_HEADERS.id);

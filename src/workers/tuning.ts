@@ -11,9 +11,9 @@ export const WORKER_DATABASE_POOL_SIZE = 25;
  * After SIGTERM a worker stops polling and lets running activities finish this long; then they are
  * cancelled and Temporal retries them elsewhere. Below docker-compose.yml's 30 s stop_grace_period.
  */
-export const SHUTDOWN_GRACE_TIME = '25s';
+const SHUTDOWN_GRACE_TIME = '25s';
 
-export interface WorkerTuning {
+interface WorkerTuning {
   /** The notifications queue's worker: workflow tasks and the orchestration activities. */
   workflowQueue: Partial<WorkerOptions>;
   /** Each channel queue's worker: delivery activities only. */

@@ -44,7 +44,7 @@ export interface WebhookEvent {
 }
 
 /** Retries every few minutes at most, until the receiver answers 2xx or `retryForMs` has passed. */
-export const webhookActivityOptions = (retryForMs: number): ActivityOptions => ({
+const webhookActivityOptions = (retryForMs: number): ActivityOptions => ({
   taskQueue: WEBHOOKS_QUEUE,
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: retryForMs,

@@ -16,7 +16,7 @@ export interface FooterLine {
   url?: string;
 }
 
-export interface EmailOptOut {
+interface EmailOptOut {
   headers: Record<string, string>;
   footer: FooterLine[];
 }
