@@ -5,7 +5,7 @@ import type { Db } from '../lib/db.js';
 import { CHANNELS, type ChannelName } from '../workflows/definitions.js';
 import type { PreferenceCenterOptions } from './preference-center.js';
 import { preferencesResponse, responseSchemas } from './responses.js';
-import { findUser, getPreferences } from './users.js';
+import { findUser, preferencesOf } from './users.js';
 
 /** The category of "send me a test": not listed on the page, so the channel switches decide alone. */
 export const TEST_CATEGORY = 'test';
@@ -49,7 +49,7 @@ export async function pageState(
 ): Promise<PreferenceCenterResponse> {
   const user = await findUser(db, userId);
   const [preferences, subscriptions, recent] = await Promise.all([
-    getPreferences(db, user.id),
+    preferencesOf(db, user),
     db.pushSubscription.findMany({ where: { userId: user.id, active: true }, orderBy: { createdAt: 'asc' } }),
     db.notification.findMany({
       where: { userId: user.id },

@@ -67,7 +67,14 @@ export async function deleteUser(db: Db, idOrExternalId: string): Promise<{ id: 
 type RuleChannel = PreferencesResponse['rules'][number]['channel'];
 
 export async function getPreferences(db: Db, idOrExternalId: string): Promise<PreferencesResponse> {
-  const user = await findUser(db, idOrExternalId);
+  return preferencesOf(db, await findUser(db, idOrExternalId));
+}
+
+/** The preferences of a user already read. */
+export async function preferencesOf(
+  db: Db,
+  user: Pick<UserRecord, 'id' | 'timezone' | 'channelOrder'>,
+): Promise<PreferencesResponse> {
   const [rules, quietHours] = await Promise.all([
     db.preference.findMany({
       where: { userId: user.id },
@@ -108,7 +115,7 @@ export async function putPreferences(db: Db, idOrExternalId: string, input: Pref
       ? [db.user.update({ where: { id: user.id }, data: { channelOrder: input.channelOrder } })]
       : []),
   ]);
-  return getPreferences(db, user.id);
+  return preferencesOf(db, input.channelOrder ? { ...user, channelOrder: input.channelOrder } : user);
 }
 
 /**

@@ -188,7 +188,8 @@ export async function continueSend(turn: Turn, text: string): Promise<boolean> {
 }
 
 export async function cancelSend(turn: Turn): Promise<void> {
+  // loadDraft already cleared a draft that expired or could not be read.
   const { draft } = await loadDraft(turn);
-  await dropDraft(turn);
+  if (draft) await dropDraft(turn);
   await turn.reply(draft ? 'Cancelled: nothing was sent.' : 'There is nothing to cancel.');
 }

@@ -2,20 +2,18 @@
 // message in place. Changes go through the API's preference rules: (*, channel) and (category, *).
 import { TelegramApiError, type CallbackQuery, type InlineKeyboardMarkup } from 'node-telegram-bot-api';
 import { preferencesSchema } from '../api/schemas.js';
-import { getPreferences, putPreferences, type UserRecord } from '../api/users.js';
+import { preferencesOf, putPreferences, type UserRecord } from '../api/users.js';
+import type { PreferencesResponse } from '../api/responses.js';
 import { CHANNELS, type ChannelName } from '../workflows/definitions.js';
-import type { PreferenceRule } from '../activities/preferences.js';
+import { isAllowed, type PreferenceRule } from '../activities/preferences.js';
 import { NOT_LINKED, type Turn } from './turn.js';
 
 /** Callback data: `set:ch:<channel>`, `set:cat:<category>`, `set:done` (Telegram allows 64 bytes). */
 const CALLBACK = /^set:(?:(ch|cat):([a-z0-9][a-z0-9_.-]{0,55})|(done))$/;
 const MAX_CATEGORIES = 8;
 
-const ruleFor = (rules: readonly PreferenceRule[], category: string, channel: string) =>
-  rules.find((r) => r.category === category && r.channel === channel)?.enabled;
-/** On unless a rule for it, or the catch-all (*, *), says off. */
-const isOn = (rules: readonly PreferenceRule[], category: string, channel: string) =>
-  ruleFor(rules, category, channel) ?? ruleFor(rules, '*', '*') ?? true;
+/** On unless a rule for it, or the catch-all (*, *), says off: the workflow's own rule. */
+const isOn = isAllowed;
 
 /**
  * The rules with one switch flipped. Turning a switch back to what (*, *) gives removes its rule,
@@ -42,10 +40,15 @@ async function knownCategories(turn: Turn, user: UserRecord, rules: readonly Pre
     .slice(0, MAX_CATEGORIES);
 }
 
-async function render(turn: Turn, user: UserRecord): Promise<{ text: string; markup: InlineKeyboardMarkup }> {
+async function render(
+  turn: Turn,
+  user: UserRecord,
+  /** The preferences, when the caller has just read or written them. */
+  known?: PreferencesResponse,
+): Promise<{ text: string; markup: InlineKeyboardMarkup }> {
   const { db } = turn.deps;
   const [prefs, pushSubscriptions] = await Promise.all([
-    getPreferences(db, user.id),
+    known ?? preferencesOf(db, user),
     db.pushSubscription.count({ where: { userId: user.id, active: true } }),
   ]);
   const categories = await knownCategories(turn, user, prefs.rules);
@@ -130,16 +133,16 @@ export async function handleSettingsTap(turn: Turn, query: CallbackQuery): Promi
     return void (await answer(`${name} notifications are always delivered.`, true));
 
   const { db } = turn.deps;
-  const prefs = await getPreferences(db, turn.user.id);
+  const prefs = await preferencesOf(db, turn.user);
   const [category, channel] = isChannel ? ['*', name] : [name, '*'];
   const rules = flip(prefs.rules, category, channel);
   const parsed = preferencesSchema.safeParse({ rules, quietHours: prefs.quietHours });
   if (!parsed.success) return void (await answer('That setting cannot be changed here.', true));
-  await putPreferences(db, turn.user.id, parsed.data);
+  const saved = await putPreferences(db, turn.user.id, parsed.data);
   turn.deps.logger.info({ chatId: turn.chatId, category, channel }, 'preference switched');
 
   await answer(`${name} ${isOn(rules, category, channel) ? 'on' : 'off'}`);
-  const view = await render(turn, turn.user);
+  const view = await render(turn, turn.user, saved);
   await turn.api
     .editMessageText({ ...target, text: view.text, reply_markup: view.markup })
     .catch((error: unknown) => {
