@@ -1,4 +1,5 @@
 import express, { type Request } from 'express';
+import { BODY_LIMIT } from './credentials.js';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config.js';
 import type { Db } from '../lib/db.js';
@@ -70,7 +71,6 @@ export interface ApiDeps {
   preferenceCenter?: PreferenceCenterOptions;
 }
 
-export const BODY_LIMIT = '256kb';
 const READINESS_DEADLINE_MS = 2_000;
 
 /** Refuses a body that is not JSON before it is read. */

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { bearerToken } from './credentials.js';
 import type { Db } from '../lib/db.js';
 import { hashApiKey } from '../lib/api-keys.js';
 import { HttpProblem } from './problem.js';
@@ -34,9 +35,9 @@ export function requireApiKey(db: Db, envKeys: readonly string[]): RequestHandle
   };
 
   return async (req, _res, next) => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.header('authorization') ?? '');
-    if (!match) throw unauthorized('Send an API key as `Authorization: Bearer <key>`');
-    const hash = hashApiKey(match[1]!);
+    const token = bearerToken(req);
+    if (!token) throw unauthorized('Send an API key as `Authorization: Bearer <key>`');
+    const hash = hashApiKey(token);
     const envIndex = findEnvKey(envHashes, Buffer.from(hash, 'hex'));
     if (envIndex >= 0) {
       // The id follows the key, not its place in API_KEYS: reordering the list keeps webhooks and

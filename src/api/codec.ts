@@ -1,8 +1,8 @@
 // The codec server: Temporal's remote codec protocol (POST /encode and /decode, payloads in proto-JSON
 // form) on the API under /codec, so the Temporal UI and CLI can show operators the payloads Herald
 // encrypts. It lives in the API because the API already holds the keys: its client seals workflow input.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { bearerToken, secretMatcher } from './credentials.js';
 import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
 import { CodecError, EncryptionCodec } from '../lib/codec.js';
@@ -62,8 +62,6 @@ export const payloadToJson = ({
   data: Buffer.from(data ?? []).toString('base64'),
 });
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
-
 /**
  * The UI (http://localhost:8233 by default) calls from another origin and sends Content-Type and
  * X-Namespace, so every call is preflighted. A disallowed origin gets no Access-Control-Allow-* header.
@@ -95,14 +93,11 @@ const preflight: RequestHandler = (_req, res) => {
  * only to HTTPS), so `--ui-codec-endpoint http://host/codec/<token>` is how the UI authenticates.
  */
 function requireToken(token: string): RequestHandler {
-  const expected = digest(token);
+  const matches = secretMatcher(token);
   return (req, _res, next) => {
     const inPath = req.params.token;
-    const given =
-      typeof inPath === 'string'
-        ? inPath
-        : /^Bearer\s+(\S+)\s*$/i.exec(req.header('authorization') ?? '')?.[1];
-    if (given === undefined || !timingSafeEqual(digest(given), expected))
+    const given = typeof inPath === 'string' ? inPath : bearerToken(req);
+    if (given === undefined || !matches(given))
       throw new HttpProblem(
         401,
         'unauthorized',

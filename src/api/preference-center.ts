@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import express, { type RequestHandler, type Response } from 'express';
+import { BODY_LIMIT, bearerToken } from './credentials.js';
 import { z } from 'zod';
 import { configuredChannels } from '../activities/channels/index.js';
 import type { Config } from '../lib/config.js';
@@ -148,7 +149,7 @@ export function preferenceCenterRoutes(deps: PreferenceCenterDeps): express.Rout
   });
 
   const authenticate: RequestHandler = async (req, res, next) => {
-    const token = /^Bearer\s+(\S+)\s*$/i.exec(req.header('authorization') ?? '')?.[1];
+    const token = bearerToken(req);
     if (!token)
       throw new HttpProblem(
         401,
@@ -174,7 +175,7 @@ export function preferenceCenterRoutes(deps: PreferenceCenterDeps): express.Rout
 
   const api = express.Router();
   // Refused links are refused before their body is read.
-  api.use(authenticate, requireJson, express.json({ limit: '256kb', strict: true }));
+  api.use(authenticate, requireJson, express.json({ limit: BODY_LIMIT, strict: true }));
 
   api.get('/state', async (_req, res) => {
     const caller = callerOf(res);

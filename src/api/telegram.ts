@@ -1,6 +1,6 @@
 // The API's side of the Telegram bot: link tokens for users, and the webhook Telegram POSTs updates to.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
+import { BODY_LIMIT, secretMatcher } from './credentials.js';
 import { z } from 'zod';
 import type { Config } from '../lib/config.js';
 import type { Db } from '../lib/db.js';
@@ -61,8 +61,6 @@ export function telegramLinkIssuer(db: Db, telegram: Config['telegram'] | undefi
   };
 }
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
 /** Only update_id is Herald's to check here; the bot validates the rest when it handles the update. */
 const updateSchema = z.looseObject({ update_id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
 
@@ -72,9 +70,9 @@ const updateSchema = z.looseObject({ update_id: z.number().int().min(0).max(Numb
  * update it got no 200 for; update_id makes a repeat a no-op.
  */
 export function telegramWebhook(db: Db, secret: string): RequestHandler[] {
-  const expected = digest(secret);
+  const matches = secretMatcher(secret);
   const checkSecret: RequestHandler = (req, _res, next) => {
-    if (!timingSafeEqual(digest(req.header(SECRET_HEADER) ?? ''), expected))
+    if (!matches(req.header(SECRET_HEADER) ?? ''))
       throw new HttpProblem(401, 'unauthorized', 'Unauthorized', `Wrong or missing ${SECRET_HEADER} header`);
     next();
   };
@@ -98,5 +96,5 @@ export function telegramWebhook(db: Db, secret: string): RequestHandler[] {
     res.json(ack);
   };
   // Telegram sends application/json; a body of any other type is no update (400), and is not read.
-  return [checkSecret, express.json({ limit: '256kb', strict: true }), accept];
+  return [checkSecret, express.json({ limit: BODY_LIMIT, strict: true }), accept];
 }

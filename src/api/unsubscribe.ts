@@ -3,6 +3,7 @@
 // (link scanners follow GETs, so a GET changes nothing). Either way the user stops getting that
 // category by email, and the opt-out is recorded in unsubscribe_events.
 import express, { type Request, type Response } from 'express';
+import { BODY_LIMIT } from './credentials.js';
 import type { Db } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
 import { UNSUBSCRIBE_PATH, type PreferenceLinks } from '../lib/preference-links.js';
@@ -64,7 +65,7 @@ export function unsubscribeRoutes({
   // Mail providers send application/x-www-form-urlencoded; a body of another type is not needed.
   router.post(
     `${UNSUBSCRIBE_PATH}/:token`,
-    express.urlencoded({ extended: false, limit: '256kb' }),
+    express.urlencoded({ extended: false, limit: BODY_LIMIT }),
     async (req, res) => {
       const link = await resolve(req, res);
       if (!link) return;
