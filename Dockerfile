@@ -23,8 +23,8 @@ RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 FROM deps AS bundle
 COPY tsconfig.json ./
 COPY src ./src
-COPY scripts/bundle-workflows.ts ./scripts/
-RUN node --import tsx scripts/bundle-workflows.ts /app/dist/workflow-bundle.js
+COPY src/workers/bundle-workflows.ts ./src/workers/
+RUN node --import tsx src/workers/bundle-workflows.ts /app/dist/workflow-bundle.js
 
 # ---- runtime ----------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime

@@ -49,7 +49,7 @@ export default defineConfig(
     },
   },
   {
-    // Plain JavaScript files (this config, scripts/*.mjs) are not in a TypeScript project.
+    // Plain JavaScript files (this config, tools/*.mjs) are not in a TypeScript project.
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

@@ -2,8 +2,8 @@
 // as src/activities/channels/email.ts configures it) sending straight to the SMTP sink, no Temporal,
 // no database. Prints one JSON line: { sent, ms }.
 //   node --import tsx bench/channel-limit.ts <smtp-url> <count> <concurrency>
-import { createEmailChannel } from '../src/activities/channels/email.js';
-import type { Recipient } from '../src/activities/channels/index.js';
+import { createEmailChannel } from '../src/activities/channels/email/index.js';
+import type { Recipient } from '../src/activities/channels/registry.js';
 import { runConcurrent } from './load.js';
 
 const [url, count, concurrency] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4])];

@@ -1,8 +1,8 @@
 // Herald's own processes for one benchmark part: worker processes (src/workers/main.ts) and the API
 // (src/api/main.ts), started as they run in production, with the stack's environment.
 import path from 'node:path';
-import { freePort } from '../src/lib/local/ports.js';
-import { spawnNode, type BenchProcess } from './processes.js';
+import { freePort } from '../tools/local-stack/ports.js';
+import { spawnNode, type BenchProcess } from '../tools/local-stack/processes.js';
 import type { BenchStack } from './stack.js';
 
 export interface HeraldProcesses {

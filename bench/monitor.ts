@@ -1,6 +1,6 @@
 // Memory and CPU of every process in a part: resident memory sampled from /proc, CPU seconds taken
 // before and after the load, so the report can say which process the time went to.
-import { cpuSeconds, residentBytes, treeCpuSeconds } from './processes.js';
+import { cpuSeconds, residentBytes, treeCpuSeconds } from '../tools/local-stack/processes.js';
 
 export interface Watched {
   name: string;

@@ -2,7 +2,7 @@
 //                    [--concurrency C] [--no-profile] [--out DIR]`
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { projectRoot } from '../src/lib/local/paths.js';
+import { projectRoot } from '../tools/local-stack/paths.js';
 
 export const PARTS = ['e2e', 'floor', 'smtp', 'api', 'memory', 'scaling'] as const;
 export type Part = (typeof PARTS)[number];

@@ -1,6 +1,6 @@
 // What reached the sinks, as (channel, recipient index, time): every recipient's address names its
 // index (bench/stack.ts), so a receipt names its notification without parsing the message.
-import type { Sinks } from './stack.js';
+import type { Sinks } from '../tools/fakes/sinks.js';
 
 export type BenchChannel = 'email' | 'push' | 'telegram';
 

@@ -1,5 +1,5 @@
 // The worker tuning a run used, in words for the report.
-import { loadConfig } from '../src/lib/config.js';
+import { loadConfig } from '../src/platform/config.js';
 import { WORKER_DATABASE_POOL_SIZE, workerTuning } from '../src/workers/tuning.js';
 
 export function workerTuningSummary(heraldEnv: Record<string, string>): string {

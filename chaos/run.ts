@@ -2,7 +2,7 @@
 // processes. Prints a table, writes chaos/results/<date>.md and .json, exits 1 on any loss.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { projectRoot } from '../src/lib/local/paths.js';
+import { projectRoot } from '../tools/local-stack/paths.js';
 import { fullPlan } from './faults.js';
 import { resultTable, writeReport } from './report.js';
 import { runChaos } from './suite.js';

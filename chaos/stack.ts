@@ -4,13 +4,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { migrateDeploy } from '../src/lib/local/migrate.js';
-import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/lib/local/postgres.js';
-import { freePort } from '../src/lib/local/ports.js';
-import { startTemporalServer, type TemporalServer } from '../src/lib/local/temporal-server.js';
+import { migrateDeploy } from '../tools/local-stack/migrate.js';
+import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '../tools/local-stack/postgres.js';
+import { freePort } from '../tools/local-stack/ports.js';
+import { startTemporalServer, type TemporalServer } from '../tools/local-stack/temporal-server.js';
 import { writeWorkflowBundle } from '../src/workers/create-workers.js';
-import { createBrowserSubscription } from '../test/support/push-endpoint.js';
-import { heraldProcessEnv, startSinks, stopSinks, type Sinks } from '../bench/stack.js';
+import { createBrowserSubscription } from '../tools/fakes/push-endpoint.js';
+import { heraldProcessEnv, startSinks, stopSinks, type Sinks } from '../tools/fakes/sinks.js';
 import { startTcpGate, type TcpGate } from './tcp-gate.js';
 import { startSupervised, type SupervisedProcess } from './supervised.js';
 

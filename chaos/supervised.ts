@@ -1,7 +1,7 @@
 // One of Herald's processes (worker or API) under a small supervisor: the suite SIGKILLs it on purpose,
 // and it also restarts it after an exit nobody asked for (counted: the report names both).
 import path from 'node:path';
-import { spawnNode, type BenchProcess } from '../bench/processes.js';
+import { spawnNode, type BenchProcess } from '../tools/local-stack/processes.js';
 
 export interface SupervisedProcess {
   name: string;

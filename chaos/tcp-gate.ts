@@ -1,7 +1,7 @@
 // A TCP pass-through in front of a sink, on a port of its own: closing it takes the sink "down" as a
 // provider outage would (connections refused, open ones cut), and opening it listens on the same port.
 import net from 'node:net';
-import { freePort } from '../src/lib/local/ports.js';
+import { freePort } from '../tools/local-stack/ports.js';
 
 export interface TcpGate {
   port: number;

@@ -2,7 +2,7 @@
 // accepted notification is final, every deliverable delivery arrived, what arrived twice, and whether
 // the database agrees with what the sinks saw.
 import type pg from 'pg';
-import type { Sinks } from '../bench/stack.js';
+import type { Sinks } from '../tools/fakes/sinks.js';
 
 export const CHANNELS = ['email', 'push', 'telegram', 'sms'] as const;
 export type ChaosChannel = (typeof CHANNELS)[number];

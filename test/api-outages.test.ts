@@ -6,9 +6,9 @@ import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../src/api/app.js';
-import { createDb, type Db } from '../src/lib/db.js';
-import { createLogger } from '../src/lib/logger.js';
-import { freePort } from '../src/lib/local/ports.js';
+import { createDb, type Db } from '../src/store/db.js';
+import { createLogger } from '../src/platform/logger.js';
+import { freePort } from '../tools/local-stack/ports.js';
 import { TEST_API_KEY, startHerald, testEnv, uniqueId, type RunningStack } from './support/stack.js';
 
 describe('API during outages', () => {

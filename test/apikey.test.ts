@@ -8,8 +8,8 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createApp } from '../src/api/app.js';
-import { hashApiKey } from '../src/lib/api-keys.js';
-import { projectRoot } from '../src/lib/local/paths.js';
+import { hashApiKey } from '../src/domain/api-keys.js';
+import { projectRoot } from '../tools/local-stack/paths.js';
 import {
   eventually,
   startHerald,

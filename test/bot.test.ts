@@ -2,7 +2,7 @@
 // (long polling), the real Temporal workflow and telegram worker deliver, PostgreSQL records each step.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { issueLinkToken } from '../src/lib/telegram-link.js';
+import { issueLinkToken } from '../src/domain/telegram-link.js';
 import { eventually } from './support/stack.js';
 import { linkedPerson, person, snapshot, useBotStack, userWithLink } from './support/bot-stack.js';
 

@@ -7,15 +7,15 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { chromiumMissingReason, chromiumPath } from '../scripts/ensure-tools.mjs';
+import { chromiumMissingReason, chromiumPath } from '../tools/ensure-tools.mjs';
 import { createApp } from '../src/api/app.js';
 import { codecServerOptions } from '../src/api/codec.js';
-import { createLogger } from '../src/lib/logger.js';
-import { projectRoot } from '../src/lib/local/paths.js';
-import { freePort } from '../src/lib/local/ports.js';
-import { startTemporalServer, type TemporalServer } from '../src/lib/local/temporal-server.js';
+import { createLogger } from '../src/platform/logger.js';
+import { projectRoot } from '../tools/local-stack/paths.js';
+import { freePort } from '../tools/local-stack/ports.js';
+import { startTemporalServer, type TemporalServer } from '../tools/local-stack/temporal-server.js';
 import { TEST_CODEC_ENV, TEST_CODEC_TOKEN } from './support/codec.js';
-import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
+import { startSmtpSink, type SmtpSink } from '../tools/fakes/smtp-sink.js';
 import {
   TEST_API_KEY,
   eventually,

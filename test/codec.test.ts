@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { CodecError, ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA } from '../src/lib/codec.js';
-import { ConfigError, loadConfig } from '../src/lib/config.js';
+import { CodecError, ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA } from '../src/platform/codec.js';
+import { ConfigError, loadConfig } from '../src/platform/config.js';
 import { TEST_CODEC_KEYS } from './support/codec.js';
 
 const [current, previous] = TEST_CODEC_KEYS as [(typeof TEST_CODEC_KEYS)[0], (typeof TEST_CODEC_KEYS)[0]];

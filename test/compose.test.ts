@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { composeValidatorMissingReason, composeValidatorPath } from '../scripts/ensure-tools.mjs';
-import { projectRoot } from '../src/lib/local/paths.js';
+import { composeValidatorMissingReason, composeValidatorPath } from '../tools/ensure-tools.mjs';
+import { projectRoot } from '../tools/local-stack/paths.js';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../src/workflows/definitions.js';
 import { ALL_QUEUES } from '../src/workers/create-workers.js';
 
@@ -209,7 +209,7 @@ describe('Dockerfile', () => {
 
   it('builds the workflow bundle in the image and points the worker at it', () => {
     const build = stages.find((s) => /RUN .*scripts\/bundle-workflows\.ts (\S+)/.test(s.text));
-    assert.ok(build, 'no stage runs scripts/bundle-workflows.ts');
+    assert.ok(build, 'no stage runs src/workers/bundle-workflows.ts');
     const [, bundlePath] = /RUN .*scripts\/bundle-workflows\.ts (\S+)/.exec(build.text)!;
     assert.match(runtime.text, new RegExp(`COPY --from=${build.name} ${bundlePath} `));
     assert.match(runtime.text, new RegExp(`WORKFLOW_BUNDLE_PATH=${bundlePath}\\b`));

@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Connection } from '@temporalio/client';
-import { projectRoot } from '../src/lib/local/paths.js';
-import { freePort, isPortFree } from '../src/lib/local/ports.js';
-import { startSmtpSink } from './support/smtp-sink.js';
+import { projectRoot } from '../tools/local-stack/paths.js';
+import { freePort, isPortFree } from '../tools/local-stack/ports.js';
+import { startSmtpSink } from '../tools/fakes/smtp-sink.js';
 import { eventually, testEnv, uniqueId } from './support/stack.js';
 
 interface DevRun {
@@ -37,7 +37,7 @@ const HERALD_VARS = [
 async function startDev(env: Record<string, string>): Promise<DevRun> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !HERALD_VARS.includes(k)));
   // Its own process group, so the test can send Ctrl-C to the whole group as a terminal does.
-  const child = spawn(process.execPath, ['scripts/dev.mjs'], {
+  const child = spawn(process.execPath, ['tools/dev.mjs'], {
     cwd: projectRoot,
     env: { ...base, NO_COLOR: '1', LOG_LEVEL: 'info', ...env },
     detached: true,

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/lib/config.js';
-import { freePort } from '../src/lib/local/ports.js';
-import { projectRoot } from '../src/lib/local/paths.js';
-import { serveMetrics, type MetricsServer } from '../src/lib/metrics.js';
+import { ConfigError, loadConfig } from '../src/platform/config.js';
+import { freePort } from '../tools/local-stack/ports.js';
+import { projectRoot } from '../tools/local-stack/paths.js';
+import { serveMetrics, type MetricsServer } from '../src/platform/metrics.js';
 import { eventually, uniqueId, untilStatus, useEmailStack } from './support/stack.js';
 
 /** An hour away: notifications that stay scheduled, so counting them races with no delivery. */

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createChannels, closeChannels } from '../src/activities/channels/index.js';
+import { createChannels, closeChannels } from '../src/activities/channels/registry.js';
 import { createDeliveryActivities, type DeliveryResult } from '../src/activities/index.js';
-import { createLogger } from '../src/lib/logger.js';
+import { createLogger } from '../src/platform/logger.js';
 import { eventually, notificationStatus, uniqueId, untilStatus, useEmailStack } from './support/stack.js';
 
 describe('cancel and retry through the API', () => {

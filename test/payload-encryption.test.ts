@@ -8,7 +8,7 @@ import { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type proto from '@temporalio/proto';
 import { payloadFromJson, payloadToJson } from '../src/api/codec.js';
-import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../src/lib/codec.js';
+import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../src/platform/codec.js';
 import { TEST_CODEC_ENV, TEST_CODEC_KEYS, TEST_CODEC_TOKEN, testCodec } from './support/codec.js';
 import { recordHistory } from './support/histories.js';
 import { eventually, uniqueId, untilStatus, useEmailStack } from './support/stack.js';

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import webpush from 'web-push';
-import { chromiumMissingReason, chromiumPath } from '../scripts/ensure-tools.mjs';
-import { createPreferenceLinks } from '../src/lib/preference-links.js';
-import { projectRoot } from '../src/lib/local/paths.js';
+import { chromiumMissingReason, chromiumPath } from '../tools/ensure-tools.mjs';
+import { createPreferenceLinks } from '../src/domain/preference-links.js';
+import { projectRoot } from '../tools/local-stack/paths.js';
 import {
   PREFERENCES_SECRET,
   PUBLIC_URL,
@@ -19,8 +19,8 @@ import {
   preferenceCenterEnv,
   preferenceClient,
 } from './support/preference-center.js';
-import { createBrowserSubscription, startPushEndpoint, type PushEndpoint } from './support/push-endpoint.js';
-import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
+import { createBrowserSubscription, startPushEndpoint, type PushEndpoint } from '../tools/fakes/push-endpoint.js';
+import { startSmtpSink, type SmtpSink } from '../tools/fakes/smtp-sink.js';
 import { eventually, startHerald, testEnv, uniqueId, type RunningStack } from './support/stack.js';
 
 const ARTIFACTS = path.join(projectRoot, 'test-artifacts', 'preference-center');

@@ -4,7 +4,7 @@
 // unexpired link and change nothing when they refuse; "send me a test" reaches the SMTP sink.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createPreferenceLinks } from '../src/lib/preference-links.js';
+import { createPreferenceLinks } from '../src/domain/preference-links.js';
 import {
   PREFERENCES_SECRET,
   PUBLIC_URL,

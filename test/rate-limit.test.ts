@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import express from 'express';
 import { problemHandler } from '../src/api/problem.js';
 import { rateLimitPerKey, type RateLimiter } from '../src/api/rate-limit.js';
-import { createLogger } from '../src/lib/logger.js';
+import { createLogger } from '../src/platform/logger.js';
 
 const PER_SECOND = 2;
 const BURST = 3;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { ENCRYPTED_ENCODING } from '../src/lib/codec.js';
+import { ENCRYPTED_ENCODING } from '../src/platform/codec.js';
 import { testCodec } from './support/codec.js';
 import { loadHistories } from './support/histories.js';
 import { installTestRuntime, workflowBundle } from './support/stack.js';

@@ -4,10 +4,10 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { createFreshDatabase } from '../src/lib/local/database.js';
-import { projectRoot } from '../src/lib/local/paths.js';
-import { freePort } from '../src/lib/local/ports.js';
-import { startTemporalServer } from '../src/lib/local/temporal-server.js';
+import { createFreshDatabase } from '../tools/local-stack/database.js';
+import { projectRoot } from '../tools/local-stack/paths.js';
+import { freePort } from '../tools/local-stack/ports.js';
+import { startTemporalServer } from '../tools/local-stack/temporal-server.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 const log = (message: string) => console.log(`[test-run] ${message}`);

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import webpush from 'web-push';
-import { SCHEMATHESIS_VERSION, schemathesisDir } from '../scripts/ensure-tools.mjs';
+import { SCHEMATHESIS_VERSION, schemathesisDir } from '../tools/ensure-tools.mjs';
 import { NOTIFICATIONS_QUEUE } from '../src/workflows/definitions.js';
 import { snapshotTables as snapshot } from './support/db-snapshot.js';
 import {
@@ -40,11 +40,11 @@ const CHECKS = [
   'unsupported_method',
 ];
 
-/** Runs the schemathesis CLI installed by scripts/ensure-tools.mjs; resolves with its exit code and output. */
+/** Runs the schemathesis CLI installed by tools/ensure-tools.mjs; resolves with its exit code and output. */
 function schemathesis(args: string[]): Promise<{ code: number | null; output: string }> {
   if (!existsSync(path.join(schemathesisDir, 'schemathesis')))
     throw new Error(
-      `schemathesis is not installed in ${schemathesisDir}: run node scripts/ensure-tools.mjs --test`,
+      `schemathesis is not installed in ${schemathesisDir}: run node tools/ensure-tools.mjs --test`,
     );
   // Its working folder takes whatever it writes (it is told to keep no example database).
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'herald-schemathesis-'));

@@ -9,13 +9,13 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import webpush from 'web-push';
-import { createLogger } from '../src/lib/logger.js';
-import { installTemporalLogging } from '../src/lib/temporal-logging.js';
-import { signWebhook, verifyWebhook, WEBHOOK_HEADERS } from '../src/lib/webhook-signature.js';
+import { createLogger } from '../src/platform/logger.js';
+import { installTemporalLogging } from '../src/platform/temporal-logging.js';
+import { signWebhook, verifyWebhook, WEBHOOK_HEADERS } from '../src/domain/webhook-signature.js';
 import { TEST_CODEC_ENV } from './support/codec.js';
 import { fuzzRuns } from './support/hostile.js';
 import { PREFERENCES_SECRET } from './support/preference-center.js';
-import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
+import { startSmtpSink, type SmtpSink } from '../tools/fakes/smtp-sink.js';
 import {
   eventually,
   installTestRuntime,
@@ -26,7 +26,7 @@ import {
   untilStatus,
   type RunningStack,
 } from './support/stack.js';
-import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../tools/fakes/webhook-receiver.js';
 
 const WRONG_KEY = 'wrong-key-0123456789abcdef-SECRETKEY';
 const TELEGRAM_SECRET = 'security-telegram-secret-0123456789';

@@ -7,11 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { spawnNode, type BenchProcess } from '../bench/processes.js';
+import { spawnNode, type BenchProcess } from '../tools/local-stack/processes.js';
 import { writeWorkflowBundle } from '../src/workers/create-workers.js';
-import { freePort } from '../src/lib/local/ports.js';
+import { freePort } from '../tools/local-stack/ports.js';
 import { eventually, TEST_API_KEY, uniqueId } from './support/stack.js';
-import { startTelegramFake, type TelegramFake } from './support/telegram-fake.js';
+import { startTelegramFake, type TelegramFake } from '../tools/fakes/telegram-fake.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'herald-shutdown-'));
 let telegram: TelegramFake;

@@ -1,7 +1,7 @@
 // The spine end to end on real parts: API → Temporal workflow → email activity → SMTP sink → PostgreSQL.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createApiKey } from '../src/lib/api-keys.js';
+import { createApiKey } from '../src/domain/api-keys.js';
 import { eventually, uniqueId, useEmailStack } from './support/stack.js';
 
 describe('spine: a notification becomes an email', () => {

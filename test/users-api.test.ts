@@ -2,7 +2,7 @@
 // what the API stores is what the workflow then obeys.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createBrowserSubscription } from './support/push-endpoint.js';
+import { createBrowserSubscription } from '../tools/fakes/push-endpoint.js';
 import { eventually, uniqueId, useEmailStack } from './support/stack.js';
 
 describe('users, preferences and push subscriptions', () => {

@@ -7,15 +7,15 @@ import {
   signWebhook,
   verifyWebhook,
   WebhookVerificationError,
-} from '../src/lib/webhook-signature.js';
+} from '../src/domain/webhook-signature.js';
 import type { WebhookEvent } from '../src/workflows/webhooks.js';
-import { createDb } from '../src/lib/db.js';
+import { createDb } from '../src/store/db.js';
 import { TEST_API_KEY, eventually, testEnv, uniqueId, useEmailStack } from './support/stack.js';
 import {
   startWebhookReceiver,
   type ReceivedWebhook,
   type WebhookReceiver,
-} from './support/webhook-receiver.js';
+} from '../tools/fakes/webhook-receiver.js';
 
 const OTHER_KEY = 'other-key-0123456789abcdef';
 

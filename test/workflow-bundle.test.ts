@@ -1,4 +1,4 @@
-// The prebuilt workflow bundle the image carries: scripts/bundle-workflows.ts writes it, and a worker
+// The prebuilt workflow bundle the image carries: src/workers/bundle-workflows.ts writes it, and a worker
 // set up as src/workers/main.ts does (WORKFLOW_BUNDLE_PATH -> prebuiltWorkflowBundle) runs notifications
 // from it, with payload encryption off and on (the image cannot know which a deployment uses).
 import assert from 'node:assert/strict';
@@ -9,13 +9,13 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import proto from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
-import { ENCRYPTED_ENCODING } from '../src/lib/codec.js';
-import { createDb } from '../src/lib/db.js';
-import { projectRoot } from '../src/lib/local/paths.js';
+import { ENCRYPTED_ENCODING } from '../src/platform/codec.js';
+import { createDb } from '../src/store/db.js';
+import { projectRoot } from '../tools/local-stack/paths.js';
 import { workflowIdFor } from '../src/workflows/definitions.js';
 import { createWorkers, prebuiltWorkflowBundle } from '../src/workers/create-workers.js';
 import { TEST_CODEC_ENV } from './support/codec.js';
-import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
+import { startSmtpSink, type SmtpSink } from '../tools/fakes/smtp-sink.js';
 import {
   installTestRuntime,
   startHerald,
@@ -31,7 +31,7 @@ let smtp: SmtpSink;
 
 before(async () => {
   // The command the Dockerfile runs.
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bundle-workflows.ts', bundleFile], {
+  execFileSync(process.execPath, ['--import', 'tsx', 'src/workers/bundle-workflows.ts', bundleFile], {
     cwd: projectRoot,
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -11,7 +11,7 @@ import {
   retryUpdate,
   statusQuery,
 } from '../src/workflows/definitions.js';
-import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
+import { startSmtpSink, type SmtpSink } from '../tools/fakes/smtp-sink.js';
 import { eventually, testEnv, uniqueId } from './support/stack.js';
 import { recordHistory } from './support/histories.js';
 import { startTimeSkippingHerald, type TimeSkippingHerald } from './support/time-skipping.js';

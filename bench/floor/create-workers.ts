@@ -2,7 +2,7 @@
 // process gets from the same configuration (src/workers/tuning.ts).
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
-import type { Config } from '../../src/lib/config.js';
+import type { Config } from '../../src/platform/config.js';
 import { workerTuning } from '../../src/workers/tuning.js';
 import { FLOOR_QUEUES, type FloorActivities } from './workflows.js';
 

@@ -5,7 +5,7 @@
 //   node --import tsx bench/floor/eager.ts <count> <concurrency> <category-prefix>
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { loadConfigOrExit } from '../../src/lib/config.js';
+import { loadConfigOrExit } from '../../src/platform/config.js';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions.js';
 import { runConcurrent } from '../load.js';
 import { untilClosed } from '../visibility.js';

@@ -1,7 +1,7 @@
 // The floor's worker process (bench/parts/floor.ts starts it): the floor workflows and their no-op
 // activities, on Herald's queue layout and tuning.
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { loadConfigOrExit } from '../../src/lib/config.js';
+import { loadConfigOrExit } from '../../src/platform/config.js';
 import { createFloorWorkers } from './create-workers.js';
 
 const config = loadConfigOrExit();

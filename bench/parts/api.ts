@@ -11,7 +11,7 @@ import {
 } from '../../src/workflows/definitions.js';
 import { startHeraldProcesses } from '../herald.js';
 import { createApiClient, perSecond, runConcurrent, summarize, type LatencySummary } from '../load.js';
-import { cpuSeconds } from '../processes.js';
+import { cpuSeconds } from '../../tools/local-stack/processes.js';
 import { showProgress } from '../progress.js';
 import { ACCEPT_NAMESPACE, BENCH_API_KEY, type BenchStack } from '../stack.js';
 import { CHANNELS } from './e2e.js';

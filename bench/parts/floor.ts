@@ -8,7 +8,7 @@ import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions.js';
 import { FLOOR_QUEUES } from '../floor/workflows.js';
 import { perSecond, runConcurrent, sleep, summarize, type LatencySummary } from '../load.js';
 import { startMonitor, type MemoryUse } from '../monitor.js';
-import { runNodeForJson, spawnNode } from '../processes.js';
+import { runNodeForJson, spawnNode } from '../../tools/local-stack/processes.js';
 import { log, showProgress } from '../progress.js';
 import type { BenchStack } from '../stack.js';
 import { closedWorkflows, untilClosed } from '../visibility.js';

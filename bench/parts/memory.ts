@@ -1,7 +1,7 @@
 // Memory beyond the end-to-end samples: what the prebuilt workflow bundle saves a worker at start.
 import { startHeraldProcesses } from '../herald.js';
 import { sleep } from '../load.js';
-import { residentBytes } from '../processes.js';
+import { residentBytes } from '../../tools/local-stack/processes.js';
 import { log } from '../progress.js';
 import type { BenchStack } from '../stack.js';
 
@@ -39,7 +39,7 @@ async function startOnce(
 export async function runMemory(stack: BenchStack): Promise<MemoryPartResult> {
   log('memory: a worker started with the prebuilt bundle, then one that bundles at start');
   const prebuiltBundle = await startOnce(stack, 'start-prebuilt', {});
-  // An empty variable counts as unset (src/lib/config.ts): the worker bundles with webpack.
+  // An empty variable counts as unset (src/platform/config.ts): the worker bundles with webpack.
   const bundledAtStart = await startOnce(stack, 'start-bundling', { WORKFLOW_BUNDLE_PATH: '' });
   return { prebuiltBundle, bundledAtStart };
 }

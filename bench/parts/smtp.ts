@@ -1,6 +1,6 @@
 // The channel limit: how fast Herald's email provider alone reaches the same SMTP sink.
 import { perSecond } from '../load.js';
-import { runNodeForJson } from '../processes.js';
+import { runNodeForJson } from '../../tools/local-stack/processes.js';
 import { log } from '../progress.js';
 import { clearSinks } from '../receipts.js';
 import type { BenchStack } from '../stack.js';

@@ -105,7 +105,7 @@ export interface ProcessProfile {
   otherThreads?: ProfileSummary;
 }
 
-/** The profiles one process wrote into its folder (bench/processes.ts); thread 0 is the main one. */
+/** The profiles one process wrote into its folder (tools/local-stack/processes.ts); thread 0 is the main one. */
 export function summarizeProcessProfiles(dir: string, processName: string): ProcessProfile | undefined {
   let files: string[];
   try {

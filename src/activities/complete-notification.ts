@@ -1,4 +1,4 @@
-import type { Db, Prisma } from '../lib/db.js';
+import type { Db, Prisma } from '../store/db.js';
 import type { ChannelName, NotificationOutcome } from '../workflows/definitions.js';
 
 export interface FailedDelivery {

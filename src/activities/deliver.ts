@@ -1,13 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Db } from '../lib/db.js';
-import { countDelivery } from '../lib/metrics.js';
+import type { Db } from '../store/db.js';
+import { countDelivery } from '../platform/metrics.js';
 import {
   PERMANENT_FAILURE_TYPE,
   TRANSIENT_FAILURE_TYPE,
   type ChannelName,
 } from '../workflows/definitions.js';
-import type { ChannelProvider, FailureClass, OutgoingMessage } from './channels/index.js';
-import { openAttempt, recordFailed, recordSent, type AttemptIds } from './delivery-records.js';
+import type { ChannelProvider, FailureClass, OutgoingMessage } from './channels/registry.js';
+import { openAttempt, recordFailed, recordSent, type AttemptIds } from '../store/deliveries.js';
 import { resolveContent } from './templates.js';
 
 export interface DeliveryInput {

@@ -1,6 +1,6 @@
-import type { Db } from '../lib/db.js';
+import type { Db } from '../store/db.js';
 import { deliverActivityName, type ChannelName } from '../workflows/definitions.js';
-import type { ChannelRegistry } from './channels/index.js';
+import type { ChannelRegistry } from './channels/registry.js';
 import type { DeliverySettings } from '../workflows/policies.js';
 import { createCompleteNotification, createRecordProgress } from './complete-notification.js';
 import { createDeliver, type DeliveryInput, type DeliveryResult } from './deliver.js';

@@ -1,12 +1,12 @@
-import type { Db } from '../lib/db.js';
-import { countDelivery } from '../lib/metrics.js';
+import type { Db } from '../store/db.js';
+import { countDelivery } from '../platform/metrics.js';
 import { CHANNELS, type ChannelName, type NotificationInput } from '../workflows/definitions.js';
 import type { DeliverySettings } from '../workflows/policies.js';
-import { CHANNEL_DEFINITIONS } from './channels/index.js';
-import type { Recipient } from './channels/index.js';
-import { recordPlan } from './delivery-records.js';
-import { isAllowed, type PreferenceRule } from './preferences.js';
-import { quietHoursEnd } from './quiet-hours.js';
+import { CHANNEL_DEFINITIONS } from './channels/registry.js';
+import type { Recipient } from './channels/registry.js';
+import { recordPlan } from '../store/deliveries.js';
+import { isAllowed, type PreferenceRule } from '../domain/preferences.js';
+import { quietHoursEnd } from '../domain/quiet-hours.js';
 import type { WebhookTarget } from '../workflows/webhooks.js';
 
 export interface RecipientPlan {

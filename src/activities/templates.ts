@@ -1,4 +1,4 @@
-import type { Db } from '../lib/db.js';
+import type { Db } from '../store/db.js';
 import { PermanentChannelError } from './channels/channel.js';
 
 /**

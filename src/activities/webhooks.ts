@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Db } from '../lib/db.js';
-import type { Logger } from '../lib/logger.js';
-import { signWebhook } from '../lib/webhook-signature.js';
+import type { Db } from '../store/db.js';
+import type { Logger } from '../platform/logger.js';
+import { signWebhook } from '../domain/webhook-signature.js';
 import type { WebhookEvent } from '../workflows/webhooks.js';
 import { parseRetryAfter, systemCode } from './channels/channel.js';
 

@@ -1,10 +1,10 @@
 import express, { type Request } from 'express';
 import { BODY_LIMIT } from './credentials.js';
 import type { Client } from '@temporalio/client';
-import type { Config } from '../lib/config.js';
-import type { Db } from '../lib/db.js';
-import type { Logger } from '../lib/logger.js';
-import { exposition, observeRequests } from '../lib/metrics.js';
+import type { Config } from '../platform/config.js';
+import type { Db } from '../store/db.js';
+import type { Logger } from '../platform/logger.js';
+import { exposition, observeRequests } from '../platform/metrics.js';
 import { requireApiKey } from './auth.js';
 import { acceptBulk } from './bulk.js';
 import { CODEC_PATH, codecRoutes, type CodecServerOptions } from './codec.js';

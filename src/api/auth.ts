@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { bearerToken } from './credentials.js';
-import type { Db } from '../lib/db.js';
-import { hashApiKey } from '../lib/api-keys.js';
+import type { Db } from '../store/db.js';
+import { hashApiKey } from '../domain/api-keys.js';
 import { HttpProblem } from './problem.js';
 
 const unauthorized = (detail: string) =>

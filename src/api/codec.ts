@@ -5,8 +5,8 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import { bearerToken, secretMatcher } from './credentials.js';
 import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
-import { CodecError, EncryptionCodec } from '../lib/codec.js';
-import type { Config } from '../lib/config.js';
+import { CodecError, EncryptionCodec } from '../platform/codec.js';
+import type { Config } from '../platform/config.js';
 import { ANY_HEADERS, header, json, unauthenticated, type Json } from './openapi-parts.js';
 import { HttpProblem } from './problem.js';
 import { responseSchemas } from './responses.js';

@@ -1,8 +1,8 @@
 // HTTP API process.
-import { loadConfigOrExit } from '../lib/config.js';
-import { createDb } from '../lib/db.js';
-import { createLogger } from '../lib/logger.js';
-import { connectTemporalClient } from '../lib/temporal.js';
+import { loadConfigOrExit } from '../platform/config.js';
+import { createDb } from '../store/db.js';
+import { createLogger } from '../platform/logger.js';
+import { connectTemporalClient } from '../platform/temporal-client.js';
 import { createApp } from './app.js';
 import { codecServerOptions } from './codec.js';
 import { preferenceCenterOptions } from './preference-center.js';

@@ -1,6 +1,6 @@
-import type { Db } from '../lib/db.js';
-import { Prisma } from '../lib/db.js';
-import { isUuid } from '../lib/uuid.js';
+import type { Db } from '../store/db.js';
+import { Prisma } from '../store/db.js';
+import { isUuid } from '../platform/uuid.js';
 import { HttpProblem } from './problem.js';
 import type { NotificationPageResponse } from './responses.js';
 import { inStorableYears, type ListNotificationsQuery } from './schemas.js';

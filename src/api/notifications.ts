@@ -6,10 +6,10 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
-import type { Db, NotificationStatus as StoredStatus } from '../lib/db.js';
-import { Prisma } from '../lib/db.js';
-import type { Logger } from '../lib/logger.js';
-import { countAcceptedNotification } from '../lib/metrics.js';
+import type { Db, NotificationStatus as StoredStatus } from '../store/db.js';
+import { Prisma } from '../store/db.js';
+import type { Logger } from '../platform/logger.js';
+import { countAcceptedNotification } from '../platform/metrics.js';
 import {
   NOTIFICATIONS_QUEUE,
   SEARCH_ATTRIBUTES,
@@ -22,7 +22,7 @@ import { notificationWorkflow } from '../workflows/index.js';
 import { HttpProblem, problems } from './problem.js';
 import type { NotificationResponse, WorkflowStatusResponse } from './responses.js';
 import type { CreateNotification } from './schemas.js';
-import { isUuid } from '../lib/uuid.js';
+import { isUuid } from '../platform/uuid.js';
 import { findUser } from './users.js';
 
 type NotificationRow = Prisma.NotificationGetPayload<object>;

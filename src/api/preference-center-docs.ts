@@ -3,7 +3,7 @@
 import { ANY_HEADERS, header, json, unauthenticated, type Json } from './openapi-parts.js';
 import { PREFERENCES_API_PATH, TEST_RATE_LIMIT, preferenceCenterUpdateSchema } from './preference-center.js';
 import { preferenceCenterResponse } from './preference-center-state.js';
-import { LINK_TOKEN_PATTERN, PREFERENCES_PATH, UNSUBSCRIBE_PATH } from '../lib/preference-links.js';
+import { LINK_TOKEN_PATTERN, PREFERENCES_PATH, UNSUBSCRIBE_PATH } from '../domain/preference-links.js';
 import { acceptedNotificationResponse, notificationResponse, pushSubscriptionResponse } from './responses.js';
 import { notificationIdSchema, pushSubscriptionSchema, subscriptionIdSchema } from './schemas.js';
 

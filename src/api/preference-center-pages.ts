@@ -2,7 +2,7 @@
 // and outcome. The preference page itself is a static file (preference-center/index.html) with a script.
 import { fileURLToPath } from 'node:url';
 import type { Response } from 'express';
-import { PREFERENCES_PATH } from '../lib/preference-links.js';
+import { PREFERENCES_PATH } from '../domain/preference-links.js';
 
 /** The page's static files: HTML, CSS, the script and the service worker, served as they are. */
 export const ASSETS_DIR = fileURLToPath(new URL('./preference-center/', import.meta.url));

@@ -1,7 +1,7 @@
 // What the preference page shows: the user's channels with their addresses partly hidden, the
 // categories worth a switch, their rules and quiet hours, and the browsers subscribed to Web Push.
 import { z } from 'zod';
-import type { Db } from '../lib/db.js';
+import type { Db } from '../store/db.js';
 import { CHANNELS, type ChannelName } from '../workflows/definitions.js';
 import type { PreferenceCenterOptions } from './preference-center.js';
 import { preferencesResponse, responseSchemas } from './responses.js';

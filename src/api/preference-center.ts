@@ -7,15 +7,15 @@ import type { Client } from '@temporalio/client';
 import express, { type RequestHandler, type Response } from 'express';
 import { BODY_LIMIT, bearerToken } from './credentials.js';
 import { z } from 'zod';
-import { configuredChannels } from '../activities/channels/index.js';
-import type { Config } from '../lib/config.js';
-import type { Db } from '../lib/db.js';
-import type { Logger } from '../lib/logger.js';
+import { configuredChannels } from '../activities/channels/registry.js';
+import type { Config } from '../platform/config.js';
+import type { Db } from '../store/db.js';
+import type { Logger } from '../platform/logger.js';
 import {
   PREFERENCES_PATH,
   preferenceLinksFromConfig,
   type PreferenceLinks,
-} from '../lib/preference-links.js';
+} from '../domain/preference-links.js';
 import type { ChannelName } from '../workflows/definitions.js';
 import { acceptNotification, getNotification } from './notifications.js';
 import { TEST_CATEGORY, pageState } from './preference-center-state.js';

@@ -2,10 +2,10 @@
 import express, { type RequestHandler } from 'express';
 import { BODY_LIMIT, secretMatcher } from './credentials.js';
 import { z } from 'zod';
-import type { Config } from '../lib/config.js';
-import type { Db } from '../lib/db.js';
-import { Prisma } from '../lib/db.js';
-import { botUsernameResolver, deepLink, issueLinkToken } from '../lib/telegram-link.js';
+import type { Config } from '../platform/config.js';
+import type { Db } from '../store/db.js';
+import { Prisma } from '../store/db.js';
+import { botUsernameResolver, deepLink, issueLinkToken } from '../domain/telegram-link.js';
 import { HttpProblem } from './problem.js';
 import { responseSchemas } from './responses.js';
 import { findUser } from './users.js';

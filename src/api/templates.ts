@@ -1,4 +1,4 @@
-import type { Db } from '../lib/db.js';
+import type { Db } from '../store/db.js';
 import { problems } from './problem.js';
 
 import type { TemplateResponse } from './responses.js';

@@ -4,9 +4,9 @@
 // category by email, and the opt-out is recorded in unsubscribe_events.
 import express, { type Request, type Response } from 'express';
 import { BODY_LIMIT } from './credentials.js';
-import type { Db } from '../lib/db.js';
-import type { Logger } from '../lib/logger.js';
-import { UNSUBSCRIBE_PATH, type PreferenceLinks } from '../lib/preference-links.js';
+import type { Db } from '../store/db.js';
+import type { Logger } from '../platform/logger.js';
+import { UNSUBSCRIBE_PATH, type PreferenceLinks } from '../domain/preference-links.js';
 import { html, sendPage, sendRefusal } from './preference-center-pages.js';
 
 export interface UnsubscribeDeps {

@@ -1,8 +1,8 @@
 // Delivery-status webhooks: an API key registers callback URLs, and hears about its own notifications.
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import type { Db } from '../lib/db.js';
-import { newWebhookSecret } from '../lib/webhook-signature.js';
+import type { Db } from '../store/db.js';
+import { newWebhookSecret } from '../domain/webhook-signature.js';
 import { WEBHOOK_EVENT_TYPES } from '../workflows/webhooks.js';
 import { HttpProblem, problems } from './problem.js';
 import { responseSchemas } from './responses.js';

@@ -5,8 +5,8 @@ import { notificationIdSchema, preferencesSchema, updateUserSchema } from '../ap
 import { getNotification } from '../api/notifications.js';
 import { getPreferences, putPreferences, updateUser } from '../api/users.js';
 import type { UserRecord } from '../api/users.js';
-import { preferenceLinksFromConfig } from '../lib/preference-links.js';
-import { redeemLinkToken } from '../lib/telegram-link.js';
+import { preferenceLinksFromConfig } from '../domain/preference-links.js';
+import { redeemLinkToken } from '../domain/telegram-link.js';
 import { firstIssue, quote } from './input.js';
 import { cancelSend, startSend } from './send.js';
 import { showSettings } from './settings.js';

@@ -2,7 +2,7 @@
 // limit the chat's rate, find the linked user, then route to a command, a /settings tap or a /send step.
 import { Bot, type Context } from 'node-telegram-bot-api';
 import { z } from 'zod';
-import type { Logger } from '../lib/logger.js';
+import type { Logger } from '../platform/logger.js';
 import { COMMANDS } from './commands.js';
 import { cleanText, parseCommand, quote } from './input.js';
 import { createChatRateLimit, type ChatRateLimit } from './rate-limit.js';

@@ -1,8 +1,8 @@
 // Telegram bot process: long polling, or the webhook inbox when TELEGRAM_WEBHOOK_URL is set.
-import { loadConfigOrExit } from '../lib/config.js';
-import { createDb } from '../lib/db.js';
-import { createLogger } from '../lib/logger.js';
-import { connectTemporalClient } from '../lib/temporal.js';
+import { loadConfigOrExit } from '../platform/config.js';
+import { createDb } from '../store/db.js';
+import { createLogger } from '../platform/logger.js';
+import { connectTemporalClient } from '../platform/temporal-client.js';
 import { errorSummary } from './create-bot.js';
 import { startBot } from './runner.js';
 

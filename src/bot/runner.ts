@@ -1,7 +1,7 @@
 // How updates reach the bot. Long polling (getUpdates) in development; in webhook mode Telegram POSTs
 // them to the API (/telegram/webhook), which keeps them in telegram_updates for this process to handle.
 import type { Bot, Update } from 'node-telegram-bot-api';
-import { Prisma } from '../lib/db.js';
+import { Prisma } from '../store/db.js';
 import { COMMANDS } from './commands.js';
 import { ALLOWED_UPDATES, createHeraldBot, errorSummary } from './create-bot.js';
 import type { BotDeps } from './turn.js';

@@ -5,7 +5,7 @@ import { acceptNotification } from '../api/notifications.js';
 import { HttpProblem } from '../api/problem.js';
 import { createNotificationSchema, userIdParamSchema } from '../api/schemas.js';
 import { findUser } from '../api/users.js';
-import { Prisma } from '../lib/db.js';
+import { Prisma } from '../store/db.js';
 import { firstIssue, oneLine, quote } from './input.js';
 import { NOT_LINKED, type Turn } from './turn.js';
 

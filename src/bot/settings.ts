@@ -5,7 +5,7 @@ import { preferencesSchema } from '../api/schemas.js';
 import { preferencesOf, putPreferences, type UserRecord } from '../api/users.js';
 import type { PreferencesResponse } from '../api/responses.js';
 import { CHANNELS, type ChannelName } from '../workflows/definitions.js';
-import { isAllowed, type PreferenceRule } from '../activities/preferences.js';
+import { isAllowed, type PreferenceRule } from '../domain/preferences.js';
 import { NOT_LINKED, type Turn } from './turn.js';
 
 /** Callback data: `set:ch:<channel>`, `set:cat:<category>`, `set:done` (Telegram allows 64 bytes). */

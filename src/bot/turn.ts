@@ -1,9 +1,9 @@
 import type { Client } from '@temporalio/client';
 import type { Api, SendMessageParams } from 'node-telegram-bot-api';
 import type { UserRecord } from '../api/users.js';
-import type { Config } from '../lib/config.js';
-import type { Db } from '../lib/db.js';
-import type { Logger } from '../lib/logger.js';
+import type { Config } from '../platform/config.js';
+import type { Db } from '../store/db.js';
+import type { Logger } from '../platform/logger.js';
 
 export interface BotDeps {
   db: Db;

@@ -6,9 +6,9 @@ import {
   listApiKeys,
   revokeApiKey,
   type ApiKeyView,
-} from '../lib/api-keys.js';
-import { loadConfigOrExit } from '../lib/config.js';
-import { createDb, type Db } from '../lib/db.js';
+} from '../domain/api-keys.js';
+import { loadConfigOrExit } from '../platform/config.js';
+import { createDb, type Db } from '../store/db.js';
 
 const USAGE = `Usage: npm run apikey -- <command>
 

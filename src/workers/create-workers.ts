@@ -8,16 +8,16 @@ import {
   bundleWorkflowCode,
   type WorkerOptions,
 } from '@temporalio/worker';
-import { failureConverterPath, heraldDataConverter } from '../lib/codec.js';
-import type { Config } from '../lib/config.js';
-import type { Db } from '../lib/db.js';
-import { createLogger, type Logger } from '../lib/logger.js';
+import { failureConverterPath, heraldDataConverter } from '../platform/codec.js';
+import type { Config } from '../platform/config.js';
+import type { Db } from '../store/db.js';
+import { createLogger, type Logger } from '../platform/logger.js';
 import {
   createDeliveryActivities,
   createNotificationActivities,
   createWebhookActivities,
 } from '../activities/index.js';
-import { configuredChannels, createChannels, type ChannelRegistry } from '../activities/channels/index.js';
+import { configuredChannels, createChannels, type ChannelRegistry } from '../activities/channels/registry.js';
 import { CHANNELS, NOTIFICATIONS_QUEUE, channelQueue } from '../workflows/definitions.js';
 import { WEBHOOKS_QUEUE } from '../workflows/webhooks.js';
 import { workerTuning } from './tuning.js';
@@ -65,7 +65,7 @@ export async function writeWorkflowBundle(file: string): Promise<number> {
   return code.length;
 }
 
-/** The bundle built with the image (WORKFLOW_BUNDLE_PATH, scripts/bundle-workflows.ts); undefined: bundle at start. */
+/** The bundle built with the image (WORKFLOW_BUNDLE_PATH, src/workers/bundle-workflows.ts); undefined: bundle at start. */
 export const prebuiltWorkflowBundle = (config: Config): WorkerOptions['workflowBundle'] =>
   config.worker.workflowBundlePath ? { codePath: path.resolve(config.worker.workflowBundlePath) } : undefined;
 

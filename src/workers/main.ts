@@ -1,11 +1,11 @@
 // Worker process: serves the task queues named in --queues (or HERALD_QUEUES), by default all of them.
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfigOrExit } from '../lib/config.js';
-import { createDb } from '../lib/db.js';
-import { createLogger } from '../lib/logger.js';
-import { serveMetrics } from '../lib/metrics.js';
-import { closeChannels } from '../activities/channels/index.js';
-import { installTemporalLogging } from '../lib/temporal-logging.js';
+import { loadConfigOrExit } from '../platform/config.js';
+import { createDb } from '../store/db.js';
+import { createLogger } from '../platform/logger.js';
+import { serveMetrics } from '../platform/metrics.js';
+import { closeChannels } from '../activities/channels/registry.js';
+import { installTemporalLogging } from '../platform/temporal-logging.js';
 import { ALL_QUEUES, createWorkers, prebuiltWorkflowBundle, type QueueName } from './create-workers.js';
 import { WORKER_DATABASE_POOL_SIZE } from './tuning.js';
 

@@ -1,5 +1,5 @@
 import type { WorkerOptions } from '@temporalio/worker';
-import type { Config } from '../lib/config.js';
+import type { Config } from '../platform/config.js';
 
 // Chosen from `npm run bench` (bench/README.md). A worker's activities (up to 100 at once on each of its
 // queues) share one database pool: 25 connections delivered more per second than 10, side by side.

@@ -5,18 +5,18 @@ import { createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import webpush from 'web-push';
 import type { FailureClass, OutgoingMessage, Recipient } from '../../src/activities/channels/channel.js';
-import { createPushChannel, pushChannel, pushTopic } from '../../src/activities/channels/push.js';
-import { ConfigError } from '../../src/lib/config.js';
-import { createDb } from '../../src/lib/db.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { freePort } from '../../src/lib/local/ports.js';
+import { createPushChannel, pushChannel, pushTopic } from '../../src/activities/channels/push/index.js';
+import { ConfigError } from '../../src/platform/config.js';
+import { createDb } from '../../src/store/db.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { freePort } from '../../tools/local-stack/ports.js';
 import {
   createBrowserSubscription,
   startPushEndpoint,
   type BrowserSubscription,
   type PushAnswer,
   type PushEndpoint,
-} from '../support/push-endpoint.js';
+} from '../../tools/fakes/push-endpoint.js';
 import { testEnv, uniqueId } from '../support/stack.js';
 
 const config = testEnv();

@@ -10,12 +10,12 @@ import {
   type OutgoingMessage,
   type Recipient,
 } from '../../src/activities/channels/channel.js';
-import { countSegments } from '../../src/activities/channels/sms-text.js';
-import { classifySmsError, createSmsChannel, smsChannel } from '../../src/activities/channels/sms.js';
-import { loadConfig } from '../../src/lib/config.js';
-import { freePort } from '../../src/lib/local/ports.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { startSmsGateway, type SmsGateway } from '../support/sms-gateway.js';
+import { countSegments } from '../../src/activities/channels/sms/text.js';
+import { classifySmsError, createSmsChannel, smsChannel } from '../../src/activities/channels/sms/index.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { freePort } from '../../tools/local-stack/ports.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { startSmsGateway, type SmsGateway } from '../../tools/fakes/sms-gateway.js';
 
 const TOKEN = 'sms-test-token';
 const PHONE = '+14155550123';

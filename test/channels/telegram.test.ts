@@ -6,15 +6,15 @@ import {
   createTelegramChannel,
   telegramChannel,
   TELEGRAM_TEXT_LIMIT,
-} from '../../src/activities/channels/telegram.js';
+} from '../../src/activities/channels/telegram/index.js';
 import type {
   ChannelContext,
   ChannelProvider,
   OutgoingMessage,
   Recipient,
 } from '../../src/activities/channels/channel.js';
-import { loadConfig } from '../../src/lib/config.js';
-import { startTelegramFake, type TelegramFake } from '../support/telegram-fake.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { startTelegramFake, type TelegramFake } from '../../tools/fakes/telegram-fake.js';
 import { message } from '../support/messages.js';
 
 const TOKEN = '123456:test-token';

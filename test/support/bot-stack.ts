@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { startBot, type RunningBot } from '../../src/bot/runner.js';
-import { createLogger } from '../../src/lib/logger.js';
+import { createLogger } from '../../src/platform/logger.js';
 import type { QueueName } from '../../src/workers/create-workers.js';
 import { startHerald, testEnv, uniqueId, type RunningStack } from './stack.js';
-import { startTelegramFake, type ReceivedTelegramMessage, type TelegramFake } from './telegram-fake.js';
+import { startTelegramFake, type ReceivedTelegramMessage, type TelegramFake } from '../../tools/fakes/telegram-fake.js';
 
 export const BOT_TOKEN = '424242:bot-test-token';
 

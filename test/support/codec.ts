@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { EncryptionCodec } from '../../src/lib/codec.js';
-import type { CodecKey } from '../../src/lib/config.js';
+import { EncryptionCodec } from '../../src/platform/codec.js';
+import type { CodecKey } from '../../src/platform/config.js';
 
 /**
  * Fixed test keys: histories recorded with them (test/fixtures/histories) must decrypt in the replay

@@ -1,5 +1,5 @@
 // Every Herald table as a row count and a digest of its rows: a refused request must leave it as it was.
-import type { Db } from '../../src/lib/db.js';
+import type { Db } from '../../src/store/db.js';
 
 /** Row count and a digest of every row of every Herald table. */
 export async function snapshotTables(db: Db): Promise<Record<string, string>> {

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { projectRoot } from '../../src/lib/local/paths.js';
+import { projectRoot } from '../../tools/local-stack/paths.js';
 
 /** Recorded workflow histories the replay test runs through the current workflow code. */
 export const HISTORIES_DIR = path.join(projectRoot, 'test', 'fixtures', 'histories');

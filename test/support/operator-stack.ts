@@ -2,8 +2,8 @@
 // SMS to the gateway fake, SMS retried every second for long enough to watch in the Temporal UI.
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { startSmsGateway, type SmsGateway } from './sms-gateway.js';
-import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
+import { startSmsGateway, type SmsGateway } from '../../tools/fakes/sms-gateway.js';
+import { startSmtpSink, type SmtpSink } from '../../tools/fakes/smtp-sink.js';
 import { startHerald, testEnv, uniqueId, type RunningStack } from './stack.js';
 import { workflowIdFor, type ChannelName } from '../../src/workflows/definitions.js';
 

@@ -1,7 +1,7 @@
 // Helpers for the preference center's tests: its configuration, users and notifications through the
 // API, the header lines of a received email, and links turned toward the test's own API.
 import assert from 'node:assert/strict';
-import type { ReceivedMail } from './smtp-sink.js';
+import type { ReceivedMail } from '../../tools/fakes/smtp-sink.js';
 import { eventually, uniqueId, type RunningStack } from './stack.js';
 
 export const PREFERENCES_SECRET = 'test-preferences-secret-0123456789abcdef';

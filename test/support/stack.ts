@@ -10,16 +10,16 @@ import {
 } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { after, before } from 'node:test';
-import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
+import { startSmtpSink, type SmtpSink } from '../../tools/fakes/smtp-sink.js';
 import { createApp } from '../../src/api/app.js';
 import { codecServerOptions } from '../../src/api/codec.js';
 import { preferenceCenterOptions } from '../../src/api/preference-center.js';
-import { closeChannels } from '../../src/activities/channels/index.js';
-import { heraldDataConverter } from '../../src/lib/codec.js';
-import { loadConfig, type Config } from '../../src/lib/config.js';
-import { createDb, type Db } from '../../src/lib/db.js';
-import { createLogger, type Logger } from '../../src/lib/logger.js';
-import { connectTemporalClient } from '../../src/lib/temporal.js';
+import { closeChannels } from '../../src/activities/channels/registry.js';
+import { heraldDataConverter } from '../../src/platform/codec.js';
+import { loadConfig, type Config } from '../../src/platform/config.js';
+import { createDb, type Db } from '../../src/store/db.js';
+import { createLogger, type Logger } from '../../src/platform/logger.js';
+import { connectTemporalClient } from '../../src/platform/temporal-client.js';
 import {
   ALL_QUEUES,
   createWorkers,

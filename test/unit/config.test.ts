@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../../src/lib/config.js';
+import { ConfigError, loadConfig } from '../../src/platform/config.js';
 
 const DATABASE_URL = 'postgres://herald:secret@127.0.0.1:5432/herald';
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifySmtpError, renderEmail } from '../../src/activities/channels/email.js';
+import { classifySmtpError, renderEmail } from '../../src/activities/channels/email/index.js';
 import { PermanentChannelError } from '../../src/activities/channels/channel.js';
 import { message } from '../support/messages.js';
 

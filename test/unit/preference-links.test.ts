@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { createPreferenceLinks } from '../../src/lib/preference-links.js';
+import { createPreferenceLinks } from '../../src/domain/preference-links.js';
 
 const HOUR = 3600_000;
 const links = createPreferenceLinks({

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isAllowed, type PreferenceRule } from '../../src/activities/preferences.js';
+import { isAllowed, type PreferenceRule } from '../../src/domain/preferences.js';
 
 const rule = (category: string, channel: string, enabled: boolean): PreferenceRule => ({
   category,

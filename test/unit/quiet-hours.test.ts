@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { quietHoursEnd } from '../../src/activities/quiet-hours.js';
+import { quietHoursEnd } from '../../src/domain/quiet-hours.js';
 
 const moscow = { start: '22:00', end: '07:00', timezone: 'Europe/Moscow' }; // UTC+3, no DST
 

@@ -5,7 +5,7 @@ import {
   fitToSegments,
   renderSms,
   smsEncoding,
-} from '../../src/activities/channels/sms-text.js';
+} from '../../src/activities/channels/sms/text.js';
 
 // GSM 03.38 written out from the standard's table, independently of the module's own constant.
 const GSM_BASIC_TABLE =

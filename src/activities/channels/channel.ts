@@ -1,6 +1,6 @@
-import type { Config } from '../../lib/config.js';
-import type { Db } from '../../lib/db.js';
-import type { Logger } from '../../lib/logger.js';
+import type { Config } from '../../platform/config.js';
+import type { Db } from '../../store/db.js';
+import type { Logger } from '../../platform/logger.js';
 import type { ChannelName } from '../../workflows/definitions.js';
 
 /** What a channel needs to know about the person it delivers to. */

@@ -1,14 +1,14 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
-import { preferenceLinksFromConfig } from '../../lib/preference-links.js';
+import { preferenceLinksFromConfig } from '../../../domain/preference-links.js';
 import {
   PermanentChannelError,
   type ChannelProvider,
   type FailureClass,
   type ChannelDefinition,
   type OutgoingMessage,
-} from './channel.js';
-import { emailOptOut, type EmailOptOutOptions, type FooterLine } from './email-opt-out.js';
+} from '../channel.js';
+import { emailOptOut, type EmailOptOutOptions, type FooterLine } from './opt-out.js';
 
 export interface EmailOptions {
   url: string;

@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { Api } from 'node-telegram-bot-api';
 import { hashApiKey } from './api-keys.js';
-import type { Config } from './config.js';
-import type { Db } from './db.js';
+import type { Config } from '../platform/config.js';
+import type { Db } from '../store/db.js';
 
 /** Telegram passes a deep link's start parameter through if it is 1-64 characters of A-Z, a-z, 0-9, _, -. */
 export const LINK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;

@@ -8,7 +8,7 @@ import { ensureTools } from './ensure-tools.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 ensureTools();
 
-const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'dev-stack.ts')], {
+const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'tools', 'local-stack', 'dev-stack.ts')], {
   cwd: root,
   stdio: 'inherit',
 });

@@ -1,8 +1,8 @@
 // What every email carries so that its reader can opt out: List-Unsubscribe with one-click POST
 // (RFC 8058) for the notification's category, and a footer with that link and the preference page.
 // A mandatory category offers no unsubscribe and says why.
-import type { PreferenceLinks } from '../../lib/preference-links.js';
-import type { OutgoingMessage } from './channel.js';
+import type { PreferenceLinks } from '../../../domain/preference-links.js';
+import type { OutgoingMessage } from '../channel.js';
 
 export interface EmailOptOutOptions {
   links: PreferenceLinks;

@@ -1,9 +1,9 @@
 import { createECDH, createHash } from 'node:crypto';
 import https from 'node:https';
 import webpush from 'web-push';
-import { ConfigError } from '../../lib/config.js';
-import type { Db } from '../../lib/db.js';
-import type { Logger } from '../../lib/logger.js';
+import { ConfigError } from '../../../platform/config.js';
+import type { Db } from '../../../store/db.js';
+import type { Logger } from '../../../platform/logger.js';
 import {
   parseRetryAfter,
   PermanentChannelError,
@@ -12,7 +12,7 @@ import {
   type FailureClass,
   type OutgoingMessage,
   type Recipient,
-} from './channel.js';
+} from '../channel.js';
 
 export interface PushOptions {
   vapid: { publicKey: string; privateKey: string; subject: string };

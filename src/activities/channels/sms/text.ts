@@ -1,5 +1,5 @@
 // SMS text, without I/O: GSM-7 or UCS-2, how many parts it costs, and cutting it to a number of parts.
-import type { OutgoingMessage } from './channel.js';
+import type { OutgoingMessage } from '../channel.js';
 
 export type SmsEncoding = 'GSM-7' | 'UCS-2';
 

@@ -266,7 +266,7 @@ export interface Config {
   worker: {
     /** Where the worker serves GET /metrics for Prometheus; unset means it serves none. */
     metrics?: { host: string; port: number };
-    /** A workflow bundle built ahead of time (scripts/bundle-workflows.ts); unset: bundled at start. */
+    /** A workflow bundle built ahead of time (src/workers/bundle-workflows.ts); unset: bundled at start. */
     workflowBundlePath?: string;
     /** Temporal worker options (src/workers/tuning.ts); unset ones take the tuned defaults there. */
     activityConcurrency?: number;

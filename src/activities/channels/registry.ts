@@ -1,10 +1,10 @@
-import type { Config } from '../../lib/config.js';
+import type { Config } from '../../platform/config.js';
 import type { ChannelName } from '../../workflows/definitions.js';
 import type { ChannelContext, ChannelDefinition, ChannelProvider } from './channel.js';
-import { emailChannel } from './email.js';
-import { pushChannel } from './push.js';
-import { smsChannel } from './sms.js';
-import { telegramChannel } from './telegram.js';
+import { emailChannel } from './email/index.js';
+import { pushChannel } from './push/index.js';
+import { smsChannel } from './sms/index.js';
+import { telegramChannel } from './telegram/index.js';
 
 export type {
   ChannelDefinition,

@@ -4,8 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../src/lib/local/paths.js';
-import { stopChild } from '../src/lib/local/temporal-server.js';
+import { projectRoot } from './paths.js';
+import { stopChild } from './temporal-server.js';
 
 export interface BenchProcess {
   name: string;

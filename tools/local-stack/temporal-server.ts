@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_FLAGS } from '../../workflows/definitions.js';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../../src/workflows/definitions.js';
 // The CLI's pin and install place live with the installer, which runs before any dependency exists.
-import { TEMPORAL_CLI_VERSION, temporalCliPath } from '../../../scripts/ensure-tools.mjs';
+import { TEMPORAL_CLI_VERSION, temporalCliPath } from '../ensure-tools.mjs';
 
 export { TEMPORAL_CLI_VERSION, temporalCliPath };
 
@@ -31,7 +31,7 @@ export interface TemporalServer {
 export async function startTemporalServer(options: TemporalServerOptions): Promise<TemporalServer> {
   if (!existsSync(temporalCliPath)) {
     throw new Error(
-      `The Temporal CLI is not installed at ${temporalCliPath}: run node scripts/ensure-tools.mjs`,
+      `The Temporal CLI is not installed at ${temporalCliPath}: run node tools/ensure-tools.mjs`,
     );
   }
   const args = [

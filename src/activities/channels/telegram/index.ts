@@ -7,7 +7,7 @@ import {
   type ChannelProvider,
   type FailureClass,
   type OutgoingMessage,
-} from './channel.js';
+} from '../channel.js';
 
 export interface TelegramOptions {
   token: string;

@@ -1,6 +1,6 @@
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import { freePort } from '../../src/lib/local/ports.js';
+import { freePort } from '../local-stack/ports.js';
 import { createWaiters } from './waiters.js';
 
 export interface ReceivedMail {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Db } from './db.js';
-import { isUuid } from './uuid.js';
+import type { Db } from '../store/db.js';
+import { isUuid } from '../platform/uuid.js';
 
 /**
  * Keys carry 32 random bytes (256 bits), so nobody can guess one: a fast SHA-256 is the right hash here

@@ -5,12 +5,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import webpush from 'web-push';
-import { loadConfig, ConfigError } from '../src/lib/config.js';
-import { migrateDeploy } from '../src/lib/local/migrate.js';
-import { projectRoot } from '../src/lib/local/paths.js';
-import { ensureDatabase, startEmbeddedPostgres } from '../src/lib/local/postgres.js';
-import { freePort, isPortFree, waitForPort } from '../src/lib/local/ports.js';
-import { startTemporalServer } from '../src/lib/local/temporal-server.js';
+import { loadConfig, ConfigError } from '../../src/platform/config.js';
+import { migrateDeploy } from './migrate.js';
+import { projectRoot } from './paths.js';
+import { ensureDatabase, startEmbeddedPostgres } from './postgres.js';
+import { freePort, isPortFree, waitForPort } from './ports.js';
+import { startTemporalServer } from './temporal-server.js';
 import { Supervisor, prefixer } from './supervisor.js';
 
 const env = process.env;
@@ -219,7 +219,7 @@ function printBanner(rows: [string, string][], apiKey: string): void {
   console.log(['', rule, ...lines, rule, ''].join('\n'));
 }
 
-// `on`, not `once`: Ctrl-C reaches this process both from the terminal and from scripts/dev.mjs.
+// `on`, not `once`: Ctrl-C reaches this process both from the terminal and from tools/dev.mjs.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => void supervisor.shutdown(signal));
 }

@@ -42,7 +42,7 @@ export function chromiumMissingReason() {
   if (existsSync(chromiumPath)) return undefined;
   return (
     `Chromium is not installed at ${chromiumPath}, which the browser test needs. ` +
-    'Install it with `apt-get install -y chromium` (as root), or run `node scripts/ensure-tools.mjs --test` as root.'
+    'Install it with `apt-get install -y chromium` (as root), or run `node tools/ensure-tools.mjs --test` as root.'
   );
 }
 
@@ -74,7 +74,7 @@ export function composeValidatorMissingReason() {
   if (existsSync(composeValidatorPath)) return undefined;
   return (
     `docker-compose is not installed at ${composeValidatorPath}; test/compose.test.ts validates docker-compose.yml with it. ` +
-    'Install it with `apt-get install -y docker-compose` (as root), or run `node scripts/ensure-tools.mjs --test` as root.'
+    'Install it with `apt-get install -y docker-compose` (as root), or run `node tools/ensure-tools.mjs --test` as root.'
   );
 }
 

@@ -1,4 +1,4 @@
-// Types for scripts/ensure-tools.mjs, which stays plain JS because it runs before npm install.
+// Types for tools/ensure-tools.mjs, which stays plain JS because it runs before npm install.
 export declare const TEMPORAL_CLI_VERSION: string;
 export declare const temporalCliPath: string;
 export declare function ensureTools(): void;

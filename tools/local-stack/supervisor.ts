@@ -1,7 +1,7 @@
 // A small process supervisor for `npm run dev`: prefixed, readable output; a child that dies is
 // reported (and restarted with backoff where asked); Ctrl-C stops every child in reverse start order.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { stopChild } from '../src/lib/local/temporal-server.js';
+import { stopChild } from './temporal-server.js';
 
 const COLORS = [36, 35, 33, 32, 34, 31, 96, 95];
 const colorOf = new Map<string, number>();

@@ -1,4 +1,4 @@
-import type { Logger } from '../../lib/logger.js';
+import type { Logger } from '../../../platform/logger.js';
 import {
   createInFlightSends,
   parseRetryAfter,
@@ -7,8 +7,8 @@ import {
   type ChannelDefinition,
   type ChannelProvider,
   type FailureClass,
-} from './channel.js';
-import { countSegments, renderSms, smsEncoding } from './sms-text.js';
+} from '../channel.js';
+import { countSegments, renderSms, smsEncoding } from './text.js';
 
 // The `http` SMS provider: POST JSON { to, text } with a bearer token; 2xx { id }. The text itself is
 // rendered and measured in sms-text.ts.

@@ -3,7 +3,7 @@
 // nothing is stored and an altered link is refused; changing the secret voids every link.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { Config } from './config.js';
+import type { Config } from '../platform/config.js';
 
 export const PREFERENCES_PATH = '/preferences';
 export const UNSUBSCRIBE_PATH = '/unsubscribe';

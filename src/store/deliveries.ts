@@ -3,9 +3,9 @@
 // query compilations, BEGIN and COMMIT, and a wait for a connection of its own that fails (P2028) after
 // 2 s when many deliveries run at once; see bench/README.md. Timestamps are written as Prisma writes
 // them: UTC in `timestamp(3)` columns.
-import type { Db } from '../lib/db.js';
+import type { Db } from './db.js';
 import type { ChannelName } from '../workflows/definitions.js';
-import type { Recipient } from './channels/index.js';
+import type { Recipient } from '../activities/channels/registry.js';
 
 export interface AttemptIds {
   attemptId: string;
