@@ -10,9 +10,7 @@ const [url, count, concurrency] = [process.argv[2]!, Number(process.argv[3]), Nu
 const email = createEmailChannel({ url, from: 'Herald <herald@bench.test>' });
 const recipient = (i: number): Recipient => ({
   id: `limit-${i}`,
-  email: `u${i}@bench.test`,
-  phone: null,
-  telegramChatId: null,
+  contacts: { email: `u${i}@bench.test` },
   locale: 'en',
   pushSubscriptions: [],
 });

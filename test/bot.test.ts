@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { issueLinkToken } from '../src/domain/telegram-link.js';
 import { eventually } from './support/stack.js';
-import { linkedPerson, person, snapshot, useBotStack, userWithLink } from './support/bot-stack.js';
+import { contactOf, linkedPerson, person, snapshot, useBotStack, userWithLink } from './support/bot-stack.js';
 
 /** A quiet window that starts two hours from now in Moscow, so it does not hold now. */
 function quietWindowLater(): string {
@@ -34,17 +34,17 @@ describe('telegram bot (long polling)', () => {
     const ada = person(t);
     const linked = await ada.says(`/start ${link.token}`);
     assert.match(linked.plainText, /^Linked: .*receives the notifications of “tg-/);
-    assert.equal((await db.user.findUniqueOrThrow({ where: { id: user.id } })).telegramChatId, ada.chatId);
+    assert.equal((await contactOf(db, user.id, 'telegram'))?.address, ada.chatId);
     assert.ok((await db.telegramLinkToken.findUniqueOrThrow({ where: { id: stored.id } })).usedAt);
     assert.ok(await db.telegramChat.findUnique({ where: { chatId: ada.chatId } }));
     const eve = person(t);
     assert.match((await eve.says(`/start ${link.token}`)).plainText, /already used/);
-    assert.equal(await db.user.count({ where: { telegramChatId: eve.chatId } }), 0);
+    assert.equal(await db.contact.count({ where: { channel: 'telegram', address: eve.chatId } }), 0);
 
     // /email, validated and stored.
     const email = await ada.says('/email ada@example.com');
     assert.match(email.plainText, /Your email is now “ada@example\.com”/);
-    assert.equal((await db.user.findUniqueOrThrow({ where: { id: user.id } })).email, 'ada@example.com');
+    assert.equal((await contactOf(db, user.id, 'email'))?.address, 'ada@example.com');
 
     // /settings: a tap turns email off and the message is redrawn in place.
     const settings = await ada.says('/settings');
@@ -196,7 +196,7 @@ describe('telegram bot (long polling)', () => {
     const { user } = await userWithLink(t);
     const expired = await issueLinkToken(t.herald.db, user.id, -1000);
     assert.match((await stranger.says(`/start ${expired.token}`)).plainText, /has expired/);
-    assert.equal(await t.herald.db.user.count({ where: { telegramChatId: stranger.chatId } }), 0);
+    assert.equal(await t.herald.db.contact.count({ where: { channel: 'telegram', address: stranger.chatId } }), 0);
   });
 
   it('answers bad input with help and changes nothing', async () => {

@@ -88,7 +88,9 @@ describe('duplicate suppression', () => {
 
   it('never sends a delivery again once it is recorded as sent (activity retry, crash after recording, replay)', async () => {
     const email = `${uniqueId('dup')}@example.test`;
-    const user = await t.herald.db.user.create({ data: { externalId: uniqueId(), email } });
+    const user = await t.herald.db.user.create({
+      data: { externalId: uniqueId(), contacts: { create: { channel: 'email', address: email } } },
+    });
     const res = await t.herald.api('/v1/notifications', {
       json: { userId: user.id, category: 'updates', title: 'Once', body: 'Only once', channels: ['email'] },
     });

@@ -40,9 +40,9 @@ describe('users, preferences and push subscriptions', () => {
     ]);
     const empty = await t.herald.api(`/v1/users/${user.id}`, { method: 'PATCH', json: {} });
     assert.equal(empty.status, 422);
-    const row = await t.herald.db.user.findUniqueOrThrow({ where: { id: user.id } });
+    const row = await t.herald.db.user.findUniqueOrThrow({ where: { id: user.id }, include: { contacts: true } });
     assert.equal(row.timezone, 'Europe/Moscow');
-    assert.ok(row.email?.endsWith('@example.test'));
+    assert.ok(row.contacts.find((c) => c.channel === 'email')?.address.endsWith('@example.test'));
 
     const other = await createUser();
     const taken = await t.herald.api(`/v1/users/${other.id}`, {

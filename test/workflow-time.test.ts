@@ -36,7 +36,7 @@ describe('workflow time: sendAt, quiet hours, retry window, cancel', () => {
     const created = await herald.db.user.create({
       data: {
         externalId: uniqueId(),
-        email,
+        contacts: { create: { channel: 'email', address: email } },
         timezone: extra.timezone ?? 'UTC',
         ...(extra.quiet ? { quietHours: { create: { start: extra.quiet[0], end: extra.quiet[1] } } } : {}),
       },

@@ -1,11 +1,8 @@
-import type { Db, Prisma } from '../store/db.js';
-import type { ChannelName, NotificationOutcome } from '../workflows/definitions.js';
+import type { Db } from '../store/db.js';
+import { recordCompletion, recordProgress, type FailedDelivery } from '../store/notifications.js';
+import type { NotificationOutcome } from '../workflows/definitions.js';
 
-export interface FailedDelivery {
-  channel: ChannelName;
-  /** The last error the workflow saw; the delivery's own record of the provider's reason is kept. */
-  error: string;
-}
+export type { FailedDelivery };
 
 export interface ProgressInput {
   notificationId: string;
@@ -21,55 +18,16 @@ export interface CompletionInput {
   reason?: string;
 }
 
-/** Marks deliveries that gave up as failed, keeping the provider's reason when one was recorded. */
-function markFailed(db: Db, notificationId: string, failed: readonly FailedDelivery[]) {
-  return failed.flatMap(({ channel, error }) => [
-    db.delivery.updateMany({
-      where: { notificationId, channel, status: { not: 'sent' }, lastError: null },
-      data: { lastError: error },
-    }),
-    db.delivery.updateMany({
-      where: { notificationId, channel, status: { not: 'sent' } },
-      data: { status: 'failed' },
-    }),
-  ]);
-}
-
-/** Writes that must land together; a lone write needs no transaction (nor its BEGIN, COMMIT and wait). */
-async function writeTogether(db: Db, writes: Prisma.PrismaPromise<unknown>[]): Promise<void> {
-  if (writes.length === 1) await writes[0];
-  else await db.$transaction(writes);
-}
-
 /** The notification's state while it is still open: processing again, or failed and awaiting a retry. */
 export function createRecordProgress(db: Db) {
-  return async function recordProgress(input: ProgressInput): Promise<void> {
-    await writeTogether(db, [
-      ...markFailed(db, input.notificationId, input.failed ?? []),
-      // updateMany: a notification deleted with its user is simply gone, not an error to retry.
-      db.notification.updateMany({ where: { id: input.notificationId }, data: { status: input.status } }),
-    ]);
+  return async function recordProgressActivity(input: ProgressInput): Promise<void> {
+    await recordProgress(db, input.notificationId, input.status, input.failed);
   };
 }
 
 /** Records the notification's final state; a cancelled one cancels every delivery not yet sent. */
 export function createCompleteNotification(db: Db) {
   return async function completeNotification(input: CompletionInput): Promise<void> {
-    const { notificationId } = input;
-    await writeTogether(db, [
-      ...markFailed(db, notificationId, input.failed),
-      ...(input.outcome === 'cancelled'
-        ? [
-            db.delivery.updateMany({
-              where: { notificationId, status: { in: ['pending', 'sending', 'retrying'] } },
-              data: { status: 'cancelled', lastError: input.reason ?? 'cancelled' },
-            }),
-          ]
-        : []),
-      db.notification.updateMany({
-        where: { id: notificationId },
-        data: { status: input.outcome, completedAt: new Date() },
-      }),
-    ]);
+    await recordCompletion(db, input.notificationId, input.outcome, input.failed, input.reason);
   };
 }

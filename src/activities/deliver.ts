@@ -8,7 +8,7 @@ import {
 } from '../workflows/definitions.js';
 import type { ChannelProvider, FailureClass, OutgoingMessage } from './channels/registry.js';
 import { openAttempt, recordFailed, recordSent, type AttemptIds } from '../store/deliveries.js';
-import { resolveContent } from './templates.js';
+import { resolveContent } from '../domain/template-rendering.js';
 
 export interface DeliveryInput {
   notificationId: string;

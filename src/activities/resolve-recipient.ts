@@ -1,11 +1,11 @@
 import type { Db } from '../store/db.js';
 import { countDelivery } from '../platform/metrics.js';
-import { CHANNELS, type ChannelName, type NotificationInput } from '../workflows/definitions.js';
+import type { NotificationInput } from '../workflows/definitions.js';
 import type { DeliverySettings } from '../workflows/policies.js';
-import { CHANNEL_DEFINITIONS } from './channels/registry.js';
-import type { Recipient } from './channels/registry.js';
-import { recordPlan } from '../store/deliveries.js';
-import { isAllowed, type PreferenceRule } from '../domain/preferences.js';
+import { CHANNEL_DEFINITIONS, CHANNELS, type ChannelName } from './channels/registry.js';
+import { recordPlan } from '../store/notifications.js';
+import { loadRecipient } from '../store/recipients.js';
+import { isAllowed } from '../domain/preferences.js';
 import { quietHoursEnd } from '../domain/quiet-hours.js';
 import type { WebhookTarget } from '../workflows/webhooks.js';
 
@@ -125,47 +125,4 @@ function orderBy(channels: readonly ChannelName[], order: readonly ChannelName[]
   const unique = [...new Set(channels)];
   const rank = (c: ChannelName) => (order.includes(c) ? order.indexOf(c) : order.length);
   return unique.sort((a, b) => rank(a) - rank(b));
-}
-
-interface RecipientRecord extends Recipient {
-  timezone: string;
-  channelOrder: ChannelName[];
-  preferences: PreferenceRule[];
-  quietHours: { start: string; end: string; timezone: string | null } | null;
-}
-
-/**
- * The user with their preferences, quiet hours and active push subscriptions, whether the notification
- * still exists, and the webhook endpoints of the API key that sent it: one statement.
- */
-async function loadRecipient(
-  db: Db,
-  userId: string,
-  notificationId: string,
-): Promise<{ user: RecipientRecord | null; notification: boolean; webhooks: WebhookTarget[] }> {
-  const [row] = await db.$queryRaw<
-    { user: RecipientRecord | null; notification: boolean; webhooks: WebhookTarget[] }[]
-  >`
-    SELECT
-      EXISTS (SELECT 1 FROM notifications WHERE id = ${notificationId}::uuid) AS notification,
-      (SELECT json_build_object(
-         'id', u.id, 'email', u.email, 'phone', u.phone, 'telegramChatId', u.telegram_chat_id,
-         'locale', u.locale, 'timezone', u.timezone, 'channelOrder', u.channel_order,
-         'preferences', COALESCE((
-           SELECT json_agg(json_build_object('category', p.category, 'channel', p.channel,
-                                             'enabled', p.enabled))
-           FROM preferences p WHERE p.user_id = u.id), '[]'::json),
-         'quietHours', (
-           SELECT json_build_object('start', q.start, 'end', q."end", 'timezone', q.timezone)
-           FROM quiet_hours q WHERE q.user_id = u.id),
-         'pushSubscriptions', COALESCE((
-           SELECT json_agg(json_build_object('id', s.id, 'endpoint', s.endpoint, 'p256dh', s.p256dh,
-                                             'auth', s.auth) ORDER BY s.created_at)
-           FROM push_subscriptions s WHERE s.user_id = u.id AND s.active), '[]'::json))
-       FROM users u WHERE u.id = ${userId}::uuid) AS "user",
-      COALESCE((
-        SELECT json_agg(json_build_object('id', w.id, 'events', w.events) ORDER BY w.created_at)
-        FROM webhook_endpoints w JOIN notifications n ON n.id = ${notificationId}::uuid
-        WHERE w.owner = n.source AND w.deleted_at IS NULL), '[]'::json) AS webhooks`;
-  return row!;
 }

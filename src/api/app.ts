@@ -9,8 +9,8 @@ import { requireApiKey } from './auth.js';
 import { acceptBulk } from './bulk.js';
 import { CODEC_PATH, codecRoutes, type CodecServerOptions } from './codec.js';
 import { rateLimitPerKey } from './rate-limit.js';
-import { listNotifications } from './notification-list.js';
-import { acceptNotification, actOnNotification, getNotification } from './notifications.js';
+import { listNotifications } from '../domain/notification-list.js';
+import { acceptNotification, actOnNotification, getNotification } from '../domain/notifications.js';
 import { DOCS_HTML, openApiDocument } from './openapi.js';
 import {
   preferenceCenterRoutes,
@@ -23,6 +23,7 @@ import {
   bulkNotificationSchema,
   cancelNotificationSchema,
   createNotificationSchema,
+  contactChangesOf,
   createUserSchema,
   idempotencyKeySchema,
   listNotificationsQuerySchema,
@@ -35,8 +36,8 @@ import {
   updateUserSchema,
   templateKeySchema,
   userIdParamSchema,
-} from './schemas.js';
-import { deleteTemplate, getTemplate, putTemplate } from './templates.js';
+} from '../domain/schemas.js';
+import { deleteTemplate, getTemplate, putTemplate } from '../domain/templates.js';
 import { TELEGRAM_WEBHOOK_PATH, telegramLinkIssuer, telegramWebhook } from './telegram.js';
 import {
   addPushSubscription,
@@ -48,7 +49,7 @@ import {
   removePushSubscription,
   updateUser,
   userView,
-} from './users.js';
+} from '../domain/users.js';
 import { cancelSignal } from '../workflows/definitions.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { parse } from './validate.js';
@@ -149,14 +150,17 @@ export function createApp(deps: ApiDeps): express.Express {
   v1.use(express.json({ limit: BODY_LIMIT, strict: true }));
 
   v1.post('/users', async (req, res) => {
-    const user = await createUser(db, parse(createUserSchema, req.body));
+    const { contacts: _, ...input } = parse(createUserSchema, req.body);
+    const user = await createUser(db, { ...input, contacts: contactChangesOf(req.body) });
     res.status(201).location(`/v1/users/${user.id}`).json(userView(user));
   });
   v1.get('/users/:id', async (req, res) => {
     res.json(userView(await findUser(db, param(req, 'id'))));
   });
   v1.patch('/users/:id', async (req, res) => {
-    res.json(userView(await updateUser(db, param(req, 'id'), parse(updateUserSchema, req.body))));
+    const { contacts: _, ...input } = parse(updateUserSchema, req.body);
+    const changes = { ...input, contacts: contactChangesOf(req.body) };
+    res.json(userView(await updateUser(db, param(req, 'id'), changes)));
   });
   v1.delete('/users/:id', async (req, res) => {
     const { open } = await deleteUser(db, param(req, 'id'));

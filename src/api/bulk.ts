@@ -1,7 +1,8 @@
-import { HttpProblem, PROBLEM_BASE } from './problem.js';
-import { acceptNotification, type AcceptContext } from './notifications.js';
-import type { BulkResult } from './responses.js';
-import type { BulkNotification } from './schemas.js';
+import { DomainError } from '../domain/errors.js';
+import { PROBLEM_BASE, problemFor } from './problem.js';
+import { acceptNotification, type AcceptContext } from '../domain/notifications.js';
+import type { BulkResult } from '../domain/views.js';
+import type { BulkNotification } from '../domain/schemas.js';
 
 /** How many recipients are accepted at once: enough to keep Temporal busy, not to flood the pool. */
 const CONCURRENCY = 16;
@@ -39,10 +40,11 @@ export async function acceptBulk(ctx: AcceptContext, input: BulkNotification): P
         results[i] = { recipient, id: accepted.id, status: accepted.status, workflowId: accepted.workflowId };
       } catch (error) {
         // Unavailable is reported per item too: the caller retries just those (safely, with a key).
-        if (!(error instanceof HttpProblem)) throw error;
+        if (!(error instanceof DomainError)) throw error;
+        const problem = problemFor(error);
         results[i] = {
           recipient,
-          error: { type: PROBLEM_BASE + error.type, title: error.title, detail: error.detail },
+          error: { type: PROBLEM_BASE + problem.type, title: problem.title, detail: problem.detail },
         };
       }
     }

@@ -9,7 +9,7 @@ import { CodecError, EncryptionCodec } from '../platform/codec.js';
 import type { Config } from '../platform/config.js';
 import { ANY_HEADERS, header, json, unauthenticated, type Json } from './openapi-parts.js';
 import { HttpProblem } from './problem.js';
-import { responseSchemas } from './responses.js';
+import { responseSchemas } from '../domain/views.js';
 import { parse } from './validate.js';
 
 export const CODEC_PATH = '/codec';

@@ -6,7 +6,7 @@ import {
   notificationPageResponse,
   notificationResponse,
   workflowStatusResponse,
-} from './responses.js';
+} from '../domain/views.js';
 import {
   bulkNotificationSchema,
   cancelNotificationSchema,
@@ -14,7 +14,7 @@ import {
   idempotencyKeySchema,
   listNotificationsQuerySchema,
   notificationIdSchema,
-} from './schemas.js';
+} from '../domain/schemas.js';
 
 const notificationIdParam = pathParam('id', notificationIdSchema, 'Notification id');
 const idempotencyKeyHeader = {

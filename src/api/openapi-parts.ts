@@ -1,7 +1,7 @@
 // The building blocks of the OpenAPI document (openapi.ts): JSON Schema from the zod schemas, the
 // headers and problem+json answers every route shares, and the shape of an operation under /v1.
 import { z } from 'zod';
-import { problemResponse, responseSchemas } from './responses.js';
+import { problemResponse, responseSchemas } from '../domain/views.js';
 
 export type Json = Record<string, unknown>;
 

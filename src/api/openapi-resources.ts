@@ -9,9 +9,9 @@ import {
   unauthenticated,
   v1,
 } from './openapi-parts.js';
-import { templateLocalesResponse, templateResponse } from './responses.js';
+import { templateLocalesResponse, templateResponse } from '../domain/views.js';
 import { SECRET_HEADER, TELEGRAM_WEBHOOK_PATH, telegramWebhookAck } from './telegram.js';
-import { localeSchema, putTemplateSchema, templateKeySchema } from './schemas.js';
+import { localeSchema, putTemplateSchema, templateKeySchema } from '../domain/schemas.js';
 import {
   createWebhookSchema,
   createdWebhookResponse,

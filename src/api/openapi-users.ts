@@ -6,7 +6,7 @@ import {
   pushSubscriptionResponse,
   userResponse,
   vapidKeyResponse,
-} from './responses.js';
+} from '../domain/views.js';
 import { telegramLinkResponse } from './telegram.js';
 import {
   createUserSchema,
@@ -15,7 +15,7 @@ import {
   subscriptionIdSchema,
   updateUserSchema,
   userIdParamSchema,
-} from './schemas.js';
+} from '../domain/schemas.js';
 
 const userIdParam = pathParam('id', userIdParamSchema, "Herald's user id or the caller's externalId");
 

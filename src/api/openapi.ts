@@ -7,7 +7,7 @@ import {
 } from './openapi-parts.js';
 import { codecOpenApiPaths } from './codec.js';
 import { preferenceCenterOpenApiPaths } from './preference-center-docs.js';
-import { healthResponse, readinessResponse } from './responses.js';
+import { healthResponse, readinessResponse } from '../domain/views.js';
 import { notificationPaths } from './openapi-notifications.js';
 import { resourcePaths } from './openapi-resources.js';
 import { userPaths } from './openapi-users.js';

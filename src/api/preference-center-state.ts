@@ -2,10 +2,10 @@
 // categories worth a switch, their rules and quiet hours, and the browsers subscribed to Web Push.
 import { z } from 'zod';
 import type { Db } from '../store/db.js';
-import { CHANNELS, type ChannelName } from '../workflows/definitions.js';
+import { CHANNEL_DEFINITIONS, CHANNELS, type ChannelName } from '../activities/channels/registry.js';
 import type { PreferenceCenterOptions } from './preference-center.js';
-import { preferencesResponse, responseSchemas } from './responses.js';
-import { findUser, preferencesOf } from './users.js';
+import { preferencesResponse, responseSchemas } from '../domain/views.js';
+import { findUser, preferencesOf } from '../domain/users.js';
 
 /** The category of "send me a test": not listed on the page, so the channel switches decide alone. */
 export const TEST_CATEGORY = 'test';
@@ -19,6 +19,8 @@ export const preferenceCenterResponse = z
     channels: z.array(
       z.object({
         channel: z.enum(CHANNELS),
+        /** The channel's name as people read it: "Browser push". */
+        label: z.string(),
         /** Offered here and, except for push (subscribed on the page), with an address on file. */
         available: z.boolean(),
         /** The address, partly hidden, or why the channel is not available. */
@@ -36,9 +38,6 @@ export const preferenceCenterResponse = z
   })
   .register(responseSchemas, { id: 'PreferenceCenter' });
 type PreferenceCenterResponse = z.infer<typeof preferenceCenterResponse>;
-
-const maskEmail = (email: string) => email.replace(/^(.)[^@]*(@.*)$/, '$1•••$2');
-const maskPhone = (phone: string) => `•••${phone.slice(-4)}`;
 
 /** The page's state for the user of a link that is valid until `expiresAt`. */
 export async function pageState(
@@ -61,18 +60,14 @@ export async function pageState(
   ]);
   const push =
     deps.configuredChannels.includes('push') && deps.vapidPublicKey ? deps.vapidPublicKey : undefined;
-  const address: Record<ChannelName, string | undefined> = {
-    email: user.email ? maskEmail(user.email) : undefined,
-    sms: user.phone ? maskPhone(user.phone) : undefined,
-    telegram: user.telegramChatId ? 'linked' : undefined,
-    push: push ? `${subscriptions.length} browser${subscriptions.length === 1 ? '' : 's'}` : undefined,
+  // A channel with one address per user shows it partly hidden; browser push, the browsers subscribed.
+  const address = (channel: ChannelName): string | undefined => {
+    const contact = CHANNEL_DEFINITIONS[channel].contact;
+    const value = user.contacts[channel];
+    if (contact) return value === undefined ? undefined : contact.hint(value);
+    return push ? `${subscriptions.length} browser${subscriptions.length === 1 ? '' : 's'}` : undefined;
   };
-  const missing: Record<ChannelName, string> = {
-    email: 'no email address on file',
-    sms: 'no phone number on file',
-    telegram: 'no Telegram chat linked',
-    push: 'not offered here',
-  };
+  const missing = (channel: ChannelName) => CHANNEL_DEFINITIONS[channel].contact?.missing ?? 'not offered here';
   const mandatory = new Set(deps.mandatoryCategories);
   const categories = [
     ...new Set([
@@ -89,11 +84,12 @@ export async function pageState(
     timezone: user.timezone,
     channels: CHANNELS.map((channel) => {
       const offered = deps.configuredChannels.includes(channel);
-      const detail = offered ? address[channel] : undefined;
+      const detail = offered ? address(channel) : undefined;
       return {
         channel,
+        label: CHANNEL_DEFINITIONS[channel].label,
         available: Boolean(detail),
-        detail: detail ?? (offered ? missing[channel] : 'not offered here'),
+        detail: detail ?? (offered ? missing(channel) : 'not offered here'),
       };
     }),
     categories: categories.map((category) => ({ category, mandatory: mandatory.has(category) })),

@@ -17,7 +17,7 @@ import {
   type PreferenceLinks,
 } from '../domain/preference-links.js';
 import type { ChannelName } from '../workflows/definitions.js';
-import { acceptNotification, getNotification } from './notifications.js';
+import { acceptNotification, getNotification } from '../domain/notifications.js';
 import { TEST_CATEGORY, pageState } from './preference-center-state.js';
 import {
   ASSETS_DIR,
@@ -28,21 +28,21 @@ import {
 } from './preference-center-pages.js';
 import { HttpProblem, problems } from './problem.js';
 import { rateLimitPerKey } from './rate-limit.js';
-import { responseSchemas } from './responses.js';
+import { responseSchemas } from '../domain/views.js';
 import {
   notificationIdSchema,
   preferencesSchema,
   pushSubscriptionSchema,
   subscriptionIdSchema,
   timeZoneSchema,
-} from './schemas.js';
+} from '../domain/schemas.js';
 import {
   addPushSubscription,
   findUser,
   putPreferences,
   removePushSubscription,
   updateUser,
-} from './users.js';
+} from '../domain/users.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
 import { parse } from './validate.js';
 

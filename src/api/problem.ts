@@ -1,10 +1,15 @@
 import type { ErrorRequestHandler, Response } from 'express';
+import {
+  ConflictError,
+  DomainError,
+  InvalidInputError,
+  NotFoundError,
+  UnavailableError,
+  type FieldError,
+} from '../domain/errors.js';
 import type { Logger } from '../platform/logger.js';
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type { FieldError };
 
 /** Stable problem types: clients may switch on `type`. */
 export const PROBLEM_BASE = 'https://herald.dev/problems/';
@@ -34,6 +39,16 @@ export const problems = {
     }),
 };
 
+/** The one place a domain error becomes an HTTP status: the domain itself knows no HTTP. */
+export function problemFor(error: DomainError): HttpProblem {
+  if (error instanceof NotFoundError) return new HttpProblem(404, error.code, 'Not found', error.message);
+  if (error instanceof ConflictError) return problems.conflict(error.code, error.message);
+  if (error instanceof UnavailableError) return problems.unavailable(error.message);
+  if (error instanceof InvalidInputError)
+    return new HttpProblem(422, error.code, error.title, error.message, error.fields);
+  return new HttpProblem(400, error.code, 'Bad request', error.message);
+}
+
 export function sendProblem(res: Response, problem: HttpProblem): void {
   for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
   res
@@ -52,6 +67,7 @@ export function sendProblem(res: Response, problem: HttpProblem): void {
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     if (error instanceof HttpProblem) return sendProblem(res, error);
+    if (error instanceof DomainError) return sendProblem(res, problemFor(error));
     const e = error as { type?: string; status?: number; expose?: boolean };
     // body-parser's errors carry a status and a type.
     if (e.type === 'entity.parse.failed')

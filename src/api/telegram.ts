@@ -7,8 +7,8 @@ import type { Db } from '../store/db.js';
 import { Prisma } from '../store/db.js';
 import { botUsernameResolver, deepLink, issueLinkToken } from '../domain/telegram-link.js';
 import { HttpProblem } from './problem.js';
-import { responseSchemas } from './responses.js';
-import { findUser } from './users.js';
+import { responseSchemas } from '../domain/views.js';
+import { findUser } from '../domain/users.js';
 import { unstorableFields } from './validate.js';
 
 export const TELEGRAM_WEBHOOK_PATH = '/telegram/webhook';

@@ -5,7 +5,7 @@ import type { Db } from '../store/db.js';
 import { newWebhookSecret } from '../domain/webhook-signature.js';
 import { WEBHOOK_EVENT_TYPES } from '../workflows/webhooks.js';
 import { HttpProblem, problems } from './problem.js';
-import { responseSchemas } from './responses.js';
+import { responseSchemas } from '../domain/views.js';
 import { parse } from './validate.js';
 
 /** Endpoints one API key may have: enough for staging and production receivers, not a fan-out service. */

@@ -1,10 +1,11 @@
 // The bot's commands: linking, contacts, quiet hours, status and help. /settings and /send have their
 // own modules. Every value a person types is validated with the API's own schemas before it is stored.
-import { HttpProblem } from '../api/problem.js';
-import { notificationIdSchema, preferencesSchema, updateUserSchema } from '../api/schemas.js';
-import { getNotification } from '../api/notifications.js';
-import { getPreferences, putPreferences, updateUser } from '../api/users.js';
-import type { UserRecord } from '../api/users.js';
+import { NotFoundError } from '../domain/errors.js';
+import { CHANNEL_DEFINITIONS, type ChannelName } from '../activities/channels/registry.js';
+import { notificationIdSchema, preferencesSchema } from '../domain/schemas.js';
+import { getNotification } from '../domain/notifications.js';
+import { getPreferences, putPreferences, updateUser } from '../domain/users.js';
+import type { UserRecord } from '../domain/users.js';
 import { preferenceLinksFromConfig } from '../domain/preference-links.js';
 import { redeemLinkToken } from '../domain/telegram-link.js';
 import { firstIssue, quote } from './input.js';
@@ -62,26 +63,26 @@ async function start(turn: Turn, args: string): Promise<void> {
 }
 
 /** `/email` and `/phone`: show, set (validated like PATCH /v1/users/:id) or clear with `off`. */
-function contactCommand(field: 'email' | 'phone', label: string, example: string) {
+function contactCommand(command: 'email' | 'phone', channel: ChannelName, label: string, example: string) {
   return linked(async (turn, args) => {
-    const current = turn.user[field];
+    const current = turn.user.contacts[channel];
     if (!args) {
       await turn.reply(
         `Your ${label}: ${current ? quote(current) : 'not set'}.\n` +
-          `Set it with /${field} ${example}, or clear it with /${field} off.`,
+          `Set it with /${command} ${example}, or clear it with /${command} off.`,
       );
       return;
     }
     const value =
-      args.toLowerCase() === 'off' ? null : field === 'phone' ? args.replace(/[\s().-]/g, '') : args;
-    const parsed = updateUserSchema.safeParse({ [field]: value });
+      args.toLowerCase() === 'off' ? null : channel === 'sms' ? args.replace(/[\s().-]/g, '') : args;
+    const parsed = CHANNEL_DEFINITIONS[channel].contact!.schema.nullable().safeParse(value);
     if (!parsed.success) {
       await turn.reply(
-        `${quote(args)} is not a valid ${label} (${firstIssue(parsed.error)}). Example: /${field} ${example}`,
+        `${quote(args)} is not a valid ${label} (${firstIssue(parsed.error)}). Example: /${command} ${example}`,
       );
       return;
     }
-    await updateUser(turn.deps.db, turn.user.id, parsed.data);
+    await updateUser(turn.deps.db, turn.user.id, { contacts: { [channel]: parsed.data } });
     await turn.reply(value === null ? `Your ${label} is cleared.` : `Your ${label} is now ${quote(value)}.`);
   });
 }
@@ -191,7 +192,7 @@ async function status(turn: Linked, args: string): Promise<void> {
   const owned = await db.notification.findFirst({ where: { id: id.data, ...mine }, select: { id: true } });
   const view = owned
     ? await getNotification(db, owned.id).catch((error: unknown) => {
-        if (error instanceof HttpProblem && error.status === 404) return undefined;
+        if (error instanceof NotFoundError) return undefined;
         throw error;
       })
     : undefined;
@@ -223,12 +224,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
   email: {
     description: 'show or set your email: /email ada@example.com, /email off',
     needsLink: true,
-    run: contactCommand('email', 'email', 'ada@example.com'),
+    run: contactCommand('email', 'email', 'email', 'ada@example.com'),
   },
   phone: {
     description: 'show or set your phone (E.164): /phone +14155550123, /phone off',
     needsLink: true,
-    run: contactCommand('phone', 'phone number', '+14155550123'),
+    run: contactCommand('phone', 'sms', 'phone number', '+14155550123'),
   },
   settings: { description: 'turn channels and categories on or off', needsLink: true, run: showSettings },
   quiet: {

@@ -2,6 +2,7 @@
 // limit the chat's rate, find the linked user, then route to a command, a /settings tap or a /send step.
 import { Bot, type Context } from 'node-telegram-bot-api';
 import { z } from 'zod';
+import { findUserByContact } from '../domain/users.js';
 import type { Logger } from '../platform/logger.js';
 import { COMMANDS } from './commands.js';
 import { cleanText, parseCommand, quote } from './input.js';
@@ -103,7 +104,7 @@ async function handleUpdate(deps: BotDeps, rateLimit: ChatRateLimit, ctx: Contex
     logger.warn({ chatId }, 'chat rate limited');
     return;
   }
-  turn.user = await db.user.findFirst({ where: { telegramChatId: chatId }, orderBy: { updatedAt: 'desc' } });
+  turn.user = await findUserByContact(db, 'telegram', chatId);
 
   if (query) return handleSettingsTap(turn, ctx.callbackQuery!);
   if (typeof message?.text !== 'string')

@@ -1,10 +1,10 @@
 // /send: a linked person composes a notification (recipient, subject, text) in one line or step by
 // step. The draft lives in telegram_chats, so a bot restart in the middle loses nothing.
 import { z } from 'zod';
-import { acceptNotification } from '../api/notifications.js';
-import { HttpProblem } from '../api/problem.js';
-import { createNotificationSchema, userIdParamSchema } from '../api/schemas.js';
-import { findUser } from '../api/users.js';
+import { acceptNotification } from '../domain/notifications.js';
+import { DomainError, NotFoundError, UnavailableError } from '../domain/errors.js';
+import { createNotificationSchema, userIdParamSchema } from '../domain/schemas.js';
+import { findUser } from '../domain/users.js';
 import { Prisma } from '../store/db.js';
 import { firstIssue, oneLine, quote } from './input.js';
 import { NOT_LINKED, type Turn } from './turn.js';
@@ -68,7 +68,7 @@ async function checkRecipient(turn: Turn, raw: string): Promise<Checked<{ id: st
     const user = await findUser(turn.deps.db, parsed.data);
     return { ok: true, value: { id: user.id, label: quote(user.externalId) } };
   } catch (error) {
-    if (error instanceof HttpProblem && error.status === 404)
+    if (error instanceof NotFoundError)
       return { ok: false, problem: `I know no user ${quote(text)}. Give a user id, an externalId, or "me".` };
     throw error;
   }
@@ -125,13 +125,13 @@ async function dispatch(turn: Turn, recipient: string, subject: string, text: st
       `Sent. Notification ${accepted.id} is on its way.\n/status ${accepted.id} shows its deliveries.`,
     );
   } catch (error) {
-    if (error instanceof HttpProblem && error.status < 500) {
-      await dropDraft(turn);
-      await turn.reply(`Herald refused it: ${error.detail ?? error.title}.`);
-      return;
-    }
-    if (error instanceof HttpProblem) {
+    if (error instanceof UnavailableError) {
       return turn.reply('Herald cannot start notifications right now. Send the text again in a minute.');
+    }
+    if (error instanceof DomainError) {
+      await dropDraft(turn);
+      await turn.reply(`Herald refused it: ${error.message}.`);
+      return;
     }
     throw error;
   }

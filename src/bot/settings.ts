@@ -1,10 +1,10 @@
 // /settings: an inline keyboard that turns channels and categories on and off. A tap edits the same
 // message in place. Changes go through the API's preference rules: (*, channel) and (category, *).
 import { TelegramApiError, type CallbackQuery, type InlineKeyboardMarkup } from 'node-telegram-bot-api';
-import { preferencesSchema } from '../api/schemas.js';
-import { preferencesOf, putPreferences, type UserRecord } from '../api/users.js';
-import type { PreferencesResponse } from '../api/responses.js';
-import { CHANNELS, type ChannelName } from '../workflows/definitions.js';
+import { preferencesSchema } from '../domain/schemas.js';
+import { preferencesOf, putPreferences, type UserRecord } from '../domain/users.js';
+import type { PreferencesResponse } from '../domain/views.js';
+import { CHANNEL_DEFINITIONS, CHANNELS, type ChannelName } from '../activities/channels/registry.js';
 import { isAllowed, type PreferenceRule } from '../domain/preferences.js';
 import { NOT_LINKED, type Turn } from './turn.js';
 
@@ -53,12 +53,8 @@ async function render(
   ]);
   const categories = await knownCategories(turn, user, prefs.rules);
   const mark = (on: boolean) => (on ? '✅' : '🚫');
-  const address: Record<ChannelName, boolean> = {
-    email: Boolean(user.email),
-    sms: Boolean(user.phone),
-    telegram: Boolean(user.telegramChatId),
-    push: pushSubscriptions > 0,
-  };
+  const address = (channel: ChannelName): boolean =>
+    CHANNEL_DEFINITIONS[channel].contact ? channel in user.contacts : pushSubscriptions > 0;
   const channelRows = CHANNELS.map((ch) => ({
     text: `${mark(isOn(prefs.rules, '*', ch))} ${ch}`,
     callback_data: `set:ch:${ch}`,
@@ -73,7 +69,7 @@ async function render(
     '',
     'Channels: ' +
       CHANNELS.map(
-        (ch) => `${ch} ${isOn(prefs.rules, '*', ch) ? 'on' : 'off'}${address[ch] ? '' : ' (no address)'}`,
+        (ch) => `${ch} ${isOn(prefs.rules, '*', ch) ? 'on' : 'off'}${address(ch) ? '' : ' (no address)'}`,
       ).join(', '),
     categories.length > 0
       ? 'Categories: ' + categories.map((c) => `${c} ${isOn(prefs.rules, c, '*') ? 'on' : 'off'}`).join(', ')

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Api, SendMessageParams } from 'node-telegram-bot-api';
-import type { UserRecord } from '../api/users.js';
+import type { UserRecord } from '../domain/users.js';
 import type { Config } from '../platform/config.js';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';

@@ -5,6 +5,7 @@ import { Api } from 'node-telegram-bot-api';
 import { hashApiKey } from './api-keys.js';
 import type { Config } from '../platform/config.js';
 import type { Db } from '../store/db.js';
+import { claimContact } from './users.js';
 
 /** Telegram passes a deep link's start parameter through if it is 1-64 characters of A-Z, a-z, 0-9, _, -. */
 export const LINK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
@@ -51,12 +52,9 @@ export async function redeemLinkToken(db: Db, token: string, chatId: string): Pr
       return { linked: false, reason: found.usedAt ? 'used' : 'expired' } as const;
     }
     const { userId } = await tx.telegramLinkToken.findUniqueOrThrow({ where: { tokenHash } });
-    await tx.user.updateMany({
-      where: { telegramChatId: chatId, id: { not: userId } },
-      data: { telegramChatId: null },
-    });
-    const user = await tx.user.update({ where: { id: userId }, data: { telegramChatId: chatId } });
-    return { linked: true, userId: user.id, externalId: user.externalId } as const;
+    await claimContact(tx, userId, 'telegram', chatId);
+    const user = await tx.user.findUniqueOrThrow({ where: { id: userId }, select: { externalId: true } });
+    return { linked: true, userId, externalId: user.externalId } as const;
   });
 }
 

@@ -1,11 +1,12 @@
-// The writes of a delivery attempt, each one SQL statement: the attempt row and the delivery row change
-// together, atomically, with no transaction. A `$transaction([...])` of two Prisma writes costs two
+// A delivery's attempts: opening one, and recording how it ended. Each write is one SQL statement: the
+// attempt row and the delivery row change together, atomically, with no transaction. A `$transaction([...])` of two Prisma writes costs two
 // query compilations, BEGIN and COMMIT, and a wait for a connection of its own that fails (P2028) after
 // 2 s when many deliveries run at once; see bench/README.md. Timestamps are written as Prisma writes
 // them: UTC in `timestamp(3)` columns.
 import type { Db } from './db.js';
 import type { ChannelName } from '../workflows/definitions.js';
 import type { Recipient } from '../activities/channels/registry.js';
+import { RECIPIENT_FIELDS } from './recipients.js';
 
 export interface AttemptIds {
   attemptId: string;
@@ -41,39 +42,6 @@ export async function recordFailed(db: Db, ids: AttemptIds, failure: { permanent
     SET status = ${status}::"DeliveryStatus", last_error = ${failure.reason},
         updated_at = now() AT TIME ZONE 'UTC'
     WHERE id = ${ids.deliveryId}::uuid`;
-}
-
-interface PlannedDelivery {
-  channel: ChannelName;
-  status: 'pending' | 'skipped';
-  lastError?: string;
-}
-
-/**
- * Records the plan in one statement: a delivery row for each planned or skipped channel (a retried or
- * replayed resolve finds them there and leaves them), and the notification moves on from accepted or
- * scheduled.
- */
-export async function recordPlan(
-  db: Db,
-  notificationId: string,
-  deliveries: readonly PlannedDelivery[],
-  status: 'processing' | 'deferred',
-): Promise<void> {
-  await db.$executeRaw`
-    WITH planned AS (
-      INSERT INTO deliveries (id, notification_id, channel, status, last_error, updated_at)
-      SELECT gen_random_uuid(), ${notificationId}::uuid, d.channel, d.status, d.last_error,
-             now() AT TIME ZONE 'UTC'
-      FROM unnest(
-        ${deliveries.map((d) => d.channel)}::"Channel"[],
-        ${deliveries.map((d) => d.status)}::"DeliveryStatus"[],
-        ${deliveries.map((d) => d.lastError ?? null)}::text[]
-      ) AS d(channel, status, last_error)
-      ON CONFLICT (notification_id, channel) DO NOTHING
-    )
-    UPDATE notifications SET status = ${status}::"NotificationStatus", updated_at = now() AT TIME ZONE 'UTC'
-    WHERE id = ${notificationId}::uuid AND status IN ('accepted', 'scheduled')`;
 }
 
 /** What one delivery attempt needs: the delivery's state, the notification's content and the recipient. */
@@ -142,12 +110,7 @@ export async function openAttempt(
         (SELECT id::text FROM attempt) AS "attemptId",
         json_build_object('category', n.category, 'title', n.title, 'body', n.body,
                           'template', n.template, 'data', n.data) AS notification,
-        json_build_object('id', u.id, 'email', u.email, 'phone', u.phone,
-          'telegramChatId', u.telegram_chat_id, 'locale', u.locale,
-          'pushSubscriptions', COALESCE((
-            SELECT json_agg(json_build_object('id', p.id, 'endpoint', p.endpoint,
-                                              'p256dh', p.p256dh, 'auth', p.auth) ORDER BY p.created_at)
-            FROM push_subscriptions p WHERE p.user_id = u.id AND p.active), '[]'::json)) AS recipient
+        json_build_object(${RECIPIENT_FIELDS}) AS recipient
       FROM delivery d
       JOIN notifications n ON n.id = ${notificationId}::uuid
       JOIN users u ON u.id = n.user_id

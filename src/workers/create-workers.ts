@@ -18,7 +18,8 @@ import {
   createWebhookActivities,
 } from '../activities/index.js';
 import { configuredChannels, createChannels, type ChannelRegistry } from '../activities/channels/registry.js';
-import { CHANNELS, NOTIFICATIONS_QUEUE, channelQueue } from '../workflows/definitions.js';
+import { NOTIFICATIONS_QUEUE, channelQueue } from '../workflows/definitions.js';
+import { CHANNELS } from '../activities/channels/registry.js';
 import { WEBHOOKS_QUEUE } from '../workflows/webhooks.js';
 import { workerTuning } from './tuning.js';
 

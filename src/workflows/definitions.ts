@@ -3,8 +3,9 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
-export const CHANNELS = ['email', 'sms', 'push', 'telegram'] as const;
-export type ChannelName = (typeof CHANNELS)[number];
+// Only the type: the registry's code (providers, Node built-ins) never enters the workflow bundle.
+import type { ChannelName } from '../activities/channels/registry.js';
+export type { ChannelName };
 
 /** The workflow's own task queue; each channel's deliveries run on the queue named after the channel. */
 export const NOTIFICATIONS_QUEUE = 'notifications';

@@ -63,9 +63,7 @@ async function userWith(endpoints: string[]) {
   }
   const recipient: Recipient = {
     id: user.id,
-    email: null,
-    phone: null,
-    telegramChatId: null,
+    contacts: {},
     locale: 'en',
     pushSubscriptions: rows.map(({ id, endpoint, p256dh, auth }) => ({ id, endpoint, p256dh, auth })),
   };

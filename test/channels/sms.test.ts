@@ -22,9 +22,7 @@ const PHONE = '+14155550123';
 
 const recipient = (phone: string | null = PHONE): Recipient => ({
   id: 'u-1',
-  email: null,
-  phone,
-  telegramChatId: null,
+  contacts: phone === null ? {} : { sms: phone },
   locale: 'en',
   pushSubscriptions: [],
 });

@@ -22,9 +22,7 @@ const CHAT = '4242';
 
 const recipient = (telegramChatId: string | null): Recipient => ({
   id: 'u-1',
-  email: null,
-  phone: null,
-  telegramChatId,
+  contacts: telegramChatId === null ? {} : { telegram: telegramChatId },
   locale: 'en',
   pushSubscriptions: [],
 });

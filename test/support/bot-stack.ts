@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { startBot, type RunningBot } from '../../src/bot/runner.js';
 import { createLogger } from '../../src/platform/logger.js';
+import type { Db } from '../../src/store/db.js';
 import type { QueueName } from '../../src/workers/create-workers.js';
 import { startHerald, testEnv, uniqueId, type RunningStack } from './stack.js';
 import { startTelegramFake, type ReceivedTelegramMessage, type TelegramFake } from '../../tools/fakes/telegram-fake.js';
@@ -89,14 +90,18 @@ export async function linkedPerson(stack: BotStack) {
 export async function snapshot(stack: BotStack, chatId: string, userId?: string) {
   const { db } = stack.herald;
   const [user, rules, quiet, notifications, chat, linkedTo] = await Promise.all([
-    userId ? db.user.findUnique({ where: { id: userId } }) : null,
+    userId ? db.user.findUnique({ where: { id: userId }, include: { contacts: true } }) : null,
     userId
       ? db.preference.findMany({ where: { userId }, orderBy: [{ category: 'asc' }, { channel: 'asc' }] })
       : [],
     userId ? db.quietHours.findUnique({ where: { userId } }) : null,
     db.notification.count(),
     db.telegramChat.findUnique({ where: { chatId } }),
-    db.user.count({ where: { telegramChatId: chatId } }),
+    db.contact.count({ where: { channel: 'telegram', address: chatId } }),
   ]);
   return { user, rules, quiet, notifications, chat, linkedTo };
 }
+
+/** The user's stored address on a channel, or null. */
+export const contactOf = (db: Db, userId: string, channel: 'email' | 'sms' | 'telegram') =>
+  db.contact.findUnique({ where: { userId_channel: { userId, channel } } });

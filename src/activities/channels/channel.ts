@@ -1,15 +1,16 @@
+import type { z } from 'zod';
 import type { Config } from '../../platform/config.js';
 import type { Db } from '../../store/db.js';
 import type { Logger } from '../../platform/logger.js';
-import type { ChannelName } from '../../workflows/definitions.js';
+import type { ChannelName } from './registry.js';
 
 /** What a channel needs to know about the person it delivers to. */
 export interface Recipient {
   id: string;
-  email: string | null;
-  phone: string | null;
-  telegramChatId: string | null;
   locale: string;
+  /** The user's address on each channel that has one (from the contacts table). */
+  contacts: Partial<Record<ChannelName, string>>;
+  /** Browser push keeps several subscriptions per user, each with its keys. */
   pushSubscriptions: { id: string; endpoint: string; p256dh: string; auth: string }[];
 }
 
@@ -49,9 +50,33 @@ export class PermanentChannelError extends Error {
   override name = 'PermanentChannelError';
 }
 
+/**
+ * What an address on a channel is, for channels with one address per user (kept in the contacts table).
+ * The API's user schemas, the user views, the preference page and the bot are derived from it.
+ */
+export interface ContactDefinition {
+  /** What a valid address is: the API and the bot validate with it. */
+  readonly schema: z.ZodType<string>;
+  /** The user's own field in the API (`email`), from before `contacts`; new channels use `contacts` only. */
+  readonly userField?: string;
+  /**
+   * How the API returns the address. A secret (a webhook URL, a token) is never returned in full;
+   * absent: shown as it is.
+   */
+  mask?(address: string): string;
+  /** The address partly hidden, as the preference page shows it to whoever holds the link. */
+  hint(address: string): string;
+  /** What the preference page says when the user has none. */
+  readonly missing: string;
+}
+
 /** One delivery channel: adding a channel means writing one of these and listing it in the registry. */
 export interface ChannelDefinition {
   readonly channel: ChannelName;
+  /** How people see the channel named: the preference page, the bot's /settings. */
+  readonly label: string;
+  /** Absent for a channel whose addresses have their own routes (browser push subscriptions). */
+  readonly contact?: ContactDefinition;
   /** Whether the recipient has an address on this channel at all. */
   hasAddress(recipient: Recipient): boolean;
   /** Whether this deployment configured a provider for the channel. */

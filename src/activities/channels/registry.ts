@@ -1,6 +1,9 @@
+// Every channel Herald knows, one line each. The workflow reaches each through `deliver<Channel>` on the
+// queue named after it; the API's schemas, the user views, the preference page, the bot's /settings and
+// the workers' queues are derived from this list. Adding a channel: its folder, a line here, and its
+// value in the `Channel` enum of prisma/schema.prisma (a migration).
 import type { Config } from '../../platform/config.js';
-import type { ChannelName } from '../../workflows/definitions.js';
-import type { ChannelContext, ChannelDefinition, ChannelProvider } from './channel.js';
+import type { ChannelContext, ChannelDefinition, ChannelProvider, ContactDefinition } from './channel.js';
 import { emailChannel } from './email/index.js';
 import { pushChannel } from './push/index.js';
 import { smsChannel } from './sms/index.js';
@@ -9,27 +12,34 @@ import { telegramChannel } from './telegram/index.js';
 export type {
   ChannelDefinition,
   ChannelProvider,
+  ContactDefinition,
   Recipient,
   OutgoingMessage,
   FailureClass,
   ChannelContext,
 } from './channel.js';
 
-/** Every channel Herald knows. The workflow reaches each through `deliver<Channel>` on its own queue. */
-export const CHANNEL_DEFINITIONS: Partial<Record<ChannelName, ChannelDefinition>> = {
+export const CHANNEL_DEFINITIONS = {
   email: emailChannel,
   sms: smsChannel,
   push: pushChannel,
   telegram: telegramChannel,
-};
+} satisfies Record<string, ChannelDefinition>;
+
+export type ChannelName = keyof typeof CHANNEL_DEFINITIONS;
+export const CHANNELS = Object.keys(CHANNEL_DEFINITIONS) as [ChannelName, ...ChannelName[]];
+
+/** The channels whose address is one string per user, with what that address is. */
+export const CONTACT_CHANNELS = CHANNELS.flatMap((channel) => {
+  const contact: ContactDefinition | undefined = CHANNEL_DEFINITIONS[channel].contact;
+  return contact ? [{ channel, contact }] : [];
+});
 
 export type ChannelRegistry = Partial<Record<ChannelName, ChannelProvider>>;
 
 /** Which channels have a provider configured, without opening any connection. */
 export function configuredChannels(config: Config): ChannelName[] {
-  return Object.values(CHANNEL_DEFINITIONS)
-    .filter((definition) => definition.isConfigured(config))
-    .map((definition) => definition.channel);
+  return CHANNELS.filter((channel) => CHANNEL_DEFINITIONS[channel].isConfigured(config));
 }
 
 /** Live providers for the channels this process delivers on. */
@@ -41,7 +51,7 @@ export function createChannels(
   const channels: ChannelRegistry = {};
   for (const channel of configuredChannels(config)) {
     if (!only || only.includes(channel))
-      channels[channel] = CHANNEL_DEFINITIONS[channel]!.create(config, context);
+      channels[channel] = CHANNEL_DEFINITIONS[channel].create(config, context);
   }
   return channels;
 }

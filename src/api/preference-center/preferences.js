@@ -4,11 +4,13 @@
 
 const token = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() ?? '');
 const $ = (id) => document.getElementById(id);
-const LABELS = { email: 'Email', sms: 'SMS', push: 'Browser push', telegram: 'Telegram' };
 const FINAL = ['sent', 'partially_sent', 'failed', 'skipped', 'cancelled', 'deferred'];
 
 /** The page's state as the server last returned it (GET /preferences/api/state). */
 let state;
+
+/** A channel's name as people read it, as the server's channel registry gives it. */
+const labelOf = (channel) => state.channels.find((c) => c.channel === channel)?.label ?? channel;
 
 class ApiError extends Error {
   constructor(status, problem, retryAfter) {
@@ -109,7 +111,7 @@ function buildChannels() {
   list.textContent = '';
   for (const { channel } of state.channels) {
     const item = document.createElement('li');
-    const { wrap, input } = checkbox(`channel-${channel}`, LABELS[channel], {
+    const { wrap, input } = checkbox(`channel-${channel}`, labelOf(channel), {
       describedBy: `channel-${channel}-detail`,
     });
     const note = document.createElement('span');
@@ -120,7 +122,7 @@ function buildChannels() {
       const on = input.checked;
       save(
         (rules) => withRule(rules, '*', channel, on),
-        () => `${LABELS[channel]} is ${on ? 'on' : 'off'}`,
+        () => `${labelOf(channel)} is ${on ? 'on' : 'off'}`,
       );
     });
     item.append(wrap);
@@ -153,17 +155,17 @@ function buildCategories() {
     const row = document.createElement('div');
     row.className = 'channels';
     for (const channel of usable()) {
-      const cell = checkbox(`cat-${category}--${channel}`, LABELS[channel]);
+      const cell = checkbox(`cat-${category}--${channel}`, labelOf(channel));
       cell.input.dataset.category = category;
       cell.input.dataset.channel = channel;
-      cell.input.setAttribute('aria-label', `“${category}” by ${LABELS[channel]}`);
+      cell.input.setAttribute('aria-label', `“${category}” by ${labelOf(channel)}`);
       row.append(cell.wrap);
       if (!mandatory)
         cell.input.addEventListener('change', () => {
           const on = cell.input.checked;
           save(
             (rules) => withRule(rules, category, channel, on),
-            () => `“${category}” by ${LABELS[channel]} is ${on ? 'on' : 'off'}`,
+            () => `“${category}” by ${labelOf(channel)} is ${on ? 'on' : 'off'}`,
           );
         });
     }
@@ -366,7 +368,7 @@ function describeTest(notification) {
   const parts = notification.deliveries.map((d) => {
     const why =
       d.status === 'skipped' || d.status === 'failed' ? ` (${d.lastError ?? 'no reason given'})` : '';
-    return `${LABELS[d.channel] ?? d.channel}: ${d.status}${why}`;
+    return `${labelOf(d.channel)}: ${d.status}${why}`;
   });
   if (notification.status === 'deferred')
     return 'Your quiet hours are on now: the test waits until they end.';

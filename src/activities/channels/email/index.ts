@@ -8,6 +8,7 @@ import {
   type ChannelDefinition,
   type OutgoingMessage,
 } from '../channel.js';
+import { emailAddress } from './address.js';
 import { emailOptOut, type EmailOptOutOptions, type FooterLine } from './opt-out.js';
 
 export interface EmailOptions {
@@ -84,12 +85,13 @@ export function createEmailChannel(options: EmailOptions): ChannelProvider {
   return {
     channel: 'email',
     async send(recipient, message) {
-      if (!recipient.email) throw new PermanentChannelError('the user has no email address');
+      const to = recipient.contacts.email;
+      if (!to) throw new PermanentChannelError('the user has no email address');
       const optOut = options.optOut && emailOptOut(options.optOut, recipient.id, message);
       const { subject, text, html } = renderEmail(message, optOut?.footer);
       const mail = {
         from: options.from,
-        to: recipient.email,
+        to,
         subject,
         text,
         html,
@@ -126,7 +128,9 @@ export function createEmailChannel(options: EmailOptions): ChannelProvider {
 
 export const emailChannel: ChannelDefinition = {
   channel: 'email',
-  hasAddress: (recipient) => Boolean(recipient.email),
+  label: 'Email',
+  contact: emailAddress,
+  hasAddress: (recipient) => Boolean(recipient.contacts.email),
   isConfigured: (config) => Boolean(config.smtp.url),
   create: (config) => {
     const links = preferenceLinksFromConfig(config);

@@ -278,6 +278,7 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
 
 export const pushChannel: ChannelDefinition = {
   channel: 'push',
+  label: 'Browser push',
   hasAddress: (recipient) => recipient.pushSubscriptions.length > 0,
   isConfigured: (config) => Boolean(config.vapid.publicKey && config.vapid.privateKey),
   create: (config, context) =>

@@ -8,6 +8,7 @@ import {
   type ChannelProvider,
   type FailureClass,
 } from '../channel.js';
+import { E164, phoneNumber } from './address.js';
 import { countSegments, renderSms, smsEncoding } from './text.js';
 
 // The `http` SMS provider: POST JSON { to, text } with a bearer token; 2xx { id }. The text itself is
@@ -22,8 +23,6 @@ export interface SmsHttpOptions {
   logger?: Logger;
 }
 
-/** E.164: a plus and 7 to 15 digits (Niue has 7; the API accepts the same), no leading zero. */
-const E164 = /^\+[1-9]\d{6,14}$/;
 const DETAIL_LIMIT = 200;
 
 /** A non-2xx answer from the SMS gateway; `body` is already cut short and free of phone numbers. */
@@ -114,7 +113,7 @@ export function createSmsChannel(options: SmsHttpOptions): ChannelProvider {
   return {
     channel: 'sms',
     async send(recipient, message) {
-      const to = recipient.phone;
+      const to = recipient.contacts.sms;
       if (!to) throw new PermanentChannelError('the user has no phone number');
       if (!E164.test(to)) throw new PermanentChannelError('invalid phone number');
       const text = renderSms(message, options.maxSegments);
@@ -167,7 +166,9 @@ export function createSmsChannel(options: SmsHttpOptions): ChannelProvider {
 
 export const smsChannel: ChannelDefinition = {
   channel: 'sms',
-  hasAddress: (recipient) => Boolean(recipient.phone),
+  label: 'SMS',
+  contact: phoneNumber,
+  hasAddress: (recipient) => Boolean(recipient.contacts.sms),
   isConfigured: (config) => config.sms.provider === 'http' && Boolean(config.sms.url),
   create: (config, context) =>
     createSmsChannel({

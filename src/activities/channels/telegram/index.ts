@@ -8,6 +8,7 @@ import {
   type FailureClass,
   type OutgoingMessage,
 } from '../channel.js';
+import { telegramChat } from './address.js';
 
 export interface TelegramOptions {
   token: string;
@@ -98,7 +99,7 @@ export function createTelegramChannel(options: TelegramOptions): ChannelProvider
   return {
     channel: 'telegram',
     async send(recipient, message) {
-      const chatId = recipient.telegramChatId;
+      const chatId = recipient.contacts.telegram;
       if (!chatId) throw new PermanentChannelError('the user has no Telegram chat id');
       if (!message.title && !message.body) {
         throw new PermanentChannelError('the notification has neither title nor body');
@@ -125,7 +126,9 @@ export function createTelegramChannel(options: TelegramOptions): ChannelProvider
 
 export const telegramChannel: ChannelDefinition = {
   channel: 'telegram',
-  hasAddress: (recipient) => Boolean(recipient.telegramChatId),
+  label: 'Telegram',
+  contact: telegramChat,
+  hasAddress: (recipient) => Boolean(recipient.contacts.telegram),
   isConfigured: (config) => Boolean(config.telegram.token),
   create: (config) =>
     createTelegramChannel({ token: config.telegram.token!, apiUrl: config.telegram.apiUrl }),

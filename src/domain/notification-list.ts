@@ -1,8 +1,8 @@
 import type { Db } from '../store/db.js';
 import { Prisma } from '../store/db.js';
 import { isUuid } from '../platform/uuid.js';
-import { HttpProblem } from './problem.js';
-import type { NotificationPageResponse } from './responses.js';
+import { InvalidInputError } from './errors.js';
+import type { NotificationPageResponse } from './views.js';
 import { inStorableYears, type ListNotificationsQuery } from './schemas.js';
 import { findUser } from './users.js';
 
@@ -15,7 +15,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const createdAt = new Date(iso ?? '');
   // A forged time outside PostgreSQL's years would fail the query: it is no cursor of ours either.
   if (!id || !inStorableYears(createdAt) || !isUuid(id)) {
-    throw new HttpProblem(422, 'validation-error', 'The request is invalid', 'See `errors` for each field', [
+    throw new InvalidInputError('validation-error', 'The request is invalid', 'See `errors` for each field', [
       { field: 'cursor', message: 'is not a cursor from a previous page' },
     ]);
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHANNELS } from '../workflows/definitions.js';
+import { CHANNELS, CONTACT_CHANNELS, type ChannelName } from '../activities/channels/registry.js';
 
 const isTimeZone = (zone: string): boolean => {
   try {
@@ -31,23 +31,35 @@ export const localeSchema = z
   .string()
   .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'must be a language tag such as en or pt-BR' });
 
-// Patterns spell digits [0-9]: they go into the OpenAPI document, and outside JavaScript `\d` may
-// match any Unicode digit.
-const contactFields = {
-  email: z.email().max(320).nullish(),
-  phone: z
-    .string()
-    .regex(/^\+[1-9][0-9]{6,14}$/, { message: 'must be an E.164 number such as +14155550123' })
-    .nullish(),
-  telegramChatId: z
-    .string()
-    .regex(/^-?[0-9]{1,20}$/, { message: 'must be a Telegram chat id (digits)' })
-    .nullish(),
-};
+// Contacts: what an address is belongs to each channel (src/activities/channels/<name>/address.ts).
+const contactShape = Object.fromEntries(
+  CONTACT_CHANNELS.map(({ channel, contact }) => [channel, contact.schema.nullish()]),
+);
+export type ContactChanges = Partial<Record<ChannelName, string | null>>;
+/** `{<channel>: address}` for every channel with one address per user; `null` clears one. */
+export const contactsSchema = z.strictObject(contactShape) as unknown as z.ZodType<ContactChanges>;
+
+/** `email`, `phone`, `telegramChatId`: the users' contact fields from before `contacts`, still accepted. */
+const contactFields = Object.fromEntries(
+  CONTACT_CHANNELS.flatMap(({ contact }) =>
+    contact.userField ? [[contact.userField, contact.schema.nullish()]] : [],
+  ),
+) as Record<never, z.ZodType>;
+
+/** The contacts a user request changes: `contacts`, and the older top-level fields (which win). */
+export function contactChangesOf(input: { contacts?: ContactChanges } & Record<string, unknown>): ContactChanges {
+  const changes: ContactChanges = { ...input.contacts };
+  for (const { channel, contact } of CONTACT_CHANNELS) {
+    const value = contact.userField === undefined ? undefined : input[contact.userField];
+    if (value !== undefined) changes[channel] = value as string | null;
+  }
+  return changes;
+}
 
 export const createUserSchema = z.strictObject({
   externalId: text(200),
   ...contactFields,
+  contacts: contactsSchema.optional(),
   locale: localeSchema.optional(),
   timezone: timeZoneSchema.optional(),
 });
@@ -130,6 +142,7 @@ export const updateUserSchema = z
   .strictObject({
     externalId: text(200).optional(),
     ...contactFields,
+    contacts: contactsSchema.optional(),
     locale: localeSchema.optional(),
     timezone: timeZoneSchema.optional(),
     channelOrder: channelOrderSchema.optional(),

@@ -2,7 +2,7 @@
 // document's response bodies are generated from them, so the two cannot drift apart unnoticed.
 import { z } from 'zod';
 import { DeliveryStatus, NotificationStatus } from '../generated/prisma/enums.js';
-import { CHANNELS } from '../workflows/definitions.js';
+import { CHANNELS, CONTACT_CHANNELS, type ChannelName } from '../activities/channels/registry.js';
 
 /** Every named response body; the OpenAPI document lists them under components.schemas. */
 export const responseSchemas = z.registry<{ id: string; description?: string }>();
@@ -23,13 +23,20 @@ export const problemResponse = z
     description: 'RFC 9457 problem details; clients may switch on `type`',
   });
 
+/** The older top-level contact fields (`email`, `phone`, `telegramChatId`), kept in every user view. */
+const userContactFields = Object.fromEntries(
+  CONTACT_CHANNELS.flatMap(({ contact }) => (contact.userField ? [[contact.userField, z.string().nullable()]] : [])),
+) as Record<'email' | 'phone' | 'telegramChatId', z.ZodNullable<z.ZodString>>;
+
 export const userResponse = z
   .object({
     id: z.uuid(),
     externalId: z.string(),
-    email: z.string().nullable(),
-    phone: z.string().nullable(),
-    telegramChatId: z.string().nullable(),
+    ...userContactFields,
+    /** Every contact the user has, by channel; a secret address (a webhook URL, a token) is masked. */
+    contacts: z.object(
+      Object.fromEntries(CONTACT_CHANNELS.map(({ channel }) => [channel, z.string().optional()])),
+    ) as unknown as z.ZodType<Partial<Record<ChannelName, string>>>,
     locale: z.string(),
     timezone: z.string(),
     channelOrder: z.array(channel),

@@ -6,8 +6,8 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
-import type { Db, NotificationStatus as StoredStatus } from '../store/db.js';
-import { Prisma } from '../store/db.js';
+import type { Db, NotificationStatus as StoredStatus, Prisma } from '../store/db.js';
+import { insertNotification, removeUnstartedNotification } from '../store/notifications.js';
 import type { Logger } from '../platform/logger.js';
 import { countAcceptedNotification } from '../platform/metrics.js';
 import {
@@ -19,10 +19,9 @@ import {
   type NotificationInput,
 } from '../workflows/definitions.js';
 import { notificationWorkflow } from '../workflows/index.js';
-import { HttpProblem, problems } from './problem.js';
-import type { NotificationResponse, WorkflowStatusResponse } from './responses.js';
+import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from './errors.js';
+import type { NotificationResponse, WorkflowStatusResponse } from './views.js';
 import type { CreateNotification } from './schemas.js';
-import { isUuid } from '../platform/uuid.js';
 import { findUser } from './users.js';
 
 type NotificationRow = Prisma.NotificationGetPayload<object>;
@@ -73,8 +72,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     input.template &&
     !(await db.template.findFirst({ where: { key: input.template }, select: { key: true } }))
   ) {
-    throw new HttpProblem(
-      422,
+    throw new InvalidInputError(
       'unknown-template',
       'Unknown template',
       `No template has the key ${input.template}`,
@@ -92,28 +90,24 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
   // As JavaScript reads it: PostgreSQL refuses offsets beyond ±15:59 that the schema lets through.
   const sendAt = input.sendAt ? new Date(input.sendAt) : null;
 
-  // One statement finds the user and records the notification; nothing when the user is unknown or the
-  // Idempotency-Key was used before (a concurrent duplicate waits here for the first to commit).
-  const [inserted] = await db.$queryRaw<{ userId: string }[]>`
-    WITH recipient AS (
-      SELECT id FROM users
-      WHERE ${isUuid(input.userId) ? Prisma.sql`id = ${input.userId}::uuid OR ` : Prisma.empty}
-            external_id = ${input.userId}
-      ORDER BY external_id = ${input.userId}
-      LIMIT 1
-    )
-    INSERT INTO notifications (id, user_id, idempotency_key, request_hash, category, title, body,
-      template, data, channels, fallback, send_at, status, workflow_id, request_id, source,
-      created_at, updated_at)
-    SELECT ${id}::uuid, recipient.id, ${idempotencyKey ?? null}, ${hash}, ${input.category},
-      ${input.title ?? null}, ${input.body ?? null}, ${input.template ?? null},
-      ${JSON.stringify(input.data ?? {})}::jsonb, ${channels}::"Channel"[], ${input.fallback ?? false},
-      ${sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC', ${status}::"NotificationStatus",
-      ${workflowId}, ${ctx.requestId}, ${ctx.source ?? null},
-      now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
-    FROM recipient
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING user_id::text AS "userId"`;
+  const inserted = await insertNotification(db, {
+    id,
+    userIdOrExternalId: input.userId,
+    idempotencyKey: idempotencyKey ?? null,
+    requestHash: hash,
+    category: input.category,
+    title: input.title ?? null,
+    body: input.body ?? null,
+    template: input.template ?? null,
+    data: input.data ?? {},
+    channels,
+    fallback: input.fallback ?? false,
+    sendAt,
+    status,
+    workflowId,
+    requestId: ctx.requestId,
+    source: ctx.source ?? null,
+  });
 
   let notification: Pick<
     NotificationRow,
@@ -134,8 +128,8 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
   } else {
     // Either no such user, or the Idempotency-Key is taken: say which.
     await findUser(db, input.userId).catch((error: unknown) => {
-      if (error instanceof HttpProblem && error.status === 404)
-        throw new HttpProblem(422, 'unknown-user', 'Unknown user', `No user has the id ${input.userId}`, [
+      if (error instanceof NotFoundError)
+        throw new InvalidInputError('unknown-user', 'Unknown user', `No user has the id ${input.userId}`, [
           { field: 'userId', message: 'no such user' },
         ]);
       throw error;
@@ -143,13 +137,13 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     const first = idempotencyKey && (await db.notification.findUnique({ where: { idempotencyKey } }));
     // The first request with this key failed to start its workflow and removed its row in between.
     if (!first)
-      throw problems.unavailable(
+      throw new UnavailableError(
         idempotencyKey
           ? 'An earlier request with this Idempotency-Key just failed; retry the request'
           : 'The notification could not be recorded; retry the request',
       );
     if (first.requestHash !== hash) {
-      throw problems.conflict(
+      throw new ConflictError(
         'idempotency-key-reused',
         'This Idempotency-Key was already used with a different request body',
       );
@@ -171,8 +165,8 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
   } catch (error) {
     ctx.logger.error({ err: error, requestId: ctx.requestId }, 'could not start the notification workflow');
     // Not accepted after all: remove what this request recorded, so a retry starts clean.
-    if (created) await db.notification.delete({ where: { id: notification.id } }).catch(() => undefined);
-    throw problems.unavailable('The workflow service is unavailable; retry the request');
+    if (created) await removeUnstartedNotification(db, notification.id).catch(() => undefined);
+    throw new UnavailableError('The workflow service is unavailable; retry the request');
   }
   if (created) countAcceptedNotification(notification.category);
   // The line that joins a request to its workflow: search the logs by requestId, then Temporal by workflowId.
@@ -224,7 +218,7 @@ export async function getNotification(db: Db, id: string): Promise<NotificationR
     // One order whatever the order the channels ran in: email, sms, push, telegram.
     include: { deliveries: { orderBy: { channel: 'asc' } } },
   });
-  if (!notification) throw problems.notFound(`Notification ${id}`);
+  if (!notification) throw new NotFoundError(`Notification ${id}`);
   return {
     id: notification.id,
     userId: notification.userId,
@@ -260,7 +254,7 @@ export async function actOnNotification(
   action: { kind: 'cancel'; reason?: string } | { kind: 'retry' },
 ): Promise<WorkflowStatusResponse> {
   const notification = await db.notification.findUnique({ where: { id }, select: { workflowId: true } });
-  if (!notification) throw problems.notFound(`Notification ${id}`);
+  if (!notification) throw new NotFoundError(`Notification ${id}`);
   const handle = temporal.workflow.getHandle(notification.workflowId);
   try {
     // An update waits for a worker to run the workflow: with none, the caller hears so in seconds.
@@ -271,13 +265,13 @@ export async function actOnNotification(
     );
   } catch (error) {
     if (isDeadlineExceeded(error))
-      throw problems.unavailable(
+      throw new UnavailableError(
         `The notification's workflow did not answer in time; retry the ${action.kind}`,
       );
     if (error instanceof WorkflowUpdateFailedError)
-      throw problems.conflict(`cannot-${action.kind}`, error.cause?.message ?? error.message);
+      throw new ConflictError(`cannot-${action.kind}`, error.cause?.message ?? error.message);
     if (error instanceof WorkflowNotFoundError || isClosedWorkflowError(error))
-      throw problems.conflict(`cannot-${action.kind}`, 'the notification is already completed');
+      throw new ConflictError(`cannot-${action.kind}`, 'the notification is already completed');
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import { PermanentChannelError } from './channels/channel.js';
+import { PermanentChannelError } from '../activities/channels/channel.js';
 
 /**
  * A stored template was asked for but has no text in the user's locale nor the default one: permanent,

@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
-import { problems } from './problem.js';
+import { NotFoundError } from './errors.js';
 
-import type { TemplateResponse } from './responses.js';
+import type { TemplateResponse } from './views.js';
 
 const view = (t: {
   key: string;
@@ -41,11 +41,11 @@ export async function getTemplate(
   key: string,
 ): Promise<{ key: string; locales: TemplateResponse[] }> {
   const rows = await db.template.findMany({ where: { key }, orderBy: { locale: 'asc' } });
-  if (rows.length === 0) throw problems.notFound(`Template ${key}`);
+  if (rows.length === 0) throw new NotFoundError(`Template ${key}`);
   return { key, locales: rows.map(view) };
 }
 
 export async function deleteTemplate(db: Db, key: string, locale: string): Promise<void> {
   const { count } = await db.template.deleteMany({ where: { key, locale } });
-  if (count === 0) throw problems.notFound(`Template ${key} in ${locale}`);
+  if (count === 0) throw new NotFoundError(`Template ${key} in ${locale}`);
 }

@@ -1,0 +1,261 @@
+import type { Db } from '../store/db.js';
+import { Prisma } from '../store/db.js';
+import { isUuid } from '../platform/uuid.js';
+import { CONTACT_CHANNELS, type ChannelName } from '../activities/channels/registry.js';
+import { ConflictError, NotFoundError } from './errors.js';
+import type { PreferencesResponse, UserResponse } from './views.js';
+import type { ContactChanges, Preferences, PushSubscriptionInput } from './schemas.js';
+
+/** A user with their contacts: one address per channel that has one. */
+export interface UserRecord {
+  id: string;
+  externalId: string;
+  locale: string;
+  timezone: string;
+  channelOrder: ChannelName[];
+  contacts: Partial<Record<ChannelName, string>>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewUser {
+  externalId: string;
+  locale?: string;
+  timezone?: string;
+  contacts: ContactChanges;
+}
+
+export interface UserChanges {
+  externalId?: string;
+  locale?: string;
+  timezone?: string;
+  channelOrder?: ChannelName[];
+  /** `null` clears a contact. */
+  contacts?: ContactChanges;
+}
+
+const withContacts = { contacts: { select: { channel: true, address: true } } } as const;
+type UserRow = Prisma.UserGetPayload<{ include: typeof withContacts }>;
+
+const toRecord = ({ contacts, ...user }: UserRow): UserRecord => ({
+  ...user,
+  contacts: Object.fromEntries(contacts.map((c) => [c.channel, c.address])),
+});
+
+/** `:id` accepts Herald's id or the caller's externalId. */
+export async function findUser(db: Db, idOrExternalId: string): Promise<UserRecord> {
+  const user = isUuid(idOrExternalId)
+    ? await db.user.findFirst({
+        where: { OR: [{ id: idOrExternalId }, { externalId: idOrExternalId }] },
+        include: withContacts,
+      })
+    : await db.user.findUnique({ where: { externalId: idOrExternalId }, include: withContacts });
+  if (!user) throw new NotFoundError(`User ${idOrExternalId}`);
+  return toRecord(user);
+}
+
+/** The user reached at this address on this channel (the bot finds a chat's user so); the latest wins. */
+export async function findUserByContact(
+  db: Db,
+  channel: ChannelName,
+  address: string,
+): Promise<UserRecord | null> {
+  const user = await db.user.findFirst({
+    where: { contacts: { some: { channel, address } } },
+    orderBy: { updatedAt: 'desc' },
+    include: withContacts,
+  });
+  return user && toRecord(user);
+}
+
+const isUniqueViolation = (error: unknown): boolean =>
+  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+
+const externalIdTaken = (externalId: string | undefined) =>
+  new ConflictError('user-exists', `A user with externalId ${externalId} already exists`);
+
+const setContacts = (changes: ContactChanges) =>
+  Object.entries(changes).flatMap(([channel, address]) =>
+    address == null ? [] : [{ channel: channel as ChannelName, address }],
+  );
+
+export async function createUser(db: Db, input: NewUser): Promise<UserRecord> {
+  try {
+    const user = await db.user.create({
+      data: {
+        externalId: input.externalId,
+        ...(input.locale ? { locale: input.locale } : {}),
+        ...(input.timezone ? { timezone: input.timezone } : {}),
+        contacts: { create: setContacts(input.contacts) },
+      },
+      include: withContacts,
+    });
+    return toRecord(user);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw externalIdTaken(input.externalId);
+    throw error;
+  }
+}
+
+/** Changes the given fields and contacts, in one statement; a contact set to `null` is removed. */
+export async function updateUser(db: Db, idOrExternalId: string, input: UserChanges): Promise<UserRecord> {
+  const user = await findUser(db, idOrExternalId);
+  const { contacts = {}, ...fields } = input;
+  const cleared = Object.entries(contacts).flatMap(([channel, address]) =>
+    address === null ? [channel as ChannelName] : [],
+  );
+  try {
+    const updated = await db.user.update({
+      where: { id: user.id },
+      data: {
+        ...fields,
+        contacts: {
+          ...(cleared.length > 0 && { deleteMany: { channel: { in: cleared } } }),
+          upsert: setContacts(contacts).map(({ channel, address }) => ({
+            where: { userId_channel: { userId: user.id, channel } },
+            create: { channel, address },
+            update: { address },
+          })),
+        },
+      },
+      include: withContacts,
+    });
+    return toRecord(updated);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw externalIdTaken(input.externalId);
+    throw error;
+  }
+}
+
+/**
+ * Makes `address` on `channel` this user's alone: whoever had it before loses it (a Telegram chat
+ * belongs to the user who linked it last). Runs inside the caller's transaction.
+ */
+export async function claimContact(
+  tx: Prisma.TransactionClient,
+  userId: string,
+  channel: ChannelName,
+  address: string,
+): Promise<void> {
+  await tx.contact.deleteMany({ where: { channel, address, userId: { not: userId } } });
+  await tx.contact.upsert({
+    where: { userId_channel: { userId, channel } },
+    create: { userId, channel, address },
+    update: { address },
+  });
+  // The user changed: their updatedAt says so, as it did when contacts were columns.
+  await tx.user.update({ where: { id: userId }, data: { updatedAt: new Date() } });
+}
+
+/**
+ * Deletes the user with their contacts, preferences and history. Their open notifications stop on
+ * their own: the workflow finds neither user nor notification and records nothing more.
+ */
+export async function deleteUser(db: Db, idOrExternalId: string): Promise<{ id: string; open: string[] }> {
+  const user = await findUser(db, idOrExternalId);
+  const open = await db.notification.findMany({
+    where: { userId: user.id, completedAt: null },
+    select: { workflowId: true },
+  });
+  await db.user.delete({ where: { id: user.id } });
+  return { id: user.id, open: open.map((n) => n.workflowId) };
+}
+
+type RuleChannel = PreferencesResponse['rules'][number]['channel'];
+
+export async function getPreferences(db: Db, idOrExternalId: string): Promise<PreferencesResponse> {
+  return preferencesOf(db, await findUser(db, idOrExternalId));
+}
+
+/** The preferences of a user already read. */
+export async function preferencesOf(
+  db: Db,
+  user: Pick<UserRecord, 'id' | 'timezone' | 'channelOrder'>,
+): Promise<PreferencesResponse> {
+  const [rules, quietHours] = await Promise.all([
+    db.preference.findMany({
+      where: { userId: user.id },
+      orderBy: [{ category: 'asc' }, { channel: 'asc' }],
+    }),
+    db.quietHours.findUnique({ where: { userId: user.id } }),
+  ]);
+  return {
+    userId: user.id,
+    timezone: user.timezone,
+    channelOrder: user.channelOrder,
+    // The column is text, but only `*` or a channel name passes preferencesSchema on the way in.
+    rules: rules.map(({ category, channel, enabled }) => ({
+      category,
+      channel: channel as RuleChannel,
+      enabled,
+    })),
+    quietHours: quietHours
+      ? { start: quietHours.start, end: quietHours.end, timezone: quietHours.timezone ?? undefined }
+      : null,
+  };
+}
+
+/** Replaces the user's rules and quiet hours in one transaction. */
+export async function putPreferences(db: Db, idOrExternalId: string, input: Preferences) {
+  const user = await findUser(db, idOrExternalId);
+  await db.$transaction([
+    db.preference.deleteMany({ where: { userId: user.id } }),
+    db.preference.createMany({ data: input.rules.map((rule) => ({ userId: user.id, ...rule })) }),
+    input.quietHours
+      ? db.quietHours.upsert({
+          where: { userId: user.id },
+          create: { userId: user.id, ...input.quietHours, timezone: input.quietHours.timezone ?? null },
+          update: { ...input.quietHours, timezone: input.quietHours.timezone ?? null },
+        })
+      : db.quietHours.deleteMany({ where: { userId: user.id } }),
+    ...(input.channelOrder
+      ? [db.user.update({ where: { id: user.id }, data: { channelOrder: input.channelOrder } })]
+      : []),
+  ]);
+  return preferencesOf(db, input.channelOrder ? { ...user, channelOrder: input.channelOrder } : user);
+}
+
+/**
+ * Stores a browser's push subscription. Subscribing again (same endpoint) reactivates it, and an
+ * endpoint moves to the user who subscribed last: a browser belongs to whoever is signed in on it.
+ */
+export async function addPushSubscription(db: Db, idOrExternalId: string, input: PushSubscriptionInput) {
+  const user = await findUser(db, idOrExternalId);
+  const fields = { userId: user.id, p256dh: input.keys.p256dh, auth: input.keys.auth, active: true };
+  const existing = await db.pushSubscription.findUnique({ where: { endpoint: input.endpoint } });
+  const subscription = await db.pushSubscription.upsert({
+    where: { endpoint: input.endpoint },
+    create: { endpoint: input.endpoint, ...fields },
+    update: { ...fields, deactivatedAt: null },
+  });
+  return { created: !existing, subscription: { id: subscription.id, active: subscription.active } };
+}
+
+export async function removePushSubscription(db: Db, idOrExternalId: string, subscriptionId: string) {
+  const user = await findUser(db, idOrExternalId);
+  const { count } = await db.pushSubscription.deleteMany({ where: { id: subscriptionId, userId: user.id } });
+  if (count === 0) throw new NotFoundError(`Push subscription ${subscriptionId}`);
+}
+
+/** The user as the API shows them: every contact (masked where it is a secret) and the older fields. */
+export function userView(user: UserRecord): UserResponse {
+  const contacts: Record<string, string> = {};
+  const userFields: Record<string, string | null> = {};
+  for (const { channel, contact } of CONTACT_CHANNELS) {
+    const address = user.contacts[channel];
+    const shown = address === undefined ? undefined : (contact.mask?.(address) ?? address);
+    if (shown !== undefined) contacts[channel] = shown;
+    if (contact.userField) userFields[contact.userField] = shown ?? null;
+  }
+  return {
+    id: user.id,
+    externalId: user.externalId,
+    ...userFields,
+    contacts,
+    locale: user.locale,
+    timezone: user.timezone,
+    channelOrder: user.channelOrder,
+    createdAt: user.createdAt.toISOString(),
+    updatedAt: user.updatedAt.toISOString(),
+  } as UserResponse;
+}

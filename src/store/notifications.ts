@@ -1,0 +1,159 @@
+// A notification's lifecycle in the database: recorded on accept, planned (its deliveries), in progress,
+// completed. Each function is the one writer of that change of status; deliveries.ts writes attempts.
+import { isUuid } from '../platform/uuid.js';
+import type { ChannelName, NotificationOutcome } from '../workflows/definitions.js';
+import { Prisma, type Db, type NotificationStatus } from './db.js';
+
+export interface NewNotification {
+  id: string;
+  /** Herald's id or the caller's externalId of the recipient. */
+  userIdOrExternalId: string;
+  idempotencyKey: string | null;
+  requestHash: string;
+  category: string;
+  title: string | null;
+  body: string | null;
+  template: string | null;
+  data: Record<string, unknown>;
+  channels: ChannelName[];
+  fallback: boolean;
+  sendAt: Date | null;
+  status: NotificationStatus;
+  workflowId: string;
+  requestId: string;
+  source: string | null;
+}
+
+/**
+ * Finds the user and records the notification in one statement. Undefined when the user is unknown or
+ * the Idempotency-Key was used before (a concurrent duplicate waits here for the first to commit).
+ */
+export async function insertNotification(
+  db: Db,
+  n: NewNotification,
+): Promise<{ userId: string } | undefined> {
+  const user = n.userIdOrExternalId;
+  const [inserted] = await db.$queryRaw<{ userId: string }[]>`
+    WITH recipient AS (
+      SELECT id FROM users
+      WHERE ${isUuid(user) ? Prisma.sql`id = ${user}::uuid OR ` : Prisma.empty} external_id = ${user}
+      ORDER BY external_id = ${user}
+      LIMIT 1
+    )
+    INSERT INTO notifications (id, user_id, idempotency_key, request_hash, category, title, body,
+      template, data, channels, fallback, send_at, status, workflow_id, request_id, source,
+      created_at, updated_at)
+    SELECT ${n.id}::uuid, recipient.id, ${n.idempotencyKey}, ${n.requestHash}, ${n.category},
+      ${n.title}, ${n.body}, ${n.template},
+      ${JSON.stringify(n.data)}::jsonb, ${n.channels}::"Channel"[], ${n.fallback},
+      ${n.sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC', ${n.status}::"NotificationStatus",
+      ${n.workflowId}, ${n.requestId}, ${n.source},
+      now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+    FROM recipient
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING user_id::text AS "userId"`;
+  return inserted;
+}
+
+/** Removes a notification whose workflow could not be started, so a retried request starts clean. */
+export async function removeUnstartedNotification(db: Db, id: string): Promise<void> {
+  await db.notification.deleteMany({ where: { id } });
+}
+
+interface PlannedDelivery {
+  channel: ChannelName;
+  status: 'pending' | 'skipped';
+  lastError?: string;
+}
+
+/**
+ * Records the plan in one statement: a delivery row for each planned or skipped channel (a retried or
+ * replayed resolve finds them there and leaves them), and the notification moves on from accepted or
+ * scheduled.
+ */
+export async function recordPlan(
+  db: Db,
+  notificationId: string,
+  deliveries: readonly PlannedDelivery[],
+  status: 'processing' | 'deferred',
+): Promise<void> {
+  await db.$executeRaw`
+    WITH planned AS (
+      INSERT INTO deliveries (id, notification_id, channel, status, last_error, updated_at)
+      SELECT gen_random_uuid(), ${notificationId}::uuid, d.channel, d.status, d.last_error,
+             now() AT TIME ZONE 'UTC'
+      FROM unnest(
+        ${deliveries.map((d) => d.channel)}::"Channel"[],
+        ${deliveries.map((d) => d.status)}::"DeliveryStatus"[],
+        ${deliveries.map((d) => d.lastError ?? null)}::text[]
+      ) AS d(channel, status, last_error)
+      ON CONFLICT (notification_id, channel) DO NOTHING
+    )
+    UPDATE notifications SET status = ${status}::"NotificationStatus", updated_at = now() AT TIME ZONE 'UTC'
+    WHERE id = ${notificationId}::uuid AND status IN ('accepted', 'scheduled')`;
+}
+
+export interface FailedDelivery {
+  channel: ChannelName;
+  /** The last error the workflow saw; the delivery's own record of the provider's reason is kept. */
+  error: string;
+}
+
+/** Marks deliveries that gave up as failed, keeping the provider's reason when one was recorded. */
+function markFailed(db: Db, notificationId: string, failed: readonly FailedDelivery[]) {
+  return failed.flatMap(({ channel, error }) => [
+    db.delivery.updateMany({
+      where: { notificationId, channel, status: { not: 'sent' }, lastError: null },
+      data: { lastError: error },
+    }),
+    db.delivery.updateMany({
+      where: { notificationId, channel, status: { not: 'sent' } },
+      data: { status: 'failed' },
+    }),
+  ]);
+}
+
+/** Writes that must land together; a lone write needs no transaction (nor its BEGIN, COMMIT and wait). */
+async function writeTogether(db: Db, writes: Prisma.PrismaPromise<unknown>[]): Promise<void> {
+  if (writes.length === 1) await writes[0];
+  else await db.$transaction(writes);
+}
+
+/** The notification's state while it is still open: processing again, or failed and awaiting a retry. */
+export async function recordProgress(
+  db: Db,
+  notificationId: string,
+  status: 'processing' | NotificationOutcome,
+  failed: readonly FailedDelivery[] = [],
+): Promise<void> {
+  await writeTogether(db, [
+    ...markFailed(db, notificationId, failed),
+    // updateMany: a notification deleted with its user is simply gone, not an error to retry.
+    db.notification.updateMany({ where: { id: notificationId }, data: { status } }),
+  ]);
+}
+
+/** Records the notification's final state; a cancelled one cancels every delivery not yet sent. */
+export async function recordCompletion(
+  db: Db,
+  notificationId: string,
+  outcome: NotificationOutcome,
+  failed: readonly FailedDelivery[],
+  reason?: string,
+): Promise<void> {
+  await writeTogether(db, [
+    ...markFailed(db, notificationId, failed),
+    ...(outcome === 'cancelled'
+      ? [
+          db.delivery.updateMany({
+            where: { notificationId, status: { in: ['pending', 'sending', 'retrying'] } },
+            data: { status: 'cancelled', lastError: reason ?? 'cancelled' },
+          }),
+        ]
+      : []),
+    db.notification.updateMany({
+      where: { id: notificationId },
+      data: { status: outcome, completedAt: new Date() },
+    }),
+  ]);
+}
