@@ -1,6 +1,6 @@
 // Runs recorded notification histories (test/fixtures/histories, made by `npm run record-histories`)
 // through the current workflow code: a change that is not replay-safe fails here, before it can break
-// notifications already running in production.
+// notifications already running in production. docs/workflow-versioning.md has the procedure.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
@@ -15,7 +15,7 @@ installTestRuntime();
 async function replay(
   bundle: Awaited<ReturnType<typeof workflowBundle>>,
   histories = loadHistories(),
-  // Histories recorded with encryption on are sealed with the test keys; older ones pass through.
+  // Histories recorded with encryption on are sealed with the test keys; the others pass through.
   payloadCodecs = [testCodec()],
 ) {
   const failures: string[] = [];

@@ -2,8 +2,6 @@ import {
   CancellationScope,
   condition,
   isCancellation,
-  patched,
-  proxyActivities,
   proxyLocalActivities,
   setHandler,
   sleep,
@@ -25,18 +23,16 @@ import {
 import { deliverAll, type Lane } from './delivery-lanes.js';
 import { createAnnouncer } from './webhooks.js';
 
-type OrchestrationSteps = Pick<
+type DatabaseSteps = Pick<
   NotificationActivities,
   'resolveRecipient' | 'recordProgress' | 'completeNotification'
 >;
-const orchestrationOptions = {
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-} as const;
-const remoteSteps = proxyActivities<OrchestrationSteps>(orchestrationOptions);
 // The notifications worker runs these database steps itself, as local activities: no activity task
 // goes through the server for them, only a marker in history (bench/README.md measures what it buys).
-const localSteps = proxyLocalActivities<OrchestrationSteps>(orchestrationOptions);
+const { resolveRecipient, recordProgress, completeNotification } = proxyLocalActivities<DatabaseSteps>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
 
 /**
  * One notification: wait for `sendAt`, resolve the recipient, wait out quiet hours, deliver on each
@@ -45,11 +41,7 @@ const localSteps = proxyLocalActivities<OrchestrationSteps>(orchestrationOptions
  */
 export async function notificationWorkflow(input: NotificationInput): Promise<NotificationOutcome> {
   const status: NotificationStatus = { state: 'resolving', retries: 0, channels: {} };
-  // Histories recorded before this change replay as they ran: the database steps as activity tasks,
-  // and a search-attribute upsert at every phase. Since it, the steps are local activities and the
-  // workflow upserts only what changed, the channels with the first status.
-  const lean = patched('local-orchestration');
-  const { resolveRecipient, recordProgress, completeNotification } = lean ? localSteps : remoteSteps;
+  // The DeliveryStatus search attribute last upserted: an upsert goes out only when something changed.
   let shownStatus: string | undefined;
   const main = new CancellationScope();
   const webhooks = createAnnouncer(input, status);
@@ -106,32 +98,34 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
           await sleep(wait);
         }
       }
-      if (lean) status.state = 'resolving';
-      else enter('resolving', 'processing');
+      // Search shows no `resolving` status: the planned channels go out with the status that follows.
+      status.state = 'resolving';
       const plan = await resolveRecipient({ ...input, at: new Date().toISOString() });
       webhooks.setTargets(plan.webhooks, plan.settings.webhookRetryForMs);
       for (const { channel, reason } of plan.skipped)
         status.channels[channel] = { state: 'skipped', error: reason };
       const channels = { key: SEARCH_ATTRIBUTES.Channels, value: plan.planned };
-      if (!lean || plan.planned.length === 0) upsertSearchAttributes([channels]);
-      else if (!plan.deferUntil) showDeliveryStatus('processing', [channels]);
-      if (plan.planned.length === 0) return 'skipped';
+      if (plan.planned.length === 0) {
+        upsertSearchAttributes([channels]);
+        return 'skipped';
+      }
 
       if (plan.deferUntil) {
-        if (lean) showDeliveryStatus('deferred', [channels]);
-        enter('deferred', 'deferred');
+        status.state = 'deferred';
+        showDeliveryStatus('deferred', [channels]);
         status.deferredUntil = plan.deferUntil;
         await sleep(Math.max(0, Date.parse(plan.deferUntil) - Date.now()));
         delete status.deferredUntil;
         await recordProgress({ notificationId: input.notificationId, status: 'processing' });
+      } else {
+        showDeliveryStatus('processing', [channels]);
       }
 
       const lanes: Lane[] = plan.planned.map((channel) => ({ tried: [channel], sent: false }));
       const fallbacks = [...plan.fallbacks];
       for (;;) {
         enter('delivering', 'processing');
-        // Added after histories were recorded: patched() keeps those replaying as they ran.
-        if (status.retries > 0 && patched('record-processing-on-retry')) {
+        if (status.retries > 0) {
           await recordProgress({ notificationId: input.notificationId, status: 'processing' });
         }
         await deliverAll({
@@ -140,10 +134,8 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
           fallbacks,
           settings: plan.settings,
           status,
-          // Operators see a failed delivery in search at once, not when the slowest lane ends; patched as above.
-          onLaneFailed: () => {
-            if (patched('failed-lane-visible')) showDeliveryStatus('failed');
-          },
+          // Operators see a failed delivery in search at once, not when the slowest lane ends.
+          onLaneFailed: () => showDeliveryStatus('failed'),
         });
         const outcome = outcomeOf(lanes);
         if (outcome === 'sent') return outcome;
@@ -186,7 +178,7 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
 
   /** The `DeliveryStatus` search attribute operators filter on in the Temporal UI, with others that changed. */
   function showDeliveryStatus(value: string, also: SearchAttributeUpdatePair[] = []): void {
-    if (lean && value === shownStatus && also.length === 0) return;
+    if (value === shownStatus && also.length === 0) return;
     shownStatus = value;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.DeliveryStatus, value }, ...also]);
   }

@@ -27,8 +27,9 @@ const { History } = proto.temporal.api.history.v1;
 const JSON_FORM = { longs: String, enums: String, bytes: String, defaults: false } as const;
 
 /**
- * The recorded histories, current ones and, in subfolders, those recorded by earlier workflow code
- * (`before-local-orchestration/`): notifications started then may still be running, so they must replay.
+ * The recorded histories: the current workflow code's at the top and, in subfolders, any recorded by
+ * earlier code that a running notification may still need (`before-<patch id>/` while a patch is in
+ * place; see docs/workflow-versioning.md). Until the first release there are none.
  */
 export function loadHistories(): { workflowId: string; history: proto.temporal.api.history.v1.IHistory }[] {
   return readdirSync(HISTORIES_DIR, { recursive: true, encoding: 'utf8' })
