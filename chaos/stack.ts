@@ -5,7 +5,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { migrateDeploy } from '../tools/local-stack/migrate.js';
-import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '../tools/local-stack/postgres.js';
+import {
+  ensureDatabase,
+  startEmbeddedPostgres,
+  type EmbeddedDatabase,
+} from '../tools/local-stack/postgres.js';
 import { freePort } from '../tools/local-stack/ports.js';
 import { startTemporalServer, type TemporalServer } from '../tools/local-stack/temporal-server.js';
 import { writeWorkflowBundle } from '../src/workers/create-workers.js';

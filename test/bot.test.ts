@@ -196,7 +196,10 @@ describe('telegram bot (long polling)', () => {
     const { user } = await userWithLink(t);
     const expired = await issueLinkToken(t.herald.db, user.id, -1000);
     assert.match((await stranger.says(`/start ${expired.token}`)).plainText, /has expired/);
-    assert.equal(await t.herald.db.contact.count({ where: { channel: 'telegram', address: stranger.chatId } }), 0);
+    assert.equal(
+      await t.herald.db.contact.count({ where: { channel: 'telegram', address: stranger.chatId } }),
+      0,
+    );
   });
 
   it('answers bad input with help and changes nothing', async () => {

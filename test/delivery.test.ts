@@ -7,7 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import webpush from 'web-push';
 import { statusQuery } from '../src/workflows/definitions.js';
 import { recordHistory } from './support/histories.js';
-import { createBrowserSubscription, startPushEndpoint, type PushEndpoint } from '../tools/fakes/push-endpoint.js';
+import {
+  createBrowserSubscription,
+  startPushEndpoint,
+  type PushEndpoint,
+} from '../tools/fakes/push-endpoint.js';
 import { startSmsGateway, type SmsGateway } from '../tools/fakes/sms-gateway.js';
 import { startSmtpSink, type SmtpSink } from '../tools/fakes/smtp-sink.js';
 import { eventually, startHerald, testEnv, uniqueId, type RunningStack } from './support/stack.js';

@@ -19,7 +19,11 @@ import {
   preferenceCenterEnv,
   preferenceClient,
 } from './support/preference-center.js';
-import { createBrowserSubscription, startPushEndpoint, type PushEndpoint } from '../tools/fakes/push-endpoint.js';
+import {
+  createBrowserSubscription,
+  startPushEndpoint,
+  type PushEndpoint,
+} from '../tools/fakes/push-endpoint.js';
 import { startSmtpSink, type SmtpSink } from '../tools/fakes/smtp-sink.js';
 import { eventually, startHerald, testEnv, uniqueId, type RunningStack } from './support/stack.js';
 

@@ -40,7 +40,10 @@ describe('users, preferences and push subscriptions', () => {
     ]);
     const empty = await t.herald.api(`/v1/users/${user.id}`, { method: 'PATCH', json: {} });
     assert.equal(empty.status, 422);
-    const row = await t.herald.db.user.findUniqueOrThrow({ where: { id: user.id }, include: { contacts: true } });
+    const row = await t.herald.db.user.findUniqueOrThrow({
+      where: { id: user.id },
+      include: { contacts: true },
+    });
     assert.equal(row.timezone, 'Europe/Moscow');
     assert.ok(row.contacts.find((c) => c.channel === 'email')?.address.endsWith('@example.test'));
 

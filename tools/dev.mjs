@@ -8,10 +8,14 @@ import { ensureTools } from './ensure-tools.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 ensureTools();
 
-const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'tools', 'local-stack', 'dev-stack.ts')], {
-  cwd: root,
-  stdio: 'inherit',
-});
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', path.join(root, 'tools', 'local-stack', 'dev-stack.ts')],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 // Ctrl-C reaches the whole process group; the supervisor handles it and this process waits for it.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

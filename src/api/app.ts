@@ -1,5 +1,5 @@
 import express, { type Request } from 'express';
-import { BODY_LIMIT } from './credentials.js';
+import { BODY_LIMIT, requireJson } from './credentials.js';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../platform/config.js';
 import type { Db } from '../store/db.js';
@@ -73,16 +73,6 @@ export interface ApiDeps {
 }
 
 const READINESS_DEADLINE_MS = 2_000;
-
-/** Refuses a body that is not JSON before it is read. */
-const requireJson: express.RequestHandler = (req, _res, next) => {
-  if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
-    const hasBody = Number(req.header('content-length') ?? 0) > 0 || req.header('transfer-encoding');
-    if (hasBody && !req.is('application/json'))
-      throw new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send application/json');
-  }
-  next();
-};
 
 const param = (req: Request, name: string): string => parse(userIdParamSchema, req.params[name], name);
 

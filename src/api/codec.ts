@@ -2,7 +2,7 @@
 // form) on the API under /codec, so the Temporal UI and CLI can show operators the payloads Herald
 // encrypts. It lives in the API because the API already holds the keys: its client seals workflow input.
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { bearerToken, secretMatcher } from './credentials.js';
+import { bearerToken, requireJson, secretMatcher } from './credentials.js';
 import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
 import { CodecError, EncryptionCodec } from '../platform/codec.js';
@@ -109,12 +109,6 @@ function requireToken(token: string): RequestHandler {
     next();
   };
 }
-
-const requireJson: RequestHandler = (req, _res, next) => {
-  if (!req.is('application/json'))
-    throw new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send application/json');
-  next();
-};
 
 const tooLarge: ErrorRequestHandler = (error: { type?: string }, _req, _res, next) => {
   if (error.type === 'entity.too.large')

@@ -4,7 +4,11 @@ import { ANY_HEADERS, header, json, unauthenticated, type Json } from './openapi
 import { PREFERENCES_API_PATH, TEST_RATE_LIMIT, preferenceCenterUpdateSchema } from './preference-center.js';
 import { preferenceCenterResponse } from './preference-center-state.js';
 import { LINK_TOKEN_PATTERN, PREFERENCES_PATH, UNSUBSCRIBE_PATH } from '../domain/preference-links.js';
-import { acceptedNotificationResponse, notificationResponse, pushSubscriptionResponse } from '../domain/views.js';
+import {
+  acceptedNotificationResponse,
+  notificationResponse,
+  pushSubscriptionResponse,
+} from '../domain/views.js';
 import { notificationIdSchema, pushSubscriptionSchema, subscriptionIdSchema } from '../domain/schemas.js';
 
 const problem = (description: string, headers: Json = ANY_HEADERS) => ({

@@ -2,6 +2,7 @@
 // and outcome. The preference page itself is a static file (preference-center/index.html) with a script.
 import { fileURLToPath } from 'node:url';
 import type { Response } from 'express';
+import { escapeHtml } from '../platform/html.js';
 import { PREFERENCES_PATH } from '../domain/preference-links.js';
 
 /** The page's static files: HTML, CSS, the script and the service worker, served as they are. */
@@ -22,12 +23,6 @@ export function setPageHeaders(res: Response): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Cache-Control', 'no-store');
 }
-
-const escapeHtml = (text: string): string =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
 
 /** Builds HTML from a template, escaping every interpolated value. */
 export const html = (strings: TemplateStringsArray, ...values: string[]): string =>

@@ -67,7 +67,8 @@ export async function pageState(
     if (contact) return value === undefined ? undefined : contact.hint(value);
     return push ? `${subscriptions.length} browser${subscriptions.length === 1 ? '' : 's'}` : undefined;
   };
-  const missing = (channel: ChannelName) => CHANNEL_DEFINITIONS[channel].contact?.missing ?? 'not offered here';
+  const missing = (channel: ChannelName) =>
+    CHANNEL_DEFINITIONS[channel].contact?.missing ?? 'not offered here';
   const mandatory = new Set(deps.mandatoryCategories);
   const categories = [
     ...new Set([

@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { createTokenBuckets } from '../platform/token-bucket.js';
 import { HttpProblem } from './problem.js';
 
 export interface RateLimitOptions {
@@ -14,11 +15,6 @@ export type RateLimiter = RequestHandler & {
   /** Buckets held in memory (one per key seen since it was last full). */
   size(): number;
 };
-
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
 
 /** The one policy this limiter applies, named in the RateLimit-Policy and RateLimit fields. */
 const POLICY = '"per-key"';
@@ -44,37 +40,20 @@ export function rateLimitPerKey({
     throw new RangeError('burst must be a whole number of at least 1');
 
   const perMs = perSecond / 1000;
-  const refillMs = burst / perMs;
-  const policy = `${POLICY};q=${burst};w=${Math.ceil(refillMs / 1000)}`;
-  const buckets = new Map<string, Bucket>();
-  let lastSweep = now();
-
-  // A bucket idle long enough to be full is the same as no bucket: dropping it bounds memory by the
-  // keys active in the last refill period. Sweeping on requests needs no timer to close.
-  const sweep = (at: number) => {
-    if (at - lastSweep < refillMs) return;
-    lastSweep = at;
-    for (const [key, bucket] of buckets) if (at - bucket.updatedAt >= refillMs) buckets.delete(key);
-  };
+  const policy = `${POLICY};q=${burst};w=${Math.ceil(burst / perMs / 1000)}`;
+  const buckets = createTokenBuckets({ perMs, burst, now });
 
   const limiter: RequestHandler = (req, res, next) => {
     if (!req.caller) throw new Error('rateLimitPerKey needs req.caller: mount it after requireApiKey');
-    const at = now();
-    sweep(at);
-    const key = req.caller.keyId;
-    const bucket = buckets.get(key) ?? { tokens: burst, updatedAt: at };
-    bucket.tokens = Math.min(burst, bucket.tokens + Math.max(0, at - bucket.updatedAt) * perMs);
-    bucket.updatedAt = at;
-    buckets.set(key, bucket);
-
-    const allowed = bucket.tokens >= 1;
-    if (allowed) bucket.tokens -= 1;
-    const untilFull = Math.ceil((burst - bucket.tokens) / perMs / 1000);
+    const take = buckets.take(req.caller.keyId);
     res.setHeader('RateLimit-Policy', policy);
-    res.setHeader('RateLimit', `${POLICY};r=${Math.floor(bucket.tokens)};t=${untilFull}`);
-    if (allowed) return next();
+    res.setHeader(
+      'RateLimit',
+      `${POLICY};r=${Math.floor(take.tokens)};t=${Math.ceil(take.untilFullMs / 1000)}`,
+    );
+    if (take.allowed) return next();
 
-    const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
+    const retryAfter = Math.max(1, Math.ceil(take.retryAfterMs / 1000));
     throw new HttpProblem(
       429,
       'rate-limited',
@@ -84,5 +63,5 @@ export function rateLimitPerKey({
       { 'Retry-After': String(retryAfter) },
     );
   };
-  return Object.assign(limiter, { size: () => buckets.size });
+  return Object.assign(limiter, { size: buckets.size });
 }

@@ -47,7 +47,9 @@ const contactFields = Object.fromEntries(
 ) as Record<never, z.ZodType>;
 
 /** The contacts a user request changes: `contacts`, and the older top-level fields (which win). */
-export function contactChangesOf(input: { contacts?: ContactChanges } & Record<string, unknown>): ContactChanges {
+export function contactChangesOf(
+  input: { contacts?: ContactChanges } & Record<string, unknown>,
+): ContactChanges {
   const changes: ContactChanges = { ...input.contacts };
   for (const { channel, contact } of CONTACT_CHANNELS) {
     const value = contact.userField === undefined ? undefined : input[contact.userField];

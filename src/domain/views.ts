@@ -25,7 +25,9 @@ export const problemResponse = z
 
 /** The older top-level contact fields (`email`, `phone`, `telegramChatId`), kept in every user view. */
 const userContactFields = Object.fromEntries(
-  CONTACT_CHANNELS.flatMap(({ contact }) => (contact.userField ? [[contact.userField, z.string().nullable()]] : [])),
+  CONTACT_CHANNELS.flatMap(({ contact }) =>
+    contact.userField ? [[contact.userField, z.string().nullable()]] : [],
+  ),
 ) as Record<'email' | 'phone' | 'telegramChatId', z.ZodNullable<z.ZodString>>;
 
 export const userResponse = z

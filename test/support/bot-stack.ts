@@ -6,7 +6,11 @@ import { createLogger } from '../../src/platform/logger.js';
 import type { Db } from '../../src/store/db.js';
 import type { QueueName } from '../../src/workers/create-workers.js';
 import { startHerald, testEnv, uniqueId, type RunningStack } from './stack.js';
-import { startTelegramFake, type ReceivedTelegramMessage, type TelegramFake } from '../../tools/fakes/telegram-fake.js';
+import {
+  startTelegramFake,
+  type ReceivedTelegramMessage,
+  type TelegramFake,
+} from '../../tools/fakes/telegram-fake.js';
 
 export const BOT_TOKEN = '424242:bot-test-token';
 

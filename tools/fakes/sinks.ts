@@ -71,4 +71,3 @@ export function heraldProcessEnv(o: {
     LOG_LEVEL: 'info',
   };
 }
-

@@ -1,6 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import { preferenceLinksFromConfig } from '../../../domain/preference-links.js';
+import { escapeHtml } from '../../../platform/html.js';
 import {
   PermanentChannelError,
   type ChannelProvider,
@@ -21,12 +22,6 @@ export interface EmailOptions {
   /** List-Unsubscribe and the opt-out footer; emails carry neither without it (no PREFERENCES_SECRET). */
   optOut?: EmailOptOutOptions;
 }
-
-const escapeHtml = (text: string): string =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
 
 export function renderEmail(
   message: OutgoingMessage,

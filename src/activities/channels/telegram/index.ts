@@ -22,8 +22,9 @@ export interface TelegramOptions {
 export const TELEGRAM_TEXT_LIMIT = 4096;
 const ELLIPSIS = '…';
 
-// Telegram's HTML mode treats only these three as markup; escaping them keeps user text literal.
-const escapeHtml = (text: string): string =>
+// Telegram's HTML mode treats only these three as markup; escaping them keeps user text literal (and
+// its length, which counts against Telegram's limit, as short as it can be).
+const escapeTelegramMarkup = (text: string): string =>
   text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
 
 /** At most `max` UTF-16 units (Telegram's unit, and never fewer than it counts), never splitting a pair. */
@@ -43,7 +44,9 @@ function clip(text: string, max: number): string {
 export function renderTelegram(message: OutgoingMessage): string {
   const title = clip(message.title, TELEGRAM_TEXT_LIMIT);
   const body = clip(message.body, TELEGRAM_TEXT_LIMIT - (title ? title.length + 1 : 0));
-  return [title && `<b>${escapeHtml(title)}</b>`, body && escapeHtml(body)].filter(Boolean).join('\n');
+  return [title && `<b>${escapeTelegramMarkup(title)}</b>`, body && escapeTelegramMarkup(body)]
+    .filter(Boolean)
+    .join('\n');
 }
 
 /** Telegram answers `{ ok: false, error_code }`: 429 and 5xx may pass, other 4xx describe the chat or bot. */
