@@ -28,7 +28,10 @@ const say = prefixer('dev');
 
 async function main(): Promise<void> {
   // Bad configuration stops start-up before anything is started (DATABASE_URL may still be ours to make).
-  loadConfig({ ...env, DATABASE_URL: env.DATABASE_URL ?? 'postgresql://127.0.0.1/herald' });
+  const { port: apiPort } = loadConfig({
+    ...env,
+    DATABASE_URL: env.DATABASE_URL ?? 'postgresql://127.0.0.1/herald',
+  });
   mkdirSync(dataDir, { recursive: true });
   const state: DevState = existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) : {};
   const childEnv: Record<string, string> = {};
@@ -50,7 +53,7 @@ async function main(): Promise<void> {
     childEnv.CODEC_KEYS = env.CODEC_KEYS || codec.keys;
     childEnv.CODEC_AUTH_TOKEN = env.CODEC_AUTH_TOKEN || codec.authToken;
   }
-  const codecEndpoint = `http://127.0.0.1:${intEnv('PORT', 3000)}/codec/${env.CODEC_AUTH_TOKEN || childEnv.CODEC_AUTH_TOKEN}`;
+  const codecEndpoint = `http://127.0.0.1:${apiPort}/codec/${env.CODEC_AUTH_TOKEN || childEnv.CODEC_AUTH_TOKEN}`;
 
   // Temporal
   let temporalAddress = env.TEMPORAL_ADDRESS;

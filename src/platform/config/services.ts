@@ -1,0 +1,176 @@
+// Core settings: where Herald's database and Temporal are, the HTTP API, and the worker processes.
+import { z } from 'zod';
+import { defineConfigSlice, variable } from './define.js';
+import { countOf, hostPort, list, listed, port, positiveInt, url } from './parsers.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ServicesConfig {
+  databaseUrl: string;
+  temporal: { address: string; namespace: string };
+  /** Connections the process's Prisma client may hold; unset: 10, or 25 in a worker (src/workers/tuning.ts). */
+  databasePoolSize?: number;
+  logLevel: LogLevel;
+}
+
+export const servicesConfig = defineConfigSlice({
+  title: 'Database, Temporal and logs',
+  variables: {
+    DATABASE_URL: variable({
+      description:
+        "Herald's PostgreSQL database, `postgres://` or `postgresql://`. `npm run dev` starts an embedded one when it is unset.",
+      parse: url(['postgres:', 'postgresql:']),
+      required: true,
+      secret: true,
+    }),
+    DATABASE_POOL_SIZE: variable({
+      description: 'PostgreSQL connections one process may hold.',
+      parse: positiveInt,
+      whenUnset: '10; 25 in a worker',
+    }),
+    TEMPORAL_ADDRESS: variable({
+      description: 'The Temporal frontend, `host:port`. `npm run dev` starts a dev server when it is unset.',
+      parse: hostPort,
+      default: '127.0.0.1:7233',
+    }),
+    TEMPORAL_NAMESPACE: variable({
+      description: 'The Temporal namespace Herald runs its workflows in.',
+      parse: z.string().min(1),
+      default: 'default',
+    }),
+    LOG_LEVEL: variable({
+      description: `The least severe log lines written: ${listed(LOG_LEVELS)}.`,
+      parse: z.enum(LOG_LEVELS),
+      default: 'info',
+    }),
+  },
+  toConfig: (v): ServicesConfig => ({
+    databaseUrl: v.DATABASE_URL,
+    temporal: { address: v.TEMPORAL_ADDRESS, namespace: v.TEMPORAL_NAMESPACE },
+    databasePoolSize: v.DATABASE_POOL_SIZE,
+    logLevel: v.LOG_LEVEL,
+  }),
+});
+
+export interface ApiConfig {
+  port: number;
+  apiKeys: string[];
+  api: {
+    /** Token bucket per API key, per API process: the sustained rate and the burst it may spend at once. */
+    rateLimit: { perSecond: number; burst: number };
+  };
+  /** Where people reach the API (no trailing slash): the base of preference and unsubscribe links. */
+  publicUrl: string;
+}
+
+const requestsPerSecond = 'must be a positive number of requests per second';
+
+export const apiConfig = defineConfigSlice({
+  title: 'HTTP API',
+  variables: {
+    PORT: variable({ description: 'The port the HTTP API listens on.', parse: port, default: '3000' }),
+    PUBLIC_URL: variable({
+      description:
+        'Where people reach the API (https in production): the base of the preference and unsubscribe links in emails, the API and the bot.',
+      parse: url(['http:', 'https:']),
+      whenUnset: '`http://127.0.0.1:<PORT>`',
+    }),
+    API_KEYS: variable({
+      description:
+        'Comma-separated keys accepted as `Authorization: Bearer <key>`, besides those stored hashed in the database (`npm run apikey`). `npm run dev` generates one when it is unset.',
+      parse: list,
+      whenUnset: 'none',
+      secret: true,
+    }),
+    API_RATE_LIMIT: variable({
+      description:
+        'Requests a second each API key may make, per API process (a token bucket); more are answered 429.',
+      parse: z.coerce.number({ message: requestsPerSecond }).positive({ message: requestsPerSecond }),
+      default: '50',
+    }),
+    API_RATE_BURST: variable({
+      description: 'Requests an API key may make at once after being idle (the size of its bucket).',
+      parse: countOf('requests'),
+      default: '100',
+    }),
+  },
+  toConfig: (v): ApiConfig => ({
+    port: v.PORT,
+    apiKeys: v.API_KEYS ?? [],
+    api: { rateLimit: { perSecond: v.API_RATE_LIMIT, burst: v.API_RATE_BURST } },
+    publicUrl: (v.PUBLIC_URL ?? `http://127.0.0.1:${v.PORT}`).replace(/\/+$/, ''),
+  }),
+});
+
+export interface WorkerConfig {
+  worker: {
+    /** Where the worker serves GET /metrics for Prometheus; unset means it serves none. */
+    metrics?: { host: string; port: number };
+    /** A workflow bundle built ahead of time (src/workers/bundle-workflows.ts); unset: bundled at start. */
+    workflowBundlePath?: string;
+    /** Temporal worker options (src/workers/tuning.ts); unset ones take the tuned defaults there. */
+    activityConcurrency?: number;
+    workflowTaskConcurrency?: number;
+    cachedWorkflows?: number;
+  };
+}
+
+export const workerConfig = defineConfigSlice({
+  title: 'Workers',
+  variables: {
+    // Read by src/workers/main.ts itself (after --queues); defined here for the reference.
+    HERALD_QUEUES: variable({
+      description:
+        'The task queues a worker process serves, comma-separated: `notifications`, `webhooks` and one per channel (`--queues` takes precedence). A channel queue without a configured provider is skipped with a warning.',
+      parse: list,
+      whenUnset: 'all of them',
+    }),
+    WORKER_METRICS_PORT: variable({
+      description:
+        "Port of the worker's Prometheus `GET /metrics` (no authentication); the worker serves none without it. `npm run dev` picks a free one.",
+      parse: port,
+    }),
+    WORKER_METRICS_HOST: variable({
+      description: "The address the worker's metrics server binds to.",
+      parse: z.string().min(1),
+      default: '127.0.0.1',
+    }),
+    WORKFLOW_BUNDLE_PATH: variable({
+      description:
+        'A workflow bundle built ahead of time by `src/workers/bundle-workflows.ts`, which the worker runs (the image sets it).',
+      parse: z.string().min(1),
+      whenUnset: 'bundled at start',
+    }),
+    WORKER_ACTIVITY_CONCURRENCY: variable({
+      description:
+        'Activities one worker runs at once on each task queue it serves (`maxConcurrentActivityTaskExecutions`); see bench/README.md.',
+      parse: positiveInt,
+      whenUnset: "the SDK's (100)",
+    }),
+    WORKER_WORKFLOW_TASK_CONCURRENCY: variable({
+      description:
+        'Workflow tasks the notifications worker runs at once (`maxConcurrentWorkflowTaskExecutions`).',
+      parse: positiveInt,
+      whenUnset: "the SDK's (40)",
+    }),
+    WORKER_CACHED_WORKFLOWS: variable({
+      description:
+        'Workflows a worker keeps in memory (`maxCachedWorkflows`); an evicted one replays its history on its next task.',
+      parse: positiveInt,
+      whenUnset: "the SDK's (from the heap size)",
+    }),
+  },
+  toConfig: (v): WorkerConfig => ({
+    worker: {
+      metrics:
+        v.WORKER_METRICS_PORT === undefined
+          ? undefined
+          : { host: v.WORKER_METRICS_HOST, port: v.WORKER_METRICS_PORT },
+      workflowBundlePath: v.WORKFLOW_BUNDLE_PATH,
+      activityConcurrency: v.WORKER_ACTIVITY_CONCURRENCY,
+      workflowTaskConcurrency: v.WORKER_WORKFLOW_TASK_CONCURRENCY,
+      cachedWorkflows: v.WORKER_CACHED_WORKFLOWS,
+    },
+  }),
+});
