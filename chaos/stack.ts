@@ -154,10 +154,20 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       },
       async seedRecipients(n) {
         await pool.query(
-          `INSERT INTO users (id, external_id, email, phone, telegram_chat_id, updated_at)
-           SELECT gen_random_uuid(), 'chaos-' || i, 'u' || i || '@chaos.test',
-                  '+1555' || lpad(i::text, 7, '0'), (1000000 + i)::text, now()
-           FROM generate_series(0, $1::int - 1) AS i`,
+          `INSERT INTO users (id, external_id, updated_at)
+           SELECT gen_random_uuid(), 'chaos-' || i, now() FROM generate_series(0, $1::int - 1) AS i`,
+          [n],
+        );
+        // Every address names the recipient's index, so a receipt at a sink names its notification.
+        await pool.query(
+          `INSERT INTO contacts (user_id, channel, address, updated_at)
+           SELECT u.id, c.channel, c.address, now()
+           FROM generate_series(0, $1::int - 1) AS i
+           JOIN users u ON u.external_id = 'chaos-' || i
+           CROSS JOIN LATERAL (VALUES
+             ('email'::"Channel", 'u' || i || '@chaos.test'),
+             ('sms'::"Channel", '+1555' || lpad(i::text, 7, '0')),
+             ('telegram'::"Channel", (1000000 + i)::text)) AS c(channel, address)`,
           [n],
         );
         await pool.query(

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Config } from '../../platform/config.js';
+import type { ConfigSlice } from '../../platform/config/define.js';
 import type { Db } from '../../store/db.js';
 import type { Logger } from '../../platform/logger.js';
 import type { ChannelName } from './registry.js';
@@ -79,6 +80,8 @@ export interface ChannelDefinition {
   readonly contact?: ContactDefinition;
   /** Whether the recipient has an address on this channel at all. */
   hasAddress(recipient: Recipient): boolean;
+  /** Its environment variables (its own config.ts): read into Config, listed in docs/configuration.md. */
+  readonly config: ConfigSlice;
   /** Whether this deployment configured a provider for the channel. */
   isConfigured(config: Config): boolean;
   create(config: Config, context: ChannelContext): ChannelProvider;

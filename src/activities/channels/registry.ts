@@ -29,6 +29,9 @@ export const CHANNEL_DEFINITIONS = {
 export type ChannelName = keyof typeof CHANNEL_DEFINITIONS;
 export const CHANNELS = Object.keys(CHANNEL_DEFINITIONS) as [ChannelName, ...ChannelName[]];
 
+/** Each channel's own variables, in the order of the reference (docs/configuration.md). */
+export const CHANNEL_CONFIG_SLICES = CHANNELS.map((channel) => CHANNEL_DEFINITIONS[channel].config);
+
 /** The channels whose address is one string per user, with what that address is. */
 export const CONTACT_CHANNELS = CHANNELS.flatMap((channel) => {
   const contact: ContactDefinition | undefined = CHANNEL_DEFINITIONS[channel].contact;

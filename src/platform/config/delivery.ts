@@ -4,8 +4,10 @@ import { z } from 'zod';
 import { defineConfigSlice, variable } from './define.js';
 import { categories, duration, list, listed } from './parsers.js';
 
-export const CHANNEL_NAMES = ['email', 'sms', 'push', 'telegram'] as const;
-export type Channel = (typeof CHANNEL_NAMES)[number];
+import {
+  CHANNELS as CHANNEL_NAMES,
+  type ChannelName as Channel,
+} from '../../activities/channels/registry.js';
 
 /** `telegram=25,sms=10`: activities per second on each channel's task queue. */
 const rateLimits = z.string().transform((value, ctx) => {
@@ -166,11 +168,9 @@ export const preferencesConfig = defineConfigSlice({
     PREFERENCES_SECRET: variable({
       description:
         'At least 32 characters (`openssl rand -base64 32`) that sign preference-page and unsubscribe links; the preference page and `List-Unsubscribe` are off without it. `npm run dev` generates one.',
-      parse: z
-        .string()
-        .min(32, {
-          message: 'must be at least 32 characters, such as the output of openssl rand -base64 32',
-        }),
+      parse: z.string().min(32, {
+        message: 'must be at least 32 characters, such as the output of openssl rand -base64 32',
+      }),
       secret: true,
     }),
     PREFERENCES_LINK_TTL: variable({

@@ -31,3 +31,9 @@ export const emailConfig = defineConfigSlice({
     smtp: { url: v.SMTP_URL, fallbackUrl: v.SMTP_FALLBACK_URL, from: v.MAIL_FROM },
   }),
 });
+
+// Adds this channel's settings to Config, so nothing outside this folder names them.
+declare module '../../../platform/config.js' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merged into Config
+  interface ChannelSettings extends EmailConfig {}
+}

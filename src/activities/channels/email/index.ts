@@ -9,6 +9,7 @@ import {
   type ChannelDefinition,
   type OutgoingMessage,
 } from '../channel.js';
+import { emailConfig } from './config.js';
 import { emailAddress } from './address.js';
 import { emailOptOut, type EmailOptOutOptions, type FooterLine } from './opt-out.js';
 
@@ -124,6 +125,7 @@ export function createEmailChannel(options: EmailOptions): ChannelProvider {
 export const emailChannel: ChannelDefinition = {
   channel: 'email',
   label: 'Email',
+  config: emailConfig,
   contact: emailAddress,
   hasAddress: (recipient) => Boolean(recipient.contacts.email),
   isConfigured: (config) => Boolean(config.smtp.url),

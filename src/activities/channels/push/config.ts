@@ -48,3 +48,9 @@ export const pushConfig = defineConfigSlice({
     push: { ttlSeconds: v.PUSH_TTL_SECONDS },
   }),
 });
+
+// Adds this channel's settings to Config, so nothing outside this folder names them.
+declare module '../../../platform/config.js' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merged into Config
+  interface ChannelSettings extends PushConfig {}
+}

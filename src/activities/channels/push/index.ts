@@ -1,7 +1,7 @@
 import { createECDH, createHash } from 'node:crypto';
 import https from 'node:https';
 import webpush from 'web-push';
-import { ConfigError } from '../../../platform/config.js';
+import { ConfigError } from '../../../platform/config/define.js';
 import type { Db } from '../../../store/db.js';
 import type { Logger } from '../../../platform/logger.js';
 import {
@@ -13,6 +13,7 @@ import {
   type OutgoingMessage,
   type Recipient,
 } from '../channel.js';
+import { pushConfig } from './config.js';
 
 export interface PushOptions {
   vapid: { publicKey: string; privateKey: string; subject: string };
@@ -279,6 +280,7 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
 export const pushChannel: ChannelDefinition = {
   channel: 'push',
   label: 'Browser push',
+  config: pushConfig,
   hasAddress: (recipient) => recipient.pushSubscriptions.length > 0,
   isConfigured: (config) => Boolean(config.vapid.publicKey && config.vapid.privateKey),
   create: (config, context) =>

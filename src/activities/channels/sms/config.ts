@@ -44,3 +44,9 @@ export const smsConfig = defineConfigSlice({
     },
   }),
 });
+
+// Adds this channel's settings to Config, so nothing outside this folder names them.
+declare module '../../../platform/config.js' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merged into Config
+  interface ChannelSettings extends SmsConfig {}
+}

@@ -8,6 +8,7 @@ import {
   type ChannelProvider,
   type FailureClass,
 } from '../channel.js';
+import { smsConfig } from './config.js';
 import { E164, phoneNumber } from './address.js';
 import { countSegments, renderSms, smsEncoding } from './text.js';
 
@@ -167,6 +168,7 @@ export function createSmsChannel(options: SmsHttpOptions): ChannelProvider {
 export const smsChannel: ChannelDefinition = {
   channel: 'sms',
   label: 'SMS',
+  config: smsConfig,
   contact: phoneNumber,
   hasAddress: (recipient) => Boolean(recipient.contacts.sms),
   isConfigured: (config) => config.sms.provider === 'http' && Boolean(config.sms.url),

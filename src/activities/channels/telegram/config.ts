@@ -94,3 +94,9 @@ export const telegramConfig = defineConfigSlice({
     },
   }),
 });
+
+// Adds this channel's settings to Config, so nothing outside this folder names them.
+declare module '../../../platform/config.js' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merged into Config
+  interface ChannelSettings extends TelegramConfig {}
+}

@@ -8,6 +8,7 @@ import {
   type FailureClass,
   type OutgoingMessage,
 } from '../channel.js';
+import { telegramConfig } from './config.js';
 import { telegramChat } from './address.js';
 
 export interface TelegramOptions {
@@ -130,6 +131,7 @@ export function createTelegramChannel(options: TelegramOptions): ChannelProvider
 export const telegramChannel: ChannelDefinition = {
   channel: 'telegram',
   label: 'Telegram',
+  config: telegramConfig,
   contact: telegramChat,
   hasAddress: (recipient) => Boolean(recipient.contacts.telegram),
   isConfigured: (config) => Boolean(config.telegram.token),
