@@ -1,9 +1,10 @@
 // Herald's own processes for one benchmark part: worker processes (src/workers/main.ts) and the API
-// (src/api/main.ts), started as they run in production, with the stack's environment.
+// (src/api/main.ts) of one build (the current checkout, or the baseline's worktree), started as they run
+// in production, with that build's environment (its database and workflow bundle).
 import path from 'node:path';
 import { freePort } from '../tools/local-stack/ports.js';
 import { spawnNode, type BenchProcess } from '../tools/local-stack/processes.js';
-import type { BenchStack } from './stack.js';
+import type { BenchStack, HeraldBuild } from './stack.js';
 
 export interface HeraldProcesses {
   workers: BenchProcess[];
@@ -22,13 +23,16 @@ export interface HeraldOptions {
   profileDir?: string;
   /** Additions to the stack's environment, such as TEMPORAL_NAMESPACE or WORKFLOW_BUNDLE_PATH=''. */
   env?: Record<string, string>;
+  /** Which Herald: the stack's current build unless given. */
+  build?: HeraldBuild;
 }
 
 export async function startHeraldProcesses(
-  stack: BenchStack,
+  stack: Pick<BenchStack, 'tmpDir' | 'current'>,
   options: HeraldOptions,
 ): Promise<HeraldProcesses> {
-  const env = { ...stack.heraldEnv, ...options.env };
+  const build = options.build ?? stack.current;
+  const env = { ...build.env, ...options.env };
   const started: BenchProcess[] = [];
   const stop = async () => {
     await Promise.all(started.map((p) => p.stop()));
@@ -40,7 +44,7 @@ export async function startHeraldProcesses(
       started.push(
         await spawnNode({
           name,
-          entry: 'src/workers/main.ts',
+          entry: path.join(build.root, 'src/workers/main.ts'),
           env,
           readyLine: /"msg":"worker started"/,
           logFile: path.join(stack.tmpDir, `${name}.log`),
@@ -56,7 +60,7 @@ export async function startHeraldProcesses(
       const name = `${options.label}-api`;
       api = await spawnNode({
         name,
-        entry: 'src/api/main.ts',
+        entry: path.join(build.root, 'src/api/main.ts'),
         env: { ...env, PORT: String(port) },
         readyLine: /API listening/,
         logFile: path.join(stack.tmpDir, `${name}.log`),

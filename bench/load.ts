@@ -41,6 +41,16 @@ export function summarize(values: readonly number[]): LatencySummary {
   };
 }
 
+/** The middle value (for an even count the mean of the middle two, to `digits` decimals). */
+export const median = (values: readonly number[], digits = 1): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const scale = 10 ** digits;
+  return sorted.length % 2
+    ? sorted[mid]!
+    : Math.round(((sorted[mid - 1]! + sorted[mid]!) / 2) * scale) / scale;
+};
+
 export const perSecond = (count: number, ms: number): number =>
   ms > 0 ? Math.round((count / (ms / 1000)) * 10) / 10 : 0;
 

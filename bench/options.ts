@@ -1,5 +1,5 @@
 // `npm run bench -- [--notifications N] [--parts e2e,floor,smtp,api,memory,scaling] [--soak]
-//                    [--concurrency C] [--no-profile] [--out DIR]`
+//                    [--concurrency C] [--no-profile] [--variant K=V] [--baseline REF] [--rounds R] [--out DIR]`
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../tools/local-stack/paths.js';
@@ -20,7 +20,9 @@ export interface BenchOptions {
   outDir: string;
   /** Herald environment overrides, each run end to end against the configuration as it stands. */
   variants: Record<string, string>[];
-  /** Rounds of that comparison (the order reverses each round). */
+  /** A git ref whose Herald runs the e2e and api parts beside the current checkout's. */
+  baseline?: string;
+  /** Rounds of those comparisons (the order reverses each round). */
   rounds: number;
   /** The command line, for the report. */
   command: string;
@@ -35,7 +37,9 @@ export const USAGE = `npm run bench -- [options]
   --no-profile            no CPU profiles (node --cpu-prof)
   --variant K=V[,K=V]     also compare end to end with this Herald environment (repeatable), such as
                           --variant WORKER_ACTIVITY_CONCURRENCY=100,DATABASE_POOL_SIZE=10
-  --rounds R              rounds of that comparison, order reversed each round (default 2)
+  --baseline REF          also run the e2e and api parts with Herald as it was at git ref REF (a
+                          commit, branch or tag), side by side with the current checkout
+  --rounds R              rounds of those comparisons, order reversed each round (default 2)
   --out DIR               where reports go (default bench/results)`;
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -49,6 +53,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       concurrency: { type: 'string', default: '16' },
       'no-profile': { type: 'boolean', default: false },
       variant: { type: 'string', multiple: true, default: [] },
+      baseline: { type: 'string' },
       rounds: { type: 'string', default: '2' },
       out: { type: 'string', default: path.join(projectRoot, 'bench', 'results') },
       help: { type: 'boolean', default: false },
@@ -67,6 +72,9 @@ export function parseOptions(argv: string[]): BenchOptions {
   const unknown = parts.filter((p) => !PARTS.includes(p));
   if (unknown.length > 0)
     throw new Error(`unknown part(s) ${unknown.join(', ')}; known: ${PARTS.join(', ')}`);
+  const baseline = values.baseline?.trim() || undefined;
+  if (baseline && !parts.includes('e2e') && !parts.includes('api'))
+    throw new Error('--baseline compares the e2e and api parts; --parts names neither');
   return {
     notifications: count('notifications', values.notifications),
     parts,
@@ -80,6 +88,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         throw new Error(`--variant ${variant}: expected NAME=value[,NAME=value]`);
       return Object.fromEntries(pairs) as Record<string, string>;
     }),
+    baseline,
     outDir: path.resolve(values.out),
     rounds: count('rounds', values.rounds),
     command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),

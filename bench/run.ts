@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/platform/config.js';
 import { TEMPORAL_CLI_VERSION } from '../tools/local-stack/temporal-server.js';
 import { workerTuning } from '../src/workers/tuning.js';
+import { inRounds } from './baseline.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { runApi } from './parts/api.js';
 import { runEndToEnd } from './parts/e2e.js';
@@ -18,7 +19,7 @@ import { runTuning } from './parts/tuning.js';
 import { log } from './progress.js';
 import { renderMarkdown } from './report/markdown.js';
 import { summarizeProcessProfiles } from './report/profile.js';
-import { chartOf, computeRatios, type BenchReport } from './report/report.js';
+import { chartOf, computeRatios, type BaselineComparison, type BenchReport } from './report/report.js';
 import { startBenchStack } from './stack.js';
 import { workerTuningSummary } from './tuning.js';
 
@@ -31,7 +32,7 @@ async function run(options: BenchOptions): Promise<BenchReport> {
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'herald-bench-'));
   mkdirSync(options.outDir, { recursive: true });
   const profileDir = options.profile ? path.join(tmpDir, 'profiles') : undefined;
-  const stack = await startBenchStack(tmpDir, log);
+  const stack = await startBenchStack(tmpDir, log, { baselineRef: options.baseline });
   const connection = await Connection.connect({ address: stack.temporal.address });
   const client = new Client({ connection });
   const has = (part: BenchOptions['parts'][number]) => options.parts.includes(part);
@@ -50,10 +51,21 @@ async function run(options: BenchOptions): Promise<BenchReport> {
       LOG_LEVEL: 'info, to a file (production logging)',
       CODEC_KEYS: 'unset (no payload encryption)',
       'worker tuning': workerTuningSummary(stack.heraldEnv),
+      ...(stack.baseline && {
+        baseline: `${stack.baseline.description}: its src/ from a git worktree with the current node_modules, its own Prisma client, database (its migrations) and workflow bundle, the same settings`,
+      }),
     },
     profiles: {},
   };
   const report = partial as Omit<BenchReport, 'ratios'>;
+  const baseline: BaselineComparison | undefined = stack.baseline && {
+    ref: stack.baseline.ref,
+    commit: stack.baseline.commit,
+    current: stack.current.description,
+    notes: stack.baseline.notes,
+    rounds: options.rounds,
+  };
+  if (baseline) report.baseline = baseline;
   try {
     log(
       `parts: ${options.parts.join(', ')}; ${n} notifications, ${concurrency} in flight${options.soak ? '; soak' : ''}`,
@@ -61,23 +73,53 @@ async function run(options: BenchOptions): Promise<BenchReport> {
     // The floor first and Herald right after, so both meet the machine in the same state.
     if (has('floor'))
       report.floor = await runFloor(stack, client, { notifications: n, concurrency, profileDir });
+    // With --baseline, each build in rounds; the current's first round is the e2e (api) of the report.
+    const builds = stack.baseline ? [stack.current, stack.baseline] : [stack.current];
+    const rounds = stack.baseline ? options.rounds : 1;
+    const labelOf = (part: string, build: { name: string }, round: number) =>
+      build === stack.current && round === 0 ? part : `${build.name}-${part}-${round + 1}`;
     if (has('e2e') || has('scaling')) {
-      report.e2e = await runEndToEnd(stack, client, {
-        label: 'e2e',
-        notifications: n,
-        concurrency,
-        workers: 1,
-        profileDir,
-      });
-      log(`e2e: ${report.e2e.notificationsPerSecond} notifications/s, p99 ${report.e2e.latency.p99} ms`);
+      // Scaling alone needs the current's one-worker run, not the comparison.
+      const compare = has('e2e');
+      const runs = await inRounds(
+        compare ? rounds : 1,
+        compare ? builds : [stack.current],
+        async (build, round) => {
+          const r = await runEndToEnd(stack, client, {
+            label: labelOf('e2e', build, round),
+            notifications: n,
+            concurrency,
+            workers: 1,
+            profileDir,
+            build,
+          });
+          log(
+            `${r.label} (${build.name}): ${r.notificationsPerSecond} notifications/s, p99 ${r.latency.p99} ms`,
+          );
+          return r;
+        },
+      );
+      report.e2e = runs.current![0];
+      if (baseline && compare) baseline.e2e = { current: runs.current!, baseline: runs.baseline! };
     }
     if (has('smtp'))
       report.smtp = await runChannelLimit(stack, {
         notifications: n,
         concurrency: emailConcurrency(stack.heraldEnv),
       });
-    if (has('api'))
-      report.api = await runApi(stack, connection, { notifications: n, concurrency, profileDir });
+    if (has('api')) {
+      const runs = await inRounds(rounds, builds, (build, round) =>
+        runApi(stack, connection, {
+          notifications: n,
+          concurrency,
+          profileDir,
+          label: labelOf('accept', build, round),
+          build,
+        }),
+      );
+      report.api = runs.current![0];
+      if (baseline) baseline.api = { current: runs.current!, baseline: runs.baseline! };
+    }
     if (has('memory')) report.memory = await runMemory(stack);
     if (has('scaling') && report.e2e) {
       const twoWorkers = await runEndToEnd(stack, client, {

@@ -13,7 +13,7 @@ import { startHeraldProcesses } from '../herald.js';
 import { createApiClient, perSecond, runConcurrent, summarize, type LatencySummary } from '../load.js';
 import { cpuSeconds } from '../../tools/local-stack/processes.js';
 import { showProgress } from '../progress.js';
-import { ACCEPT_NAMESPACE, BENCH_API_KEY, type BenchStack } from '../stack.js';
+import { ACCEPT_NAMESPACE, BENCH_API_KEY, type BenchStack, type HeraldBuild } from '../stack.js';
 import { CHANNELS } from './e2e.js';
 
 export interface AcceptSide {
@@ -25,6 +25,8 @@ export interface AcceptSide {
 }
 
 export interface ApiResult {
+  /** Which Herald's API: `current`, or `baseline` (--baseline). */
+  build: string;
   concurrency: number;
   api: AcceptSide;
   direct: AcceptSide;
@@ -36,17 +38,27 @@ const WARM_UP = 50;
 export async function runApi(
   stack: BenchStack,
   connection: Connection,
-  options: { notifications: number; concurrency: number; profileDir?: string },
+  options: {
+    notifications: number;
+    concurrency: number;
+    profileDir?: string;
+    /** Names the API's log and profile (`<label>-api`); `accept` unless given. */
+    label?: string;
+    /** Which Herald's API: the current checkout unless given. */
+    build?: HeraldBuild;
+  },
 ): Promise<ApiResult> {
   const n = options.notifications;
-  await stack.ensureRecipients(Math.min(n, 1000));
+  const build = options.build ?? stack.current;
   const recipients = Math.min(n, 1000);
+  await build.ensureRecipients(recipients);
   const herald = await startHeraldProcesses(stack, {
-    label: 'accept',
+    label: options.label ?? 'accept',
     workers: 0,
     api: true,
     profileDir: options.profileDir,
     env: { TEMPORAL_NAMESPACE: ACCEPT_NAMESPACE },
+    build,
   });
   const apiPid = herald.api!.pid;
   const http = createApiClient(herald.apiUrl, BENCH_API_KEY, options.concurrency);
@@ -113,7 +125,7 @@ export async function runApi(
   };
 
   const stopProgress = showProgress(
-    'api',
+    options.label ?? 'api',
     () => `api ${sides.api.count}/${n} · direct ${sides.direct.count}/${n}`,
   );
   try {
@@ -136,6 +148,7 @@ export async function runApi(
     cpuMsPerRequest: Math.round((sides[side].cpu / Math.max(1, sides[side].count)) * 100) / 100,
   });
   return {
+    build: build.name,
     concurrency: options.concurrency,
     api: summary('api'),
     direct: summary('direct'),

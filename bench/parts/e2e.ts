@@ -6,13 +6,15 @@ import { createApiClient, perSecond, runConcurrent, sleep, summarize, type Laten
 import { startMonitor, type MemoryUse, type Watched } from '../monitor.js';
 import { showProgress } from '../progress.js';
 import { clearSinks, drainReceipts, type BenchChannel } from '../receipts.js';
-import { BENCH_API_KEY, type BenchStack } from '../stack.js';
+import { BENCH_API_KEY, type BenchStack, type HeraldBuild } from '../stack.js';
 import { closedWorkflows, untilClosed } from '../visibility.js';
 
 export const CHANNELS: BenchChannel[] = ['email', 'push', 'telegram'];
 
 export interface EndToEndResult {
   label: string;
+  /** Which Herald ran: `current`, or `baseline` (--baseline). */
+  build: string;
   /** Environment this run set beyond the stack's (a tuning variant). */
   env?: Record<string, string>;
   notifications: number;
@@ -51,6 +53,8 @@ export interface EndToEndOptions {
   ratePerSecond?: number;
   /** Environment for Herald's processes beyond the stack's: a tuning variant. */
   env?: Record<string, string>;
+  /** Which Herald runs: the current checkout unless given (the baseline, with --baseline). */
+  build?: HeraldBuild;
 }
 
 /** Processes other than Herald's that share the machine: their CPU time belongs in the picture. */
@@ -67,7 +71,8 @@ export async function runEndToEnd(
 ): Promise<EndToEndResult> {
   const n = options.notifications;
   const category = `bench-${options.label}-${Date.now().toString(36)}`;
-  await stack.ensureRecipients(n);
+  const build = options.build ?? stack.current;
+  await build.ensureRecipients(n);
   clearSinks(stack.sinks);
   const herald = await startHeraldProcesses(stack, {
     label: options.label,
@@ -75,6 +80,7 @@ export async function runEndToEnd(
     api: true,
     profileDir: options.profileDir,
     env: options.env,
+    build,
   });
   const monitor = startMonitor(
     [...herald.all.map((p) => ({ name: p.name, pid: p.pid, memory: true })), ...serverProcesses(stack)],
@@ -139,7 +145,7 @@ export async function runEndToEnd(
   await sleep(3000); // let the processes settle before the "after" memory sample
   const memory = monitor.finish();
   const visibility = await closedWorkflows(client, category);
-  const { rows } = await stack.pool.query<{ status: string; count: string }>(
+  const { rows } = await build.pool.query<{ status: string; count: string }>(
     'SELECT status, count(*) FROM notifications WHERE category = $1 GROUP BY status',
     [category],
   );
@@ -155,6 +161,7 @@ export async function runEndToEnd(
   const durationMs = visibility.lastCloseAt - began;
   return {
     label: options.label,
+    build: build.name,
     env: options.env,
     notifications: n,
     workerProcesses: options.workers,

@@ -2,6 +2,7 @@
 // (--variant), in rounds whose order reverses each time (A B, B A), so a machine that grows busier or
 // quieter during the run weighs on every configuration alike.
 import type { Client } from '@temporalio/client';
+import { median } from '../load.js';
 import type { BenchStack } from '../stack.js';
 import { runEndToEnd } from './e2e.js';
 
@@ -23,12 +24,6 @@ export interface TuningConfig {
   /** Medians over the runs. */
   median: TuningRun;
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : Math.round(((sorted[mid - 1]! + sorted[mid]!) / 2) * 10) / 10;
-};
 
 export async function runTuning(
   stack: BenchStack,

@@ -2,7 +2,8 @@
 import type { LatencySummary } from '../load.js';
 import type { EndToEndResult } from '../parts/e2e.js';
 import type { ProcessProfile, ProfileSummary } from './profile.js';
-import type { BenchReport } from './report.js';
+import { median } from '../load.js';
+import { currentOverBaseline, sideBySide, type BenchReport } from './report.js';
 
 const row = (...cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
 const header = (...cells: string[]) => [row(...cells), row(...cells.map(() => '---'))];
@@ -220,6 +221,36 @@ export function renderMarkdown(report: BenchReport, files: { json: string; svg: 
       );
     }
     out.push('');
+  }
+  if (report.baseline) {
+    const b = report.baseline;
+    out.push(
+      `## Against the baseline ${b.ref} (${b.commit.slice(0, 7)})`,
+      '',
+      `The e2e and api parts ran Herald at \`${b.ref}\` (${b.commit}) from a git worktree, with its own database, migrations and workflow bundle, on the same Temporal server, sinks and PostgreSQL server as the current checkout (${b.current}). ` +
+        `${b.rounds} rounds, the order reversed each round (current first in the first). The sections above show the current's first round; here are all rounds and their medians.`,
+      ...b.notes.flatMap((note) => ['', `**Note**: ${note}.`]),
+      '',
+      ...header(
+        'measure',
+        'current: each round',
+        'current: median',
+        `${b.ref}: each round`,
+        `${b.ref}: median`,
+        'current ÷ baseline',
+      ),
+      ...sideBySide(report).map((r) =>
+        row(
+          r.headline ? `**${r.measure}**` : r.measure,
+          r.current.join(', '),
+          median(r.current, 2),
+          r.baseline.join(', '),
+          median(r.baseline, 2),
+          `${currentOverBaseline(r)} (${r.higherIsBetter ? 'higher' : 'lower'} is better)`,
+        ),
+      ),
+      '',
+    );
   }
   const memoryRuns = [report.e2e, report.soak].filter((r): r is EndToEndResult => Boolean(r));
   if (memoryRuns.length > 0 || report.memory) {

@@ -5,6 +5,7 @@ import type { FloorPartResult } from '../parts/floor.js';
 import type { MemoryPartResult } from '../parts/memory.js';
 import type { ChannelLimitResult } from '../parts/smtp.js';
 import type { TuningConfig } from '../parts/tuning.js';
+import { median } from '../load.js';
 import type { ProcessProfile } from './profile.js';
 import { renderChart, type Panel } from './svg.js';
 
@@ -37,8 +38,34 @@ export interface BenchReport {
   soak?: EndToEndResult;
   /** End to end under the configuration as it stands and each --variant, side by side. */
   tuning?: TuningConfig[];
+  /** The e2e and api parts with Herald at --baseline <ref> beside the current checkout. */
+  baseline?: BaselineComparison;
   profiles: Record<string, ProcessProfile>;
   ratios: Ratio[];
+}
+
+export interface BaselineComparison {
+  /** The ref as given, and the commit it named. */
+  ref: string;
+  commit: string;
+  /** The current checkout: its commit, and whether uncommitted changes ran with it. */
+  current: string;
+  /** What else differed (package.json's dependencies). */
+  notes: string[];
+  rounds: number;
+  /** Each build's runs, one a round (rounds alternate the order). The current's first is `e2e` / `api`. */
+  e2e?: { current: EndToEndResult[]; baseline: EndToEndResult[] };
+  api?: { current: ApiResult[]; baseline: ApiResult[] };
+}
+
+/** One measure of both builds, a value a round each. */
+export interface SideBySide {
+  measure: string;
+  higherIsBetter: boolean;
+  current: number[];
+  baseline: number[];
+  /** Its current ÷ baseline goes into the ratios (the issue's measures). */
+  headline?: boolean;
 }
 
 export interface Ratio {
@@ -50,6 +77,71 @@ export interface Ratio {
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : 0);
+const perNotification = (seconds: number | undefined, n: number) =>
+  Math.round(((seconds ?? 0) * 10000) / n) / 10;
+
+/** What the --baseline comparison measured, a row a measure: each build's rounds. */
+export function sideBySide(report: Omit<BenchReport, 'ratios'>): SideBySide[] {
+  const { e2e, api } = report.baseline ?? {};
+  const rows: SideBySide[] = [];
+  const both = <T>(
+    runs: { current: T[]; baseline: T[] },
+    measure: string,
+    value: (run: T) => number,
+    higherIsBetter: boolean,
+    headline = false,
+  ) =>
+    rows.push({
+      measure,
+      higherIsBetter,
+      headline,
+      current: runs.current.map(value),
+      baseline: runs.baseline.map(value),
+    });
+  if (e2e) {
+    both(e2e, 'notifications/s', (r) => r.notificationsPerSecond, true, true);
+    both(e2e, 'deliveries/s', (r) => r.deliveriesPerSecond, true, true);
+    both(e2e, 'latency p50 (ms)', (r) => r.latency.p50, false, true);
+    both(e2e, 'latency p95 (ms)', (r) => r.latency.p95, false, true);
+    both(e2e, 'latency p99 (ms)', (r) => r.latency.p99, false);
+    both(
+      e2e,
+      'worker CPU ms per notification',
+      (r) => perNotification(r.cpuSeconds[`${r.label}-worker-1`], r.notifications),
+      false,
+    );
+    both(
+      e2e,
+      'API CPU ms per notification',
+      (r) => perNotification(r.cpuSeconds[`${r.label}-api`], r.notifications),
+      false,
+    );
+    const bare = report.floor?.variants.find((v) => v.label === 'floor');
+    if (bare)
+      both(
+        e2e,
+        'Herald ÷ floor (3 no-op activities)',
+        (r) => ratio(r.notificationsPerSecond, bare.workflowsPerSecond),
+        true,
+      );
+  }
+  if (api) {
+    both(api, 'API accepts/s', (r) => r.api.perSecond, true, true);
+    both(api, 'client.workflow.start/s (the reference, same round)', (r) => r.direct.perSecond, true);
+    both(
+      api,
+      'API accepts ÷ direct workflow starts',
+      (r) => ratio(r.api.perSecond, r.direct.perSecond),
+      true,
+    );
+    both(api, 'API CPU ms per request', (r) => r.api.cpuMsPerRequest, false);
+  }
+  return rows;
+}
+
+/** Current ÷ baseline of the medians over the rounds. */
+export const currentOverBaseline = (row: SideBySide) =>
+  ratio(median(row.current, 2), median(row.baseline, 2));
 
 export function computeRatios(report: Omit<BenchReport, 'ratios'>): Ratio[] {
   const ratios: Ratio[] = [];
@@ -107,6 +199,13 @@ export function computeRatios(report: Omit<BenchReport, 'ratios'>): Ratio[] {
       explanation: `median of ${asIs!.runs.length} runs each: ${asIs!.median.notificationsPerSecond} against ${variant.median.notificationsPerSecond} notifications/s; worker CPU ${asIs!.median.workerCpuMs} against ${variant.median.workerCpuMs} ms per notification`,
     });
   }
+  const b = report.baseline;
+  for (const row of sideBySide(report).filter((r) => r.headline))
+    ratios.push({
+      name: `current ÷ baseline ${b!.ref}: ${row.measure}`,
+      value: currentOverBaseline(row),
+      explanation: `median of ${b!.rounds} rounds each: ${median(row.current, 2)} against ${median(row.baseline, 2)} (${row.higherIsBetter ? 'above' : 'below'} 1 is better)`,
+    });
   if (scaling)
     ratios.push({
       name: 'two worker processes ÷ one',
@@ -173,6 +272,17 @@ export function chartOf(report: BenchReport): string {
       ],
     });
   }
+  const compared = sideBySide(report).filter((r) => r.headline && r.higherIsBetter);
+  if (compared.length > 0)
+    panels.push({
+      kind: 'bars',
+      title: `Current against ${report.baseline!.ref} (medians)`,
+      unit: 'per second',
+      bars: compared.flatMap((r) => [
+        { label: `${r.measure}, current`, value: median(r.current, 2), herald: true },
+        { label: `${r.measure}, ${report.baseline!.ref}`, value: median(r.baseline, 2) },
+      ]),
+    });
   const memory = report.soak?.memory ?? report.e2e?.memory;
   if (memory)
     panels.push({
