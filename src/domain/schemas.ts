@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CHANNELS, CONTACT_CHANNELS, type ChannelName } from '../activities/channels/registry.js';
+import { NOTIFICATION_STATUSES } from '../workflows/definitions.js';
 
 const isTimeZone = (zone: string): boolean => {
   try {
@@ -201,18 +202,6 @@ export const pushSubscriptionSchema = z.strictObject({
 export type PushSubscriptionInput = z.infer<typeof pushSubscriptionSchema>;
 
 export const subscriptionIdSchema = z.uuid({ message: 'must be a subscription id (UUID)' });
-
-const NOTIFICATION_STATUSES = [
-  'accepted',
-  'scheduled',
-  'deferred',
-  'processing',
-  'sent',
-  'partially_sent',
-  'failed',
-  'skipped',
-  'cancelled',
-] as const;
 
 /** Query of GET /v1/notifications: filters, newest first, a page at a time. */
 export const listNotificationsQuerySchema = z.strictObject({

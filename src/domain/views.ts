@@ -1,7 +1,13 @@
 // What the API answers, as zod schemas: the handlers' return types come from them, and the OpenAPI
 // document's response bodies are generated from them, so the two cannot drift apart unnoticed.
 import { z } from 'zod';
-import { DeliveryStatus, NotificationStatus } from '../generated/prisma/enums.js';
+import {
+  CHANNEL_STATES,
+  DELIVERY_STATUSES,
+  NOTIFICATION_OUTCOMES,
+  NOTIFICATION_PHASES,
+  NOTIFICATION_STATUSES,
+} from '../workflows/definitions.js';
 import { CHANNELS, CONTACT_CHANNELS, type ChannelName } from '../activities/channels/registry.js';
 
 /** Every named response body; the OpenAPI document lists them under components.schemas. */
@@ -69,7 +75,7 @@ export const vapidKeyResponse = z
   .object({ publicKey: z.string() })
   .register(responseSchemas, { id: 'VapidPublicKey' });
 
-const notificationStatus = z.enum(NotificationStatus);
+const notificationStatus = z.enum(NOTIFICATION_STATUSES);
 
 export const acceptedNotificationResponse = z
   .object({ id: z.uuid(), status: notificationStatus, workflowId: z.string() })
@@ -86,7 +92,7 @@ const notificationSummary = {
   createdAt: timestamp,
   completedAt: timestamp.nullable(),
 };
-const deliveryState = { channel, status: z.enum(DeliveryStatus) };
+const deliveryState = { channel, status: z.enum(DELIVERY_STATUSES) };
 
 export const notificationResponse = z
   .object({
@@ -136,24 +142,16 @@ export const bulkResponse = z
 /** The workflow's own account of a notification (its `status` query), as cancel and retry return it. */
 export const workflowStatusResponse = z
   .object({
-    state: z.enum([
-      'scheduled',
-      'resolving',
-      'deferred',
-      'delivering',
-      'awaiting_retry',
-      'completed',
-      'cancelled',
-    ]),
+    state: z.enum(NOTIFICATION_PHASES),
     sendAt: timestamp.optional(),
     deferredUntil: timestamp.optional(),
     retryDeadline: timestamp.optional(),
     retries: z.int().min(0),
-    outcome: z.enum(['sent', 'partially_sent', 'failed', 'skipped', 'cancelled']).optional(),
+    outcome: z.enum(NOTIFICATION_OUTCOMES).optional(),
     channels: z.partialRecord(
       channel,
       z.object({
-        state: z.enum(['pending', 'sending', 'sent', 'failed', 'skipped', 'cancelled']),
+        state: z.enum(CHANNEL_STATES),
         error: z.string().optional(),
         permanent: z.boolean().optional(),
         fallbackFor: channel.optional(),

@@ -1,11 +1,22 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client.js';
+import type * as Enums from '../generated/prisma/enums.js';
+import type { ChannelName } from '../activities/channels/registry.js';
+import type { DeliveryStatus, NotificationStatus } from '../workflows/definitions.js';
 
 export type Db = PrismaClient;
 export { Prisma } from '../generated/prisma/client.js';
-export type { Channel, DeliveryStatus, NotificationStatus } from '../generated/prisma/enums.js';
+export type { DeliveryStatus, NotificationStatus };
 
-/** One Prisma client per process, on the pg driver adapter (no engine binary; see PLATFORM.md). */
+// The database's enums are the same words as the workflow's, the API's and the registry's: this line
+// stops compiling when a migration and the code part ways (a channel added to one and not the other).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const vocabulariesAgree: Same<Enums.Channel, ChannelName> &
+  Same<Enums.NotificationStatus, NotificationStatus> &
+  Same<Enums.DeliveryStatus, DeliveryStatus> = true;
+void vocabulariesAgree;
+
+/** One Prisma client per process, on the pg driver adapter (Prisma's engine binaries are not needed). */
 export function createDb(databaseUrl: string, options: { max?: number } = {}): Db {
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });
   return new PrismaClient({ adapter });

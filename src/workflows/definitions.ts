@@ -30,10 +30,52 @@ export interface NotificationInput {
   fallback?: boolean;
 }
 
-export type NotificationPhase =
-  'scheduled' | 'resolving' | 'deferred' | 'delivering' | 'awaiting_retry' | 'completed' | 'cancelled';
+// One status vocabulary: a notification's status is the same word on its row (the NotificationStatus
+// enum), in the API, and in its `DeliveryStatus` search attribute; a delivery's likewise (DeliveryStatus).
+// src/store/db.ts fails to compile if the database's enums and these lists part ways.
+export const NOTIFICATION_STATUSES = [
+  'accepted',
+  'scheduled',
+  'deferred',
+  'processing',
+  'sent',
+  'partially_sent',
+  'failed',
+  'skipped',
+  'cancelled',
+] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
-export type ChannelState = 'pending' | 'sending' | 'sent' | 'failed' | 'skipped' | 'cancelled';
+/** The statuses a notification ends in. */
+export const NOTIFICATION_OUTCOMES = ['sent', 'partially_sent', 'failed', 'skipped', 'cancelled'] as const;
+export type NotificationOutcome = (typeof NOTIFICATION_OUTCOMES)[number];
+
+export const DELIVERY_STATUSES = [
+  'pending',
+  'sending',
+  'retrying',
+  'sent',
+  'failed',
+  'skipped',
+  'cancelled',
+] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** A channel as the workflow sees it: a delivery's status, except that it stays `sending` while it retries. */
+export type ChannelState = Exclude<DeliveryStatus, 'retrying'>;
+export const CHANNEL_STATES = DELIVERY_STATUSES.filter((s): s is ChannelState => s !== 'retrying');
+
+/** Not a status but where the workflow is, as its `status` query tells (cancel and retry answer with it). */
+export const NOTIFICATION_PHASES = [
+  'scheduled',
+  'resolving',
+  'deferred',
+  'delivering',
+  'awaiting_retry',
+  'completed',
+  'cancelled',
+] as const;
+export type NotificationPhase = (typeof NOTIFICATION_PHASES)[number];
 
 export interface ChannelStatus {
   state: ChannelState;
@@ -45,7 +87,7 @@ export interface ChannelStatus {
 }
 
 /** What the `status` query returns: the phase and the state of every channel. */
-export interface NotificationStatus {
+export interface WorkflowStatus {
   state: NotificationPhase;
   /** While scheduled: when delivery starts. */
   sendAt?: string;
@@ -59,8 +101,6 @@ export interface NotificationStatus {
   channels: Partial<Record<ChannelName, ChannelStatus>>;
 }
 
-export type NotificationOutcome = 'sent' | 'partially_sent' | 'failed' | 'skipped' | 'cancelled';
-
 /** Failure types thrown by delivery activities: permanent ones are never retried. */
 export const PERMANENT_FAILURE_TYPE = 'PermanentDeliveryFailure';
 export const TRANSIENT_FAILURE_TYPE = 'TransientDeliveryFailure';
@@ -69,14 +109,14 @@ export interface CancelRequest {
   reason?: string;
 }
 
-export const statusQuery = defineQuery<NotificationStatus>('status');
+export const statusQuery = defineQuery<WorkflowStatus>('status');
 /** Runs the failed deliveries again while the notification awaits a retry (the Temporal UI sends this). */
 export const retrySignal = defineSignal('retry');
 /** Stops the notification while it is scheduled, deferred, delivering or awaiting a retry. */
 export const cancelSignal = defineSignal<[CancelRequest?]>('cancel');
 /** The same as the signals, with an answer: refused when there is nothing to retry or cancel. */
-export const retryUpdate = defineUpdate<NotificationStatus>('retryDeliveries');
-export const cancelUpdate = defineUpdate<NotificationStatus, [CancelRequest]>('cancelNotification');
+export const retryUpdate = defineUpdate<WorkflowStatus>('retryDeliveries');
+export const cancelUpdate = defineUpdate<WorkflowStatus, [CancelRequest]>('cancelNotification');
 
 // Custom search attributes: registered on the server by `npm run dev`, the tests and compose.
 export const SEARCH_ATTRIBUTES = {

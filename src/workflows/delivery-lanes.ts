@@ -10,7 +10,7 @@ import {
   PERMANENT_FAILURE_TYPE,
   deliverActivityName,
   type ChannelName,
-  type NotificationStatus,
+  type WorkflowStatus,
 } from './definitions.js';
 import { deliveryActivityOptions, type DeliverySettings } from './policies.js';
 
@@ -29,7 +29,7 @@ export interface DeliveryRound {
   /** Channels left to fall back to, in the user's order; shared by the lanes. */
   fallbacks: ChannelName[];
   settings: DeliverySettings;
-  status: NotificationStatus;
+  status: WorkflowStatus;
   /** Called when a lane ends without sending while other lanes still run. */
   onLaneFailed?: () => void;
 }

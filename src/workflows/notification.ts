@@ -19,6 +19,7 @@ import {
   type NotificationInput,
   type NotificationOutcome,
   type NotificationStatus,
+  type WorkflowStatus,
 } from './definitions.js';
 import { deliverAll, type Lane } from './delivery-lanes.js';
 import { createAnnouncer } from './webhooks.js';
@@ -40,7 +41,7 @@ const { resolveRecipient, recordProgress, completeNotification } = proxyLocalAct
  * window before closing. `cancel` stops it at any of those stages.
  */
 export async function notificationWorkflow(input: NotificationInput): Promise<NotificationOutcome> {
-  const status: NotificationStatus = { state: 'resolving', retries: 0, channels: {} };
+  const status: WorkflowStatus = { state: 'resolving', retries: 0, channels: {} };
   // The DeliveryStatus search attribute last upserted: an upsert goes out only when something changed.
   let shownStatus: string | undefined;
   const main = new CancellationScope();
@@ -171,13 +172,13 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
     return 'cancelled';
   }
 
-  function enter(state: NotificationStatus['state'], searchStatus: string): void {
+  function enter(state: WorkflowStatus['state'], searchStatus: NotificationStatus): void {
     status.state = state;
     showDeliveryStatus(searchStatus);
   }
 
   /** The `DeliveryStatus` search attribute operators filter on in the Temporal UI, with others that changed. */
-  function showDeliveryStatus(value: string, also: SearchAttributeUpdatePair[] = []): void {
+  function showDeliveryStatus(value: NotificationStatus, also: SearchAttributeUpdatePair[] = []): void {
     if (value === shownStatus && also.length === 0) return;
     shownStatus = value;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.DeliveryStatus, value }, ...also]);
@@ -207,7 +208,7 @@ function outcomeOf(lanes: readonly Lane[]): NotificationOutcome {
   return sent === lanes.length ? 'sent' : sent === 0 ? 'failed' : 'partially_sent';
 }
 
-function failedChannels(status: NotificationStatus) {
+function failedChannels(status: WorkflowStatus) {
   return Object.entries(status.channels)
     .filter(([, c]) => c.state === 'failed')
     .map(([channel, c]) => ({

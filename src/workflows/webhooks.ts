@@ -8,7 +8,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { NotificationActivities, WebhookActivities } from '../activities/index.js';
-import type { NotificationInput, NotificationOutcome, NotificationStatus } from './definitions.js';
+import type { NotificationInput, NotificationOutcome, WorkflowStatus } from './definitions.js';
 
 export const WEBHOOKS_QUEUE = 'webhooks';
 
@@ -39,7 +39,7 @@ export interface WebhookEvent {
     status: NotificationOutcome;
     /** Retry rounds run before this outcome. */
     retries: number;
-    channels: NotificationStatus['channels'];
+    channels: WorkflowStatus['channels'];
   };
 }
 
@@ -60,7 +60,7 @@ const { recordWebhookFailure } = proxyActivities<NotificationActivities>({
  * Announces outcomes without holding up the notification: each event runs beside the workflow (and
  * survives its cancellation); `drain` waits for all of them before the workflow closes.
  */
-export function createAnnouncer(input: NotificationInput, status: NotificationStatus) {
+export function createAnnouncer(input: NotificationInput, status: WorkflowStatus) {
   let targets: WebhookTarget[] = [];
   let retryForMs = 0;
   let last: NotificationOutcome | undefined;
@@ -89,7 +89,7 @@ export function createAnnouncer(input: NotificationInput, status: NotificationSt
           status: outcome,
           retries: status.retries,
           // A copy: later rounds change the status, and the event describes this moment.
-          channels: JSON.parse(JSON.stringify(status.channels)) as NotificationStatus['channels'],
+          channels: JSON.parse(JSON.stringify(status.channels)) as WorkflowStatus['channels'],
         },
       };
       const { deliverWebhook } = proxyActivities<WebhookActivities>(webhookActivityOptions(retryForMs));
