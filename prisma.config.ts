@@ -3,7 +3,7 @@ import { defineConfig } from 'prisma/config';
 import { PrismaPg } from '@prisma/adapter-pg';
 
 // `prisma generate` never connects, but with DATABASE_URL unset prisma 6.19 falls back to
-// downloading a query engine; a placeholder keeps it on the JS engine (see PLATFORM.md).
+// downloading a query engine; a placeholder keeps it on the JS engine.
 process.env.DATABASE_URL ??= 'postgresql://localhost:5432/herald';
 
 // The JS engine with a driver adapter: no engine binary is needed for generate or migrate.

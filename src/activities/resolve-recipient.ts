@@ -18,7 +18,7 @@ export interface RecipientPlan {
   /** When the user's quiet hours end, if delivery must wait for them. */
   deferUntil?: string;
   settings: DeliverySettings;
-  /** Endpoints of the API key that sent it, told of the outcome (absent in histories from before webhooks). */
+  /** Endpoints of the API key that sent it, told of the outcome (absent when the notification is gone). */
   webhooks?: WebhookTarget[];
 }
 

@@ -5,7 +5,8 @@ export type { Logger };
 /** Structured JSON logs. Secrets and personal data are redacted wherever they may appear. */
 export function createLogger(
   name: string,
-  level = process.env.LOG_LEVEL ?? 'info',
+  /** LOG_LEVEL as the configuration read it (info unless set). */
+  level: string,
   /** Where the lines go; standard output when unset (tests capture them here). */
   destination?: pino.DestinationStream,
 ): Logger {

@@ -16,7 +16,7 @@ export interface DeliverySettings {
   /** How long a notification with failed deliveries waits for a retry before it closes. */
   retryWindowMs: number;
   /** How long a delivery-status webhook is retried until its receiver answers 2xx. */
-  webhookRetryForMs?: number;
+  webhookRetryForMs: number;
 }
 
 // Temporal's retries replace the old repeater: 1 s, doubling, at most 10 min apart, for up to 24 h.
@@ -26,7 +26,6 @@ export const DEFAULT_RETRY: Required<RetrySettings> = {
   maximumInterval: 10 * 60_000,
   giveUpAfter: 24 * 3_600_000,
 };
-export const DEFAULT_RETRY_WINDOW_MS = 7 * 24 * 3_600_000;
 
 /** Options for one channel's delivery activity: its own queue and its own retry policy. */
 export function deliveryActivityOptions(channel: ChannelName, settings?: RetrySettings): ActivityOptions {

@@ -68,9 +68,9 @@ export function createAnnouncer(input: NotificationInput, status: WorkflowStatus
 
   return {
     /** Endpoints from the recipient's resolution; none before it (a notification cancelled while scheduled). */
-    setTargets(found: WebhookTarget[] | undefined, retryFor: number | undefined) {
+    setTargets(found: WebhookTarget[] | undefined, retryFor: number) {
       targets = found ?? [];
-      retryForMs = retryFor ?? 24 * 3_600_000;
+      retryForMs = retryFor;
     },
     announce(outcome: NotificationOutcome, options: { unlessRepeated?: boolean } = {}) {
       if (options.unlessRepeated && outcome === last) return;

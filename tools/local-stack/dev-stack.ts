@@ -1,5 +1,5 @@
 // The development stack under one supervisor: Temporal dev server, PostgreSQL, an SMTP sink with a web
-// UI, Herald's worker and API (and the bot, with a token). Each part that DESIGN.md's variables point
+// UI, Herald's worker and API (and the bot, with a token). Each part that Herald's variables point
 // elsewhere (TEMPORAL_ADDRESS, DATABASE_URL, SMTP_URL) is used instead of started.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
