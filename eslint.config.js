@@ -14,6 +14,8 @@ export default defineConfig(
   {
     ignores: [
       'src/generated/**',
+      // `npm run build`'s output: compiled JavaScript and the workflow bundle.
+      'dist/**',
       'node_modules/**',
       '.data/**',
       '.tools/**',

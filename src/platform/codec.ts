@@ -4,6 +4,7 @@
 // payloads sealed under an older key still open after the active key changes (rotation).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import {
   METADATA_ENCODING_KEY,
   type DataConverter,
@@ -91,7 +92,8 @@ export class EncryptionCodec implements PayloadCodec {
 
 const require = createRequire(import.meta.url);
 /** Makes failure messages and stack traces payloads, so the codec seals them too (sandbox-safe module). */
-export const failureConverterPath = require.resolve('./failure-converter.ts');
+// `.ts` run from source (tsx), `.js` compiled (dist/, which plain node runs in production).
+export const failureConverterPath = require.resolve(`./failure-converter${path.extname(import.meta.url)}`);
 
 /**
  * The data converter of every Temporal client and worker (and the failure converter of the workflow

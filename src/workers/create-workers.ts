@@ -1,6 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   DefaultLogger,
   NativeConnection,
@@ -46,7 +47,12 @@ export interface WorkerSetup {
 }
 
 const require = createRequire(import.meta.url);
-export const workflowsPath = require.resolve('../workflows/index.ts');
+/** `.ts` run from source (tsx), `.js` compiled (`npm run build`, dist/): the workflow entry beside this file. */
+const codeExtension = path.extname(import.meta.url);
+export const workflowsPath = require.resolve(`../workflows/index${codeExtension}`);
+
+/** Where `npm run build` writes the workflow bundle: dist/workflow-bundle.js, beside the compiled code. */
+const builtWorkflowBundle = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
 
 /**
  * Bundles the workflow code ahead of time into `file` (the Dockerfile, the benchmark and the chaos suite),
@@ -66,9 +72,16 @@ export async function writeWorkflowBundle(file: string): Promise<number> {
   return code.length;
 }
 
-/** The bundle built with the image (WORKFLOW_BUNDLE_PATH, src/workers/bundle-workflows.ts); undefined: bundle at start. */
-export const prebuiltWorkflowBundle = (config: Config): WorkerOptions['workflowBundle'] =>
-  config.worker.workflowBundlePath ? { codePath: path.resolve(config.worker.workflowBundlePath) } : undefined;
+/**
+ * The prebuilt workflow bundle the worker runs: the file WORKFLOW_BUNDLE_PATH names (the image sets it), else
+ * the one `npm run build` put beside the compiled code (dist/workflow-bundle.js); undefined (run from
+ * source, nothing built): bundle at start.
+ */
+export function prebuiltWorkflowBundle(config: Config): WorkerOptions['workflowBundle'] {
+  if (config.worker.workflowBundlePath) return { codePath: path.resolve(config.worker.workflowBundlePath) };
+  const compiled = codeExtension === '.js';
+  return compiled && existsSync(builtWorkflowBundle) ? { codePath: builtWorkflowBundle } : undefined;
+}
 
 /** One Temporal worker per task queue this process serves, all on one connection. */
 export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> {
