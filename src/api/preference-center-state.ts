@@ -19,14 +19,14 @@ export const preferenceCenterResponse = z
     channels: z.array(
       z.object({
         channel: z.enum(CHANNELS),
-        /** The channel's name as people read it: "Browser push". */
-        label: z.string(),
         /** Offered here and, except for push (subscribed on the page), with an address on file. */
         available: z.boolean(),
         /** The address, partly hidden, or why the channel is not available. */
         detail: z.string(),
       }),
     ),
+    /** Each channel's name as people read it ("Browser push"), from the channel registry. */
+    labels: z.record(z.string(), z.string()),
     categories: z.array(z.object({ category: z.string(), mandatory: z.boolean() })),
     preferences: preferencesResponse,
     push: z
@@ -88,11 +88,11 @@ export async function pageState(
       const detail = offered ? address(channel) : undefined;
       return {
         channel,
-        label: CHANNEL_DEFINITIONS[channel].label,
         available: Boolean(detail),
         detail: detail ?? (offered ? missing(channel) : 'not offered here'),
       };
     }),
+    labels: Object.fromEntries(CHANNELS.map((channel) => [channel, CHANNEL_DEFINITIONS[channel].label])),
     categories: categories.map((category) => ({ category, mandatory: mandatory.has(category) })),
     preferences,
     push: push

@@ -10,7 +10,7 @@ const FINAL = ['sent', 'partially_sent', 'failed', 'skipped', 'cancelled', 'defe
 let state;
 
 /** A channel's name as people read it, as the server's channel registry gives it. */
-const labelOf = (channel) => state.channels.find((c) => c.channel === channel)?.label ?? channel;
+const labelOf = (channel) => state.labels[channel] ?? channel;
 
 class ApiError extends Error {
   constructor(status, problem, retryAfter) {
