@@ -89,4 +89,23 @@ export default defineConfig(
       ],
     },
   },
+  {
+    // The doors call the domain; the domain knows nothing of HTTP. Data flows one way:
+    // api/bot -> domain -> workflow -> activities -> channel.
+    files: ['src/bot/**/*.ts', 'src/domain/**/*.ts', 'src/store/**/*.ts', 'src/activities/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+api(/.*)?$',
+              message: 'Only the HTTP door imports src/api: call the domain (src/domain) instead.',
+            },
+            { group: ['express'], message: 'HTTP belongs to src/api.' },
+          ],
+        },
+      ],
+    },
+  },
 );
