@@ -23,7 +23,7 @@ import {
   bulkNotificationSchema,
   cancelNotificationSchema,
   createNotificationSchema,
-  contactChangesOf,
+  splitContacts,
   createUserSchema,
   idempotencyKeySchema,
   listNotificationsQuerySchema,
@@ -140,17 +140,16 @@ export function createApp(deps: ApiDeps): express.Express {
   v1.use(express.json({ limit: BODY_LIMIT, strict: true }));
 
   v1.post('/users', async (req, res) => {
-    const { contacts: _, ...input } = parse(createUserSchema, req.body);
-    const user = await createUser(db, { ...input, contacts: contactChangesOf(req.body) });
+    const { fields, contacts } = splitContacts(parse(createUserSchema, req.body));
+    const user = await createUser(db, { ...fields, contacts });
     res.status(201).location(`/v1/users/${user.id}`).json(userView(user));
   });
   v1.get('/users/:id', async (req, res) => {
     res.json(userView(await findUser(db, param(req, 'id'))));
   });
   v1.patch('/users/:id', async (req, res) => {
-    const { contacts: _, ...input } = parse(updateUserSchema, req.body);
-    const changes = { ...input, contacts: contactChangesOf(req.body) };
-    res.json(userView(await updateUser(db, param(req, 'id'), changes)));
+    const { fields, contacts } = splitContacts(parse(updateUserSchema, req.body));
+    res.json(userView(await updateUser(db, param(req, 'id'), { ...fields, contacts })));
   });
   v1.delete('/users/:id', async (req, res) => {
     const { open } = await deleteUser(db, param(req, 'id'));

@@ -47,16 +47,22 @@ const contactFields = Object.fromEntries(
   ),
 ) as Record<never, z.ZodType>;
 
-/** The contacts a user request changes: `contacts`, and the older top-level fields (which win). */
-export function contactChangesOf(
-  input: { contacts?: ContactChanges } & Record<string, unknown>,
-): ContactChanges {
-  const changes: ContactChanges = { ...input.contacts };
+/**
+ * A parsed user request split in two: its contacts (`contacts`, and the older top-level fields, which
+ * win) and the user's other fields.
+ */
+export function splitContacts<T extends { contacts?: ContactChanges }>(
+  input: T,
+): { fields: Omit<T, 'contacts'>; contacts: ContactChanges } {
+  const { contacts: given, ...rest } = input;
+  const fields: Record<string, unknown> = rest;
+  const contacts: ContactChanges = { ...given };
   for (const { channel, contact } of CONTACT_CHANNELS) {
-    const value = contact.userField === undefined ? undefined : input[contact.userField];
-    if (value !== undefined) changes[channel] = value as string | null;
+    if (contact.userField === undefined || !(contact.userField in fields)) continue;
+    contacts[channel] = fields[contact.userField] as string | null;
+    delete fields[contact.userField];
   }
-  return changes;
+  return { fields: fields as Omit<T, 'contacts'>, contacts };
 }
 
 export const createUserSchema = z.strictObject({

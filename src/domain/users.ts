@@ -109,6 +109,8 @@ export async function updateUser(db: Db, idOrExternalId: string, input: UserChan
       where: { id: user.id },
       data: {
         ...fields,
+        // A change of contacts alone changes the user too (the bot finds a chat's latest user by it).
+        updatedAt: new Date(),
         contacts: {
           ...(cleared.length > 0 && { deleteMany: { channel: { in: cleared } } }),
           upsert: setContacts(contacts).map(({ channel, address }) => ({
