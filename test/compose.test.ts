@@ -15,6 +15,7 @@ import { NOTIFICATIONS_QUEUE, SEARCH_ATTRIBUTE_FLAGS } from '../src/workflows/de
 import { WEBHOOKS_QUEUE } from '../src/workflows/webhooks.js';
 import { CHANNEL_DEFINITIONS } from '../src/activities/channels/registry.js';
 import { ALL_QUEUES } from '../src/workers/create-workers.js';
+import { withChannelWorkers } from '../tools/generate-compose-workers.js';
 
 const read = (file: string) => readFileSync(path.join(projectRoot, file), 'utf8');
 const packageJson = JSON.parse(read('package.json')) as {
@@ -184,6 +185,11 @@ describe('docker-compose.yml', () => {
     );
     const queues = workers.map(([, s]) => String(s.environment?.HERALD_QUEUES));
     assert.deepEqual(queues.sort(), [...ALL_QUEUES].sort());
+  });
+
+  it('has the channel workers the registry generates (npm run generate)', () => {
+    const file = read('docker-compose.yml');
+    assert.equal(file, withChannelWorkers(file), 'the channel workers are stale: run npm run generate');
   });
 
   it('gives every worker service its own queue and metrics reachable in the network', () => {

@@ -281,6 +281,7 @@ export const pushChannel: ChannelDefinition = {
   channel: 'push',
   label: 'Browser push',
   config: pushConfig,
+  composeProfiles: ['push'],
   hasAddress: (recipient) => recipient.pushSubscriptions.length > 0,
   isConfigured: (config) => Boolean(config.vapid.publicKey && config.vapid.privateKey),
   create: (config, context) =>

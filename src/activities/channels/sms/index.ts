@@ -169,6 +169,7 @@ export const smsChannel: ChannelDefinition = {
   channel: 'sms',
   label: 'SMS',
   config: smsConfig,
+  composeProfiles: ['sms'],
   contact: phoneNumber,
   hasAddress: (recipient) => Boolean(recipient.contacts.sms),
   isConfigured: (config) => config.sms.provider === 'http' && Boolean(config.sms.url),

@@ -132,6 +132,7 @@ export const telegramChannel: ChannelDefinition = {
   channel: 'telegram',
   label: 'Telegram',
   config: telegramConfig,
+  composeProfiles: ['telegram', 'bot'],
   contact: telegramChat,
   hasAddress: (recipient) => Boolean(recipient.contacts.telegram),
   isConfigured: (config) => Boolean(config.telegram.token),
