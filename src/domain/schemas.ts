@@ -72,7 +72,6 @@ export const createUserSchema = z.strictObject({
   locale: localeSchema.optional(),
   timezone: timeZoneSchema.optional(),
 });
-export type CreateUser = z.infer<typeof createUserSchema>;
 
 export const userIdParamSchema = z.string().min(1).max(200);
 export const notificationIdSchema = z.uuid({ message: 'must be a notification id (UUID)' });
@@ -157,7 +156,6 @@ export const updateUserSchema = z
     channelOrder: channelOrderSchema.optional(),
   })
   .refine((value) => Object.keys(value).length > 0, { message: 'give at least one field to change' });
-export type UpdateUser = z.infer<typeof updateUserSchema>;
 
 const hhmm = z
   .string()

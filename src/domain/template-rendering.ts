@@ -11,11 +11,6 @@ export class MissingTemplateError extends PermanentChannelError {
 
 const VARIABLE = /\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*\}\}/g;
 
-/** The `{{name}}` and `{{a.b}}` variables a template uses. */
-export function templateVariables(text: string): string[] {
-  return [...new Set([...text.matchAll(VARIABLE)].map((m) => m[1]!))];
-}
-
 function lookup(data: Record<string, unknown>, path: string): unknown {
   let value: unknown = data;
   for (const key of path.split('.')) {
