@@ -17,7 +17,7 @@ export interface Turn {
   deps: BotDeps;
   api: Api;
   chatId: string;
-  /** The Herald user this chat is linked to (users.telegram_chat_id), if any. */
+  /** The Herald user this chat is linked to (their `telegram` contact is this chat), if any. */
   user: UserRecord | null;
   updateId: number;
   /** The message being answered (absent for a button tap). */
