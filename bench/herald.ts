@@ -1,6 +1,6 @@
 // Herald's own processes for one benchmark part: worker processes (src/workers/main.ts) and the API
-// (src/api/main.ts) of one build (the current checkout, or the baseline's worktree), started as they run
-// in production, with that build's environment (its database and workflow bundle).
+// (src/api/main.ts) of one build (the current checkout, or the baseline's worktree), started from source through
+// tsx (the image runs the compiled dist/), with that build's environment (its database and workflow bundle).
 import path from 'node:path';
 import { freePort } from '../tools/local-stack/ports.js';
 import { spawnNode, type BenchProcess } from '../tools/local-stack/processes.js';

@@ -47,7 +47,7 @@ async function run(options: BenchOptions): Promise<BenchReport> {
       CHANNEL_RATE_LIMITS:
         "telegram=100000 (the sink has no flood limit; Herald's default 25/s would measure that limit)",
       API_RATE_LIMIT: '1000000 per second (the default 50/s per key would measure the limiter)',
-      WORKFLOW_BUNDLE_PATH: 'a bundle built at the start of the run, as the Dockerfile does',
+      WORKFLOW_BUNDLE_PATH: 'a bundle built at the start of the run, as npm run build does for the image',
       LOG_LEVEL: 'info, to a file (production logging)',
       CODEC_KEYS: 'unset (no payload encryption)',
       'worker tuning': workerTuningSummary(stack.heraldEnv),

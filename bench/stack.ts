@@ -123,7 +123,7 @@ export async function startBenchStack(
     const caFile = path.join(tmpDir, 'push-ca.pem');
     writeFileSync(caFile, sinks.push.ca);
 
-    // Built once, as the Dockerfile does; workers load it through WORKFLOW_BUNDLE_PATH.
+    // Built once, as `npm run build` does for the image; workers load it through WORKFLOW_BUNDLE_PATH.
     const bundlePath = path.join(tmpDir, 'workflow-bundle.js');
     await writeWorkflowBundle(bundlePath);
 

@@ -2,7 +2,7 @@ import express, { type Request } from 'express';
 import { BODY_LIMIT, requireJson } from './credentials.js';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../platform/config.js';
-import type { Db } from '../store/db.js';
+import { pingDatabase, type Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
 import { exposition, observeRequests } from '../platform/metrics.js';
 import { requireApiKey } from './auth.js';
@@ -94,7 +94,7 @@ export function createApp(deps: ApiDeps): express.Express {
   });
   app.get('/readyz', async (_req, res) => {
     const checks = await Promise.all([
-      db.$queryRaw`SELECT 1`.then(
+      pingDatabase(db).then(
         () => 'ok' as const,
         () => 'unreachable' as const,
       ),

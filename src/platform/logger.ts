@@ -26,6 +26,11 @@ export function createLogger(
         '*.email',
         '*.phone',
         '*.body',
+        // A user's contacts on every channel, and a contact row's address.
+        'contacts',
+        '*.contacts',
+        'address',
+        '*.address',
       ],
       censor: '[redacted]',
     },

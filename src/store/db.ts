@@ -16,6 +16,11 @@ const vocabulariesAgree: Same<Enums.Channel, ChannelName> &
   Same<Enums.DeliveryStatus, DeliveryStatus> = true;
 void vocabulariesAgree;
 
+/** Whether the database answers: the API's readiness. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await db.$queryRaw`SELECT 1`;
+}
+
 /** One Prisma client per process, on the pg driver adapter (Prisma's engine binaries are not needed). */
 export function createDb(databaseUrl: string, options: { max?: number } = {}): Db {
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });

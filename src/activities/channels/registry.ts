@@ -1,7 +1,8 @@
 // Every channel Herald knows, one line each. The workflow reaches each through `deliver<Channel>` on the
 // queue named after it; the API's schemas, the user views, the preference page, the bot's /settings and
-// the workers' queues are derived from this list. Adding a channel: its folder, a line here, and its
-// value in the `Channel` enum of prisma/schema.prisma (a migration).
+// the workers' queues are derived from this list. Adding a channel: its folder, a line here, its value in
+// the `Channel` enum of prisma/schema.prisma with a migration, then `npm run prisma:generate` and
+// `npm run generate` (the compose file's workers, docs/configuration.md); docs/channels.md says more.
 import type { Config } from '../../platform/config.js';
 import type { ChannelContext, ChannelDefinition, ChannelProvider, ContactDefinition } from './channel.js';
 import { emailChannel } from './email/index.js';

@@ -13,7 +13,7 @@ import { E164, phoneNumber } from './address.js';
 import { countSegments, renderSms, smsEncoding } from './text.js';
 
 // The `http` SMS provider: POST JSON { to, text } with a bearer token; 2xx { id }. The text itself is
-// rendered and measured in sms-text.ts.
+// rendered and measured in text.ts.
 
 export interface SmsHttpOptions {
   url: string;
