@@ -1,7 +1,11 @@
 import type { Db } from '../store/db.js';
 import { Prisma } from '../store/db.js';
 import { isUuid } from '../platform/uuid.js';
-import { CONTACT_CHANNELS, type ChannelName } from '../activities/channels/registry.js';
+import {
+  CONTACT_CHANNELS,
+  type ChannelName,
+  type ContactDefinition,
+} from '../activities/channels/registry.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import type { PreferencesResponse, UserResponse } from './views.js';
 import type { ContactChanges, Preferences, PushSubscriptionInput } from './schemas.js';
@@ -240,10 +244,14 @@ export async function removePushSubscription(db: Db, idOrExternalId: string, sub
 }
 
 /** The user as the API shows them: every contact (masked where it is a secret) and the older fields. */
-export function userView(user: UserRecord): UserResponse {
+export function userView(
+  user: UserRecord,
+  /** The channels with one address per user: the registry's, or others in a test. */
+  contactChannels: readonly { channel: ChannelName; contact: ContactDefinition }[] = CONTACT_CHANNELS,
+): UserResponse {
   const contacts: Record<string, string> = {};
   const userFields: Record<string, string | null> = {};
-  for (const { channel, contact } of CONTACT_CHANNELS) {
+  for (const { channel, contact } of contactChannels) {
     const address = user.contacts[channel];
     const shown = address === undefined ? undefined : (contact.mask?.(address) ?? address);
     if (shown !== undefined) contacts[channel] = shown;
