@@ -3,8 +3,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { issueLinkToken } from '../src/domain/telegram-link.js';
-import { eventually } from './support/stack.js';
-import { contactOf, linkedPerson, person, snapshot, useBotStack, userWithLink } from './support/bot-stack.js';
+import { eventually, uniqueId } from './support/stack.js';
+import {
+  codeSentTo,
+  contactOf,
+  linkedPerson,
+  person,
+  snapshot,
+  useBotStack,
+  userWithLink,
+} from './support/bot-stack.js';
 
 /** A quiet window that starts two hours from now in Moscow, so it does not hold now. */
 function quietWindowLater(): string {
@@ -18,7 +26,7 @@ function quietWindowLater(): string {
 }
 
 describe('telegram bot (long polling)', () => {
-  const t = useBotStack({ TELEGRAM_BOT_RATE_LIMIT: '1000' });
+  const t = useBotStack({ TELEGRAM_BOT_RATE_LIMIT: '1000' }, { codeSinks: true });
 
   it('links, sets contacts, settings and quiet hours, sends, and delivers through Telegram', async () => {
     const { db } = t.herald;
@@ -41,10 +49,20 @@ describe('telegram bot (long polling)', () => {
     assert.match((await eve.says(`/start ${link.token}`)).plainText, /already used/);
     assert.equal(await db.contact.count({ where: { channel: 'telegram', address: eve.chatId } }), 0);
 
-    // /email, validated and stored.
+    // /email, validated, and stored once the code sent to the new address comes back with /verify.
     const email = await ada.says('/email ada@example.com');
-    assert.match(email.plainText, /Your email is now “ada@example\.com”/);
+    assert.match(email.plainText, /I sent a code to “ada@example\.com”\. Send \/verify <code>/);
+    assert.match(email.plainText, /Until then you have none/);
+    assert.equal(await contactOf(db, user.id, 'email'), null);
+    const code = await codeSentTo(t, 'ada@example.com');
+    const pending = await db.contactVerification.findFirstOrThrow({ where: { userId: user.id } });
+    assert.notEqual(pending.codeHash, code);
+    assert.match(
+      (await ada.says(`/verify ${code}`)).plainText,
+      /^Verified: your email is now “ada@example\.com”/,
+    );
     assert.equal((await contactOf(db, user.id, 'email'))?.address, 'ada@example.com');
+    assert.equal(await db.contactVerification.count({ where: { userId: user.id } }), 0);
 
     // /settings: a tap turns email off and the message is redrawn in place.
     const settings = await ada.says('/settings');
@@ -145,7 +163,7 @@ describe('telegram bot (long polling)', () => {
 
     assert.match((await ada.says('/send')).plainText, /^Who is it for\?/);
     assert.deepEqual(await draft(), { step: 'recipient' });
-    assert.match((await ada.says('nobody-by-that-name')).plainText, /^I know no user “nobody-by-that-name”/);
+    assert.match((await ada.says('nobody-by-that-name')).plainText, /^You can send only to yourself/);
     assert.match((await ada.says(ada.user.externalId)).plainText, /^For “tg-.*”\. What is the subject\?/);
     assert.deepEqual(await draft(), { step: 'subject', recipient: ada.user.id });
     assert.match((await ada.says('  Weekly\n  report  ')).plainText, /^And the text\?/);
@@ -182,6 +200,7 @@ describe('telegram bot (long polling)', () => {
       '/quiet off',
       '/send me | a | b',
       '/status',
+      '/verify 123456',
     ])
       assert.match((await stranger.says(text)).plainText, /not linked to a Herald account yet/, text);
     const tap = await stranger.taps(999_999, 'set:ch:email');
@@ -217,7 +236,9 @@ describe('telegram bot (long polling)', () => {
       [`/send me | subject | ${'t'.repeat(3801)}`, /text is 3801 characters long; keep it to 3800/],
       [`/send me | subject | ${'t'.repeat(9000)}`, /text is \d+ characters long; keep it to 3800/],
       ['/send me | only two', /I need a recipient, a subject and a text/],
-      ['/send ../../etc | a | b', /I know no user/],
+      ['/send ../../etc | a | b', /You can send only to yourself/],
+      ['/verify', /Send the six-digit code/],
+      ['/verify 123456', /No code is waiting to be verified/],
       ['/status not-an-id', /is not a notification id/],
       ['/status 00000000-0000-4000-8000-000000000000', /I found no notification/],
       ['/frobnicate now', /I do not know the command “\/frobnicate”/],
@@ -253,5 +274,101 @@ describe('telegram bot (long polling)', () => {
     });
     assert.match((await ada.says('/help')).plainText, /^What I can do:/);
     assert.deepEqual(await snapshot(t, ada.chatId, ada.user.id), before);
+  });
+
+  it('is not a relay: /send reaches others only for senders an operator allowed', async () => {
+    const { db } = t.herald;
+    const ada = await linkedPerson(t);
+    // Bob has a Telegram contact but turned `message` off there: his delivery is skipped with a reason.
+    const bobChat = String(8_000_000_000 + (Date.now() % 1_000_000));
+    const created = await t.herald.api('/v1/users', {
+      json: { externalId: uniqueId('bob'), contacts: { telegram: bobChat } },
+    });
+    const bob = (await created.json()) as { id: string; externalId: string; botSender: boolean };
+    assert.equal(bob.botSender, false);
+    const prefs = await t.herald.api(`/v1/users/${bob.id}/preferences`, {
+      method: 'PUT',
+      json: { rules: [{ category: 'message', channel: 'telegram', enabled: false }], quietHours: null },
+    });
+    assert.equal(prefs.status, 200, await prefs.clone().text());
+
+    // A known user and an unknown one get the same refusal, and nothing is recorded.
+    const before = await db.notification.count();
+    const toBob = await ada.says(`/send ${bob.externalId} | Hello | Are you there?`);
+    const toBobById = await ada.says(`/send ${bob.id} | Hello | Are you there?`);
+    const toNobody = await ada.says('/send nobody-by-that-name | Hello | Are you there?');
+    const toNoId = await ada.says('/send 00000000-0000-4000-8000-000000000000 | Hello | Are you there?');
+    assert.match(toBob.plainText, /^You can send only to yourself \("me"\)/);
+    for (const reply of [toBobById, toNobody, toNoId]) assert.equal(reply.plainText, toBob.plainText);
+    await ada.says('/send');
+    assert.equal((await ada.says(bob.externalId)).plainText, toBob.plainText);
+    assert.equal(await db.notification.count(), before);
+
+    // An operator marks Ada as a sender; the user view shows it.
+    const patched = await t.herald.api(`/v1/users/${ada.user.id}`, {
+      method: 'PATCH',
+      json: { botSender: true },
+    });
+    assert.equal(patched.status, 200, await patched.clone().text());
+    assert.equal(((await patched.json()) as { botSender: boolean }).botSender, true);
+    assert.match((await ada.says('/send nobody-by-that-name | a | b')).plainText, /^I know no user/);
+    const sent = await ada.says(`/send ${bob.externalId} | Hello | Are you there?`, /^Sent/);
+    const id = /Notification ([0-9a-f-]{36})/.exec(sent.plainText)![1]!;
+    const n = await eventually(
+      async () => {
+        const found = await db.notification.findUnique({ where: { id }, include: { deliveries: true } });
+        return found?.deliveries.some((d) => d.lastError) && found;
+      },
+      { what: 'the skipped delivery to Bob' },
+    );
+    assert.equal(n.userId, bob.id);
+    assert.match(n.deliveries[0]!.lastError!, /opted out/);
+    // /status tells the sender how it went, without the recipient's error text.
+    const status = (await ada.says(`/status ${id}`)).plainText;
+    assert.match(status, /• telegram: skipped/);
+    assert.doesNotMatch(status, /opted out|\(/);
+
+    // Unmarked again: refused again.
+    await t.herald.api(`/v1/users/${ada.user.id}`, { method: 'PATCH', json: { botSender: false } });
+    assert.equal((await ada.says(`/send ${bob.externalId} | a | b`)).plainText, toBob.plainText);
+  });
+
+  it('changes a phone only after /verify, and a code burns after 5 wrong tries or 15 minutes', async () => {
+    const { db } = t.herald;
+    const ada = await linkedPerson(t);
+    const phone = `+1415555${String(Date.now() % 10_000).padStart(4, '0')}`;
+    const sent = await ada.says(`/phone ${phone.slice(0, 5)} ${phone.slice(5)}`);
+    assert.match(sent.plainText, /^I sent a code to “\+1415/);
+    const first = await codeSentTo(t, phone);
+    assert.equal(await contactOf(db, ada.user.id, 'sms'), null);
+    const wrong = String((Number(first) + 1) % 1_000_000).padStart(6, '0');
+    for (let left = 4; left >= 1; left--)
+      assert.match(
+        (await ada.says(`/verify ${wrong}`)).plainText,
+        new RegExp(`not right\\. ${left} tr(y is|ies are) left`),
+      );
+    assert.match((await ada.says(`/verify ${wrong}`)).plainText, /no longer works/);
+    assert.match((await ada.says(`/verify ${first}`)).plainText, /No code is waiting/);
+    assert.equal(await contactOf(db, ada.user.id, 'sms'), null);
+
+    // A new code; once it has expired it does nothing.
+    await ada.says(`/phone ${phone}`, /^I sent a code/);
+    const second = await codeSentTo(t, phone);
+    await db.contactVerification.updateMany({
+      where: { userId: ada.user.id },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
+    assert.match((await ada.says(`/verify ${second}`)).plainText, /has expired/);
+    assert.equal(await contactOf(db, ada.user.id, 'sms'), null);
+
+    // The right code in time stores it; a later change keeps the old number until verified.
+    await ada.says(`/phone ${phone}`, /^I sent a code/);
+    const third = await codeSentTo(t, phone);
+    assert.match((await ada.says(`/verify ${third}`)).plainText, /^Verified: your phone number is now/);
+    assert.equal((await contactOf(db, ada.user.id, 'sms'))?.address, phone);
+    const other = '+14155550199';
+    assert.match((await ada.says(`/phone ${other}`)).plainText, new RegExp(`stays “\\${phone}”`));
+    assert.equal((await contactOf(db, ada.user.id, 'sms'))?.address, phone);
+    assert.match((await ada.says('/phone')).plainText, new RegExp(`Your phone number: “\\${phone}”`));
   });
 });

@@ -8,6 +8,13 @@ import { getPreferences, putPreferences, updateUser } from '../domain/users.js';
 import type { UserRecord } from '../domain/users.js';
 import { preferenceLinksFromConfig } from '../domain/preference-links.js';
 import { redeemLinkToken } from '../domain/telegram-link.js';
+import {
+  VERIFICATION_CODE,
+  VERIFICATION_MAX_ATTEMPTS,
+  dropVerification,
+  verifyContact,
+} from '../domain/contact-verification.js';
+import { sendVerificationCode } from './verification.js';
 import { firstIssue, quote } from './input.js';
 import { cancelSend, startSend } from './send.js';
 import { showSettings } from './settings.js';
@@ -62,7 +69,10 @@ async function start(turn: Turn, args: string): Promise<void> {
   await turn.reply(why);
 }
 
-/** `/email` and `/phone`: show, set (validated like PATCH /v1/users/:id) or clear with `off`. */
+/**
+ * `/email` and `/phone`: show, clear with `off`, or set (validated like PATCH /v1/users/:id). A new
+ * address takes effect only after /verify with the code sent to it; until then the old one stays.
+ */
 function contactCommand(command: 'email' | 'phone', channel: ChannelName, label: string, example: string) {
   return linked(async (turn, args) => {
     const current = turn.user.contacts[channel];
@@ -82,9 +92,60 @@ function contactCommand(command: 'email' | 'phone', channel: ChannelName, label:
       );
       return;
     }
-    await updateUser(turn.deps.db, turn.user.id, { contacts: { [channel]: parsed.data } });
-    await turn.reply(value === null ? `Your ${label} is cleared.` : `Your ${label} is now ${quote(value)}.`);
+    const { db } = turn.deps;
+    if (parsed.data === null) {
+      await dropVerification(db, turn.user.id, channel);
+      await updateUser(db, turn.user.id, { contacts: { [channel]: null } });
+      await turn.reply(`Your ${label} is cleared.`);
+      return;
+    }
+    if (parsed.data === current) {
+      await dropVerification(db, turn.user.id, channel);
+      await turn.reply(`${quote(parsed.data)} is already your ${label}.`);
+      return;
+    }
+    const sent = await sendVerificationCode(turn, channel, parsed.data);
+    if (sent === 'unavailable') {
+      await turn.reply(
+        `I cannot check a new ${label} here: this Herald does not send on ${channel}. Nothing changed.`,
+      );
+      return;
+    }
+    if (sent === 'failed') {
+      await turn.reply(
+        `I could not send a code to ${quote(parsed.data)}. Check it and try again later. Nothing changed.`,
+      );
+      return;
+    }
+    await turn.reply(
+      `I sent a code to ${quote(parsed.data)}. Send /verify <code> within 15 minutes to make it your ${label}.\n` +
+        (current ? `Until then your ${label} stays ${quote(current)}.` : 'Until then you have none.'),
+    );
   });
+}
+
+/** `/verify <code>`: the code sent by /email or /phone; the right one stores the new contact. */
+async function verify(turn: Linked, args: string): Promise<void> {
+  const code = args.replace(/\s/g, '');
+  if (!VERIFICATION_CODE.test(code)) {
+    await turn.reply('Send the six-digit code you received: /verify 123456.');
+    return;
+  }
+  const result = await verifyContact(turn.deps.db, turn.user.id, code);
+  if (result.ok) {
+    turn.deps.logger.info({ chatId: turn.chatId, channel: result.channel }, 'contact verified');
+    const label = result.channel === 'sms' ? 'phone number' : result.channel;
+    await turn.reply(`Verified: your ${label} is now ${quote(result.address)}.`);
+    return;
+  }
+  await turn.reply(
+    {
+      none: 'No code is waiting to be verified. Set an address with /email or /phone first.',
+      expired: 'That code has expired. Set the address again with /email or /phone to get a new one.',
+      wrong: `That code is not right. ${result.attemptsLeft} ${result.attemptsLeft === 1 ? 'try is' : 'tries are'} left.`,
+      burned: `That code is not right, and it was the ${VERIFICATION_MAX_ATTEMPTS}th wrong try: the code no longer works. Set the address again to get a new one.`,
+    }[result.reason],
+  );
 }
 
 const QUIET_USAGE =
@@ -147,7 +208,8 @@ async function prefs(turn: Linked): Promise<void> {
 
 type NotificationView = Awaited<ReturnType<typeof getNotification>>;
 
-const describeNotification = (n: NotificationView): string =>
+/** A delivery's error text is shown to its recipient only, never to someone who sent it to another user. */
+const describeNotification = (n: NotificationView, showErrors: boolean): string =>
   [
     `Notification ${n.id}`,
     `${n.category}: ${n.title ? quote(n.title) : `template ${n.template}`}`,
@@ -158,7 +220,7 @@ const describeNotification = (n: NotificationView): string =>
           (d) =>
             `• ${d.channel}: ${d.status}` +
             (d.attempts ? `, ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}` : '') +
-            (d.lastError && d.status !== 'sent' ? ` (${d.lastError.slice(0, 200)})` : ''),
+            (showErrors && d.lastError && d.status !== 'sent' ? ` (${d.lastError.slice(0, 200)})` : ''),
         )),
   ].join('\n');
 
@@ -189,14 +251,21 @@ async function status(turn: Linked, args: string): Promise<void> {
     );
     return;
   }
-  const owned = await db.notification.findFirst({ where: { id: id.data, ...mine }, select: { id: true } });
+  const owned = await db.notification.findFirst({
+    where: { id: id.data, ...mine },
+    select: { id: true, userId: true },
+  });
   const view = owned
     ? await getNotification(db, owned.id).catch((error: unknown) => {
         if (error instanceof NotFoundError) return undefined;
         throw error;
       })
     : undefined;
-  await turn.reply(view ? describeNotification(view) : `I found no notification ${id.data} of yours.`);
+  await turn.reply(
+    view
+      ? describeNotification(view, owned?.userId === turn.user.id)
+      : `I found no notification ${id.data} of yours.`,
+  );
 }
 
 async function help(turn: Turn): Promise<void> {
@@ -230,6 +299,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
     description: 'show or set your phone (E.164): /phone +14155550123, /phone off',
     needsLink: true,
     run: contactCommand('phone', 'sms', 'phone number', '+14155550123'),
+  },
+  verify: {
+    description: 'confirm a new email or phone with the code sent to it: /verify 123456',
+    needsLink: true,
+    run: linked(verify),
   },
   settings: { description: 'turn channels and categories on or off', needsLink: true, run: showSettings },
   quiet: {

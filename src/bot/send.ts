@@ -59,9 +59,22 @@ export async function dropDraft(turn: Turn): Promise<void> {
 
 type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
 
+/**
+ * The one answer to a person who may not send to others, whoever they named: it says nothing about
+ * whether that user exists.
+ */
+export const ONLY_TO_YOURSELF =
+  'You can send only to yourself ("me"). Sending to other users needs an operator to allow it.';
+
 async function checkRecipient(turn: Turn, raw: string): Promise<Checked<{ id: string; label: string }>> {
   const text = oneLine(raw);
-  if (text.toLowerCase() === 'me') return { ok: true, value: { id: turn.user!.id, label: 'you' } };
+  const self = turn.user!;
+  if (text.toLowerCase() === 'me') return { ok: true, value: { id: self.id, label: 'you' } };
+  if (text === self.id || text === self.externalId)
+    return { ok: true, value: { id: self.id, label: quote(self.externalId) } };
+  // Not a relay: only users an operator marked as senders (botSender) reach anyone else. No lookup
+  // happens for the others, so the refusal is the same for a user who exists and one who does not.
+  if (!self.botSender) return { ok: false, problem: ONLY_TO_YOURSELF };
   const parsed = userIdParamSchema.safeParse(text);
   if (!parsed.success || !text) return { ok: false, problem: 'Give a user id, an externalId, or "me".' };
   try {
@@ -94,6 +107,12 @@ function checkText(text: string): Checked<string> {
 
 /** Validates the whole notification like POST /v1/notifications, then starts its workflow. */
 async function dispatch(turn: Turn, recipient: string, subject: string, text: string): Promise<void> {
+  // A draft addressed to someone else while the sender was allowed to: checked again as it is sent.
+  if (recipient !== turn.user!.id && !turn.user!.botSender) {
+    await dropDraft(turn);
+    await turn.reply(ONLY_TO_YOURSELF);
+    return;
+  }
   const input = createNotificationSchema.safeParse({
     userId: recipient,
     category: BOT_CATEGORY,

@@ -154,6 +154,8 @@ export const updateUserSchema = z
     locale: localeSchema.optional(),
     timezone: timeZoneSchema.optional(),
     channelOrder: channelOrderSchema.optional(),
+    /** Whether the bot's /send may address other users; only the API (an operator) sets it. */
+    botSender: z.boolean().optional(),
   })
   .refine((value) => Object.keys(value).length > 0, { message: 'give at least one field to change' });
 

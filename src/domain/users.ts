@@ -17,6 +17,8 @@ export interface UserRecord {
   locale: string;
   timezone: string;
   channelOrder: ChannelName[];
+  /** The bot's /send may address other users (an operator sets it through the API). */
+  botSender: boolean;
   contacts: Partial<Record<ChannelName, string>>;
   createdAt: Date;
   updatedAt: Date;
@@ -34,6 +36,7 @@ export interface UserChanges {
   locale?: string;
   timezone?: string;
   channelOrder?: ChannelName[];
+  botSender?: boolean;
   /** `null` clears a contact. */
   contacts?: ContactChanges;
 }
@@ -265,6 +268,7 @@ export function userView(
     locale: user.locale,
     timezone: user.timezone,
     channelOrder: user.channelOrder,
+    botSender: user.botSender,
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
   } as UserResponse;

@@ -48,6 +48,8 @@ export const userResponse = z
     locale: z.string(),
     timezone: z.string(),
     channelOrder: z.array(channel),
+    /** Whether the bot's /send may address other users (set with PATCH /v1/users/:id). */
+    botSender: z.boolean(),
     createdAt: timestamp,
     updatedAt: timestamp,
   })

@@ -11,6 +11,8 @@ import {
   type ReceivedTelegramMessage,
   type TelegramFake,
 } from '../../tools/fakes/telegram-fake.js';
+import { startSmtpSink, type SmtpSink } from '../../tools/fakes/smtp-sink.js';
+import { startSmsGateway, type SmsGateway } from '../../tools/fakes/sms-gateway.js';
 
 export const BOT_TOKEN = '424242:bot-test-token';
 
@@ -18,12 +20,19 @@ export interface BotStack {
   fake: TelegramFake;
   herald: RunningStack;
   bot: RunningBot;
+  /** Where the bot sends verification codes (with `options.codeSinks`). */
+  smtp?: SmtpSink;
+  sms?: SmsGateway;
 }
 
 /** Before/after hooks running the fake, Herald (workers and API) and the bot on them. */
 export function useBotStack(
   env: Record<string, string> = {},
-  options: { queues?: readonly QueueName[] } = {},
+  /**
+   * `codeSinks`: an SMTP sink and an SMS gateway that the bot (only) sends verification codes to; the
+   * workers still see email and SMS as not configured.
+   */
+  options: { queues?: readonly QueueName[]; codeSinks?: boolean } = {},
 ): BotStack {
   const stack = {} as BotStack;
   before(async () => {
@@ -31,8 +40,22 @@ export function useBotStack(
     const config = testEnv({ TELEGRAM_BOT_TOKEN: BOT_TOKEN, TELEGRAM_API_URL: stack.fake.url, ...env });
     stack.herald = await startHerald(config, { queues: options.queues });
     const logger = createLogger('bot-test', 'silent');
+    let botConfig = config;
+    if (options.codeSinks) {
+      stack.smtp = await startSmtpSink();
+      stack.sms = await startSmsGateway();
+      botConfig = testEnv({
+        TELEGRAM_BOT_TOKEN: BOT_TOKEN,
+        TELEGRAM_API_URL: stack.fake.url,
+        ...env,
+        SMTP_URL: stack.smtp.url,
+        MAIL_FROM: 'Herald <herald@example.test>',
+        SMS_PROVIDER: 'http',
+        SMS_HTTP_URL: stack.sms.url,
+      });
+    }
     stack.bot = await startBot(
-      { db: stack.herald.db, temporal: stack.herald.temporal, logger, config },
+      { db: stack.herald.db, temporal: stack.herald.temporal, logger, config: botConfig },
       { pollTimeoutS: 5, inboxIntervalMs: 50 },
     );
   });
@@ -40,6 +63,8 @@ export function useBotStack(
     await stack.bot?.stop();
     await stack.herald?.stop();
     await stack.fake?.stop();
+    await stack.smtp?.close();
+    await stack.sms?.stop();
   });
   return stack;
 }
@@ -104,6 +129,21 @@ export async function snapshot(stack: BotStack, chatId: string, userId?: string)
     db.contact.count({ where: { channel: 'telegram', address: chatId } }),
   ]);
   return { user, rules, quiet, notifications, chat, linkedTo };
+}
+
+/** The six-digit code in the last verification message to this address (email or SMS). */
+export async function codeSentTo(stack: BotStack, address: string): Promise<string> {
+  // The latest one: a repeated /email sends a new code, and only that one works.
+  let text: string;
+  if (address.startsWith('+')) {
+    await stack.sms!.waitFor((m) => m.to === address);
+    text = stack.sms!.messages.findLast((m) => m.to === address)!.text;
+  } else {
+    const sent = (m: { envelopeTo: string[] }) => m.envelopeTo.includes(address);
+    await stack.smtp!.waitFor(sent);
+    text = stack.smtp!.messages.findLast(sent)!.parsed.text ?? '';
+  }
+  return /code is (\d{6})/.exec(text)![1]!;
 }
 
 /** The user's stored address on a channel, or null. */

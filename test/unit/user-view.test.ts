@@ -13,6 +13,7 @@ const user = (contacts: UserRecord['contacts']): UserRecord => ({
   locale: 'en',
   timezone: 'UTC',
   channelOrder: ['email'],
+  botSender: false,
   contacts,
   createdAt: new Date('2026-12-01T00:00:00Z'),
   updatedAt: new Date('2026-12-02T00:00:00Z'),
