@@ -1,7 +1,11 @@
 // API key scopes over real HTTP: a send key sends and sees only its own notifications, a manage key handles
 // users and templates but sends nothing, admin keys (API_KEYS) do everything, and a refusal changes nothing.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import pg from 'pg';
+import { projectRoot } from '../tools/local-stack/paths.js';
 import { createApiKey, type ApiKeyScope } from '../src/domain/api-keys.js';
 import { snapshotTables } from './support/db-snapshot.js';
 import { eventually, uniqueId, untilStatus, useEmailStack } from './support/stack.js';
@@ -215,5 +219,50 @@ describe('API key scopes', () => {
     assert.equal(cancel.status, 200, await cancel.clone().text());
     const deleted = await t.herald.api(`/v1/templates/${templateKey}/en`, { method: 'DELETE' });
     assert.equal(deleted.status, 204);
+  });
+});
+
+describe('the scopes migration', () => {
+  it('gives keys stored before scopes admin, new keys send, and refuses unknown or no scopes', async () => {
+    const server = new URL(process.env.HERALD_TEST_DATABASE_URL!);
+    const name = `herald_scopes_migration_${process.pid}_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: server.href });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+    const scratch = new URL(server.href);
+    scratch.pathname = `/${name}`;
+    const db = new pg.Client({ connectionString: scratch.href });
+    try {
+      await db.connect();
+      const dir = path.join(projectRoot, 'prisma', 'migrations');
+      const migrations = readdirSync(dir, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name)
+        .sort();
+      const insert = (label: string, scopes?: string) =>
+        db.query(
+          `INSERT INTO api_keys (id, name, prefix, hash${scopes ? ', scopes' : ''})
+           VALUES (gen_random_uuid(), $1, 'hk_test', $1${scopes ? ', $2' : ''})`,
+          scopes ? [label, scopes] : [label],
+        );
+      for (const migration of migrations) {
+        if (migration.endsWith('_api_key_scopes')) await insert('before-scopes');
+        await db.query(readFileSync(path.join(dir, migration, 'migration.sql'), 'utf8'));
+      }
+      await insert('after-scopes');
+      const { rows } = await db.query<{ name: string; scopes: string[] }>(
+        'SELECT name, scopes FROM api_keys ORDER BY name',
+      );
+      assert.deepEqual(rows, [
+        { name: 'after-scopes', scopes: ['send'] },
+        { name: 'before-scopes', scopes: ['admin'] },
+      ]);
+      for (const scopes of ['{root}', '{}', '{send,everything}'])
+        await assert.rejects(insert(`bad-${scopes}`, scopes), /api_keys_scopes_check/);
+    } finally {
+      await db.end().catch(() => undefined);
+      await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
+      await admin.end();
+    }
   });
 });
