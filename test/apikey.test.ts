@@ -43,6 +43,7 @@ interface ListedKey {
   id: string;
   name: string;
   prefix: string;
+  scopes: string[];
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
@@ -81,8 +82,13 @@ describe('API keys command', () => {
     await herald?.stop();
   });
 
+  // A key created without --scopes may send: reading a notification is within its scope.
   const getUser = (key: string) =>
-    fetch(`${apiUrl}/v1/users/${uniqueId('nobody')}`, { headers: { authorization: `Bearer ${key}` } });
+    fetch(`${apiUrl}/v1/notifications/${crypto.randomUUID()}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+  const request = (key: string, path: string) =>
+    fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${key}` } });
 
   it('creates a key that authenticates, lists it without the key, and revokes it', async () => {
     const created = await apikey('create', '--name', 'billing');
@@ -95,7 +101,9 @@ describe('API keys command', () => {
     assert.equal(stored.hash, hashApiKey(key));
     assert.ok(key.startsWith(stored.prefix));
 
-    // An unknown user is 404: the key got past authentication.
+    assert.deepEqual(stored.scopes, ['send'], 'a key created without --scopes may only send');
+    assert.match(created.stdout, /scopes\s+send/);
+    // An unknown notification is 404: the key got past authentication.
     assert.equal((await getUser(key)).status, 404);
     assert.equal((await getUser(TEST_API_KEY)).status, 404, 'API_KEYS still work');
     const firstUse = await eventually(
@@ -119,7 +127,10 @@ describe('API keys command', () => {
       'name',
       'prefix',
       'revokedAt',
+      'scopes',
     ]);
+    assert.deepEqual(entry!.scopes, ['send']);
+    assert.match(text.stdout, /SCOPES/);
     assert.equal(entry!.revokedAt, null);
     assert.ok(entry!.lastUsedAt);
     for (const output of [text.stdout, JSON.stringify(await listed())]) {
@@ -139,6 +150,38 @@ describe('API keys command', () => {
     assert.ok(logs.includes('"status":404'), 'the requests were logged');
     assert.ok(!logs.includes(key), 'the key is not in the logs');
     assert.ok(!logs.includes(TEST_API_KEY), 'the env key is not in the logs');
+  });
+
+  it('creates a key with --scopes and lists them; the key may do what they allow and nothing else', async () => {
+    const created = await apikey('create', '--name', uniqueId('support'), '--scopes', 'manage, send');
+    assert.equal(created.code, 0, created.stderr);
+    const key = /key\s+(hk_\S+)/.exec(created.stdout)![1]!;
+    const id = /id\s+(\S+)/.exec(created.stdout)![1]!;
+    assert.deepEqual((await listed()).find((k) => k.id === id)!.scopes, ['send', 'manage']);
+    assert.match((await apikey('list')).stdout, /send,manage/);
+    assert.equal((await request(key, `/v1/users/${uniqueId('nobody')}`)).status, 404, 'manage reads users');
+
+    const sendOnly = await apikey('create', '--name', uniqueId('billing'), '--scopes', 'send');
+    const sendKey = /key\s+(hk_\S+)/.exec(sendOnly.stdout)![1]!;
+    const refused = await request(sendKey, `/v1/users/${uniqueId('nobody')}`);
+    assert.equal(refused.status, 403);
+    assert.equal(refused.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+    assert.equal(((await refused.json()) as { type: string }).type, 'https://herald.dev/problems/forbidden');
+
+    const admin = await apikey('create', '--name', uniqueId('ops'), '--scopes', 'admin');
+    const adminKey = /key\s+(hk_\S+)/.exec(admin.stdout)![1]!;
+    assert.equal(
+      (await request(adminKey, `/v1/users/${uniqueId('nobody')}`)).status,
+      404,
+      'admin reads users',
+    );
+    assert.equal((await request(adminKey, '/v1/webhooks')).status, 200, 'admin has webhooks too');
+
+    for (const scopes of ['', 'root', 'send,everything', ',']) {
+      const run = await apikey('create', '--name', 'x', '--scopes', scopes);
+      assert.equal(run.code, 64, `--scopes "${scopes}": ${run.stderr}`);
+      assert.match(run.stderr, /--scopes/);
+    }
   });
 
   it('refuses bad usage with exit code 64 and an unknown key with a message', async () => {

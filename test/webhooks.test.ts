@@ -10,14 +10,13 @@ import {
 } from '../src/domain/webhook-signature.js';
 import type { WebhookEvent } from '../src/workflows/webhooks.js';
 import { createDb } from '../src/store/db.js';
-import { TEST_API_KEY, eventually, testEnv, uniqueId, useEmailStack } from './support/stack.js';
+import { createApiKey } from '../src/domain/api-keys.js';
+import { eventually, testEnv, uniqueId, useEmailStack } from './support/stack.js';
 import {
   startWebhookReceiver,
   type ReceivedWebhook,
   type WebhookReceiver,
 } from '../tools/fakes/webhook-receiver.js';
-
-const OTHER_KEY = 'other-key-0123456789abcdef';
 
 /** Herald's own client is closed by then (its hook ran first): a short-lived one does the cleanup. */
 async function removeEndpoints(receiver: WebhookReceiver | undefined): Promise<void> {
@@ -36,19 +35,20 @@ async function removeEndpoints(receiver: WebhookReceiver | undefined): Promise<v
 
 describe('delivery-status webhooks', () => {
   const t = useEmailStack({
-    API_KEYS: `${TEST_API_KEY},${OTHER_KEY}`,
     DELIVERY_RETRY_POLICIES: '{"email":{"initialInterval":"200ms"}}',
   });
   let receiver: WebhookReceiver;
+  // Another service: a stored key that may send (API_KEYS are admin, and admin reaches every key's webhooks).
+  const asOther: Record<string, string> = {};
   before(async () => {
     receiver = await startWebhookReceiver();
+    const { key } = await createApiKey(t.herald.db, uniqueId('other-service'), ['send']);
+    asOther.authorization = `Bearer ${key}`;
   });
   after(async () => {
     // Endpoints left registered would keep later tests' workflows open, retrying a closed receiver.
     await removeEndpoints(receiver);
   });
-
-  const asOther = { authorization: `Bearer ${OTHER_KEY}` };
 
   async function register(body: Record<string, unknown>, headers: Record<string, string> = {}) {
     const res = await t.herald.api('/v1/webhooks', { json: body, headers });
@@ -114,6 +114,20 @@ describe('delivery-status webhooks', () => {
 
     assert.equal((await t.herald.api(`/v1/webhooks/${created.id}`, { method: 'DELETE' })).status, 204);
     assert.equal((await t.herald.api(`/v1/webhooks/${created.id}`)).status, 404);
+  });
+
+  it("lets an admin key read and remove another key's endpoint by id, and lists only its own", async () => {
+    const theirs = await register({ url: `${receiver.url}/admin-sees` }, asOther);
+    const seen = await t.herald.api(`/v1/webhooks/${theirs.id}`);
+    assert.equal(seen.status, 200, await seen.clone().text());
+    assert.equal(((await seen.json()) as { url: string }).url, `${receiver.url}/admin-sees`);
+    const own = (await (await t.herald.api('/v1/webhooks')).json()) as { items: { id: string }[] };
+    assert.equal(
+      own.items.some((item) => item.id === theirs.id),
+      false,
+    );
+    assert.equal((await t.herald.api(`/v1/webhooks/${theirs.id}`, { method: 'DELETE' })).status, 204);
+    assert.equal((await t.herald.api(`/v1/webhooks/${theirs.id}`, { headers: asOther })).status, 404);
   });
 
   it('refuses bad registrations field by field and stores nothing', async () => {

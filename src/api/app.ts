@@ -5,12 +5,17 @@ import type { Config } from '../platform/config.js';
 import { pingDatabase, type Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
 import { exposition, observeRequests } from '../platform/metrics.js';
-import { requireApiKey } from './auth.js';
+import { notificationAccess, requireApiKey, requireScope } from './auth.js';
 import { acceptBulk } from './bulk.js';
 import { CODEC_PATH, codecRoutes, type CodecServerOptions } from './codec.js';
 import { rateLimitPerKey } from './rate-limit.js';
 import { listNotifications } from '../domain/notification-list.js';
-import { acceptNotification, actOnNotification, getNotification } from '../domain/notifications.js';
+import {
+  acceptNotification,
+  actOnNotification,
+  getNotification,
+  type NotificationReach,
+} from '../domain/notifications.js';
 import { DOCS_HTML, openApiDocument } from './openapi.js';
 import {
   preferenceCenterRoutes,
@@ -76,6 +81,18 @@ const READINESS_DEADLINE_MS = 2_000;
 
 const param = (req: Request, name: string): string => parse(userIdParamSchema, req.params[name], name);
 
+/** A key that reads only its own notifications finds no other's: they are absent to it. */
+function readReach(req: Request): NotificationReach {
+  const access = notificationAccess(req);
+  return access.read === 'all' ? {} : { source: access.source, others: 'hidden' };
+}
+/** Cancel and retry: admin acts on any; send on its own (another's is 403 if it can read it, else 404). */
+function actReach(req: Request): NotificationReach {
+  const access = notificationAccess(req);
+  if (access.act === 'all') return {};
+  return { source: access.source, others: access.read === 'all' ? 'forbidden' : 'hidden' };
+}
+
 export function createApp(deps: ApiDeps): express.Express {
   const { db, temporal, logger } = deps;
   const app = express();
@@ -138,20 +155,24 @@ export function createApp(deps: ApiDeps): express.Express {
   if (deps.rateLimit) v1.use(rateLimitPerKey(deps.rateLimit));
   v1.use(requireJson);
   v1.use(express.json({ limit: BODY_LIMIT, strict: true }));
+  // Scopes (docs/security.md): checked before a route reads its input, so a refusal changes nothing.
+  const manage = requireScope('manage');
+  const send = requireScope('send');
+  const read = requireScope('send', 'manage');
 
-  v1.post('/users', async (req, res) => {
+  v1.post('/users', manage, async (req, res) => {
     const { fields, contacts } = splitContacts(parse(createUserSchema, req.body));
     const user = await createUser(db, { ...fields, contacts });
     res.status(201).location(`/v1/users/${user.id}`).json(userView(user));
   });
-  v1.get('/users/:id', async (req, res) => {
+  v1.get('/users/:id', manage, async (req, res) => {
     res.json(userView(await findUser(db, param(req, 'id'))));
   });
-  v1.patch('/users/:id', async (req, res) => {
+  v1.patch('/users/:id', manage, async (req, res) => {
     const { fields, contacts } = splitContacts(parse(updateUserSchema, req.body));
     res.json(userView(await updateUser(db, param(req, 'id'), { ...fields, contacts })));
   });
-  v1.delete('/users/:id', async (req, res) => {
+  v1.delete('/users/:id', manage, async (req, res) => {
     const { open } = await deleteUser(db, param(req, 'id'));
     // Open notifications would find nothing to deliver anyway; cancelling them says why, at once.
     await Promise.allSettled(
@@ -161,13 +182,13 @@ export function createApp(deps: ApiDeps): express.Express {
     );
     res.status(204).end();
   });
-  v1.get('/users/:id/preferences', async (req, res) => {
+  v1.get('/users/:id/preferences', manage, async (req, res) => {
     res.json(await getPreferences(db, param(req, 'id')));
   });
-  v1.put('/users/:id/preferences', async (req, res) => {
+  v1.put('/users/:id/preferences', manage, async (req, res) => {
     res.json(await putPreferences(db, param(req, 'id'), parse(preferencesSchema, req.body)));
   });
-  v1.post('/users/:id/push-subscriptions', async (req, res) => {
+  v1.post('/users/:id/push-subscriptions', manage, async (req, res) => {
     const { created, subscription } = await addPushSubscription(
       db,
       param(req, 'id'),
@@ -175,7 +196,7 @@ export function createApp(deps: ApiDeps): express.Express {
     );
     res.status(created ? 201 : 200).json(subscription);
   });
-  v1.delete('/users/:id/push-subscriptions/:subscriptionId', async (req, res) => {
+  v1.delete('/users/:id/push-subscriptions/:subscriptionId', manage, async (req, res) => {
     await removePushSubscription(
       db,
       param(req, 'id'),
@@ -184,11 +205,11 @@ export function createApp(deps: ApiDeps): express.Express {
     res.status(204).end();
   });
   const issueTelegramLink = telegramLinkIssuer(db, deps.telegram);
-  v1.post('/users/:id/telegram-link', async (req, res) => {
+  v1.post('/users/:id/telegram-link', manage, async (req, res) => {
     res.status(201).json(await issueTelegramLink(param(req, 'id')));
   });
   const issuePreferencesLink = preferencesLinkIssuer(db, deps.preferenceCenter);
-  v1.post('/users/:id/preferences-link', async (req, res) => {
+  v1.post('/users/:id/preferences-link', manage, async (req, res) => {
     res.status(201).json(await issuePreferencesLink(param(req, 'id')));
   });
   v1.get('/push/vapid-public-key', (_req, res) => {
@@ -196,7 +217,7 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json({ publicKey: deps.vapidPublicKey });
   });
 
-  v1.post('/notifications', async (req, res) => {
+  v1.post('/notifications', send, async (req, res) => {
     const input = parse(createNotificationSchema, req.body);
     const rawKey = req.header('idempotency-key');
     const idempotencyKey =
@@ -210,10 +231,11 @@ export function createApp(deps: ApiDeps): express.Express {
       .location(`/v1/notifications/${accepted.id}`)
       .json({ id: accepted.id, status: accepted.status, workflowId: accepted.workflowId });
   });
-  v1.get('/notifications', async (req, res) => {
-    res.json(await listNotifications(db, parse(listNotificationsQuerySchema, req.query, '(query)')));
+  v1.get('/notifications', read, async (req, res) => {
+    const query = parse(listNotificationsQuerySchema, req.query, '(query)');
+    res.json(await listNotifications(db, query, { source: readReach(req).source }));
   });
-  v1.post('/notifications/bulk', async (req, res) => {
+  v1.post('/notifications/bulk', send, async (req, res) => {
     const input = parse(bulkNotificationSchema, req.body);
     const rawKey = req.header('idempotency-key');
     const idempotencyKey =
@@ -225,29 +247,29 @@ export function createApp(deps: ApiDeps): express.Express {
     const failed = results.filter((r) => 'error' in r).length;
     res.status(202).json({ accepted: results.length - failed, failed, results });
   });
-  v1.get('/notifications/:id', async (req, res) => {
-    res.json(await getNotification(db, parse(notificationIdSchema, req.params.id, 'id')));
+  v1.get('/notifications/:id', read, async (req, res) => {
+    res.json(await getNotification(db, parse(notificationIdSchema, req.params.id, 'id'), readReach(req)));
   });
-  v1.post('/notifications/:id/cancel', async (req, res) => {
+  v1.post('/notifications/:id/cancel', send, async (req, res) => {
     const id = parse(notificationIdSchema, req.params.id, 'id');
     const { reason } = parse(cancelNotificationSchema, req.body ?? {});
-    res.json(await actOnNotification(db, temporal, id, { kind: 'cancel', reason }));
+    res.json(await actOnNotification(db, temporal, id, { kind: 'cancel', reason }, actReach(req)));
   });
-  v1.post('/notifications/:id/retry', async (req, res) => {
+  v1.post('/notifications/:id/retry', send, async (req, res) => {
     const id = parse(notificationIdSchema, req.params.id, 'id');
-    res.status(202).json(await actOnNotification(db, temporal, id, { kind: 'retry' }));
+    res.status(202).json(await actOnNotification(db, temporal, id, { kind: 'retry' }, actReach(req)));
   });
 
-  v1.put('/templates/:key/:locale', async (req, res) => {
+  v1.put('/templates/:key/:locale', manage, async (req, res) => {
     const key = parse(templateKeySchema, req.params.key, 'key');
     const locale = parse(localeSchema, req.params.locale, 'locale');
     const { created, template } = await putTemplate(db, key, locale, parse(putTemplateSchema, req.body));
     res.status(created ? 201 : 200).json(template);
   });
-  v1.get('/templates/:key', async (req, res) => {
+  v1.get('/templates/:key', manage, async (req, res) => {
     res.json(await getTemplate(db, parse(templateKeySchema, req.params.key, 'key')));
   });
-  v1.delete('/templates/:key/:locale', async (req, res) => {
+  v1.delete('/templates/:key/:locale', manage, async (req, res) => {
     await deleteTemplate(
       db,
       parse(templateKeySchema, req.params.key, 'key'),
@@ -256,7 +278,8 @@ export function createApp(deps: ApiDeps): express.Express {
     res.status(204).end();
   });
 
-  v1.use('/webhooks', webhookRoutes(db));
+  // A key's webhooks hear about the notifications it sends: send manages its own, admin any key's.
+  v1.use('/webhooks', send, webhookRoutes(db));
 
   app.use('/v1', v1);
   app.use((req, _res) => {

@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { bearerToken } from './credentials.js';
 import type { Db } from '../store/db.js';
-import { hashApiKey } from '../domain/api-keys.js';
+import { hashApiKey, storedScopes, type ApiKeyScope } from '../domain/api-keys.js';
+import { ForbiddenError } from '../domain/errors.js';
 import { HttpProblem } from './problem.js';
 
 const unauthorized = (detail: string) =>
@@ -42,14 +43,48 @@ export function requireApiKey(db: Db, envKeys: readonly string[]): RequestHandle
     if (envIndex >= 0) {
       // The id follows the key, not its place in API_KEYS: reordering the list keeps webhooks and
       // idempotency keys with the key that made them. A hash prefix says nothing usable about the key.
-      req.caller = { keyId: `env-${hash.slice(0, 16)}`, name: `API_KEYS[${envIndex}]` };
+      req.caller = { keyId: `env-${hash.slice(0, 16)}`, name: `API_KEYS[${envIndex}]`, scopes: ['admin'] };
       return next();
     }
     // The stored hash is found by an index lookup: a hash of a 256-bit key leaks nothing worth timing.
     const stored = await db.apiKey.findUnique({ where: { hash } });
     if (!stored || stored.revokedAt) throw unauthorized('The API key is not valid');
     touch(stored.id, stored.lastUsedAt);
-    req.caller = { keyId: stored.id, name: stored.name };
+    req.caller = { keyId: stored.id, name: stored.name, scopes: storedScopes(stored.scopes) };
     next();
+  };
+}
+
+const scopesOf = (req: Request): readonly ApiKeyScope[] => req.caller?.scopes ?? [];
+
+/**
+ * Lets the request through when the key has one of `allowed` or is admin; else 403 before the route runs,
+ * so a refused request changes nothing. Mount it after requireApiKey.
+ */
+export function requireScope(...allowed: ApiKeyScope[]): RequestHandler {
+  const wanted = allowed.join(' or ');
+  return (req, _res, next) => {
+    const scopes = scopesOf(req);
+    if (scopes.includes('admin') || allowed.some((scope) => scopes.includes(scope))) return next();
+    throw new ForbiddenError(`This API key lacks the scope for this request: it needs ${wanted} (or admin)`);
+  };
+}
+
+/**
+ * Which notifications the key sees and may act on (cancel, retry): all of them, only the ones it
+ * created (`source` = its id), or none. manage reads all and acts on none; send reads and acts on its own.
+ */
+export interface NotificationAccess {
+  source: string;
+  read: 'all' | 'own';
+  act: 'all' | 'own' | 'none';
+}
+export function notificationAccess(req: Request): NotificationAccess {
+  const scopes = scopesOf(req);
+  const admin = scopes.includes('admin');
+  return {
+    source: req.caller?.keyId ?? '',
+    read: admin || scopes.includes('manage') ? 'all' : 'own',
+    act: admin ? 'all' : scopes.includes('send') ? 'own' : 'none',
   };
 }

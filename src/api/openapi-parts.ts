@@ -87,6 +87,10 @@ const PROBLEMS: Record<number, { name: string; description: string; headers?: Js
     description: 'No valid API key (`Authorization: Bearer <key>`)',
     headers: { ...ANY_HEADERS, 'WWW-Authenticate': header('WwwAuthenticate') },
   },
+  403: {
+    name: 'Forbidden',
+    description: 'The API key lacks the scope for this request (send, manage or admin); nothing was changed',
+  },
   404: { name: 'NotFound', description: 'Not found' },
   409: { name: 'Conflict', description: 'The request conflicts with the state of the resource' },
   413: { name: 'PayloadTooLarge', description: 'The body exceeds 256 KB' },
@@ -120,15 +124,18 @@ export interface Operation {
   body?: z.ZodType;
   bodyOptional?: boolean;
   responses: Record<string, Json>;
-  /** Problem statuses beyond 401 and 429, which every /v1 route may answer. */
+  /** Problem statuses beyond 401, 403 and 429, which every /v1 route may answer. */
   errors?: number[];
+  /** Any API key may call it, whatever its scopes: no 403. */
+  anyScope?: boolean;
 }
 
 /** An operation under /v1: API key required, problem+json for every error it can really answer. */
 export function v1(op: Operation): Json {
-  const { operationId, summary, parameters, body, bodyOptional, errors = [] } = op;
+  const { operationId, summary, parameters, body, bodyOptional, errors = [], anyScope = false } = op;
   const responses: Record<string, Json> = { ...op.responses };
-  for (const code of new Set([401, 429, ...(body ? [400, 413, 415, 422] : []), ...errors]))
+  const scoped = anyScope ? [] : [403];
+  for (const code of new Set([401, ...scoped, 429, ...(body ? [400, 413, 415, 422] : []), ...errors]))
     responses[code] = { $ref: `#/components/responses/${PROBLEMS[code]!.name}` };
   return {
     operationId,

@@ -143,6 +143,7 @@ export const userPaths = {
       summary: 'The VAPID public key a browser subscribes with',
       responses: { '200': jsonResponse('The key', vapidKeyResponse) },
       errors: [404],
+      anyScope: true,
     }),
   },
 };

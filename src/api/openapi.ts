@@ -26,7 +26,15 @@ export function openApiDocument(): Record<string, unknown> {
     },
     components: {
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An API key with scopes: `send` sends notifications and reads, cancels and retries its own ' +
+            "(another key's are 404) and manages its own webhooks; `manage` handles users, preferences, " +
+            'push subscriptions, templates and links and reads every notification; `admin` (and every ' +
+            'key in API_KEYS) does everything. A key without the scope gets 403 and nothing changes.',
+        },
         codecToken: { type: 'http', scheme: 'bearer', description: 'CODEC_AUTH_TOKEN' },
         preferencesToken: {
           type: 'http',

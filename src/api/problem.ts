@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Response } from 'express';
 import {
   ConflictError,
   DomainError,
+  ForbiddenError,
   InvalidInputError,
   NotFoundError,
   UnavailableError,
@@ -42,6 +43,7 @@ export const problems = {
 /** The one place a domain error becomes an HTTP status: the domain itself knows no HTTP. */
 export function problemFor(error: DomainError): HttpProblem {
   if (error instanceof NotFoundError) return new HttpProblem(404, error.code, 'Not found', error.message);
+  if (error instanceof ForbiddenError) return new HttpProblem(403, error.code, 'Forbidden', error.message);
   if (error instanceof ConflictError) return problems.conflict(error.code, error.message);
   if (error instanceof UnavailableError) return problems.unavailable(error.message);
   if (error instanceof InvalidInputError)

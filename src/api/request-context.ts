@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../platform/logger.js';
+import type { ApiKeyScope } from '../domain/api-keys.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -8,8 +9,8 @@ declare global {
     interface Request {
       /** Request id: from X-Request-Id when sane, else generated; also put on the workflow's memo. */
       id: string;
-      /** The API key that authenticated the request (its name, never the key). */
-      caller?: { keyId: string; name: string };
+      /** The API key that authenticated the request (its name, never the key) and what it may do. */
+      caller?: { keyId: string; name: string; scopes?: readonly ApiKeyScope[] };
     }
   }
 }

@@ -78,14 +78,21 @@ const view = (e: EndpointRow): z.infer<typeof webhookResponse> => ({
   createdAt: e.createdAt.toISOString(),
 });
 
-/** The caller's key owns its endpoints: another key's are not found, not forbidden. */
+/**
+ * The caller's key owns its endpoints: another key's are not found, not forbidden. An admin key reads and
+ * removes any key's endpoint by id; listing and registering stay its own.
+ */
 const ownerOf = (req: Request): string => {
   if (!req.caller) throw new HttpProblem(401, 'unauthorized', 'Unauthorized');
   return req.caller.keyId;
 };
 
-async function findOwned(db: Db, owner: string, id: string) {
-  const endpoint = await db.webhookEndpoint.findFirst({ where: { id, owner, deletedAt: null } });
+async function findOwned(db: Db, req: Request, id: string) {
+  const owner = ownerOf(req);
+  const anyOwner = req.caller?.scopes?.includes('admin') ?? false;
+  const endpoint = await db.webhookEndpoint.findFirst({
+    where: { id, deletedAt: null, ...(anyOwner ? {} : { owner }) },
+  });
   if (!endpoint) throw problems.notFound(`Webhook ${id}`);
   return endpoint;
 }
@@ -128,7 +135,7 @@ export function webhookRoutes(db: Db): Router {
   });
 
   router.get('/:id', async (req, res) => {
-    const endpoint = await findOwned(db, ownerOf(req), parse(webhookIdSchema, req.params.id, 'id'));
+    const endpoint = await findOwned(db, req, parse(webhookIdSchema, req.params.id, 'id'));
     const deliveries = await db.webhookDelivery.findMany({
       where: { endpointId: endpoint.id },
       orderBy: { createdAt: 'desc' },
@@ -151,7 +158,7 @@ export function webhookRoutes(db: Db): Router {
   });
 
   router.delete('/:id', async (req, res) => {
-    const endpoint = await findOwned(db, ownerOf(req), parse(webhookIdSchema, req.params.id, 'id'));
+    const endpoint = await findOwned(db, req, parse(webhookIdSchema, req.params.id, 'id'));
     // Kept, marked deleted: its delivery records stay for audit, and events in flight stop at once.
     await db.webhookEndpoint.update({ where: { id: endpoint.id }, data: { deletedAt: new Date() } });
     res.status(204).end();

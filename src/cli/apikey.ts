@@ -2,9 +2,13 @@
 import { parseArgs } from 'node:util';
 import {
   apiKeyNameSchema,
+  API_KEY_SCOPES,
   createApiKey,
+  DEFAULT_SCOPES,
   listApiKeys,
+  parseScopes,
   revokeApiKey,
+  type ApiKeyScope,
   type ApiKeyView,
 } from '../domain/api-keys.js';
 import { loadConfigOrExit } from '../platform/config.js';
@@ -12,9 +16,14 @@ import { createDb, type Db } from '../store/db.js';
 
 const USAGE = `Usage: npm run apikey -- <command>
 
-  create --name <name>     create a key and print it (shown this once only)
-  list [--json]            list keys: id, name, prefix, created, last used, revoked
+  create --name <name> [--scopes <scopes>]
+                           create a key and print it (shown this once only); scopes are
+                           ${API_KEY_SCOPES.join(', ')}, comma-separated (default: ${DEFAULT_SCOPES.join(',')})
+  list [--json]            list keys: id, name, prefix, scopes, created, last used, revoked
   revoke <id or prefix>    revoke a key; requests with it get 401 from then on
+
+Scopes: send creates notifications and reads, cancels and retries its own; manage handles
+users, preferences, templates and links and reads all notifications; admin does everything.
 
 Reads DATABASE_URL from the environment.`;
 
@@ -23,7 +32,7 @@ const EX_USAGE = 64;
 class UsageError extends Error {}
 
 type Command =
-  | { name: 'create'; keyName: string }
+  | { name: 'create'; keyName: string; scopes: ApiKeyScope[] }
   | { name: 'list'; json: boolean }
   | { name: 'revoke'; target: string }
   | { name: 'help' };
@@ -36,6 +45,7 @@ function parseCommand(argv: string[]): Command {
       allowPositionals: true,
       options: {
         name: { type: 'string' },
+        scopes: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -56,11 +66,15 @@ function parseCommand(argv: string[]): Command {
   };
   switch (command) {
     case 'create': {
-      allow(['name'], 0);
+      allow(['name', 'scopes'], 0);
       if (values.name === undefined) throw new UsageError('create needs --name <name>');
       const name = apiKeyNameSchema.safeParse(values.name);
       if (!name.success) throw new UsageError(`--name ${name.error.issues[0]!.message}`);
-      return { name: 'create', keyName: name.data };
+      if (values.scopes === undefined)
+        return { name: 'create', keyName: name.data, scopes: [...DEFAULT_SCOPES] };
+      const scopes = parseScopes(values.scopes);
+      if (!scopes.success) throw new UsageError(`--scopes ${scopes.error.issues[0]!.message}`);
+      return { name: 'create', keyName: name.data, scopes: scopes.data };
     }
     case 'list':
       allow(['json'], 0);
@@ -83,8 +97,16 @@ function printTable(keys: ApiKeyView[]): void {
     return;
   }
   const rows = [
-    ['ID', 'NAME', 'PREFIX', 'CREATED', 'LAST USED', 'REVOKED'],
-    ...keys.map((k) => [k.id, k.name, k.prefix, time(k.createdAt), time(k.lastUsedAt), time(k.revokedAt)]),
+    ['ID', 'NAME', 'PREFIX', 'SCOPES', 'CREATED', 'LAST USED', 'REVOKED'],
+    ...keys.map((k) => [
+      k.id,
+      k.name,
+      k.prefix,
+      k.scopes.join(','),
+      time(k.createdAt),
+      time(k.lastUsedAt),
+      time(k.revokedAt),
+    ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   for (const row of rows)
@@ -100,10 +122,11 @@ function printTable(keys: ApiKeyView[]): void {
 async function run(db: Db, command: Exclude<Command, { name: 'help' }>): Promise<number> {
   switch (command.name) {
     case 'create': {
-      const { key, view } = await createApiKey(db, command.keyName);
+      const { key, view } = await createApiKey(db, command.keyName, command.scopes);
       console.log(`Created API key "${view.name}"`);
       console.log(`  id      ${view.id}`);
       console.log(`  prefix  ${view.prefix}`);
+      console.log(`  scopes  ${view.scopes.join(',')}`);
       console.log(`  key     ${key}`);
       console.log('Store the key now: Herald keeps only its hash and cannot show it again.');
       return 0;

@@ -17,11 +17,43 @@ export function generateApiKey(): { key: string; prefix: string; hash: string } 
   return { key, prefix: key.slice(0, PREFIX_LENGTH), hash: hashApiKey(key) };
 }
 
+/**
+ * What a key may do (docs/security.md has the table):
+ * - `send`: create notifications, and read, cancel and retry the ones this key created; its own webhooks.
+ * - `manage`: users, preferences, push subscriptions, templates and the links issued for users; read
+ *   every notification. It sends nothing.
+ * - `admin`: everything, every key's notifications and webhooks, and key management.
+ */
+export const API_KEY_SCOPES = ['send', 'manage', 'admin'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/** A key created without scopes may only send: the least a service needs, and the least it can spoil. */
+export const DEFAULT_SCOPES: readonly ApiKeyScope[] = ['send'];
+
+export const apiKeyScopesSchema = z
+  .array(z.enum(API_KEY_SCOPES, { message: `must be one of ${API_KEY_SCOPES.join(', ')}` }))
+  .min(1, { message: 'must name at least one scope' })
+  .transform((scopes) => API_KEY_SCOPES.filter((scope) => scopes.includes(scope)));
+
+/** `send,manage` as the command line takes it. */
+export const parseScopes = (text: string) =>
+  apiKeyScopesSchema.safeParse(
+    text
+      .split(',')
+      .map((scope) => scope.trim())
+      .filter(Boolean),
+  );
+
+/** Scopes as stored, keeping only known ones: the database's check allows no others anyway. */
+export const storedScopes = (scopes: readonly string[]): ApiKeyScope[] =>
+  API_KEY_SCOPES.filter((scope) => scopes.includes(scope));
+
 /** What a listing may show of a key: never the key or its hash. */
 export interface ApiKeyView {
   id: string;
   name: string;
   prefix: string;
+  scopes: string[];
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
@@ -31,6 +63,7 @@ const viewFields = {
   id: true,
   name: true,
   prefix: true,
+  scopes: true,
   createdAt: true,
   lastUsedAt: true,
   revokedAt: true,
@@ -44,10 +77,14 @@ export const apiKeyNameSchema = z
   .regex(/^\P{C}+$/u, { message: 'must be printable characters only' });
 
 /** Stores a new key under a name; the returned `key` is the only time it exists in clear. */
-export async function createApiKey(db: Db, name: string): Promise<{ key: string; view: ApiKeyView }> {
+export async function createApiKey(
+  db: Db,
+  name: string,
+  scopes: readonly ApiKeyScope[] = DEFAULT_SCOPES,
+): Promise<{ key: string; view: ApiKeyView }> {
   const { key, prefix, hash } = generateApiKey();
   const view = await db.apiKey.create({
-    data: { name: apiKeyNameSchema.parse(name), prefix, hash },
+    data: { name: apiKeyNameSchema.parse(name), prefix, hash, scopes: apiKeyScopesSchema.parse(scopes) },
     select: viewFields,
   });
   return { key, view };

@@ -20,6 +20,12 @@ export class NotFoundError extends DomainError {
   }
 }
 
+/** The caller is known but may not do this (an API key without the scope): nothing was changed. */
+export class ForbiddenError extends DomainError {
+  override name = 'ForbiddenError';
+  readonly code = 'forbidden';
+}
+
 /** The request clashes with the current state: a taken externalId, a finished notification. */
 export class ConflictError extends DomainError {
   override name = 'ConflictError';

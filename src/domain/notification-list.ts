@@ -22,12 +22,17 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   return { createdAt, id };
 }
 
-/** Notifications newest first, filtered, one page at a time with an opaque cursor. */
+/**
+ * Notifications newest first, filtered, one page at a time with an opaque cursor; with `source`, only
+ * those that caller created (a send-scoped API key sees no other's).
+ */
 export async function listNotifications(
   db: Db,
   query: ListNotificationsQuery,
+  { source }: { source?: string } = {},
 ): Promise<NotificationPageResponse> {
   const where: Prisma.NotificationWhereInput = {};
+  if (source !== undefined) where.source = source;
   if (query.userId) where.userId = (await findUser(db, query.userId)).id;
   if (query.status) where.status = query.status;
   if (query.category) where.category = query.category;

@@ -19,7 +19,13 @@ import {
   type NotificationInput,
 } from '../workflows/definitions.js';
 import { notificationWorkflow } from '../workflows/index.js';
-import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from './errors.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  UnavailableError,
+} from './errors.js';
 import type { NotificationResponse, WorkflowStatusResponse } from './views.js';
 import type { CreateNotification } from './schemas.js';
 import { findUser } from './users.js';
@@ -212,9 +218,35 @@ async function startNotificationWorkflow(ctx: AcceptContext, input: Notification
   }
 }
 
-export async function getNotification(db: Db, id: string): Promise<NotificationResponse> {
-  const notification = await db.notification.findUnique({
-    where: { id },
+/**
+ * Whose notifications a caller reaches: all (no `source`), or only those it created. Another caller's
+ * are then absent (`hidden`, a send key: 404) or visible but not its to act on (`forbidden`: 403).
+ */
+export interface NotificationReach {
+  source?: string;
+  others?: 'hidden' | 'forbidden';
+}
+
+/** Not found when the notification is absent or hidden from the caller; forbidden when only visible. */
+function checkReach<Row extends { source: string | null }>(
+  id: string,
+  row: Row | null,
+  reach: NotificationReach,
+): asserts row is Row {
+  if (!row) throw new NotFoundError(`Notification ${id}`);
+  if (reach.source === undefined || row.source === reach.source) return;
+  if (reach.others === 'forbidden')
+    throw new ForbiddenError(`Notification ${id} was created by another API key; this key may not act on it`);
+  throw new NotFoundError(`Notification ${id}`);
+}
+
+export async function getNotification(
+  db: Db,
+  id: string,
+  reach: NotificationReach = {},
+): Promise<NotificationResponse> {
+  const notification = await db.notification.findFirst({
+    where: { id, ...(reach.source === undefined ? {} : { source: reach.source }) },
     // One order whatever the order the channels ran in: email, sms, push, telegram.
     include: { deliveries: { orderBy: { channel: 'asc' } } },
   });
@@ -252,9 +284,13 @@ export async function actOnNotification(
   temporal: Client,
   id: string,
   action: { kind: 'cancel'; reason?: string } | { kind: 'retry' },
+  reach: NotificationReach = {},
 ): Promise<WorkflowStatusResponse> {
-  const notification = await db.notification.findUnique({ where: { id }, select: { workflowId: true } });
-  if (!notification) throw new NotFoundError(`Notification ${id}`);
+  const notification = await db.notification.findUnique({
+    where: { id },
+    select: { workflowId: true, source: true },
+  });
+  checkReach(id, notification, reach);
   const handle = temporal.workflow.getHandle(notification.workflowId);
   try {
     // An update waits for a worker to run the workflow: with none, the caller hears so in seconds.
