@@ -30,7 +30,14 @@ let push: ReturnType<typeof createPushChannel>;
 
 before(async () => {
   endpoint = await startPushEndpoint();
-  push = createPushChannel({ vapid, ttlSeconds: TTL, db, logger, agent: endpoint.agent });
+  push = createPushChannel({
+    vapid,
+    ttlSeconds: TTL,
+    db,
+    logger,
+    outbound: config.outbound,
+    agent: endpoint.agent,
+  });
 });
 after(async () => {
   await push.close();
@@ -209,7 +216,7 @@ describe('push channel', () => {
     { answer: 413, expected: { permanent: true, reason: 'push 413: payload too large' } },
     {
       answer: { status: 403, body: 'invalid JWT' },
-      expected: { permanent: true, reason: 'push 403: VAPID credentials rejected: invalid JWT' },
+      expected: { permanent: true, reason: 'push 403: VAPID credentials rejected' },
     },
     {
       answer: { status: 429, headers: { 'retry-after': '7' } },
@@ -263,7 +270,14 @@ describe('push channel', () => {
   });
 
   it('trusts a CA given as `ca` instead of an agent', async () => {
-    const viaCa = createPushChannel({ vapid, ttlSeconds: TTL, db, logger, ca: endpoint.ca });
+    const viaCa = createPushChannel({
+      vapid,
+      ttlSeconds: TTL,
+      db,
+      logger,
+      outbound: config.outbound,
+      ca: endpoint.ca,
+    });
     try {
       const { recipient } = await userWith([newEndpoint()]);
       assert.equal((await viaCa.send(recipient, message())).providerMessageId, '1/1 subscriptions accepted');
@@ -284,7 +298,13 @@ describe('push channel configuration', () => {
     const other = webpush.generateVAPIDKeys();
     assert.throws(
       () =>
-        createPushChannel({ vapid: { ...vapid, publicKey: other.publicKey }, ttlSeconds: TTL, db, logger }),
+        createPushChannel({
+          vapid: { ...vapid, publicKey: other.publicKey },
+          ttlSeconds: TTL,
+          db,
+          logger,
+          outbound: config.outbound,
+        }),
       (error: unknown) =>
         error instanceof ConfigError && error.problems.some((p) => p.variable === 'VAPID_PUBLIC_KEY'),
     );
@@ -292,7 +312,14 @@ describe('push channel configuration', () => {
 
   it('refuses to start with a malformed private key', () => {
     assert.throws(
-      () => createPushChannel({ vapid: { ...vapid, privateKey: 'not-a-key' }, ttlSeconds: TTL, db, logger }),
+      () =>
+        createPushChannel({
+          vapid: { ...vapid, privateKey: 'not-a-key' },
+          ttlSeconds: TTL,
+          db,
+          logger,
+          outbound: config.outbound,
+        }),
       (error: unknown) =>
         error instanceof ConfigError && error.problems.some((p) => p.variable === 'VAPID_PRIVATE_KEY'),
     );
