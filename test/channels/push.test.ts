@@ -5,7 +5,12 @@ import { createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import webpush from 'web-push';
 import type { FailureClass, OutgoingMessage, Recipient } from '../../src/activities/channels/channel.js';
-import { createPushChannel, pushChannel, pushTopic } from '../../src/activities/channels/push/index.js';
+import {
+  createPushChannel,
+  mapBounded,
+  pushChannel,
+  pushTopic,
+} from '../../src/activities/channels/push/index.js';
 import { ConfigError } from '../../src/platform/config.js';
 import { createDb } from '../../src/store/db.js';
 import { createLogger } from '../../src/platform/logger.js';
@@ -284,6 +289,22 @@ describe('push channel', () => {
     } finally {
       await viaCa.close();
     }
+  });
+});
+
+describe('sending to many subscriptions', () => {
+  it('keeps at most the limit in flight, and the results in order', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const results = await mapBounded([50, 10, 30, 5, 20, 1, 15, 8, 2], 4, async (ms) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, ms));
+      inFlight--;
+      return ms * 2;
+    });
+    assert.equal(most, 4);
+    assert.deepEqual(results, [100, 20, 60, 10, 40, 2, 30, 16, 4]);
+    assert.deepEqual(await mapBounded([], 4, async () => 1), []);
   });
 });
 

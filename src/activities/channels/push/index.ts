@@ -179,7 +179,7 @@ const distinctReasons = (outcomes: Outcome[]) =>
 const SEND_CONCURRENCY = 4;
 
 /** `Promise.all(items.map(fn))` with at most `limit` calls running at a time, results in order. */
-async function mapBounded<T, R>(
+export async function mapBounded<T, R>(
   items: readonly T[],
   limit: number,
   fn: (item: T) => Promise<R>,
