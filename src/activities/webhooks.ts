@@ -1,6 +1,9 @@
+import http from 'node:http';
+import https from 'node:https';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
+import { FORBIDDEN_ADDRESS, assertOutboundUrl, type OutboundPolicy } from '../platform/outbound.js';
 import { signWebhook } from '../domain/webhook-signature.js';
 import type { WebhookEvent } from '../workflows/webhooks.js';
 import { parseRetryAfter, systemCode } from './channels/channel.js';
@@ -13,11 +16,71 @@ export interface WebhookDeliveryInput {
 export type WebhookDeliveryResult =
   { delivered: true; responseStatus: number } | { delivered: false; reason: string };
 
+// Reasons are stored and shown to the caller: a status or an error code, never the receiver's answer or
+// a network error's message (it can name internal hosts and addresses).
 const reasonOf = (error: unknown): string => {
   if ((error as Error)?.name === 'TimeoutError') return 'the receiver did not answer in time';
   const code = systemCode(error);
+  if (code === FORBIDDEN_ADDRESS) return `the receiver's address is not public (${code})`;
   return code ? `the receiver is unreachable (${code})` : 'the receiver is unreachable';
 };
+
+class TimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+/**
+ * POSTs the body and resolves with the answer's status and Retry-After, without reading the answer's
+ * body. Connections go through the outbound policy's agents, whose lookup refuses private addresses.
+ */
+function post(
+  url: string,
+  options: { headers: Record<string, string>; body: string; timeoutMs: number; signal: AbortSignal },
+  outbound: OutboundPolicy,
+): Promise<{ status: number; retryAfter?: string }> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const secure = target.protocol === 'https:';
+    let settled = false;
+    const finish = (error?: Error, answer?: { status: number; retryAfter?: string }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve(answer!);
+    };
+    const request = (secure ? https : http).request(
+      target,
+      {
+        method: 'POST',
+        headers: { ...options.headers, 'content-length': Buffer.byteLength(options.body).toString() },
+        agent: secure ? outbound.httpsAgent : outbound.httpAgent,
+      },
+      (response) => {
+        const retryAfter = response.headers['retry-after'];
+        finish(undefined, { status: response.statusCode ?? 0, retryAfter });
+        // The answer's body is not read: only its status counts.
+        response.destroy();
+      },
+    );
+    const timer = setTimeout(() => {
+      const error = new TimeoutError('the receiver did not answer in time');
+      finish(error);
+      request.destroy(error);
+    }, options.timeoutMs);
+    const onAbort = () => {
+      const error = new Error('cancelled');
+      error.name = 'AbortError';
+      finish(error);
+      request.destroy(error);
+    };
+    if (options.signal.aborted) return onAbort();
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    request.on('error', (error) => finish(error));
+    request.end(options.body);
+  });
+}
 
 type WebhookRecord = {
   status: 'retrying' | 'delivered' | 'failed';
@@ -41,8 +104,14 @@ const recordWebhookDelivery = (db: Db, { endpointId, event }: WebhookDeliveryInp
     update: fields,
   });
 
-export function createWebhookActivities(deps: { db: Db; logger: Logger; timeoutMs: number }) {
-  const { db, logger, timeoutMs } = deps;
+export function createWebhookActivities(deps: {
+  db: Db;
+  logger: Logger;
+  timeoutMs: number;
+  /** Where receivers may be (OUTBOUND_ALLOWED_HOSTS); checked again when connecting. */
+  outbound: OutboundPolicy;
+}) {
+  const { db, logger, timeoutMs, outbound } = deps;
   const record = (input: WebhookDeliveryInput, fields: WebhookRecord) =>
     recordWebhookDelivery(db, input, fields);
 
@@ -59,22 +128,34 @@ export function createWebhookActivities(deps: { db: Db; logger: Logger; timeoutM
 
     const body = JSON.stringify(event);
     const headers = signWebhook(endpoint.secret, event.id, Math.floor(Date.now() / 1000), body);
-    let response: Response;
+    let response: { status: number; retryAfter?: string };
     try {
-      response = await fetch(endpoint.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'Herald-Webhooks/1', ...headers },
-        body,
-        // A redirect is an answer that is not 2xx: following it would send the event somewhere unregistered.
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), context.cancellationSignal]),
-      });
-      // The answer's body is not read: only its status counts.
-      await response.body?.cancel();
+      // A literal address never reaches the agent's lookup: checked here (the allow-list may have changed).
+      assertOutboundUrl(outbound, endpoint.url);
+      // A redirect is an answer that is not 2xx (node:http does not follow it): following it would send
+      // the event somewhere unregistered.
+      response = await post(
+        endpoint.url,
+        {
+          headers: { 'content-type': 'application/json', 'user-agent': 'Herald-Webhooks/1', ...headers },
+          body,
+          timeoutMs,
+          signal: context.cancellationSignal,
+        },
+        outbound,
+      );
     } catch (error) {
       const reason = reasonOf(error);
-      await record(input, { status: 'retrying', attempts, responseStatus: null, lastError: reason });
+      const forbidden = systemCode(error) === FORBIDDEN_ADDRESS;
+      await record(input, {
+        status: forbidden ? 'failed' : 'retrying',
+        attempts,
+        responseStatus: null,
+        lastError: reason,
+      });
       logger.warn({ endpointId, eventId: event.id, attempts }, `webhook not delivered: ${reason}`);
+      // Retrying reaches the same address: a refused one fails at once.
+      if (forbidden) throw ApplicationFailure.nonRetryable(reason, 'WebhookForbidden');
       throw ApplicationFailure.retryable(reason, 'WebhookUnreachable');
     }
 
@@ -94,7 +175,7 @@ export function createWebhookActivities(deps: { db: Db; logger: Logger; timeoutM
     throw ApplicationFailure.create({
       message: reason,
       type: 'WebhookRefused',
-      nextRetryDelay: parseRetryAfter(response.headers.get('retry-after')),
+      nextRetryDelay: parseRetryAfter(response.retryAfter),
     });
   }
 

@@ -35,7 +35,6 @@ import {
   localeSchema,
   notificationIdSchema,
   preferencesSchema,
-  pushSubscriptionSchema,
   putTemplateSchema,
   subscriptionIdSchema,
   updateUserSchema,
@@ -57,7 +56,8 @@ import {
 } from '../domain/users.js';
 import { cancelSignal } from '../workflows/definitions.js';
 import { methodNotAllowed } from './method-not-allowed.js';
-import { parse } from './validate.js';
+import { checkedPushSubscription, parse } from './validate.js';
+import { createOutboundPolicy, type OutboundPolicy } from '../platform/outbound.js';
 import { webhookRoutes } from './webhooks.js';
 
 export interface ApiDeps {
@@ -75,6 +75,8 @@ export interface ApiDeps {
   codecServer?: CodecServerOptions;
   /** The preference page and one-click unsubscribe (/preferences, /unsubscribe); off when unset. */
   preferenceCenter?: PreferenceCenterOptions;
+  /** Where user-supplied URLs may point (OUTBOUND_ALLOWED_HOSTS); unset: no private address at all. */
+  outbound?: OutboundPolicy;
 }
 
 const READINESS_DEADLINE_MS = 2_000;
@@ -95,6 +97,7 @@ function actReach(req: Request): NotificationReach {
 
 export function createApp(deps: ApiDeps): express.Express {
   const { db, temporal, logger } = deps;
+  const outbound = deps.outbound ?? createOutboundPolicy();
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -144,7 +147,7 @@ export function createApp(deps: ApiDeps): express.Express {
 
   // People, not services: the preference center authenticates with signed links, not API keys.
   if (deps.preferenceCenter)
-    app.use(preferenceCenterRoutes({ db, temporal, logger, ...deps.preferenceCenter }));
+    app.use(preferenceCenterRoutes({ db, temporal, logger, outbound, ...deps.preferenceCenter }));
 
   // Telegram authenticates with its secret header, not an API key.
   if (deps.telegram?.webhookSecret)
@@ -192,7 +195,7 @@ export function createApp(deps: ApiDeps): express.Express {
     const { created, subscription } = await addPushSubscription(
       db,
       param(req, 'id'),
-      parse(pushSubscriptionSchema, req.body),
+      checkedPushSubscription(outbound, req.body),
     );
     res.status(created ? 201 : 200).json(subscription);
   });
@@ -279,7 +282,7 @@ export function createApp(deps: ApiDeps): express.Express {
   });
 
   // A key's webhooks hear about the notifications it sends: send manages its own, admin any key's.
-  v1.use('/webhooks', send, webhookRoutes(db));
+  v1.use('/webhooks', send, webhookRoutes(db, outbound));
 
   app.use('/v1', v1);
   app.use((req, _res) => {

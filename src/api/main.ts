@@ -21,6 +21,7 @@ const app = createApp({
   telegram: config.telegram,
   codecServer: codecServerOptions(config),
   preferenceCenter: preferenceCenterOptions(config),
+  outbound: config.outbound,
 });
 
 const server = app.listen(config.port, () => {

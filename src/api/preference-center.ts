@@ -32,7 +32,6 @@ import { responseSchemas } from '../domain/views.js';
 import {
   notificationIdSchema,
   preferencesSchema,
-  pushSubscriptionSchema,
   subscriptionIdSchema,
   timeZoneSchema,
 } from '../domain/schemas.js';
@@ -44,7 +43,8 @@ import {
   updateUser,
 } from '../domain/users.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
-import { parse } from './validate.js';
+import { checkedPushSubscription, parse } from './validate.js';
+import type { OutboundPolicy } from '../platform/outbound.js';
 
 export const PREFERENCES_API_PATH = `${PREFERENCES_PATH}/api`;
 /** "Send me a test": three at once, then one a minute, per user (per API process). */
@@ -105,6 +105,8 @@ export interface PreferenceCenterDeps extends PreferenceCenterOptions {
   db: Db;
   temporal: Client;
   logger: Logger;
+  /** Where push endpoints may point (OUTBOUND_ALLOWED_HOSTS). */
+  outbound: OutboundPolicy;
 }
 
 interface PageCaller {
@@ -191,7 +193,7 @@ export function preferenceCenterRoutes(deps: PreferenceCenterDeps): express.Rout
   });
   api.post('/push-subscriptions', async (req, res) => {
     if (!deps.vapidPublicKey) throw problems.notFound('Web Push (no VAPID key)');
-    const input = parse(pushSubscriptionSchema, req.body);
+    const input = checkedPushSubscription(deps.outbound, req.body);
     const { created, subscription } = await addPushSubscription(db, callerOf(res).userId, input);
     res.status(created ? 201 : 200).json(subscription);
   });

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import { problems, type FieldError } from './problem.js';
+import type { OutboundPolicy } from '../platform/outbound.js';
+import { pushSubscriptionSchema, type PushSubscriptionInput } from '../domain/schemas.js';
 
 /** How deep input may nest: notification data needs little, and the database client gives up near 120. */
 const MAX_DEPTH = 32;
@@ -50,4 +52,21 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown, where = '(
   errors.push(...unstorableFields(input).map((e) => (e.field === '(body)' ? { ...e, field: where } : e)));
   if (errors.length > 0) throw problems.validation(errors);
   return result.data as z.infer<S>;
+}
+
+/**
+ * A URL Herald will send to, from an API caller or an end user: a literal private, loopback or link-local
+ * address (in any spelling) or `localhost` is a 422 on `field`, unless OUTBOUND_ALLOWED_HOSTS allows it.
+ * A name passes: it is checked again, after DNS resolution, when Herald connects.
+ */
+export function checkOutboundUrl(outbound: OutboundPolicy, url: string, field: string): void {
+  const refused = outbound.checkUrl(url);
+  if (refused) throw problems.validation([{ field, message: refused }]);
+}
+
+/** A browser's push subscription, whose endpoint must not point at a private address. */
+export function checkedPushSubscription(outbound: OutboundPolicy, body: unknown): PushSubscriptionInput {
+  const input = parse(pushSubscriptionSchema, body);
+  checkOutboundUrl(outbound, input.endpoint, 'endpoint');
+  return input;
 }

@@ -2,11 +2,12 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Db } from '../store/db.js';
+import type { OutboundPolicy } from '../platform/outbound.js';
 import { newWebhookSecret } from '../domain/webhook-signature.js';
 import { WEBHOOK_EVENT_TYPES } from '../workflows/webhooks.js';
 import { HttpProblem, problems } from './problem.js';
 import { responseSchemas } from '../domain/views.js';
-import { parse } from './validate.js';
+import { checkOutboundUrl, parse } from './validate.js';
 
 /** Endpoints one API key may have: enough for staging and production receivers, not a fan-out service. */
 const MAX_ENDPOINTS_PER_KEY = 20;
@@ -98,12 +99,13 @@ async function findOwned(db: Db, req: Request, id: string) {
 }
 
 /** `/v1/webhooks`: register (the signing secret is shown once), list, read with recent deliveries, remove. */
-export function webhookRoutes(db: Db): Router {
+export function webhookRoutes(db: Db, outbound: OutboundPolicy): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
     const owner = ownerOf(req);
     const input = parse(createWebhookSchema, req.body);
+    checkOutboundUrl(outbound, input.url, 'url');
     const count = await db.webhookEndpoint.count({ where: { owner, deletedAt: null } });
     if (count >= MAX_ENDPOINTS_PER_KEY)
       throw problems.conflict(

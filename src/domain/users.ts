@@ -237,7 +237,26 @@ export async function addPushSubscription(db: Db, idOrExternalId: string, input:
     create: { endpoint: input.endpoint, ...fields },
     update: { ...fields, deactivatedAt: null },
   });
+  await retireOldestSubscriptions(db, user.id, subscription.id);
   return { created: !existing, subscription: { id: subscription.id, active: subscription.active } };
+}
+
+/** Active push subscriptions a user may have: a few browsers and devices, not a fan-out list. */
+export const MAX_ACTIVE_PUSH_SUBSCRIPTIONS = 10;
+
+/** Beyond the cap, the oldest active subscriptions (never the one just added) are deactivated. */
+async function retireOldestSubscriptions(db: Db, userId: string, keep: string): Promise<void> {
+  const active = await db.pushSubscription.findMany({
+    where: { userId, active: true, id: { not: keep } },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    select: { id: true },
+  });
+  const retired = active.slice(MAX_ACTIVE_PUSH_SUBSCRIPTIONS - 1).map((s) => s.id);
+  if (retired.length === 0) return;
+  await db.pushSubscription.updateMany({
+    where: { id: { in: retired }, active: true },
+    data: { active: false, deactivatedAt: new Date() },
+  });
 }
 
 export async function removePushSubscription(db: Db, idOrExternalId: string, subscriptionId: string) {

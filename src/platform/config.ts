@@ -19,6 +19,7 @@ import {
   type PreferencesConfig,
 } from './config/delivery.js';
 import { payloadEncryptionConfig, type CodecConfig } from './config/payload-encryption.js';
+import { outboundConfig, type OutboundConfig } from './config/outbound.js';
 import { CHANNEL_CONFIG_SLICES } from '../activities/channels/registry.js';
 
 export { ConfigError, type ConfigProblem } from './config/define.js';
@@ -41,6 +42,7 @@ export const CONFIG_SLICES = [
   deliveryConfig,
   webhooksConfig,
   preferencesConfig,
+  outboundConfig,
   payloadEncryptionConfig,
   ...CHANNEL_CONFIG_SLICES,
 ] as const;
@@ -53,6 +55,7 @@ export interface Config
     DeliveryConfig,
     WebhooksConfig,
     PreferencesConfig,
+    OutboundConfig,
     CodecConfig,
     ChannelSettings {}
 

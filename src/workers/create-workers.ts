@@ -152,7 +152,12 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
         dataConverter,
         taskQueue: WEBHOOKS_QUEUE,
         ...tuning.channelQueue,
-        activities: createWebhookActivities({ db, logger, timeoutMs: config.webhooks.timeoutMs }),
+        activities: createWebhookActivities({
+          db,
+          logger,
+          timeoutMs: config.webhooks.timeoutMs,
+          outbound: config.outbound,
+        }),
       }),
     );
   }

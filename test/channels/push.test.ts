@@ -5,7 +5,12 @@ import { createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import webpush from 'web-push';
 import type { FailureClass, OutgoingMessage, Recipient } from '../../src/activities/channels/channel.js';
-import { createPushChannel, pushChannel, pushTopic } from '../../src/activities/channels/push/index.js';
+import {
+  createPushChannel,
+  mapBounded,
+  pushChannel,
+  pushTopic,
+} from '../../src/activities/channels/push/index.js';
 import { ConfigError } from '../../src/platform/config.js';
 import { createDb } from '../../src/store/db.js';
 import { createLogger } from '../../src/platform/logger.js';
@@ -30,7 +35,14 @@ let push: ReturnType<typeof createPushChannel>;
 
 before(async () => {
   endpoint = await startPushEndpoint();
-  push = createPushChannel({ vapid, ttlSeconds: TTL, db, logger, agent: endpoint.agent });
+  push = createPushChannel({
+    vapid,
+    ttlSeconds: TTL,
+    db,
+    logger,
+    outbound: config.outbound,
+    agent: endpoint.agent,
+  });
 });
 after(async () => {
   await push.close();
@@ -209,7 +221,7 @@ describe('push channel', () => {
     { answer: 413, expected: { permanent: true, reason: 'push 413: payload too large' } },
     {
       answer: { status: 403, body: 'invalid JWT' },
-      expected: { permanent: true, reason: 'push 403: VAPID credentials rejected: invalid JWT' },
+      expected: { permanent: true, reason: 'push 403: VAPID credentials rejected' },
     },
     {
       answer: { status: 429, headers: { 'retry-after': '7' } },
@@ -263,13 +275,36 @@ describe('push channel', () => {
   });
 
   it('trusts a CA given as `ca` instead of an agent', async () => {
-    const viaCa = createPushChannel({ vapid, ttlSeconds: TTL, db, logger, ca: endpoint.ca });
+    const viaCa = createPushChannel({
+      vapid,
+      ttlSeconds: TTL,
+      db,
+      logger,
+      outbound: config.outbound,
+      ca: endpoint.ca,
+    });
     try {
       const { recipient } = await userWith([newEndpoint()]);
       assert.equal((await viaCa.send(recipient, message())).providerMessageId, '1/1 subscriptions accepted');
     } finally {
       await viaCa.close();
     }
+  });
+});
+
+describe('sending to many subscriptions', () => {
+  it('keeps at most the limit in flight, and the results in order', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const results = await mapBounded([50, 10, 30, 5, 20, 1, 15, 8, 2], 4, async (ms) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, ms));
+      inFlight--;
+      return ms * 2;
+    });
+    assert.equal(most, 4);
+    assert.deepEqual(results, [100, 20, 60, 10, 40, 2, 30, 16, 4]);
+    assert.deepEqual(await mapBounded([], 4, async () => 1), []);
   });
 });
 
@@ -284,7 +319,13 @@ describe('push channel configuration', () => {
     const other = webpush.generateVAPIDKeys();
     assert.throws(
       () =>
-        createPushChannel({ vapid: { ...vapid, publicKey: other.publicKey }, ttlSeconds: TTL, db, logger }),
+        createPushChannel({
+          vapid: { ...vapid, publicKey: other.publicKey },
+          ttlSeconds: TTL,
+          db,
+          logger,
+          outbound: config.outbound,
+        }),
       (error: unknown) =>
         error instanceof ConfigError && error.problems.some((p) => p.variable === 'VAPID_PUBLIC_KEY'),
     );
@@ -292,7 +333,14 @@ describe('push channel configuration', () => {
 
   it('refuses to start with a malformed private key', () => {
     assert.throws(
-      () => createPushChannel({ vapid: { ...vapid, privateKey: 'not-a-key' }, ttlSeconds: TTL, db, logger }),
+      () =>
+        createPushChannel({
+          vapid: { ...vapid, privateKey: 'not-a-key' },
+          ttlSeconds: TTL,
+          db,
+          logger,
+          outbound: config.outbound,
+        }),
       (error: unknown) =>
         error instanceof ConfigError && error.problems.some((p) => p.variable === 'VAPID_PRIVATE_KEY'),
     );

@@ -43,6 +43,8 @@ export function testEnv(extra: Record<string, string | undefined> = {}): Config 
     TEMPORAL_ADDRESS: temporalAddress,
     API_KEYS: TEST_API_KEY,
     LOG_LEVEL: 'silent',
+    // The local sinks (webhook receivers, the push endpoint) listen on 127.0.0.1: the one exception.
+    OUTBOUND_ALLOWED_HOSTS: '127.0.0.1',
     ...extra,
   });
 }
@@ -129,6 +131,7 @@ export async function startHerald(
       telegram: config.telegram,
       codecServer: codecServerOptions(config),
       preferenceCenter: preferenceCenterOptions(config),
+      outbound: config.outbound,
     });
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -61,6 +61,8 @@ export function heraldProcessEnv(o: {
     SMS_PROVIDER: 'http',
     SMS_HTTP_URL: o.sinks.sms.url,
     NODE_EXTRA_CA_CERTS: o.caFile,
+    // The sinks (the push endpoint, webhook receivers) listen on 127.0.0.1, which is otherwise refused.
+    OUTBOUND_ALLOWED_HOSTS: '127.0.0.1',
     // The sinks have no provider limits: Telegram's own 30/s and the API's per-key limit would measure
     // those limits, not Herald. Both are configuration, and the bench report names them.
     CHANNEL_RATE_LIMITS: 'telegram=100000',

@@ -137,6 +137,13 @@ async function main(): Promise<void> {
     banner.push(['Mail UI', `http://127.0.0.1:${webPort}`]);
   }
 
+  // Outbound requests: webhook receivers and push endpoints on this machine are what a developer tries
+  // first, so 127.0.0.1 and localhost are exceptions unless OUTBOUND_ALLOWED_HOSTS says otherwise.
+  if (!env.OUTBOUND_ALLOWED_HOSTS) {
+    childEnv.OUTBOUND_ALLOWED_HOSTS = '127.0.0.1,::1,localhost';
+    banner.push(['Outbound', 'webhooks and push may reach 127.0.0.1 and localhost']);
+  }
+
   // API key: API_KEYS if set, else one generated for this .data/ and kept there.
   if (!env.API_KEYS) {
     state.apiKey ??= `hk_dev_${randomBytes(24).toString('base64url')}`;

@@ -14,13 +14,16 @@ import {
   type Recipient,
 } from '../channel.js';
 import { pushConfig } from './config.js';
+import { FORBIDDEN_ADDRESS, assertOutboundUrl, type OutboundPolicy } from '../../../platform/outbound.js';
 
 export interface PushOptions {
   vapid: { publicKey: string; privateKey: string; subject: string };
   ttlSeconds: number;
   db: Db;
   logger: Logger;
-  /** An agent of the caller's (tests); otherwise Node's global keep-alive agent. */
+  /** Where push endpoints may be (OUTBOUND_ALLOWED_HOSTS): checked before sending and when connecting. */
+  outbound: OutboundPolicy;
+  /** An agent of the caller's (tests; its lookup is theirs); otherwise one whose lookup is the policy's. */
   agent?: https.Agent;
   /** Extra CA to trust (a local push service with a self-signed certificate). */
   ca?: string | Buffer;
@@ -64,9 +67,7 @@ const isGone = (status: number) => status === 404 || status === 410;
 /** How the push service's answer to one request should be treated (RFC 8030, RFC 8292). */
 function classifyResponse(error: webpush.WebPushError): FailureClass {
   const status = error.statusCode;
-  // Push services explain VAPID and request problems in the body; endpoints never appear there.
-  const detail =
-    typeof error.body === 'string' && error.body.trim() ? `: ${error.body.trim().slice(0, 200)}` : '';
+  // The status and a short classification only: the push service's body is never echoed to callers.
   if (isGone(status)) return { permanent: true, reason: `push ${status}: subscription gone` };
   if (status === 413) return { permanent: true, reason: 'push 413: payload too large' };
   if (status === 429) {
@@ -79,20 +80,27 @@ function classifyResponse(error: webpush.WebPushError): FailureClass {
   }
   if (status === 408) return { permanent: false, reason: 'push 408: request timeout' };
   if (status === 401 || status === 403) {
-    return { permanent: true, reason: `push ${status}: VAPID credentials rejected${detail}` };
+    return { permanent: true, reason: `push ${status}: VAPID credentials rejected` };
   }
   if (status >= 500) return { permanent: false, reason: `push ${status}: push service error` };
-  return { permanent: true, reason: `push ${status}: request refused${detail}` };
+  return { permanent: true, reason: `push ${status}: request refused` };
 }
 
 export function classifyPushError(error: unknown): FailureClass {
   if (error instanceof PushDeliveryError) return error.failure;
   if (error instanceof PermanentChannelError) return { permanent: true, reason: error.message };
   if (error instanceof webpush.WebPushError) return classifyResponse(error);
-  // Connection refused, TLS trouble, DNS, web-push's "Socket timeout": the push service may come back.
   const e = error as { code?: string; message?: string };
-  const message = e.message ?? String(error);
-  return { permanent: false, reason: `push network error: ${e.code ? `${e.code}: ${message}` : message}` };
+  // A private address stays private: retrying reaches the same one.
+  if (e.code === FORBIDDEN_ADDRESS)
+    return { permanent: true, reason: `push endpoint refused: its address is not public (${e.code})` };
+  // Connection refused, TLS trouble, DNS, web-push's "Socket timeout": the push service may come back.
+  // Only the code: a network error's message names hosts and addresses.
+  if (e.code) return { permanent: false, reason: `push network error (${e.code})` };
+  return {
+    permanent: false,
+    reason: /timeout/i.test(e.message ?? '') ? 'push network error (timeout)' : 'push network error',
+  };
 }
 
 /** web-push would throw on these too, but as plain errors that look like network trouble. */
@@ -167,21 +175,39 @@ type Outcome = { subscription: Subscription } & (
 const distinctReasons = (outcomes: Outcome[]) =>
   [...new Set(outcomes.flatMap((o) => (o.kind === 'accepted' ? [] : [o.failure.reason])))].join('; ');
 
+/** Requests to one user's subscriptions in flight at once. */
+const SEND_CONCURRENCY = 4;
+
+/** `Promise.all(items.map(fn))` with at most `limit` calls running at a time, results in order. */
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 export function createPushChannel(options: PushOptions): ChannelProvider {
   checkVapid(options.vapid);
   const { db } = options;
   const logger = options.logger.child({ channel: 'push' });
-  // Our own agent only for an extra CA; otherwise Node's global agent, which keeps connections alive.
-  const ownAgent =
-    options.ca && !options.agent ? new https.Agent({ keepAlive: true, ca: options.ca }) : undefined;
-  const agent = options.agent ?? ownAgent;
+  const { outbound } = options;
+  // Our own agent for an extra CA; otherwise the policy's, whose lookup refuses private addresses.
+  const ownAgent = options.ca && !options.agent ? outbound.httpsAgentWith({ ca: options.ca }) : undefined;
+  const agent = options.agent ?? ownAgent ?? outbound.httpsAgent;
   const vapidAuthorization = createVapidAuthorizations(options.vapid);
   const requestOptions: webpush.RequestOptions = {
     TTL: options.ttlSeconds,
     urgency: 'normal',
     // A socket idle timeout in web-push; the activity's start-to-close bounds the whole send.
     timeout: options.requestTimeoutMs ?? 10_000,
-    ...(agent && { agent }),
+    agent,
   };
 
   async function deactivate(subscription: Subscription, log: object): Promise<void> {
@@ -215,6 +241,8 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
       return { subscription, kind: 'failed', failure };
     }
     try {
+      // A literal address never reaches the agent's lookup: checked here.
+      assertOutboundUrl(outbound, subscription.endpoint);
       await webpush.sendNotification(
         { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
         payload,
@@ -243,7 +271,7 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
       if (subscriptions.length === 0)
         throw new PermanentChannelError('the user has no active push subscription');
       const payload = JSON.stringify(pushPayload(message));
-      const outcomes = await Promise.all(subscriptions.map((s) => sendOne(s, message, payload)));
+      const outcomes = await mapBounded(subscriptions, SEND_CONCURRENCY, (s) => sendOne(s, message, payload));
 
       const accepted = outcomes.filter((o) => o.kind === 'accepted').length;
       // Reaching one of the user's devices delivers the notification. Failing the attempt over another
@@ -295,5 +323,6 @@ export const pushChannel: ChannelDefinition = {
       db: context.db,
       logger: context.logger,
       ca: context.ca,
+      outbound: config.outbound,
     }),
 };
