@@ -52,7 +52,7 @@ describe('request ids', () => {
     assert.equal(accepted.notificationId, notification.id);
     assert.equal(accepted.workflowId, notification.workflowId);
     const request = lines.find((l) => l.msg === 'request' && l.requestId === requestId);
-    assert.equal(request?.route, '/notifications');
+    assert.equal(request?.route, '/v1/notifications');
     assert.equal(request?.status, 202);
 
     const logged = JSON.stringify(lines);

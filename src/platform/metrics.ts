@@ -2,7 +2,7 @@
 // WORKER_METRICS_PORT. Metric names and labels are a public interface (dashboards, alerts): keep them.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ChannelName } from '../workflows/definitions.js';
 
@@ -34,29 +34,49 @@ const deliveries = new Counter({
 });
 
 /** The route label for requests that matched no route, or were refused before routing (401, 429). */
-const UNMATCHED_ROUTE = 'unmatched';
+export const UNMATCHED_ROUTE = 'unmatched';
+
+const patterns = new WeakMap<Request, { pattern: string }>();
 
 /**
- * Times every request, labelled with the full route pattern (`/v1/notifications/:id`), never the raw
- * path. Express forgets a router's mount path once an error leaves it, so the pattern is taken at the
- * moment Express matches the route.
+ * Follows which route pattern (`/preferences/:token`) the request matches, never its raw path: paths
+ * carry secrets (preference, unsubscribe and codec tokens). Express forgets a router's mount path once
+ * an error leaves it, so the pattern is taken at the moment Express matches the route. Idempotent.
  */
-export const observeRequests: RequestHandler = (req, res, next) => {
-  const started = process.hrtime.bigint();
+export function trackRoutePattern(req: Request): void {
+  if (patterns.has(req)) return;
+  const state = { pattern: UNMATCHED_ROUTE };
+  patterns.set(req, state);
   let route: typeof req.route;
-  let pattern = UNMATCHED_ROUTE;
   Object.defineProperty(req, 'route', {
     configurable: true,
     enumerable: true,
     get: () => route,
     set(value: typeof req.route) {
       route = value;
-      if (value) pattern = req.baseUrl + String(value.path);
+      if (value) state.pattern = req.baseUrl + String(value.path);
     },
   });
+}
+
+/** The full route pattern the request matched (mount path included), or `unmatched`: safe to log. */
+export function routePattern(req: Request): string {
+  return patterns.get(req)?.pattern ?? UNMATCHED_ROUTE;
+}
+
+/**
+ * Times every request, labelled with the full route pattern (`/v1/notifications/:id`), never the raw
+ * path.
+ */
+export const observeRequests: RequestHandler = (req, res, next) => {
+  const started = process.hrtime.bigint();
+  trackRoutePattern(req);
   res.on('finish', () => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    httpRequestDuration.observe({ method: req.method, route: pattern, status: res.statusCode }, seconds);
+    httpRequestDuration.observe(
+      { method: req.method, route: routePattern(req), status: res.statusCode },
+      seconds,
+    );
   });
   next();
 };

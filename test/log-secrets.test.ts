@@ -1,0 +1,100 @@
+// Issue 15 item 5: no secret token from a path (preference, unsubscribe or codec token) reaches a log
+// line or a Prometheus label, whatever the answer (matched route, 404, 405). Requests go over a real
+// connection to the API; its log lines are captured, and the metrics are scraped over HTTP.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { serveMetrics, type MetricsServer } from '../src/platform/metrics.js';
+import { TEST_CODEC_ENV } from './support/codec.js';
+import { preferenceCenterEnv } from './support/preference-center.js';
+import { TEST_API_KEY, startHerald, testEnv, type RunningStack } from './support/stack.js';
+
+/** Shaped like a real link token (`<payload>.<43-char signature>`), and unique to this run. */
+const secret = (kind: string) =>
+  `${kind}Secret${randomBytes(6).toString('hex')}.${randomBytes(32).toString('base64url').slice(0, 43)}`;
+
+describe('secret tokens in paths stay out of logs and metrics', () => {
+  let herald: RunningStack;
+  let metrics: MetricsServer;
+  const lines: string[] = [];
+  before(async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
+    herald = await startHerald(testEnv({ ...TEST_CODEC_ENV, ...preferenceCenterEnv() }), {
+      queues: [],
+      logger: pino({ level: 'trace' }, sink),
+    });
+    metrics = await serveMetrics({ host: '127.0.0.1', port: 0 });
+  });
+  after(async () => {
+    await metrics?.close();
+    await herald?.stop();
+  });
+
+  it('logs the route pattern or `unmatched`, never the token, for every kind of answer', async () => {
+    const tokens = {
+      preferences: secret('pref'),
+      unsubscribe: secret('unsub'),
+      codec: secret('codec'),
+      notFound: secret('nf'),
+      notAllowed: secret('na'),
+    };
+    const requests: { path: string; init?: RequestInit; route: string; status?: number }[] = [
+      { path: `/preferences/${tokens.preferences}`, route: '/preferences/:token' },
+      { path: `/unsubscribe/${tokens.unsubscribe}`, route: '/unsubscribe/:token' },
+      { path: `/unsubscribe/${tokens.unsubscribe}`, init: { method: 'POST' }, route: '/unsubscribe/:token' },
+      {
+        path: `/codec/${tokens.codec}/decode`,
+        init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"payloads":[]}' },
+        route: '/codec/:token/decode',
+      },
+      { path: `/nowhere/${tokens.notFound}`, route: 'unmatched', status: 404 },
+      {
+        path: `/v1/notifications/${tokens.notFound}/nothing`,
+        init: { headers: { authorization: `Bearer ${TEST_API_KEY}` } },
+        route: 'unmatched',
+        status: 404,
+      },
+      {
+        path: `/unsubscribe/${tokens.notAllowed}`,
+        init: { method: 'DELETE' },
+        route: 'unmatched',
+        status: 405,
+      },
+    ];
+    for (const { path, init, route, status } of requests) {
+      const requestId = `secrets-${randomBytes(4).toString('hex')}`;
+      const res = await fetch(herald.apiUrl + path, {
+        ...init,
+        headers: { ...(init?.headers as Record<string, string>), 'x-request-id': requestId },
+      });
+      await res.arrayBuffer();
+      if (status !== undefined) assert.equal(res.status, status, path);
+      const line = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.requestId === requestId);
+      assert.ok(line, `a request line for ${init?.method ?? 'GET'} ${path}`);
+      assert.equal(line.msg, 'request');
+      assert.equal(line.route, route, `${init?.method ?? 'GET'} ${path}`);
+      assert.equal(line.status, res.status);
+    }
+
+    const scraped = await (await fetch(metrics.url)).text();
+    assert.match(scraped, /herald_http_request_duration_seconds_count\{[^}]*route="\/preferences\/:token"/);
+    assert.match(scraped, /herald_http_request_duration_seconds_count\{[^}]*route="\/codec\/:token\/decode"/);
+    assert.match(scraped, /herald_http_request_duration_seconds_count\{[^}]*route="unmatched",status="405"/);
+    for (const token of Object.values(tokens)) {
+      // The whole token, and its distinctive first part on its own.
+      for (const needle of [token, token.split('.')[0]!]) {
+        assert.ok(!lines.some((l) => l.includes(needle)), `a log line holds ${needle}`);
+        assert.ok(!scraped.includes(needle), `a metrics line holds ${needle}`);
+      }
+    }
+  });
+});
