@@ -11,6 +11,7 @@ import { chromiumMissingReason, chromiumPath } from '../tools/ensure-tools.mjs';
 import { createApp } from '../src/api/app.js';
 import { codecServerOptions } from '../src/api/codec.js';
 import { createLogger } from '../src/platform/logger.js';
+import { serveMetrics } from '../src/platform/metrics.js';
 import { projectRoot } from '../tools/local-stack/paths.js';
 import { freePort } from '../tools/local-stack/ports.js';
 import { startTemporalServer, type TemporalServer } from '../tools/local-stack/temporal-server.js';
@@ -118,7 +119,9 @@ describe('encrypted payloads in the Temporal Web UI, decrypted by the codec serv
     await blind.screenshot({ path: path.join(ARTIFACTS, '2-without-codec.png'), fullPage: true });
 
     // The decryption came from Herald's codec server, reached by the UI's route with the token.
-    const metrics = await (await fetch(`${apiUrl}/metrics`)).text();
+    // The API's metrics listener (API_METRICS_PORT in src/api/main.ts): the same registry, its own port.
+    const metricsServer = await serveMetrics({ host: '127.0.0.1', port: 0 });
+    const metrics = await (await fetch(metricsServer.url)).text().finally(() => metricsServer.close());
     assert.match(
       metrics,
       /herald_http_request_duration_seconds_count\{method="POST",route="\/codec\/:token\/decode",status="200"\} [1-9]/,

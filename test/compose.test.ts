@@ -46,6 +46,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   volumes?: (string | { type?: string; source?: string; target: string })[];
   ports?: unknown[];
+  expose?: (string | number)[];
   profiles?: string[];
   healthcheck?: { test: string[] | string };
   deploy?: { replicas?: number };
@@ -206,6 +207,14 @@ describe('docker-compose.yml', () => {
     assert.equal(api.ports, undefined, 'the API replicas must not publish a host port (they scale)');
     assert.ok((api.deploy?.replicas ?? 0) >= 1);
     assert.match(words(api.healthcheck?.test), /\/healthz/);
+    // Metrics on a listener of their own, reachable inside the network only (not through the proxy).
+    assert.equal(api.environment?.API_METRICS_HOST, '0.0.0.0');
+    assert.ok(api.environment?.API_METRICS_PORT, 'the API serves no metrics');
+    assert.notEqual(String(api.environment?.API_METRICS_PORT), String(api.environment?.PORT));
+    assert.ok(
+      api.expose?.map(String).includes(String(api.environment?.API_METRICS_PORT)),
+      'metrics port not exposed',
+    );
 
     const proxy = service('proxy');
     assert.equal(imageName(proxy), 'nginx');

@@ -1,12 +1,12 @@
 // Issue 15 item 5: no secret token from a path (preference, unsubscribe or codec token) reaches a log
 // line or a Prometheus label, whatever the answer (matched route, 404, 405). Requests go over a real
-// connection to the API; its log lines are captured, and the metrics are scraped over HTTP.
+// connection to the API; its log lines are captured, and the metrics are scraped
+// over HTTP from the metrics listener.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { serveMetrics, type MetricsServer } from '../src/platform/metrics.js';
 import { TEST_CODEC_ENV } from './support/codec.js';
 import { preferenceCenterEnv } from './support/preference-center.js';
 import { TEST_API_KEY, startHerald, testEnv, type RunningStack } from './support/stack.js';
@@ -17,7 +17,6 @@ const secret = (kind: string) =>
 
 describe('secret tokens in paths stay out of logs and metrics', () => {
   let herald: RunningStack;
-  let metrics: MetricsServer;
   const lines: string[] = [];
   before(async () => {
     const sink = new Writable({
@@ -30,12 +29,8 @@ describe('secret tokens in paths stay out of logs and metrics', () => {
       queues: [],
       logger: pino({ level: 'trace' }, sink),
     });
-    metrics = await serveMetrics({ host: '127.0.0.1', port: 0 });
   });
-  after(async () => {
-    await metrics?.close();
-    await herald?.stop();
-  });
+  after(() => herald?.stop());
 
   it('logs the route pattern or `unmatched`, never the token, for every kind of answer', async () => {
     const tokens = {
@@ -85,7 +80,7 @@ describe('secret tokens in paths stay out of logs and metrics', () => {
       assert.equal(line.status, res.status);
     }
 
-    const scraped = await (await fetch(metrics.url)).text();
+    const scraped = await (await fetch(herald.metricsUrl)).text();
     assert.match(scraped, /herald_http_request_duration_seconds_count\{[^}]*route="\/preferences\/:token"/);
     assert.match(scraped, /herald_http_request_duration_seconds_count\{[^}]*route="\/codec\/:token\/decode"/);
     assert.match(scraped, /herald_http_request_duration_seconds_count\{[^}]*route="unmatched",status="405"/);

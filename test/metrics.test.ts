@@ -61,7 +61,7 @@ describe('metrics', () => {
   });
   after(() => worker?.close());
 
-  const apiMetrics = () => scrape(`${t.herald.apiUrl}/metrics`);
+  const apiMetrics = () => scrape(t.herald.metricsUrl);
   const workerMetrics = () => scrape(worker.url);
   const deliveries = async (channel: string, outcome: string) =>
     valueOf(await workerMetrics(), 'herald_deliveries_total', { channel, outcome });
@@ -171,6 +171,15 @@ describe('metrics', () => {
     assert.ok(!api.includes(missing), 'a raw path leaked into a label');
   });
 
+  it('answers 404 for /metrics on the public API port: Prometheus scrapes the metrics listener', async () => {
+    for (const method of ['GET', 'POST']) {
+      const res = await fetch(`${t.herald.apiUrl}/metrics`, { method });
+      assert.equal(res.status, 404, method);
+      assert.doesNotMatch(await res.text(), /herald_/);
+    }
+    assert.match(await apiMetrics(), /^# TYPE herald_http_request_duration_seconds histogram$/m);
+  });
+
   it('serves only /metrics on the worker port', async () => {
     const res = await fetch(worker.url.replace(/\/metrics$/, '/other'));
     assert.equal(res.status, 404);
@@ -225,6 +234,76 @@ describe('worker metrics port', () => {
       const text = await scrape(`http://127.0.0.1:${port}/metrics`);
       assert.match(text, /^# TYPE herald_deliveries_total counter$/m);
       assert.ok(valueOf(text, 'herald_process_resident_memory_bytes') > 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGINT');
+      assert.equal(await exited, 0, output);
+    }
+  });
+});
+
+describe('API metrics port', () => {
+  it('is read from API_METRICS_PORT and API_METRICS_HOST, and is off without a port', () => {
+    const base = { DATABASE_URL: 'postgresql://127.0.0.1/herald' };
+    assert.equal(loadConfig(base).api.metrics, undefined);
+    assert.deepEqual(loadConfig({ ...base, API_METRICS_PORT: '9464' }).api.metrics, {
+      host: '127.0.0.1',
+      port: 9464,
+    });
+    assert.deepEqual(
+      loadConfig({ ...base, API_METRICS_PORT: '9464', API_METRICS_HOST: '0.0.0.0' }).api.metrics,
+      { host: '0.0.0.0', port: 9464 },
+    );
+    assert.throws(
+      () => loadConfig({ ...base, API_METRICS_PORT: 'nine' }),
+      (error: unknown) =>
+        error instanceof ConfigError && error.problems.some((p) => p.variable === 'API_METRICS_PORT'),
+    );
+  });
+
+  it('is served by the API process (src/api/main.ts) on its own listener, not on the public port', async () => {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/api/main.ts'], {
+      cwd: projectRoot,
+      env: {
+        ...process.env,
+        DATABASE_URL: process.env.HERALD_TEST_DATABASE_URL,
+        TEMPORAL_ADDRESS: process.env.HERALD_TEST_TEMPORAL_ADDRESS,
+        API_KEYS: 'metrics-port-key-0123456789abcdef',
+        PORT: String(port),
+        API_METRICS_PORT: String(metricsPort),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await eventually(
+        async () =>
+          (output.includes('serving Prometheus metrics') && output.includes('API listening')) ||
+          child.exitCode !== null,
+        { timeoutMs: 60_000, what: 'the API to listen and serve metrics' },
+      );
+      assert.equal(child.exitCode, null, output);
+      const api = `http://127.0.0.1:${port}`;
+      assert.equal((await fetch(`${api}/healthz`)).status, 200);
+      const onApiPort = await fetch(`${api}/metrics`);
+      assert.equal(onApiPort.status, 404);
+      assert.doesNotMatch(await onApiPort.text(), /herald_/);
+
+      const text = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+      assert.match(text, /^# TYPE herald_http_request_duration_seconds histogram$/m);
+      assert.match(text, /^# TYPE herald_notifications_accepted_total counter$/m);
+      assert.ok(valueOf(text, 'herald_process_resident_memory_bytes') > 0);
+      const count = (labels: Record<string, string>) =>
+        valueOf(text, 'herald_http_request_duration_seconds_count', labels);
+      assert.equal(count({ method: 'GET', route: '/healthz', status: '200' }), 1);
+      assert.equal(count({ method: 'GET', route: 'unmatched', status: '404' }), 1);
+      const other = await fetch(`http://127.0.0.1:${metricsPort}/v1/notifications`);
+      assert.equal(other.status, 404, 'the metrics listener serves nothing else');
+      await other.body?.cancel();
     } finally {
       if (child.exitCode === null) child.kill('SIGINT');
       assert.equal(await exited, 0, output);

@@ -285,7 +285,7 @@ describe('payload encryption: what Temporal stores for a sent notification', () 
     });
 
     it('labels its metrics with the route pattern, never the token', async () => {
-      const metrics = await (await fetch(`${t.herald.apiUrl}/metrics`)).text();
+      const metrics = await (await fetch(t.herald.metricsUrl)).text();
       assert.match(metrics, /route="\/codec\/:token\/decode"/);
       assert.ok(!metrics.includes(TEST_CODEC_TOKEN));
     });

@@ -39,7 +39,6 @@ const TELEGRAM_SECRET = 'security-telegram-secret-0123456789';
 const PUBLIC_ROUTES = [
   /^\/healthz$/,
   /^\/readyz$/,
-  /^\/metrics$/,
   /^\/openapi\.json$/,
   /^\/docs$/,
   /^\/telegram\/webhook$/,

@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../platform/config.js';
 import { pingDatabase, type Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
-import { exposition, observeRequests } from '../platform/metrics.js';
+import { observeRequests } from '../platform/metrics.js';
 import { notificationAccess, requireApiKey, requireScope } from './auth.js';
 import { acceptBulk } from './bulk.js';
 import { CODEC_PATH, codecRoutes, type CodecServerOptions } from './codec.js';
@@ -107,11 +107,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  // Prometheus scrapes without a key, like the health checks: bind or firewall the port accordingly.
-  app.get('/metrics', async (_req, res) => {
-    const { contentType, body } = await exposition();
-    res.type(contentType).send(body);
-  });
+  // No /metrics here: Prometheus scrapes the API's own metrics listener (API_METRICS_PORT, src/api/main.ts).
   app.get('/readyz', async (_req, res) => {
     const checks = await Promise.all([
       pingDatabase(db).then(

@@ -2,6 +2,7 @@
 import { loadConfigOrExit } from '../platform/config.js';
 import { createDb } from '../store/db.js';
 import { createLogger } from '../platform/logger.js';
+import { serveMetrics } from '../platform/metrics.js';
 import { connectTemporalClient } from '../platform/temporal-client.js';
 import { createApp } from './app.js';
 import { codecServerOptions } from './codec.js';
@@ -27,6 +28,9 @@ const app = createApp({
 const server = app.listen(config.port, () => {
   logger.info({ port: config.port }, `API listening on http://127.0.0.1:${config.port}`);
 });
+// Prometheus scrapes a listener of its own (API_METRICS_PORT), never the public port.
+const metrics = config.api.metrics ? await serveMetrics(config.api.metrics) : undefined;
+if (metrics) logger.info({ url: metrics.url }, 'serving Prometheus metrics');
 
 /** A request still running this long after SIGTERM is cut, so the API exits before docker's 10 s SIGKILL. */
 const DRAIN_TIMEOUT_MS = 9_000;
@@ -42,6 +46,7 @@ async function shutdown(signal: string): Promise<void> {
     setTimeout(() => process.exit(1), 1000).unref();
   }, DRAIN_TIMEOUT_MS).unref();
   await new Promise((resolve) => server.once('close', resolve));
+  if (metrics) await metrics.close();
   await temporal.connection.close();
   await db.$disconnect();
   logger.info('API stopped');

@@ -72,20 +72,6 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
-      '/metrics': {
-        get: {
-          operationId: 'metrics',
-          summary: 'Prometheus metrics: request latency, notifications accepted, process metrics',
-          security: [],
-          responses: {
-            '200': {
-              description: 'The Prometheus text exposition format (version 0.0.4)',
-              headers: ANY_HEADERS,
-              content: { 'text/plain': { schema: { type: 'string' } } },
-            },
-          },
-        },
-      },
       '/openapi.json': {
         get: {
           operationId: 'openApiDocument',

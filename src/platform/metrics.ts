@@ -1,5 +1,5 @@
-// Prometheus metrics: one registry per process. The API serves it at GET /metrics; the worker, on
-// WORKER_METRICS_PORT. Metric names and labels are a public interface (dashboards, alerts): keep them.
+// Prometheus metrics: one registry per process, served at GET /metrics on a listener of its own:
+// API_METRICS_PORT for the API (never its public port), WORKER_METRICS_PORT for the worker. Metric names and labels are a public interface (dashboards, alerts): keep them.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Request, RequestHandler } from 'express';
@@ -114,7 +114,7 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** A bare HTTP server with GET /metrics, for processes without an HTTP API (the worker). */
+/** A bare HTTP server with GET /metrics: the API's (apart from its public port) and the worker's. */
 export async function serveMetrics({ host, port }: { host: string; port: number }): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;

@@ -19,6 +19,7 @@ import { heraldDataConverter } from '../../src/platform/codec.js';
 import { loadConfig, type Config } from '../../src/platform/config.js';
 import { createDb, type Db } from '../../src/store/db.js';
 import { createLogger, type Logger } from '../../src/platform/logger.js';
+import { serveMetrics, type MetricsServer } from '../../src/platform/metrics.js';
 import { connectTemporalClient } from '../../src/platform/temporal-client.js';
 import {
   ALL_QUEUES,
@@ -84,6 +85,8 @@ export interface RunningStack {
   db: Db;
   temporal: Client;
   apiUrl: string;
+  /** The API's Prometheus endpoint, on its own listener as in src/api/main.ts (API_METRICS_PORT). */
+  metricsUrl: string;
   /** fetch against the API with the test key. */
   api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
   stop(): Promise<void>;
@@ -121,6 +124,7 @@ export async function startHerald(
 
   let server: Server | undefined;
   let apiUrl = '';
+  let metrics: MetricsServer | undefined;
   if (options.api !== false) {
     const app = createApp({
       db,
@@ -137,6 +141,7 @@ export async function startHerald(
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
     apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    metrics = await serveMetrics({ host: '127.0.0.1', port: 0 });
   }
 
   return {
@@ -144,6 +149,7 @@ export async function startHerald(
     db,
     temporal,
     apiUrl,
+    metricsUrl: metrics?.url ?? '',
     api(path, init = {}) {
       const { json, ...rest } = init;
       const headers = new Headers(rest.headers);
@@ -160,6 +166,7 @@ export async function startHerald(
         server.closeAllConnections();
         await new Promise((resolve) => server!.close(resolve));
       }
+      await metrics?.close();
       for (const worker of workers) worker.shutdown();
       await Promise.all(running);
       await closeChannels(channels);

@@ -176,8 +176,10 @@ async function main(): Promise<void> {
     childEnv.PREFERENCES_SECRET = preferences.secret;
   }
 
-  // The worker is its own process: it serves its metrics on a port of its own.
+  // The worker is its own process: it serves its metrics on a port of its own. So does the API, apart
+  // from its public port (which answers 404 for /metrics).
   if (!env.WORKER_METRICS_PORT) childEnv.WORKER_METRICS_PORT = String(await freePort());
+  if (!env.API_METRICS_PORT) childEnv.API_METRICS_PORT = String(await freePort());
 
   // Herald's own processes read the same configuration, so it is checked once here first.
   const processEnv = { ...env, ...childEnv } as NodeJS.ProcessEnv;
@@ -200,10 +202,11 @@ async function main(): Promise<void> {
   const apiUrl = `http://127.0.0.1:${config.port}`;
   await waitForPort(config.port, 120_000);
   const workerMetrics = config.worker.metrics!;
+  const apiMetrics = config.api.metrics!;
   banner.unshift(
     ['API', apiUrl],
     ['API docs', `${apiUrl}/docs`],
-    ['API metrics', `${apiUrl}/metrics`],
+    ['API metrics', `http://${apiMetrics.host}:${apiMetrics.port}/metrics`],
     ['Worker metrics', `http://${workerMetrics.host}:${workerMetrics.port}/metrics`],
     ['Codec server', `${codecEndpoint} (Temporal UI: Data Encoder)`],
   );

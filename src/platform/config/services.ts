@@ -59,6 +59,8 @@ export interface ApiConfig {
   api: {
     /** Token bucket per API key, per API process: the sustained rate and the burst it may spend at once. */
     rateLimit: { perSecond: number; burst: number };
+    /** Where the API serves GET /metrics for Prometheus (never on PORT); unset means it serves none. */
+    metrics?: { host: string; port: number };
   };
   /** Where people reach the API (no trailing slash): the base of preference and unsubscribe links. */
   publicUrl: string;
@@ -94,11 +96,25 @@ export const apiConfig = defineConfigSlice({
       parse: countOf('requests'),
       default: '100',
     }),
+    API_METRICS_PORT: variable({
+      description:
+        "Port of the API's Prometheus `GET /metrics` (no authentication), a listener of its own: the public `PORT` answers 404 there. The API serves none without it. `npm run dev` picks a free one.",
+      parse: port,
+    }),
+    API_METRICS_HOST: variable({
+      description: "The address the API's metrics server binds to.",
+      parse: z.string().min(1),
+      default: '127.0.0.1',
+    }),
   },
   toConfig: (v): ApiConfig => ({
     port: v.PORT,
     apiKeys: v.API_KEYS ?? [],
-    api: { rateLimit: { perSecond: v.API_RATE_LIMIT, burst: v.API_RATE_BURST } },
+    api: {
+      rateLimit: { perSecond: v.API_RATE_LIMIT, burst: v.API_RATE_BURST },
+      metrics:
+        v.API_METRICS_PORT === undefined ? undefined : { host: v.API_METRICS_HOST, port: v.API_METRICS_PORT },
+    },
     publicUrl: (v.PUBLIC_URL ?? `http://127.0.0.1:${v.PORT}`).replace(/\/+$/, ''),
   }),
 });
