@@ -155,7 +155,8 @@ export function createApp(deps: ApiDeps): express.Express {
 
   const v1 = express.Router();
   v1.use(requireApiKey(db, deps.apiKeys));
-  if (deps.rateLimit) v1.use(rateLimitPerKey(deps.rateLimit));
+  const limiter = deps.rateLimit && rateLimitPerKey(deps.rateLimit);
+  if (limiter) v1.use(limiter);
   v1.use(requireJson);
   v1.use(express.json({ limit: BODY_LIMIT, strict: true }));
   // Scopes (docs/security.md): checked before a route reads its input, so a refusal changes nothing.
@@ -243,6 +244,8 @@ export function createApp(deps: ApiDeps): express.Express {
     const rawKey = req.header('idempotency-key');
     const idempotencyKey =
       rawKey === undefined ? undefined : parse(idempotencyKeySchema, rawKey, 'Idempotency-Key');
+    // A token a recipient (its arrival took the first), charged before any is accepted.
+    limiter?.charge(req, res, input.recipients.length - 1);
     const results = await acceptBulk(
       { db, temporal, logger, requestId: req.id, idempotencyKey, source: req.caller?.keyId },
       input,

@@ -97,6 +97,8 @@ export async function startHerald(
     api?: boolean;
     ca?: string;
     logger?: Logger;
+    /** Apply API_RATE_LIMIT and API_RATE_BURST, as the API's main does (tests leave them off by default). */
+    rateLimit?: boolean;
     /** A workflow bundle other than the one built in this process, such as a prebuilt file. */
     workflowBundle?: WorkerOptions['workflowBundle'];
   } = {},
@@ -132,6 +134,7 @@ export async function startHerald(
       codecServer: codecServerOptions(config),
       preferenceCenter: preferenceCenterOptions(config),
       outbound: config.outbound,
+      ...(options.rateLimit ? { rateLimit: config.api.rateLimit } : {}),
     });
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -207,12 +210,16 @@ export interface EmailStack {
 }
 
 /** Registers before/after hooks that run an SMTP sink and Herald (workers and API) delivering to it. */
-export function useEmailStack(extra: Record<string, string> = {}): EmailStack {
+export function useEmailStack(
+  extra: Record<string, string> = {},
+  options: { rateLimit?: boolean } = {},
+): EmailStack {
   const stack = {} as EmailStack;
   before(async () => {
     stack.smtp = await startSmtpSink();
     stack.herald = await startHerald(
       testEnv({ SMTP_URL: stack.smtp.url, MAIL_FROM: 'Herald <herald@example.test>', ...extra }),
+      options,
     );
   });
   after(async () => {
