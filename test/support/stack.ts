@@ -12,6 +12,7 @@ import type { Client } from '@temporalio/client';
 import { after, before } from 'node:test';
 import { startSmtpSink, type SmtpSink } from '../../tools/fakes/smtp-sink.js';
 import { createApp } from '../../src/api/app.js';
+import type { UnknownKeyLimit } from '../../src/api/auth.js';
 import { codecServerOptions } from '../../src/api/codec.js';
 import { preferenceCenterOptions } from '../../src/api/preference-center.js';
 import { closeChannels } from '../../src/activities/channels/registry.js';
@@ -99,6 +100,8 @@ export async function startHerald(
     logger?: Logger;
     /** Apply API_RATE_LIMIT and API_RATE_BURST, as the API's main does (tests leave them off by default). */
     rateLimit?: boolean;
+    /** In place of the default limit on unknown API keys per client address. */
+    unknownKeyLimit?: UnknownKeyLimit;
     /** A workflow bundle other than the one built in this process, such as a prebuilt file. */
     workflowBundle?: WorkerOptions['workflowBundle'];
   } = {},
@@ -135,6 +138,7 @@ export async function startHerald(
       preferenceCenter: preferenceCenterOptions(config),
       outbound: config.outbound,
       ...(options.rateLimit ? { rateLimit: config.api.rateLimit } : {}),
+      ...(options.unknownKeyLimit ? { unknownKeyLimit: options.unknownKeyLimit } : {}),
     });
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
