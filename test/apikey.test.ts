@@ -8,7 +8,8 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createApp } from '../src/api/app.js';
-import { hashApiKey } from '../src/domain/api-keys.js';
+import { createApiKey, hashApiKey } from '../src/domain/api-keys.js';
+import type { Db } from '../src/store/db.js';
 import { projectRoot } from '../tools/local-stack/paths.js';
 import {
   eventually,
@@ -200,5 +201,94 @@ describe('API keys command', () => {
       assert.notEqual(run.code, 0);
       assert.match(run.stderr, /No API key has the id or prefix/);
     }
+  });
+});
+
+describe('unknown API keys', () => {
+  let herald: RunningStack;
+  let server: Server;
+  let apiUrl: string;
+  let clock = 0;
+  let lookups = 0;
+  before(async () => {
+    herald = await startHerald(testEnv(), { queues: [], api: false });
+    // The database as the API sees it, counting stored-key lookups.
+    const apiKey = new Proxy(herald.db.apiKey, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (prop === 'findUnique')
+          return (...args: unknown[]) => {
+            lookups++;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    const db = new Proxy(herald.db, {
+      get(target, prop) {
+        if (prop === 'apiKey') return apiKey;
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    }) as Db;
+    const app = createApp({
+      db,
+      temporal: herald.temporal,
+      logger: pino({ level: 'silent' }),
+      apiKeys: [TEST_API_KEY],
+      unknownKeyLimit: { perSecond: 1, burst: 5, now: () => clock },
+    });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await herald?.stop();
+  });
+  const request = (key: string) =>
+    fetch(`${apiUrl}/v1/users/${uniqueId('nobody')}`, { headers: { authorization: `Bearer ${key}` } });
+  const randomKey = () =>
+    `hk_${crypto.randomUUID().replaceAll('-', '')}${crypto.randomUUID().replaceAll('-', '')}`;
+
+  it('answers a flood of made-up keys with 429 before any database lookup, and keeps real keys working', async () => {
+    const { key: stored } = await createApiKey(herald.db, uniqueId('flood'), ['manage']);
+    const keysBefore = await herald.db.apiKey.findMany({ orderBy: { id: 'asc' } });
+    lookups = 0;
+
+    for (let i = 0; i < 5; i++) assert.equal((await request(randomKey())).status, 401);
+    assert.equal(lookups, 5, 'the first few are looked up and refused');
+    const flood = await Promise.all(Array.from({ length: 50 }, () => request(randomKey())));
+    assert.deepEqual(new Set(flood.map((r) => r.status)), new Set([429]));
+    const refused = flood[0]!;
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.match(refused.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    assert.equal(
+      ((await refused.json()) as { type: string }).type,
+      'https://herald.dev/problems/rate-limited',
+    );
+    assert.equal(lookups, 5, 'the flood reached no database');
+
+    // An API_KEYS key needs no lookup and passes; a stored key from this address waits like the flood.
+    assert.equal((await request(TEST_API_KEY)).status, 404);
+    assert.equal((await request(stored)).status, 429);
+    assert.equal(lookups, 5);
+
+    clock += 1_000;
+    // A stored key that is found costs nothing: it goes on working while the address has room.
+    for (let i = 0; i < 10; i++) assert.equal((await request(stored)).status, 404);
+    assert.equal(lookups, 15);
+    assert.equal((await request(randomKey())).status, 401);
+    assert.equal((await request(randomKey())).status, 429);
+    assert.equal(lookups, 16);
+
+    // Nothing about the stored keys changed but the one key's lastUsedAt.
+    const keysAfter = await herald.db.apiKey.findMany({ orderBy: { id: 'asc' } });
+    assert.deepEqual(
+      keysAfter.map(({ lastUsedAt: _, ...k }) => k),
+      keysBefore.map(({ lastUsedAt: _, ...k }) => k),
+    );
   });
 });

@@ -83,6 +83,111 @@ describe('cancel and retry through the API', () => {
   });
 });
 
+describe('a repeated Idempotency-Key', () => {
+  const t = useEmailStack();
+
+  const runsOf = async (workflowId: string) => {
+    const runs: string[] = [];
+    for await (const run of t.herald.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+      runs.push(run.runId);
+    return runs;
+  };
+  /**
+   * A notification whose run Temporal has forgotten, as its retention does some days after the run
+   * ended: a copy of `id`'s row under another Idempotency-Key, with a workflow id no run ever had.
+   */
+  const forgotten = async (id: string, key: string, ghostKey: string) => {
+    const {
+      id: _,
+      workflowId: __,
+      data,
+      idempotencyKey,
+      ...row
+    } = await t.herald.db.notification.findUniqueOrThrow({ where: { id } });
+    const ghost = crypto.randomUUID();
+    await t.herald.db.notification.create({
+      data: {
+        ...row,
+        data: data as object,
+        id: ghost,
+        workflowId: `notification-${ghost}`,
+        idempotencyKey: idempotencyKey!.slice(0, -key.length) + ghostKey,
+      },
+    });
+    return { id: ghost, workflowId: `notification-${ghost}` };
+  };
+  const noRun = async (workflowId: string) => {
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(await runsOf(workflowId), [], 'no run');
+    await assert.rejects(t.herald.temporal.workflow.getHandle(workflowId).describe());
+  };
+
+  it('never revives a cancelled or finished notification, even after Temporal forgot its run', async () => {
+    const email = `${uniqueId('idem')}@example.test`;
+    const user = await t.herald.db.user.create({
+      data: { externalId: uniqueId(), contacts: { create: { channel: 'email', address: email } } },
+    });
+    const post = (key: string, extra: Record<string, unknown> = {}) =>
+      t.herald.api('/v1/notifications', {
+        headers: { 'idempotency-key': key },
+        json: {
+          userId: user.id,
+          category: 'updates',
+          title: 'Once',
+          body: 'Only once',
+          channels: ['email'],
+          ...extra,
+        },
+      });
+    const accepted = async (res: Response) => {
+      assert.equal(res.status, 202, await res.clone().text());
+      return (await res.json()) as { id: string; status: string; workflowId: string };
+    };
+
+    // Cancelled before it was due.
+    const cancelKey = uniqueId('cancel');
+    const later = { sendAt: new Date(Date.now() + 3_600_000).toISOString() };
+    const first = await accepted(await post(cancelKey, later));
+    const cancel = await t.herald.api(`/v1/notifications/${first.id}/cancel`, { json: {} });
+    assert.equal(cancel.status, 200, await cancel.clone().text());
+    await untilStatus(t.herald, first.id, 'cancelled');
+    const handle = t.herald.temporal.workflow.getHandle(first.workflowId);
+    await eventually(async () => (await handle.describe()).status.name !== 'RUNNING', {
+      what: 'the run to end',
+    });
+    const runs = await runsOf(first.workflowId);
+    assert.equal(runs.length, 1);
+
+    const repeat = await accepted(await post(cancelKey, later));
+    assert.deepEqual(repeat, { ...first, status: 'cancelled' }, 'the first notification, as it is now');
+    assert.deepEqual(await runsOf(first.workflowId), runs, 'no new run');
+
+    const ghostKey = uniqueId('cancel-forgotten');
+    const ghost = await forgotten(first.id, cancelKey, ghostKey);
+    const afterRetention = await accepted(await post(ghostKey, later));
+    assert.deepEqual(afterRetention, { ...ghost, status: 'cancelled' });
+    await noRun(ghost.workflowId);
+    assert.equal(await notificationStatus(t.herald, ghost.id), 'cancelled');
+
+    // Sent.
+    const sentKey = uniqueId('sent');
+    const sent = await accepted(await post(sentKey));
+    await untilStatus(t.herald, sent.id, 'sent');
+    await t.smtp.waitFor((m) => m.envelopeTo.includes(email));
+    const sentRuns = await runsOf(sent.workflowId);
+    assert.equal(sentRuns.length, 1);
+    assert.deepEqual(await accepted(await post(sentKey)), { ...sent, status: 'sent' });
+    assert.deepEqual(await runsOf(sent.workflowId), sentRuns);
+    const sentGhostKey = uniqueId('sent-forgotten');
+    const sentGhost = await forgotten(sent.id, sentKey, sentGhostKey);
+    assert.deepEqual(await accepted(await post(sentGhostKey)), { ...sentGhost, status: 'sent' });
+    await noRun(sentGhost.workflowId);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(t.smtp.messages.filter((m) => m.envelopeTo.includes(email)).length, 1, 'sent once');
+    assert.equal(await t.herald.db.notification.count({ where: { userId: user.id } }), 4);
+  });
+});
+
 describe('duplicate suppression', () => {
   const t = useEmailStack();
 

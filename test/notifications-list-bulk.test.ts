@@ -144,4 +144,114 @@ describe('listing and bulk', () => {
     assert.equal(noContent.status, 422);
     assert.equal(await t.herald.db.notification.count(), before);
   });
+
+  it('reports an unexpected failure of one recipient in its item (no 500), and the others go on', async () => {
+    const users = await Promise.all(Array.from({ length: 3 }, () => createUser()));
+    const broken = users[1]!;
+    // A failure no domain rule knows: the database refuses this one recipient's row.
+    await t.herald.db.$executeRawUnsafe(`
+      CREATE OR REPLACE FUNCTION herald_test_refuse_insert() RETURNS trigger AS $$
+      BEGIN
+        IF NEW.user_id = '${broken.id}'::uuid THEN RAISE EXCEPTION 'injected failure'; END IF;
+        RETURN NEW;
+      END $$ LANGUAGE plpgsql`);
+    await t.herald.db.$executeRawUnsafe(
+      'CREATE TRIGGER herald_test_refuse_insert BEFORE INSERT ON notifications FOR EACH ROW EXECUTE FUNCTION herald_test_refuse_insert()',
+    );
+    try {
+      const res = await t.herald.api('/v1/notifications/bulk', {
+        json: {
+          recipients: users.map((u) => u.id),
+          category: 'news',
+          title: 'T',
+          body: 'B',
+          channels: ['email'],
+        },
+      });
+      assert.equal(res.status, 202, await res.clone().text());
+      const body = (await res.json()) as {
+        accepted: number;
+        failed: number;
+        results: { recipient: string; id?: string; error?: { type: string; detail?: string } }[];
+      };
+      assert.equal(body.accepted, 2);
+      assert.equal(body.failed, 1);
+      assert.deepEqual(
+        body.results.map((r) => r.recipient),
+        users.map((u) => u.id),
+      );
+      assert.equal(body.results[1]!.error?.type, 'https://herald.dev/problems/internal-error');
+      assert.doesNotMatch(JSON.stringify(body), /injected failure/, 'the cause stays in the log');
+      assert.ok(body.results[0]!.id && body.results[2]!.id);
+      assert.equal(await t.herald.db.notification.count({ where: { userId: broken.id } }), 0);
+      for (const user of [users[0]!, users[2]!])
+        await t.smtp.waitFor((m) => m.envelopeTo.includes(user.email));
+      assert.equal(t.smtp.messages.filter((m) => m.envelopeTo.includes(broken.email)).length, 0);
+    } finally {
+      await t.herald.db.$executeRawUnsafe(
+        'DROP TRIGGER IF EXISTS herald_test_refuse_insert ON notifications',
+      );
+      await t.herald.db.$executeRawUnsafe('DROP FUNCTION IF EXISTS herald_test_refuse_insert()');
+    }
+  });
+});
+
+describe('bulk and the rate limit', () => {
+  // A bucket of 10 that refills slowly: what the test spends is what is left.
+  const t = useEmailStack({ API_RATE_LIMIT: '0.01', API_RATE_BURST: '10' }, { rateLimit: true });
+
+  it('charges a token per recipient, and refuses a bulk larger than what is left with 429 before accepting any', async () => {
+    // Users written past the API: creating them spends no tokens.
+    const users = await Promise.all(
+      Array.from({ length: 17 }, async () => {
+        const email = `${uniqueId('rl')}@example.test`;
+        const user = await t.herald.db.user.create({
+          data: { externalId: uniqueId('rl'), contacts: { create: [{ channel: 'email', address: email }] } },
+        });
+        return { id: user.id, email };
+      }),
+    );
+    const bulk = (recipients: { id: string }[]) =>
+      t.herald.api('/v1/notifications/bulk', {
+        json: {
+          recipients: recipients.map((u) => u.id),
+          category: 'news',
+          title: 'T',
+          body: 'B',
+          channels: ['email'],
+        },
+      });
+    const remaining = (res: Response) => Number(/;r=(\d+)/.exec(res.headers.get('ratelimit') ?? '')?.[1]);
+
+    const first = await bulk(users.slice(0, 4));
+    assert.equal(first.status, 202, await first.clone().text());
+    assert.equal(remaining(first), 6, 'four recipients cost four tokens');
+
+    const notifications = await t.herald.db.notification.count();
+    const tooMany = await bulk(users.slice(4, 12));
+    assert.equal(tooMany.status, 429, await tooMany.clone().text());
+    assert.match(tooMany.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    assert.ok(Number(tooMany.headers.get('retry-after')) >= 1, 'Retry-After says when');
+    assert.equal(await t.herald.db.notification.count(), notifications, 'nothing accepted');
+    assert.equal(
+      await t.herald.db.notification.count({
+        where: { userId: { in: users.slice(4, 12).map((u) => u.id) } },
+      }),
+      0,
+    );
+
+    // The refused request's arrival cost one token: five are left, enough for five recipients.
+    const fits = await bulk(users.slice(12, 17));
+    assert.equal(fits.status, 202, await fits.clone().text());
+    assert.equal(remaining(fits), 0);
+    const empty = await t.herald.api('/v1/notifications?limit=1');
+    assert.equal(empty.status, 429);
+
+    for (const user of [...users.slice(0, 4), ...users.slice(12, 17)])
+      await t.smtp.waitFor((m) => m.envelopeTo.includes(user.email));
+    assert.equal(
+      t.smtp.messages.filter((m) => users.slice(4, 12).some((u) => m.envelopeTo.includes(u.email))).length,
+      0,
+    );
+  });
 });

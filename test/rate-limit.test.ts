@@ -36,6 +36,11 @@ describe('rateLimitPerKey', () => {
     app.get('/ping', (_req, res) => {
       res.json({ ok: true });
     });
+    // A bulk request: its arrival took one token, the route charges one more a recipient beyond it.
+    app.get('/bulk', (req, res) => {
+      limiter.charge(req, res, Number(req.header('x-recipients')) - 1);
+      res.json({ ok: true });
+    });
     app.use(problemHandler(createLogger('test', 'silent')));
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
@@ -91,6 +96,29 @@ describe('rateLimitPerKey', () => {
     assert.equal(limiter.size(), 1);
     // An evicted key starts again with a full bucket.
     assert.deepEqual(await statuses('a', BURST + 1), [200, 200, 200, 429]);
+  });
+
+  it('charges a bulk request a token per recipient, refusing it whole when too few are left', async () => {
+    const bulk = (recipients: number) =>
+      fetch(`${baseUrl}/bulk`, { headers: { 'x-test-key': 'a', 'x-recipients': String(recipients) } });
+    assert.equal((await bulk(2)).status, 200);
+    const refused = await bulk(2); // one token left after its arrival: not two
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.match(((await refused.json()) as { detail: string }).detail, /costs 2 tokens \(one a recipient\)/);
+    clock += 10_000;
+    // More recipients than the burst pass from a full bucket and leave the key in debt for the rest.
+    assert.equal((await bulk(9)).status, 200);
+    const after = await get('a');
+    assert.equal(after.status, 429);
+    assert.equal(after.headers.get('ratelimit'), '"per-key";r=0;t=5');
+    assert.equal(after.headers.get('retry-after'), '4'); // 6 tokens owed + 1 to take, at 2 a second: 3.5 s
+    clock += 3_499;
+    assert.equal((await get('a')).status, 429);
+    clock += 1;
+    assert.equal((await get('a')).status, 200);
+    // A bucket in debt is not evicted as if it were full.
+    assert.equal(limiter.size(), 1);
   });
 
   it('fails loudly when mounted before authentication', async () => {

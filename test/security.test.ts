@@ -93,8 +93,9 @@ describe('security', () => {
         DELIVERY_RETRY_WINDOW: '1s',
         ...TEST_CODEC_ENV,
       }),
-      // The API and every worker log here, at the most verbose level.
-      { logger },
+      // The API and every worker log here, at the most verbose level. Every operation tries wrong keys:
+      // room for all of them to be looked up and refused as unknown (test/apikey.test.ts checks the limit).
+      { logger, unknownKeyLimit: { perSecond: 1, burst: 1_000 } },
     );
   });
   after(async () => {

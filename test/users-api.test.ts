@@ -200,4 +200,46 @@ describe('users, preferences and push subscriptions', () => {
     assert.equal(await handle.result(), 'cancelled');
     assert.equal((await t.herald.api(`/v1/users/${user.id}`, { method: 'DELETE' })).status, 404);
   });
+
+  it('refuses a UUID-shaped externalId (422 naming it, nothing stored), and an id always wins over an externalId', async () => {
+    const target = await createUser({ email: `${uniqueId('target')}@example.test` });
+    const other = await createUser();
+    const users = await t.herald.db.user.count();
+
+    for (const shape of [target.id, target.id.toUpperCase(), ` ${crypto.randomUUID()} `]) {
+      const created = await t.herald.api('/v1/users', { json: { externalId: shape } });
+      assert.equal(created.status, 422, await created.clone().text());
+      assert.deepEqual((await problem(created)).errors!.map((e) => e.field), ['externalId']);
+      const changed = await t.herald.api(`/v1/users/${other.id}`, {
+        method: 'PATCH',
+        json: { externalId: shape },
+      });
+      assert.equal(changed.status, 422, await changed.clone().text());
+      assert.deepEqual((await problem(changed)).errors!.map((e) => e.field), ['externalId']);
+    }
+    assert.equal(await t.herald.db.user.count(), users);
+    const otherRow = await t.herald.db.user.findUniqueOrThrow({ where: { id: other.id } });
+    assert.equal(otherRow.externalId, other.externalId);
+
+    // A row stored before the rule (written past the API) whose externalId is another user's id.
+    const shadow = await t.herald.db.user.create({
+      data: { externalId: target.id, contacts: { create: [{ channel: 'email', address: 'shadow@example.test' }] } },
+    });
+    for (let i = 0; i < 5; i++) {
+      const read = await t.herald.api(`/v1/users/${target.id}`);
+      assert.equal(read.status, 200);
+      assert.equal(((await read.json()) as { id: string }).id, target.id);
+    }
+    const sent = await t.herald.api('/v1/notifications', {
+      json: { userId: target.id, category: 'updates', title: 'Hi', body: 'Yours', channels: ['email'] },
+    });
+    assert.equal(sent.status, 202, await sent.clone().text());
+    const { id } = (await sent.json()) as { id: string };
+    const row = await t.herald.db.notification.findUniqueOrThrow({ where: { id } });
+    assert.equal(row.userId, target.id);
+    assert.equal(await t.herald.db.notification.count({ where: { userId: shadow.id } }), 0);
+    // The shadow is still reached by its own id.
+    const byOwnId = await t.herald.api(`/v1/users/${shadow.id}`);
+    assert.equal(((await byOwnId.json()) as { id: string }).id, shadow.id);
+  });
 });

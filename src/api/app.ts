@@ -5,7 +5,7 @@ import type { Config } from '../platform/config.js';
 import { pingDatabase, type Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
 import { observeRequests } from '../platform/metrics.js';
-import { notificationAccess, requireApiKey, requireScope } from './auth.js';
+import { notificationAccess, requireApiKey, requireScope, type UnknownKeyLimit } from './auth.js';
 import { acceptBulk } from './bulk.js';
 import { CODEC_PATH, codecRoutes, type CodecServerOptions } from './codec.js';
 import { rateLimitPerKey } from './rate-limit.js';
@@ -67,6 +67,8 @@ export interface ApiDeps {
   apiKeys: readonly string[];
   /** The VAPID public key browsers subscribe with; push is off without it. */
   vapidPublicKey?: string;
+  /** Unknown API keys each client address may try before 429 (src/api/auth.ts); a default when unset. */
+  unknownKeyLimit?: UnknownKeyLimit;
   /** Token bucket per API key (per process); unset means no rate limit. */
   rateLimit?: { perSecond: number; burst: number };
   /** The bot's settings: link tokens, and the webhook route when TELEGRAM_WEBHOOK_SECRET is set. */
@@ -150,8 +152,9 @@ export function createApp(deps: ApiDeps): express.Express {
     app.post(TELEGRAM_WEBHOOK_PATH, ...telegramWebhook(db, deps.telegram.webhookSecret));
 
   const v1 = express.Router();
-  v1.use(requireApiKey(db, deps.apiKeys));
-  if (deps.rateLimit) v1.use(rateLimitPerKey(deps.rateLimit));
+  v1.use(requireApiKey(db, deps.apiKeys, deps.unknownKeyLimit));
+  const limiter = deps.rateLimit && rateLimitPerKey(deps.rateLimit);
+  if (limiter) v1.use(limiter);
   v1.use(requireJson);
   v1.use(express.json({ limit: BODY_LIMIT, strict: true }));
   // Scopes (docs/security.md): checked before a route reads its input, so a refusal changes nothing.
@@ -239,6 +242,8 @@ export function createApp(deps: ApiDeps): express.Express {
     const rawKey = req.header('idempotency-key');
     const idempotencyKey =
       rawKey === undefined ? undefined : parse(idempotencyKeySchema, rawKey, 'Idempotency-Key');
+    // A token a recipient (its arrival took the first), charged before any is accepted.
+    limiter?.charge(req, res, input.recipients.length - 1);
     const results = await acceptBulk(
       { db, temporal, logger, requestId: req.id, idempotencyKey, source: req.caller?.keyId },
       input,

@@ -5,6 +5,7 @@ import type { Db } from '../store/db.js';
 import { hashApiKey, storedScopes, type ApiKeyScope } from '../domain/api-keys.js';
 import { ForbiddenError } from '../domain/errors.js';
 import { HttpProblem } from './problem.js';
+import { createTokenBuckets } from '../platform/token-bucket.js';
 
 const unauthorized = (detail: string) =>
   new HttpProblem(401, 'unauthorized', 'Unauthorized', detail, undefined, { 'WWW-Authenticate': 'Bearer' });
@@ -21,10 +22,37 @@ function findEnvKey(envHashes: readonly Buffer[], hash: Buffer): number {
   return found;
 }
 
-/** `Authorization: Bearer <key>`: keys from API_KEYS, or hashed keys in the database that are not revoked. */
-export function requireApiKey(db: Db, envKeys: readonly string[]): RequestHandler {
+export interface UnknownKeyLimit {
+  /** Unknown keys a client address may try a second, sustained. */
+  perSecond: number;
+  /** Unknown keys a client address may try at once. */
+  burst: number;
+  /** Milliseconds on a monotonic clock; injectable so tests need not sleep. */
+  now?: () => number;
+}
+
+/** Generous for a client that mistyped its key, useless for guessing: 20 at once, then one a second. */
+export const UNKNOWN_KEY_LIMIT: UnknownKeyLimit = { perSecond: 1, burst: 20 };
+
+/**
+ * `Authorization: Bearer <key>`: keys from API_KEYS, or hashed keys in the database that are not revoked.
+ *
+ * A key that is not an API_KEYS key costs a database lookup, so a flood of made-up keys would be a flood
+ * of queries. Each client address (req.ip) has a bucket of failed lookups: while it is empty, a key that
+ * is not an API_KEYS key gets 429 before any lookup. A stored key that is found costs nothing.
+ */
+export function requireApiKey(
+  db: Db,
+  envKeys: readonly string[],
+  unknownKeyLimit: UnknownKeyLimit = UNKNOWN_KEY_LIMIT,
+): RequestHandler {
   const envHashes = envKeys.map((key) => Buffer.from(hashApiKey(key), 'hex'));
   const lastTouched = new Map<string, number>();
+  const unknownKeys = createTokenBuckets({
+    perMs: unknownKeyLimit.perSecond / 1000,
+    burst: unknownKeyLimit.burst,
+    now: unknownKeyLimit.now,
+  });
 
   const touch = (id: string, lastUsedAt: Date | null) => {
     const now = Date.now();
@@ -46,9 +74,26 @@ export function requireApiKey(db: Db, envKeys: readonly string[]): RequestHandle
       req.caller = { keyId: `env-${hash.slice(0, 16)}`, name: `API_KEYS[${envIndex}]`, scopes: ['admin'] };
       return next();
     }
+    const address = req.ip ?? req.socket.remoteAddress ?? '';
+    // Consulted, not charged: a lookup is allowed while this address has a failure left to spend.
+    const room = unknownKeys.take(address, 0, 1);
+    if (!room.allowed) {
+      const retryAfter = Math.max(1, Math.ceil(room.retryAfterMs / 1000));
+      throw new HttpProblem(
+        429,
+        'rate-limited',
+        'Too many requests',
+        `Too many unknown API keys from this address; retry in ${retryAfter} s`,
+        undefined,
+        { 'Retry-After': String(retryAfter) },
+      );
+    }
     // The stored hash is found by an index lookup: a hash of a 256-bit key leaks nothing worth timing.
     const stored = await db.apiKey.findUnique({ where: { hash } });
-    if (!stored || stored.revokedAt) throw unauthorized('The API key is not valid');
+    if (!stored || stored.revokedAt) {
+      unknownKeys.take(address, 1, 0);
+      throw unauthorized('The API key is not valid');
+    }
     touch(stored.id, stored.lastUsedAt);
     req.caller = { keyId: stored.id, name: stored.name, scopes: storedScopes(stored.scopes) };
     next();

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { createTokenBuckets } from '../platform/token-bucket.js';
 import { HttpProblem } from './problem.js';
 
@@ -14,6 +14,12 @@ export interface RateLimitOptions {
 export type RateLimiter = RequestHandler & {
   /** Buckets held in memory (one per key seen since it was last full). */
   size(): number;
+  /**
+   * Charges `cost` more tokens to the request's key (a bulk request: one a recipient beyond the one its
+   * arrival took); throws 429 with Retry-After when they are not there, taking nothing. A cost beyond
+   * what a full bucket holds passes from a full bucket and leaves the key waiting for the rest.
+   */
+  charge(req: Request, res: Response, cost: number): void;
 };
 
 /** The one policy this limiter applies, named in the RateLimit-Policy and RateLimit fields. */
@@ -43,25 +49,38 @@ export function rateLimitPerKey({
   const policy = `${POLICY};q=${burst};w=${Math.ceil(burst / perMs / 1000)}`;
   const buckets = createTokenBuckets({ perMs, burst, now });
 
-  const limiter: RequestHandler = (req, res, next) => {
+  const charge = (req: Request, res: Response, cost: number, need?: number) => {
     if (!req.caller) throw new Error('rateLimitPerKey needs req.caller: mount it after requireApiKey');
-    const take = buckets.take(req.caller.keyId);
+    const take = buckets.take(req.caller.keyId, cost, need);
     res.setHeader('RateLimit-Policy', policy);
     res.setHeader(
       'RateLimit',
-      `${POLICY};r=${Math.floor(take.tokens)};t=${Math.ceil(take.untilFullMs / 1000)}`,
+      `${POLICY};r=${Math.max(0, Math.floor(take.tokens))};t=${Math.ceil(take.untilFullMs / 1000)}`,
     );
-    if (take.allowed) return next();
+    if (take.allowed) return;
 
     const retryAfter = Math.max(1, Math.ceil(take.retryAfterMs / 1000));
     throw new HttpProblem(
       429,
       'rate-limited',
       'Too many requests',
-      `This API key is limited to ${perSecond} requests a second (bursts of ${burst}); retry in ${retryAfter} s`,
+      need === undefined
+        ? `This API key is limited to ${perSecond} requests a second (bursts of ${burst}); retry in ${retryAfter} s`
+        : `This request costs ${cost + 1} tokens (one a recipient) and this API key is limited to ${perSecond} a second (bursts of ${burst}); retry in ${retryAfter} s`,
       undefined,
       { 'Retry-After': String(retryAfter) },
     );
   };
-  return Object.assign(limiter, { size: buckets.size });
+
+  const limiter: RequestHandler = (req, res, next) => {
+    charge(req, res, 1);
+    next();
+  };
+  return Object.assign(limiter, {
+    size: buckets.size,
+    // The request's arrival took one token already: a full bucket is burst - 1 now.
+    charge: (req: Request, res: Response, cost: number) => {
+      if (cost > 0) charge(req, res, cost, Math.min(cost, burst - 1));
+    },
+  });
 }

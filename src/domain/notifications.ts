@@ -166,8 +166,13 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     sendAt: notification.sendAt?.toISOString(),
     fallback: notification.fallback,
   };
+  // A repeat starts the workflow only while no run can have moved the notification on: the first request
+  // may have stopped between recording it and starting its workflow. Past that (processing, sent,
+  // cancelled, …) its run exists or ended, and once Temporal's retention has deleted an ended run, a
+  // start would begin a new one: a cancelled or finished notification must never come back.
+  const mayBeUnstarted = created || notification.status === 'accepted' || notification.status === 'scheduled';
   try {
-    await startNotificationWorkflow(ctx, workflowInput, notification.workflowId);
+    if (mayBeUnstarted) await startNotificationWorkflow(ctx, workflowInput, notification.workflowId);
   } catch (error) {
     ctx.logger.error({ err: error, requestId: ctx.requestId }, 'could not start the notification workflow');
     // Not accepted after all: remove what this request recorded, so a retry starts clean.

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CHANNELS, CONTACT_CHANNELS, type ChannelName } from '../activities/channels/registry.js';
 import { NOTIFICATION_STATUSES } from '../workflows/definitions.js';
+import { isUuid } from '../platform/uuid.js';
 
 const isTimeZone = (zone: string): boolean => {
   try {
@@ -65,8 +66,16 @@ export function splitContacts<T extends { contacts?: ContactChanges }>(
   return { fields: fields as Omit<T, 'contacts'>, contacts };
 }
 
+/**
+ * The caller's name for a user. Never shaped like a UUID: `:id` and `userId` take Herald's id or an
+ * externalId, and a UUID-shaped externalId could otherwise stand for another user's id.
+ */
+const externalIdSchema = text(200).refine((value) => !isUuid(value), {
+  message: "must not be shaped like a UUID (Herald's user ids are)",
+});
+
 export const createUserSchema = z.strictObject({
-  externalId: text(200),
+  externalId: externalIdSchema,
   ...contactFields,
   contacts: contactsSchema.optional(),
   locale: localeSchema.optional(),
@@ -148,7 +157,7 @@ const channelOrderSchema = z
 
 export const updateUserSchema = z
   .strictObject({
-    externalId: text(200).optional(),
+    externalId: externalIdSchema.optional(),
     ...contactFields,
     contacts: contactsSchema.optional(),
     locale: localeSchema.optional(),

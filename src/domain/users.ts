@@ -49,14 +49,13 @@ const toRecord = ({ contacts, ...user }: UserRow): UserRecord => ({
   contacts: Object.fromEntries(contacts.map((c) => [c.channel, c.address])),
 });
 
-/** `:id` accepts Herald's id or the caller's externalId. */
+/** `:id` accepts Herald's id or the caller's externalId; the id match wins. */
 export async function findUser(db: Db, idOrExternalId: string): Promise<UserRecord> {
-  const user = isUuid(idOrExternalId)
-    ? await db.user.findFirst({
-        where: { OR: [{ id: idOrExternalId }, { externalId: idOrExternalId }] },
-        include: withContacts,
-      })
-    : await db.user.findUnique({ where: { externalId: idOrExternalId }, include: withContacts });
+  // Herald's id first: an externalId stored before UUID-shaped ones were refused never shadows a user's id.
+  const user =
+    (isUuid(idOrExternalId)
+      ? await db.user.findUnique({ where: { id: idOrExternalId }, include: withContacts })
+      : null) ?? (await db.user.findUnique({ where: { externalId: idOrExternalId }, include: withContacts }));
   if (!user) throw new NotFoundError(`User ${idOrExternalId}`);
   return toRecord(user);
 }

@@ -29,23 +29,29 @@ export function createTokenBuckets({ perMs, burst, now = () => performance.now()
   const sweep = (at: number) => {
     if (at - lastSweep < refillMs) return;
     lastSweep = at;
-    for (const [key, bucket] of buckets) if (at - bucket.at >= refillMs) buckets.delete(key);
+    // A bucket in debt (a take of more than the burst) needs longer than refillMs to be full.
+    for (const [key, bucket] of buckets)
+      if (at - bucket.at >= (burst - bucket.tokens) / perMs) buckets.delete(key);
   };
 
   return {
-    take(key: string): Take {
+    /**
+     * Takes `cost` tokens when at least `need` are there (by default the cost, at most the burst). A cost
+     * beyond the burst passes only from a full bucket and leaves it in debt: the sustained rate holds.
+     */
+    take(key: string, cost = 1, need = Math.min(cost, burst)): Take {
       const at = now();
       sweep(at);
       const bucket = buckets.get(key) ?? { tokens: burst, at };
       bucket.tokens = Math.min(burst, bucket.tokens + Math.max(0, at - bucket.at) * perMs);
       bucket.at = at;
       buckets.set(key, bucket);
-      const allowed = bucket.tokens >= 1;
-      if (allowed) bucket.tokens -= 1;
+      const allowed = bucket.tokens >= need;
+      if (allowed) bucket.tokens -= cost;
       return {
         allowed,
         tokens: bucket.tokens,
-        retryAfterMs: allowed ? 0 : (1 - bucket.tokens) / perMs,
+        retryAfterMs: allowed ? 0 : (need - bucket.tokens) / perMs,
         untilFullMs: (burst - bucket.tokens) / perMs,
       };
     },

@@ -37,6 +37,7 @@ export async function insertNotification(
     WITH recipient AS (
       SELECT id FROM users
       WHERE ${isUuid(user) ? Prisma.sql`id = ${user}::uuid OR ` : Prisma.empty} external_id = ${user}
+      -- The id match first (false sorts before true): an externalId never shadows a user's id.
       ORDER BY external_id = ${user}
       LIMIT 1
     )

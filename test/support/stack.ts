@@ -12,6 +12,7 @@ import type { Client } from '@temporalio/client';
 import { after, before } from 'node:test';
 import { startSmtpSink, type SmtpSink } from '../../tools/fakes/smtp-sink.js';
 import { createApp } from '../../src/api/app.js';
+import type { UnknownKeyLimit } from '../../src/api/auth.js';
 import { codecServerOptions } from '../../src/api/codec.js';
 import { preferenceCenterOptions } from '../../src/api/preference-center.js';
 import { closeChannels } from '../../src/activities/channels/registry.js';
@@ -100,6 +101,10 @@ export async function startHerald(
     api?: boolean;
     ca?: string;
     logger?: Logger;
+    /** Apply API_RATE_LIMIT and API_RATE_BURST, as the API's main does (tests leave them off by default). */
+    rateLimit?: boolean;
+    /** In place of the default limit on unknown API keys per client address. */
+    unknownKeyLimit?: UnknownKeyLimit;
     /** A workflow bundle other than the one built in this process, such as a prebuilt file. */
     workflowBundle?: WorkerOptions['workflowBundle'];
   } = {},
@@ -136,6 +141,8 @@ export async function startHerald(
       codecServer: codecServerOptions(config),
       preferenceCenter: preferenceCenterOptions(config),
       outbound: config.outbound,
+      ...(options.rateLimit ? { rateLimit: config.api.rateLimit } : {}),
+      ...(options.unknownKeyLimit ? { unknownKeyLimit: options.unknownKeyLimit } : {}),
     });
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -214,12 +221,16 @@ export interface EmailStack {
 }
 
 /** Registers before/after hooks that run an SMTP sink and Herald (workers and API) delivering to it. */
-export function useEmailStack(extra: Record<string, string> = {}): EmailStack {
+export function useEmailStack(
+  extra: Record<string, string> = {},
+  options: { rateLimit?: boolean } = {},
+): EmailStack {
   const stack = {} as EmailStack;
   before(async () => {
     stack.smtp = await startSmtpSink();
     stack.herald = await startHerald(
       testEnv({ SMTP_URL: stack.smtp.url, MAIL_FROM: 'Herald <herald@example.test>', ...extra }),
+      options,
     );
   });
   after(async () => {
