@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/platform/config.js';
+import { ConfigError, loadConfig, type Config } from '../src/platform/config.js';
 import { freePort } from '../tools/local-stack/ports.js';
 import { projectRoot } from '../tools/local-stack/paths.js';
 import { serveMetrics, type MetricsServer } from '../src/platform/metrics.js';
@@ -187,23 +187,25 @@ describe('metrics', () => {
   });
 });
 
+/** A metrics listener's settings: `<prefix>_METRICS_PORT` and `_HOST`, off without a port. */
+function checkMetricsSettings(prefix: 'WORKER' | 'API', read: (config: Config) => unknown) {
+  const base = { DATABASE_URL: 'postgresql://127.0.0.1/herald' };
+  const port = `${prefix}_METRICS_PORT`;
+  assert.equal(read(loadConfig(base)), undefined);
+  assert.deepEqual(read(loadConfig({ ...base, [port]: '9464' })), { host: '127.0.0.1', port: 9464 });
+  assert.deepEqual(read(loadConfig({ ...base, [port]: '9464', [`${prefix}_METRICS_HOST`]: '0.0.0.0' })), {
+    host: '0.0.0.0',
+    port: 9464,
+  });
+  assert.throws(
+    () => loadConfig({ ...base, [port]: 'nine' }),
+    (error: unknown) => error instanceof ConfigError && error.problems.some((p) => p.variable === port),
+  );
+}
+
 describe('worker metrics port', () => {
   it('is read from WORKER_METRICS_PORT and WORKER_METRICS_HOST, and is off without a port', () => {
-    const base = { DATABASE_URL: 'postgresql://127.0.0.1/herald' };
-    assert.equal(loadConfig(base).worker.metrics, undefined);
-    assert.deepEqual(loadConfig({ ...base, WORKER_METRICS_PORT: '9464' }).worker.metrics, {
-      host: '127.0.0.1',
-      port: 9464,
-    });
-    assert.deepEqual(
-      loadConfig({ ...base, WORKER_METRICS_PORT: '9464', WORKER_METRICS_HOST: '0.0.0.0' }).worker.metrics,
-      { host: '0.0.0.0', port: 9464 },
-    );
-    assert.throws(
-      () => loadConfig({ ...base, WORKER_METRICS_PORT: 'nine' }),
-      (error: unknown) =>
-        error instanceof ConfigError && error.problems.some((p) => p.variable === 'WORKER_METRICS_PORT'),
-    );
+    checkMetricsSettings('WORKER', (config) => config.worker.metrics);
   });
 
   it('is served by the worker process (src/workers/main.ts)', async () => {
@@ -243,21 +245,7 @@ describe('worker metrics port', () => {
 
 describe('API metrics port', () => {
   it('is read from API_METRICS_PORT and API_METRICS_HOST, and is off without a port', () => {
-    const base = { DATABASE_URL: 'postgresql://127.0.0.1/herald' };
-    assert.equal(loadConfig(base).api.metrics, undefined);
-    assert.deepEqual(loadConfig({ ...base, API_METRICS_PORT: '9464' }).api.metrics, {
-      host: '127.0.0.1',
-      port: 9464,
-    });
-    assert.deepEqual(
-      loadConfig({ ...base, API_METRICS_PORT: '9464', API_METRICS_HOST: '0.0.0.0' }).api.metrics,
-      { host: '0.0.0.0', port: 9464 },
-    );
-    assert.throws(
-      () => loadConfig({ ...base, API_METRICS_PORT: 'nine' }),
-      (error: unknown) =>
-        error instanceof ConfigError && error.problems.some((p) => p.variable === 'API_METRICS_PORT'),
-    );
+    checkMetricsSettings('API', (config) => config.api.metrics);
   });
 
   it('is served by the API process (src/api/main.ts) on its own listener, not on the public port', async () => {
