@@ -4,6 +4,7 @@ import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../src/workflows/definitions.js';
 // The CLI's pin and install place live with the installer, which runs before any dependency exists.
 import { TEMPORAL_CLI_VERSION, temporalCliPath } from '../ensure-tools.mjs';
+import { freePort } from './ports.js';
 
 export { TEMPORAL_CLI_VERSION, temporalCliPath };
 
@@ -43,6 +44,9 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     String(options.port),
     '--log-level',
     'warn',
+    // Its HTTP API would take port + 1000, which freePort never checked: a second server could collide.
+    '--http-port',
+    String(await freePort()),
   ];
   if (options.uiPort) args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
