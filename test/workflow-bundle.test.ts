@@ -13,6 +13,7 @@ import proto from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { ENCRYPTED_ENCODING } from '../src/platform/codec.js';
 import { createDb } from '../src/store/db.js';
+import { connectTemporalClient } from '../src/platform/temporal-client.js';
 import { projectRoot } from '../tools/local-stack/paths.js';
 import { workflowIdFor } from '../src/workflows/definitions.js';
 import { createWorkers, prebuiltWorkflowBundle } from '../src/workers/create-workers.js';
@@ -131,11 +132,13 @@ describe('prebuilt workflow bundle', () => {
     const config = testEnv({ WORKFLOW_BUNDLE_PATH: path.join(dir, 'missing.js') });
     const db = createDb(config.databaseUrl);
     const connection = await NativeConnection.connect({ address: config.temporal.address });
+    const temporal = await connectTemporalClient(config);
     try {
       await assert.rejects(
         createWorkers({
           config,
           connection,
+          temporal,
           db,
           queues: ['notifications'],
           workflowBundle: prebuiltWorkflowBundle(config),
@@ -143,6 +146,7 @@ describe('prebuilt workflow bundle', () => {
         /ENOENT|missing\.js/,
       );
     } finally {
+      await temporal.connection.close();
       await connection.close();
       await db.$disconnect();
     }

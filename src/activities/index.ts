@@ -1,4 +1,6 @@
+import type { Client } from '@temporalio/client';
 import type { Db } from '../store/db.js';
+import type { Logger } from '../platform/logger.js';
 import { deliverActivityName, type ChannelName } from '../workflows/definitions.js';
 import type { ChannelRegistry } from './channels/registry.js';
 import type { DeliverySettings } from '../workflows/policies.js';
@@ -6,10 +8,12 @@ import { createCompleteNotification, createRecordProgress } from './complete-not
 import { createDeliver, type DeliveryInput, type DeliveryResult } from './deliver.js';
 import { createResolveRecipient } from './resolve-recipient.js';
 import { createRecordWebhookFailure } from './webhooks.js';
+import { createReconcileNotifications } from './reconcile-notifications.js';
 
 export type { DeliveryInput, DeliveryResult } from './deliver.js';
 export type { RecipientPlan } from './resolve-recipient.js';
 export type { CompletionInput, ProgressInput } from './complete-notification.js';
+export type { ReconcileInput, ReconcileResult } from './reconcile-notifications.js';
 export { createWebhookActivities, type WebhookActivities } from './webhooks.js';
 
 export interface ActivityDeps {
@@ -17,6 +21,9 @@ export interface ActivityDeps {
   configuredChannels: readonly ChannelName[];
   mandatoryCategories: readonly string[];
   settings: DeliverySettings;
+  /** The reconciler starts workflows left unstarted. */
+  temporal: Client;
+  logger: Logger;
 }
 
 /** Activities of the notifications queue: orchestration side effects. */
@@ -26,6 +33,7 @@ export function createNotificationActivities(deps: ActivityDeps) {
     recordProgress: createRecordProgress(deps.db),
     completeNotification: createCompleteNotification(deps.db),
     recordWebhookFailure: createRecordWebhookFailure(deps.db),
+    reconcileNotifications: createReconcileNotifications(deps),
   };
 }
 export type NotificationActivities = ReturnType<typeof createNotificationActivities>;

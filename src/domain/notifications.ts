@@ -1,24 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
 import type { Db, NotificationStatus as StoredStatus, Prisma } from '../store/db.js';
-import { insertNotification, removeUnstartedNotification } from '../store/notifications.js';
+import { insertNotification } from '../store/notifications.js';
 import type { Logger } from '../platform/logger.js';
 import { countAcceptedNotification } from '../platform/metrics.js';
-import {
-  NOTIFICATIONS_QUEUE,
-  SEARCH_ATTRIBUTES,
-  cancelUpdate,
-  retryUpdate,
-  workflowIdFor,
-  type NotificationInput,
-} from '../workflows/definitions.js';
-import { notificationWorkflow } from '../workflows/index.js';
+import { cancelUpdate, retryUpdate, workflowIdFor } from '../workflows/definitions.js';
 import {
   ConflictError,
   ForbiddenError,
@@ -29,10 +20,13 @@ import {
 import type { NotificationResponse, WorkflowStatusResponse } from './views.js';
 import type { CreateNotification } from './schemas.js';
 import { findUser } from './users.js';
+import {
+  START_DEADLINE_MS,
+  notificationInputFor,
+  startNotificationWorkflow,
+} from './notification-workflow.js';
 
 type NotificationRow = Prisma.NotificationGetPayload<object>;
-
-const START_DEADLINE_MS = 10_000;
 
 export interface AcceptContext {
   db: Db;
@@ -141,13 +135,9 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
       throw error;
     });
     const first = idempotencyKey && (await db.notification.findUnique({ where: { idempotencyKey } }));
-    // The first request with this key failed to start its workflow and removed its row in between.
-    if (!first)
-      throw new UnavailableError(
-        idempotencyKey
-          ? 'An earlier request with this Idempotency-Key just failed; retry the request'
-          : 'The notification could not be recorded; retry the request',
-      );
+    // The insert found the user, so the key was taken; a row is never deleted, so this is a race lost
+    // to a purge. Say so rather than guess.
+    if (!first) throw new UnavailableError('The notification could not be recorded; retry the request');
     if (first.requestHash !== hash) {
       throw new ConflictError(
         'idempotency-key-reused',
@@ -158,26 +148,28 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     created = false;
   }
 
-  const workflowInput: NotificationInput = {
-    notificationId: notification.id,
-    userId: notification.userId,
-    category: notification.category,
-    channels: notification.channels,
-    sendAt: notification.sendAt?.toISOString(),
-    fallback: notification.fallback,
-  };
   // A repeat starts the workflow only while no run can have moved the notification on: the first request
   // may have stopped between recording it and starting its workflow. Past that (processing, sent,
   // cancelled, …) its run exists or ended, and once Temporal's retention has deleted an ended run, a
   // start would begin a new one: a cancelled or finished notification must never come back.
   const mayBeUnstarted = created || notification.status === 'accepted' || notification.status === 'scheduled';
-  try {
-    if (mayBeUnstarted) await startNotificationWorkflow(ctx, workflowInput, notification.workflowId);
-  } catch (error) {
-    ctx.logger.error({ err: error, requestId: ctx.requestId }, 'could not start the notification workflow');
-    // Not accepted after all: remove what this request recorded, so a retry starts clean.
-    if (created) await removeUnstartedNotification(db, notification.id).catch(() => undefined);
-    throw new UnavailableError('The workflow service is unavailable; retry the request');
+  if (mayBeUnstarted) {
+    try {
+      await startNotificationWorkflow(
+        ctx.temporal,
+        notificationInputFor(notification),
+        notification.workflowId,
+        ctx.requestId,
+      );
+    } catch (error) {
+      // Recorded is accepted. A failed start is ambiguous (a deadline or a reset connection may come after
+      // the server started the run), so the row stays, and the answer stays 202: a caller told "failed"
+      // would send again. The reconciler starts whatever is still unstarted a minute later.
+      ctx.logger.warn(
+        { err: error, requestId: ctx.requestId, notificationId: notification.id },
+        'could not start the notification workflow now; the reconciler will',
+      );
+    }
   }
   if (created) countAcceptedNotification(notification.category);
   // The line that joins a request to its workflow: search the logs by requestId, then Temporal by workflowId.
@@ -192,35 +184,6 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     created ? 'notification accepted' : 'notification already accepted (Idempotency-Key)',
   );
   return { id: notification.id, status: notification.status, workflowId: notification.workflowId, created };
-}
-
-/** Starts the workflow once: a duplicate start (a retried request) finds the first one. */
-async function startNotificationWorkflow(ctx: AcceptContext, input: NotificationInput, workflowId: string) {
-  try {
-    // Bounded, so a caller learns of an outage (503) in seconds rather than after the client's own retries.
-    await ctx.temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-      ctx.temporal.workflow.start(notificationWorkflow, {
-        taskQueue: NOTIFICATIONS_QUEUE,
-        workflowId,
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        typedSearchAttributes: [
-          { key: SEARCH_ATTRIBUTES.NotificationId, value: input.notificationId },
-          { key: SEARCH_ATTRIBUTES.UserId, value: input.userId },
-          { key: SEARCH_ATTRIBUTES.Category, value: input.category },
-          { key: SEARCH_ATTRIBUTES.DeliveryStatus, value: input.sendAt ? 'scheduled' : 'accepted' },
-        ],
-        memo: {
-          requestId: ctx.requestId,
-          summary: `${input.category} notification for user ${input.userId}`,
-        },
-      }),
-    );
-  } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return;
-    throw error;
-  }
 }
 
 /**
@@ -293,7 +256,7 @@ export async function actOnNotification(
 ): Promise<WorkflowStatusResponse> {
   const notification = await db.notification.findUnique({
     where: { id },
-    select: { workflowId: true, source: true },
+    select: { workflowId: true, source: true, status: true },
   });
   checkReach(id, notification, reach);
   const handle = temporal.workflow.getHandle(notification.workflowId);
@@ -311,6 +274,9 @@ export async function actOnNotification(
       );
     if (error instanceof WorkflowUpdateFailedError)
       throw new ConflictError(`cannot-${action.kind}`, error.cause?.message ?? error.message);
+    // Recorded, but its start failed and the reconciler has not started it yet.
+    if (error instanceof WorkflowNotFoundError && ['accepted', 'scheduled'].includes(notification.status))
+      throw new UnavailableError(`The notification's workflow has not started yet; retry the ${action.kind}`);
     if (error instanceof WorkflowNotFoundError || isClosedWorkflowError(error))
       throw new ConflictError(`cannot-${action.kind}`, 'the notification is already completed');
     throw error;

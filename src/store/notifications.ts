@@ -56,11 +56,6 @@ export async function insertNotification(
   return inserted;
 }
 
-/** Removes a notification whose workflow could not be started, so a retried request starts clean. */
-export async function removeUnstartedNotification(db: Db, id: string): Promise<void> {
-  await db.notification.deleteMany({ where: { id } });
-}
-
 interface PlannedDelivery {
   channel: ChannelName;
   status: 'pending' | 'skipped';
@@ -157,4 +152,59 @@ export async function recordCompletion(
       data: { status: outcome, completedAt: new Date() },
     }),
   ]);
+}
+
+/** A recorded notification as the reconciler reads it: enough to start its workflow. */
+export interface UnstartedCandidate {
+  id: string;
+  userId: string;
+  category: string;
+  channels: ChannelName[];
+  sendAt: Date | null;
+  fallback: boolean;
+  workflowId: string;
+}
+
+/**
+ * One page of notifications whose workflow may never have started: accepted ones recorded before
+ * `recordedBefore` (a started run moves them on within seconds), and scheduled ones among those whose send
+ * time is before `dueBefore` (a far-off one is checked once it comes near, not every run until then).
+ * Served by the (status, created_at) index; pages follow (created_at, id).
+ */
+export async function findUnstartedCandidates(
+  db: Db,
+  page: { recordedBefore: Date; dueBefore: Date; after?: { createdAt: Date; id: string }; limit: number },
+): Promise<(UnstartedCandidate & { createdAt: Date })[]> {
+  const after = page.after;
+  return db.notification.findMany({
+    where: {
+      status: { in: ['accepted', 'scheduled'] },
+      createdAt: { lt: page.recordedBefore },
+      OR: [{ status: 'accepted' }, { sendAt: { lt: page.dueBefore } }],
+      ...(after
+        ? {
+            AND: [
+              {
+                OR: [
+                  { createdAt: { gt: after.createdAt } },
+                  { createdAt: after.createdAt, id: { gt: after.id } },
+                ],
+              },
+            ],
+          }
+        : {}),
+    },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    take: page.limit,
+    select: {
+      id: true,
+      userId: true,
+      category: true,
+      channels: true,
+      sendAt: true,
+      fallback: true,
+      workflowId: true,
+      createdAt: true,
+    },
+  });
 }

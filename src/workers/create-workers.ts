@@ -9,6 +9,7 @@ import {
   bundleWorkflowCode,
   type WorkerOptions,
 } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { failureConverterPath, heraldDataConverter } from '../platform/codec.js';
 import type { Config } from '../platform/config.js';
 import type { Db } from '../store/db.js';
@@ -37,6 +38,8 @@ export interface HeraldWorkers {
 export interface WorkerSetup {
   config: Config;
   connection: NativeConnection;
+  /** A client for the reconciler, which starts notification workflows left unstarted. */
+  temporal: Client;
   db: Db;
   queues: readonly QueueName[];
   /** A prebuilt bundle (tests share one); by default the workflows are bundled at start. */
@@ -114,6 +117,8 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
         ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
         activities: createNotificationActivities({
           db,
+          temporal: setup.temporal,
+          logger,
           configuredChannels: configured,
           mandatoryCategories: config.delivery.mandatoryCategories,
           settings: {

@@ -6,6 +6,9 @@ import { createLogger } from '../platform/logger.js';
 import { serveMetrics } from '../platform/metrics.js';
 import { closeChannels } from '../activities/channels/registry.js';
 import { installTemporalLogging } from '../platform/temporal-logging.js';
+import { connectTemporalClient } from '../platform/temporal-client.js';
+import { NOTIFICATIONS_QUEUE } from '../workflows/definitions.js';
+import { ensureReconcilerSchedule } from './reconciler-schedule.js';
 import { ALL_QUEUES, createWorkers, prebuiltWorkflowBundle, type QueueName } from './create-workers.js';
 import { WORKER_DATABASE_POOL_SIZE } from './tuning.js';
 
@@ -29,9 +32,11 @@ function parseQueues(): QueueName[] {
 const queues = parseQueues();
 const db = createDb(config.databaseUrl, { max: config.databasePoolSize ?? WORKER_DATABASE_POOL_SIZE });
 const connection = await NativeConnection.connect({ address: config.temporal.address });
+const temporal = await connectTemporalClient(config);
 const { workers, channels, idle } = await createWorkers({
   config,
   connection,
+  temporal,
   db,
   queues,
   logger,
@@ -42,6 +47,10 @@ logger.info(
   { queues: workers.map((w) => w.options.taskQueue), workflowBundle: config.worker.workflowBundlePath },
   'worker started',
 );
+if (queues.includes(NOTIFICATIONS_QUEUE)) {
+  const scheduleId = await ensureReconcilerSchedule(temporal);
+  logger.info({ scheduleId }, 'reconciler scheduled every minute');
+}
 const metrics = config.worker.metrics ? await serveMetrics(config.worker.metrics) : undefined;
 if (metrics) logger.info({ url: metrics.url }, 'serving Prometheus metrics');
 
@@ -51,6 +60,7 @@ try {
 } finally {
   if (metrics) await metrics.close();
   await closeChannels(channels);
+  await temporal.connection.close();
   await connection.close();
   await db.$disconnect();
   logger.info('worker stopped');

@@ -1,1 +1,2 @@
 export { notificationWorkflow } from './notification.js';
+export { reconcileNotificationsWorkflow } from './reconciler.js';

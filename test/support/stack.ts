@@ -113,9 +113,11 @@ export async function startHerald(
   const db = createDb(config.databaseUrl);
   const logger = options.logger ?? createLogger('test', 'silent');
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const temporal = await connectTemporalClient(config);
   const { workers, channels } = await createWorkers({
     config,
     connection,
+    temporal,
     db,
     queues: options.queues ?? ALL_QUEUES,
     workflowBundle:
@@ -125,7 +127,6 @@ export async function startHerald(
     logger,
   });
   const running = workers.map((worker) => worker.run());
-  const temporal = await connectTemporalClient(config);
 
   let server: Server | undefined;
   let apiUrl = '';

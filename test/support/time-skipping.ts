@@ -61,6 +61,7 @@ export async function startTimeSkippingHerald(
   const { workers, channels } = await createWorkers({
     config,
     connection: env.nativeConnection,
+    temporal: env.client,
     db,
     queues,
     workflowBundle: await workflowBundle(dataConverter.failureConverterPath),

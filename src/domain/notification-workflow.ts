@@ -1,0 +1,65 @@
+// Starting a notification's workflow: the API after recording a notification, and the reconciler for a
+// recorded one whose start may not have happened. Both use the same workflow id, so a start that did
+// happen is found, never doubled.
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { NOTIFICATIONS_QUEUE, SEARCH_ATTRIBUTES, type NotificationInput } from '../workflows/definitions.js';
+import { notificationWorkflow } from '../workflows/index.js';
+
+/** Bounded, so a caller learns of an outage in seconds rather than after the client's own retries. */
+export const START_DEADLINE_MS = 10_000;
+
+/** `started`: this call started the run; `existing`: a run with this id exists or ended within retention. */
+export type StartOutcome = 'started' | 'existing';
+
+export async function startNotificationWorkflow(
+  temporal: Client,
+  input: NotificationInput,
+  workflowId: string,
+  requestId: string,
+): Promise<StartOutcome> {
+  try {
+    await temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+      temporal.workflow.start(notificationWorkflow, {
+        taskQueue: NOTIFICATIONS_QUEUE,
+        workflowId,
+        args: [input],
+        // A closed run with this id is never started again: a cancelled or finished notification stays so.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTES.NotificationId, value: input.notificationId },
+          { key: SEARCH_ATTRIBUTES.UserId, value: input.userId },
+          { key: SEARCH_ATTRIBUTES.Category, value: input.category },
+          { key: SEARCH_ATTRIBUTES.DeliveryStatus, value: input.sendAt ? 'scheduled' : 'accepted' },
+        ],
+        memo: {
+          requestId,
+          summary: `${input.category} notification for user ${input.userId}`,
+        },
+      }),
+    );
+    return 'started';
+  } catch (error) {
+    // The conflict policy is left at "fail" so that a run already there says so, here.
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'existing';
+    throw error;
+  }
+}
+
+/** The workflow's input, as the notification's row holds it. */
+export function notificationInputFor(row: {
+  id: string;
+  userId: string;
+  category: string;
+  channels: NotificationInput['channels'];
+  sendAt: Date | null;
+  fallback: boolean;
+}): NotificationInput {
+  return {
+    notificationId: row.id,
+    userId: row.userId,
+    category: row.category,
+    channels: row.channels,
+    sendAt: row.sendAt?.toISOString(),
+    fallback: row.fallback,
+  };
+}

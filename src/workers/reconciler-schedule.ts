@@ -1,0 +1,59 @@
+// The reconciler's Temporal Schedule, made sure of by every worker that serves the notifications queue:
+// created when absent, brought to the current spec when present, so an upgrade that changes it applies.
+import {
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptions,
+} from '@temporalio/client';
+import { NOTIFICATIONS_QUEUE } from '../workflows/definitions.js';
+import {
+  RECONCILE_DEFAULTS,
+  RECONCILER_SCHEDULE_ID,
+  reconcileNotificationsWorkflow,
+} from '../workflows/reconciler.js';
+import type { ReconcileInput } from '../activities/index.js';
+
+export interface ReconcilerScheduleOptions {
+  scheduleId?: string;
+  every?: string;
+  input?: ReconcileInput;
+  /** Created paused: runs only when triggered (tests, which share a Temporal server). */
+  paused?: boolean;
+}
+
+export async function ensureReconcilerSchedule(
+  temporal: Client,
+  options: ReconcilerScheduleOptions = {},
+): Promise<string> {
+  const scheduleId = options.scheduleId ?? RECONCILER_SCHEDULE_ID;
+  const schedule = {
+    scheduleId,
+    spec: { intervals: [{ every: options.every ?? '1 minute' }] },
+    action: {
+      type: 'startWorkflow' as const,
+      workflowType: reconcileNotificationsWorkflow,
+      args: [options.input ?? RECONCILE_DEFAULTS] as [ReconcileInput],
+      taskQueue: NOTIFICATIONS_QUEUE,
+      workflowId: `reconciler/${scheduleId}`,
+    },
+    // One sweep at a time; a run missed while no worker was up is not made up for: the next one covers it.
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
+    state: {
+      paused: options.paused ?? false,
+      note: 'Starts notifications recorded by the API whose workflow did not start',
+    },
+  } satisfies ScheduleOptions;
+  try {
+    await temporal.schedule.create(schedule);
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+    await temporal.schedule.getHandle(scheduleId).update((previous) => ({
+      ...previous,
+      spec: schedule.spec,
+      action: schedule.action,
+      policies: schedule.policies,
+    }));
+  }
+  return scheduleId;
+}
