@@ -29,6 +29,13 @@ export const killWorker = (at: number): Fault => ({
   inject: ({ stack }) => stack.worker.killAndRestart(),
 });
 
+/** Requests in flight die with it; clients retry with their Idempotency-Key, and none may double or stay open. */
+export const killApi = (at: number): Fault => ({
+  at,
+  name: 'SIGKILL API (restarted)',
+  inject: ({ stack }) => stack.api.killAndRestart(),
+});
+
 export const smtpDown = (at: number, seconds: number): Fault => ({
   at,
   name: `SMTP sink down ${seconds} s`,
@@ -92,12 +99,14 @@ export function fullPlan(smtpDownSeconds = 30): Fault[] {
     telegramBurst(0.05, 429, 40),
     killWorker(0.1),
     smtpDown(0.15, smtpDownSeconds),
+    killApi(0.2),
     smsBurst(0.25, 503, 40),
     pushGone(0.3, 25),
     killWorker(0.35),
     restartTemporal(0.45),
     telegramBurst(0.5, 502, 30),
     restartPostgres(0.6),
+    killApi(0.7),
     smsBurst(0.65, 429, 40),
     killWorker(0.75),
     telegramBurst(0.85, 429, 40),
@@ -105,5 +114,11 @@ export function fullPlan(smtpDownSeconds = 30): Fault[] {
 }
 
 export function shortPlan(): Fault[] {
-  return [telegramBurst(0.1, 429, 20), pushGone(0.15, 25), killWorker(0.3), smtpDown(0.5, 5)];
+  return [
+    telegramBurst(0.1, 429, 20),
+    pushGone(0.15, 25),
+    killWorker(0.3),
+    killApi(0.4),
+    smtpDown(0.5, 5),
+  ];
 }

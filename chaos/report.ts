@@ -46,7 +46,7 @@ export function markdownReport(result: ChaosResult, command: string): string {
     `- Email Message-IDs seen twice: ${result.repeatedEmailMessageIds} (a resend carries the first one's Message-ID, so mail clients can fold it). Receipts for no accepted notification: ${v.strays}.`,
     `- A duplicate is explained when an attempt's outcome never reached Herald: the worker was killed mid-send, or the connection was cut after the provider had the message. Neither SMTP nor these HTTP providers can say whether it arrived, so Herald sends again rather than risk a loss.`,
     `- API requests retried (same Idempotency-Key): ${result.apiRetries}; never accepted: ${result.refused}.`,
-    `- Worker starts: ${result.workerStarts}; exits nobody asked for: worker ${result.unexpectedExits.worker}, API ${result.unexpectedExits.api}.`,
+    `- Worker starts: ${result.workerStarts}, API starts: ${result.apiStarts}; exits nobody asked for: worker ${result.unexpectedExits.worker}, API ${result.unexpectedExits.api}.`,
     `- Load ${result.loadSeconds.toFixed(0)} s, settling ${result.settleSeconds.toFixed(0)} s, whole run ${result.totalSeconds.toFixed(0)} s.`,
     '',
     '## Faults injected',

@@ -40,6 +40,7 @@ export interface ChaosResult {
   refused: number;
   repeatedEmailMessageIds: number;
   workerStarts: number;
+  apiStarts: number;
   unexpectedExits: { worker: number; api: number };
   loadSeconds: number;
   settleSeconds: number;
@@ -219,6 +220,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       refused,
       repeatedEmailMessageIds,
       workerStarts: stack.worker.starts,
+      apiStarts: stack.api.starts,
       unexpectedExits: { worker: stack.worker.unexpectedExits, api: stack.api.unexpectedExits },
       loadSeconds,
       settleSeconds,

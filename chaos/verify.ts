@@ -162,6 +162,13 @@ export async function verify(options: {
         `#${index}: notification ${notification.status}, its deliveries say ${expected}`,
       );
   }
+  // One notification per request, however often it was retried: a second row for a key, or a row no
+  // client was told of, is a notification sent twice or left behind.
+  const acceptedIds = new Set(accepted.values());
+  for (const [id, notification] of byId) {
+    if (acceptedIds.has(id)) continue;
+    verdict.disagreements.push(`${id}: recorded (${notification.status}) but no client was told of it`);
+  }
   const acceptedIndexes = new Set(accepted.keys());
   for (const channel of CHANNELS)
     for (const index of receipts[channel].keys()) if (!acceptedIndexes.has(index)) verdict.strays++;

@@ -1,6 +1,7 @@
 // The short run of the fault-injection suite (chaos/): 100 notifications over the four channels through
 // real processes of its own (PostgreSQL, Temporal, sinks, worker, API) while Telegram answers a burst of 429,
-// some push subscriptions turn 410, the SMTP sink goes down for 5 s and the worker is SIGKILLed.
+// some push subscriptions turn 410, the SMTP sink goes down for 5 s, and the worker and the API are SIGKILLed
+// (clients retry with their Idempotency-Key: every notification is recorded once and none stays open).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { shortPlan } from '../chaos/faults.js';
@@ -8,7 +9,7 @@ import { resultTable } from '../chaos/report.js';
 import { runChaos } from '../chaos/suite.js';
 
 test(
-  'nothing is lost under a worker SIGKILL, an SMTP outage, a Telegram 429 burst and push 410s',
+  'nothing is lost or doubled under worker and API SIGKILLs, an SMTP outage, a Telegram 429 burst and push 410s',
   {
     timeout: 420_000,
   },
@@ -45,6 +46,7 @@ test(
     assert.ok(verdict.permanentFailures.push > 0, `some push subscriptions answered 410\n${context}`);
     assert.equal(verdict.delivered.push + verdict.permanentFailures.push, 100, context);
     assert.ok(result.workerStarts >= 2, context);
+    assert.ok(result.apiStarts >= 2, context);
     assert.ok(result.passed, context);
     console.log(table);
   },
