@@ -371,4 +371,33 @@ describe('telegram bot (long polling)', () => {
     assert.equal((await contactOf(db, ada.user.id, 'sms'))?.address, phone);
     assert.match((await ada.says('/phone')).plainText, new RegExp(`Your phone number: “\\${phone}”`));
   });
+
+  it('sends at most 5 codes a day to one number, whoever asks, and 10 for one person', async () => {
+    const ada = await linkedPerson(t);
+    const eve = await linkedPerson(t);
+    const phone = `+1415666${String(Date.now() % 10_000).padStart(4, '0')}`;
+    const toPhone = () => t.sms!.messages.filter((m) => m.to === phone).length;
+    for (let i = 1; i <= 5; i++) {
+      await (i % 2 ? ada : eve).says(`/phone ${phone}`, /^I sent a code/);
+      await t.sms!.waitFor(() => toPhone() === i);
+    }
+    const pending = await t.herald.db.contactVerification.findMany({ where: { address: phone } });
+    // The sixth, from either of them, is refused: no message, and what was pending stays as it was.
+    for (const person of [ada, eve])
+      assert.match(
+        (await person.says(`/phone ${phone}`)).plainText,
+        /^Too many codes were sent today to “\+1415666\d{4}” or for your account\. .*Nothing changed\./,
+      );
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(toPhone(), 5);
+    assert.deepEqual(await t.herald.db.contactVerification.findMany({ where: { address: phone } }), pending);
+
+    // One person, many numbers: the tenth code of the day is the last.
+    const sprayer = await linkedPerson(t);
+    const numbers = Array.from({ length: 11 }, (_, i) => `+1415777${String(i).padStart(4, '0')}`);
+    for (const number of numbers.slice(0, 10)) await sprayer.says(`/phone ${number}`, /^I sent a code/);
+    assert.match((await sprayer.says(`/phone ${numbers[10]}`)).plainText, /^Too many codes/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(t.sms!.messages.filter((m) => m.to === numbers[10]).length, 0);
+  });
 });

@@ -111,6 +111,12 @@ function contactCommand(command: 'email' | 'phone', channel: ChannelName, label:
       );
       return;
     }
+    if (sent === 'limited') {
+      await turn.reply(
+        `Too many codes were sent today to ${quote(parsed.data)} or for your account. Try again tomorrow. Nothing changed.`,
+      );
+      return;
+    }
     if (sent === 'failed') {
       await turn.reply(
         `I could not send a code to ${quote(parsed.data)}. Check it and try again later. Nothing changed.`,

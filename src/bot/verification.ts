@@ -13,12 +13,20 @@ export async function sendVerificationCode(
   turn: Turn,
   channel: ChannelName,
   address: string,
-): Promise<'sent' | 'unavailable' | 'failed'> {
+): Promise<'sent' | 'unavailable' | 'failed' | 'limited'> {
   const { db, logger, config } = turn.deps;
   const user = turn.user!;
   const definition = CHANNEL_DEFINITIONS[channel];
   if (!definition.isConfigured(config)) return 'unavailable';
-  const { code } = await startVerification(db, user.id, channel, address);
+  const started = await startVerification(db, user.id, channel, address);
+  if ('limited' in started) {
+    logger.warn(
+      { chatId: turn.chatId, channel, limit: started.limited },
+      'verification code refused: daily limit',
+    );
+    return 'limited';
+  }
+  const { code } = started;
   const provider = definition.create(config, { db, logger });
   try {
     await provider.send(

@@ -8,14 +8,25 @@ import { updateUser } from './users.js';
 
 export const VERIFICATION_TTL_MS = 15 * 60_000;
 export const VERIFICATION_MAX_ATTEMPTS = 5;
+/**
+ * Codes sent in a day, at most: to one address (whoever asks: a number cannot be flooded through the bot,
+ * nor billed for), and for one user (one person cannot spray codes across many numbers).
+ */
+export const VERIFICATION_DAILY_LIMITS = { address: 5, user: 10 } as const;
+const DAY_MS = 24 * 3_600_000;
+
 /** Six digits: typed on a phone, and 5 tries in 10^6 leave a guess one chance in 200,000. */
 export const VERIFICATION_CODE = /^\d{6}$/;
 
 const hash = (code: string) => createHash('sha256').update(code).digest('hex');
 
+const addressHash = (channel: ChannelName, address: string) =>
+  createHash('sha256').update(`${channel}:${address.toLowerCase()}`).digest('hex');
+
 /**
  * Records a pending change of the user's contact on `channel` to `address` and returns the code to
- * send there. A new request replaces the one pending on that channel (its code stops working).
+ * send there. A new request replaces the one pending on that channel (its code stops working). Past a
+ * daily limit, it records nothing and says which limit.
  */
 export async function startVerification(
   db: Db,
@@ -23,7 +34,18 @@ export async function startVerification(
   channel: ChannelName,
   address: string,
   now = new Date(),
-): Promise<{ code: string; expiresAt: Date }> {
+): Promise<{ code: string; expiresAt: Date } | { limited: 'address' | 'user' }> {
+  const target = addressHash(channel, address);
+  const since = new Date(now.getTime() - DAY_MS);
+  // Sends older than a day no longer count: forget them as we go.
+  await db.verificationSend.deleteMany({ where: { sentAt: { lt: since } } });
+  const [toAddress, byUser] = await Promise.all([
+    db.verificationSend.count({ where: { addressHash: target, sentAt: { gte: since } } }),
+    db.verificationSend.count({ where: { userId, sentAt: { gte: since } } }),
+  ]);
+  if (toAddress >= VERIFICATION_DAILY_LIMITS.address) return { limited: 'address' };
+  if (byUser >= VERIFICATION_DAILY_LIMITS.user) return { limited: 'user' };
+  await db.verificationSend.create({ data: { userId, addressHash: target, sentAt: now } });
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const expiresAt = new Date(now.getTime() + VERIFICATION_TTL_MS);
   const fields = { address, codeHash: hash(code), expiresAt, attempts: 0, createdAt: now };
