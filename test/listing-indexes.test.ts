@@ -9,6 +9,7 @@ import type { Turn } from '../src/bot/turn.js';
 import { listNotifications } from '../src/domain/notification-list.js';
 import { listNotificationsQuerySchema } from '../src/domain/schemas.js';
 import { findUser } from '../src/domain/users.js';
+import { recentCategories } from '../src/store/notifications.js';
 import { PrismaClient } from '../src/generated/prisma/client.js';
 import type { Db } from '../src/store/db.js';
 import { createFreshDatabase, type FreshDatabase } from '../tools/local-stack/database.js';
@@ -194,5 +195,12 @@ describe(`listing among ${NOTIFICATIONS.toLocaleString('en')} notifications`, ()
     scanOn(byId, 'notifications_pkey');
     scanOn(byId, 'deliveries_notification_id_channel_key');
     assert.match(replies.at(-1)!, /• email: sent/);
+  });
+
+  it("the preference page's and /settings' recent categories read a bounded run of the user's index", async () => {
+    const user = await findUser(db, 'listing-2');
+    const plans = await scansOf(() => recentCategories(db, user.id, 20));
+    const scan = scanOn(plans, 'notifications_user_id_created_at_id_idx');
+    assert.match(scan['Index Cond'] ?? '', /user_id =/);
   });
 });
