@@ -1,8 +1,9 @@
 // `npm test`: starts the real parts the suite shares — a fresh PostgreSQL database and a Temporal dev
-// server from the installed CLI, both on free ports — runs every test file with node's test runner,
+// server from the installed CLI, both on free ports — runs every test file (test/**/*.test.ts and
+// clients/*/test/**/*.test.ts) with node's test runner,
 // and stops everything it started, whatever the outcome.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createFreshDatabase } from '../tools/local-stack/database.js';
 import { projectRoot } from '../tools/local-stack/paths.js';
@@ -23,6 +24,10 @@ function testFiles(args: string[]): string[] {
     }
   };
   walk(path.join(projectRoot, 'test'));
+  // Packages of their own keep their tests beside them (clients/typescript/test): part of the suite too.
+  for (const client of readdirSync(path.join(projectRoot, 'clients'), { withFileTypes: true }))
+    if (client.isDirectory() && existsSync(path.join(projectRoot, 'clients', client.name, 'test')))
+      walk(path.join(projectRoot, 'clients', client.name, 'test'));
   return found.sort();
 }
 
