@@ -16,7 +16,8 @@ import {
   getNotification,
   type NotificationReach,
 } from '../domain/notifications.js';
-import { DOCS_HTML, openApiDocument } from './openapi.js';
+import { openApiDocument } from './openapi.js';
+import { apiDocsRoutes } from './api-docs.js';
 import {
   preferenceCenterRoutes,
   preferencesLinkIssuer,
@@ -136,9 +137,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(spec);
   });
-  app.get('/docs', (_req, res) => {
-    res.type('html').send(DOCS_HTML);
-  });
+  app.use(apiDocsRoutes());
 
   // The codec server has its own token (operators, not services) and CORS for the Temporal UI.
   if (deps.codecServer) app.use(CODEC_PATH, codecRoutes(deps.codecServer));
