@@ -9,6 +9,7 @@ import {
 import type { ChannelProvider, FailureClass, OutgoingMessage } from './channels/registry.js';
 import { openAttempt, recordFailed, recordSent, type AttemptIds } from '../store/deliveries.js';
 import { resolveContent } from '../domain/template-rendering.js';
+import { providerCall } from '../platform/telemetry.js';
 
 export interface DeliveryInput {
   notificationId: string;
@@ -60,7 +61,10 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: { defa
         ...content,
         data: (notification.data ?? {}) as Record<string, unknown>,
       };
-      ({ providerMessageId } = await provider.send(recipient, message));
+      // A span for the provider's work (the channel's own spans, such as each SMTP server's, go under it).
+      ({ providerMessageId } = await providerCall(`${channel} send`, { 'herald.channel': channel }, () =>
+        provider.send(recipient, message),
+      ));
     } catch (error) {
       throw await recordFailure(ids, provider.classify(error));
     }

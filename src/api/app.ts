@@ -25,6 +25,7 @@ import {
 } from './preference-center.js';
 import { HttpProblem, problemHandler, problems } from './problem.js';
 import { requestContext } from './request-context.js';
+import { traceRequests } from './request-tracing.js';
 import {
   bulkNotificationSchema,
   cancelNotificationSchema,
@@ -104,6 +105,8 @@ export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // First: the request's span is active for everything after it, its log line included.
+  app.use(traceRequests);
   app.use(requestContext(logger));
   app.use(observeRequests);
 

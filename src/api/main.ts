@@ -3,12 +3,15 @@ import { loadConfigOrExit } from '../platform/config.js';
 import { createDb } from '../store/db.js';
 import { createLogger } from '../platform/logger.js';
 import { serveMetrics } from '../platform/metrics.js';
+import { startTelemetry } from '../platform/telemetry.js';
 import { connectTemporalClient } from '../platform/temporal-client.js';
 import { createApp } from './app.js';
 import { codecServerOptions } from './codec.js';
 import { preferenceCenterOptions } from './preference-center.js';
 
 const config = loadConfigOrExit();
+// Before the Temporal client and the app: traces start at the request (docs/operations.md#tracing).
+const telemetry = startTelemetry('herald-api');
 const logger = createLogger('api', config.logLevel);
 const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
 const temporal = await connectTemporalClient(config);
@@ -49,6 +52,7 @@ async function shutdown(signal: string): Promise<void> {
   if (metrics) await metrics.close();
   await temporal.connection.close();
   await db.$disconnect();
+  await telemetry.shutdown();
   logger.info('API stopped');
   process.exit(0);
 }

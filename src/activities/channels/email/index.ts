@@ -9,6 +9,7 @@ import {
   type ChannelDefinition,
   type OutgoingMessage,
 } from '../channel.js';
+import { providerCall } from '../../../platform/telemetry.js';
 import { emailConfig } from './config.js';
 import { emailAddress } from './address.js';
 import { emailOptOut, type EmailOptOutOptions, type FooterLine } from './opt-out.js';
@@ -73,9 +74,25 @@ function createTransport(url: string): Transporter<SMTPPool.SentMessageInfo> {
   } as SMTPPool.Options);
 }
 
+/** One SMTP server, each message it takes a span of its own (the host only: the URL holds credentials). */
+function smtpServer(url: string, role: 'primary' | 'fallback') {
+  const transport = createTransport(url);
+  const { hostname, port } = new URL(url);
+  const attributes = {
+    'server.address': hostname,
+    'server.port': Number(port || 25),
+    'herald.smtp.server': role,
+  };
+  return {
+    sendMail: (mail: Parameters<typeof transport.sendMail>[0]) =>
+      providerCall('smtp send', attributes, () => transport.sendMail(mail)),
+    close: () => transport.close(),
+  };
+}
+
 export function createEmailChannel(options: EmailOptions): ChannelProvider {
-  const primary = createTransport(options.url);
-  const fallback = options.fallbackUrl ? createTransport(options.fallbackUrl) : undefined;
+  const primary = smtpServer(options.url, 'primary');
+  const fallback = options.fallbackUrl ? smtpServer(options.fallbackUrl, 'fallback') : undefined;
   const domain = options.messageIdDomain ?? /@([^>\s]+)>?\s*$/.exec(options.from)?.[1] ?? 'herald.local';
 
   return {
