@@ -41,8 +41,13 @@ async function main(): Promise<number> {
   const { databaseUrl } = database;
   log(database.where);
 
-  // With its Web UI: the browser test (test/operators-ui.test.ts) opens it.
-  const temporal = await startTemporalServer({ port: await freePort(), uiPort: await freePort() });
+  // With its Web UI (the browser test, test/operators-ui.test.ts, opens it) and its metrics (the
+  // dashboard's test, test/grafana-dashboard.test.ts, scrapes them).
+  const temporal = await startTemporalServer({
+    port: await freePort(),
+    uiPort: await freePort(),
+    metricsPort: await freePort(),
+  });
   cleanups.push(() => temporal.stop());
   log(`Temporal dev server at ${temporal.address}, UI at ${temporal.uiUrl}`);
 
@@ -58,6 +63,7 @@ async function main(): Promise<number> {
         HERALD_TEST_DATABASE_URL: databaseUrl,
         HERALD_TEST_TEMPORAL_ADDRESS: temporal.address,
         HERALD_TEST_TEMPORAL_UI: temporal.uiUrl,
+        HERALD_TEST_TEMPORAL_METRICS: temporal.metricsUrl,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       },
     },
