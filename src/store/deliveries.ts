@@ -1,12 +1,14 @@
-// A delivery's attempts: opening one, and recording how it ended. Each write is one SQL statement: the
-// attempt row and the delivery row change together, atomically, with no transaction. A `$transaction([...])` of two Prisma writes costs two
-// query compilations, BEGIN and COMMIT, and a wait for a connection of its own that fails (P2028) after
-// 2 s when many deliveries run at once; see bench/README.md. Timestamps are written as Prisma writes
-// them: UTC in `timestamp(3)` columns.
+// A delivery's attempts: opening one, recording how it ended, and the provider's receipt that may follow.
+// Each write is one SQL statement: the attempt row and the delivery row change together, atomically, with
+// no transaction. A `$transaction([...])` of two Prisma writes costs two query compilations, BEGIN and
+// COMMIT, and a wait for a connection of its own that fails (P2028) after 2 s when many deliveries run at
+// once; see bench/README.md. Timestamps are written as Prisma writes them: UTC in `timestamp(3)` columns.
 import type { Db } from './db.js';
-import type { ChannelName } from '../workflows/definitions.js';
+import { ACCEPTED_STATUSES, type ChannelName, type ReceiptStatus } from '../workflows/definitions.js';
 import type { Recipient } from '../activities/channels/registry.js';
 import { RECIPIENT_FIELDS } from './recipients.js';
+
+const ACCEPTED: string[] = [...ACCEPTED_STATUSES];
 
 export interface AttemptIds {
   attemptId: string;
@@ -90,8 +92,9 @@ export async function openAttempt(
       ), opened AS (
         UPDATE deliveries
         SET status = 'sending', attempts = attempts + 1, updated_at = now() AT TIME ZONE 'UTC'
-        -- Checked again on the row as it is now: an attempt that ran meanwhile may have sent it.
-        WHERE id = (SELECT id FROM existing) AND status <> 'sent'
+        -- Checked again on the row as it is now: an attempt that ran meanwhile may have sent it (and a
+        -- receipt may have followed).
+        WHERE id = (SELECT id FROM existing) AND status <> ALL (${ACCEPTED}::"DeliveryStatus"[])
         RETURNING id
       ), delivery AS (
         SELECT id, status, provider_message_id FROM created
@@ -121,4 +124,39 @@ export async function openAttempt(
     if (exists.length === 0) return undefined;
   }
   throw new Error(`the ${channel} delivery of notification ${notificationId} could not be found or created`);
+}
+
+/** What a provider reported about a message it had accepted. */
+export interface DeliveryReceipt {
+  providerMessageId: string;
+  status: ReceiptStatus;
+  /** Why it was not delivered: the provider's error code and its meaning. */
+  reason?: string;
+}
+
+/**
+ * Applies a provider's receipt to the delivery on `channel` that the provider knows by that message id.
+ * Only a `sent` delivery moves: the first receipt that settles it wins, and a late or repeated one (or
+ * one about a delivery Herald never recorded) changes nothing. `known` says whether such a delivery exists.
+ */
+export async function recordReceipt(
+  db: Db,
+  channel: ChannelName,
+  receipt: DeliveryReceipt,
+): Promise<{ known: boolean; changed: boolean }> {
+  const [row] = await db.$queryRaw<{ known: boolean; changed: boolean }[]>`
+    WITH changed AS (
+      UPDATE deliveries
+      SET status = ${receipt.status}::"DeliveryStatus", last_error = ${receipt.reason ?? null},
+          updated_at = now() AT TIME ZONE 'UTC'
+      WHERE channel = ${channel}::"Channel" AND provider_message_id = ${receipt.providerMessageId}
+        AND status = 'sent'
+      RETURNING id
+    )
+    SELECT EXISTS (SELECT 1 FROM changed) AS changed,
+      EXISTS (
+        SELECT 1 FROM deliveries
+        WHERE channel = ${channel}::"Channel" AND provider_message_id = ${receipt.providerMessageId}
+      ) AS known`;
+  return row ?? { known: false, changed: false };
 }
