@@ -151,8 +151,13 @@ export function createSmsChannel(options: SmsHttpOptions): ChannelProvider {
   };
 }
 
-/** The providers SMS_PROVIDER chooses from: whether its settings are complete, and the provider made from them. */
-const SMS_PROVIDERS = {
+/** One of the providers SMS_PROVIDER chooses from: whether its settings are complete, and the provider. */
+export interface SmsProviderChoice {
+  isConfigured(config: Config): boolean;
+  create(config: Config, logger: Logger): ChannelProvider;
+}
+
+const SMS_PROVIDERS: Record<NonNullable<Config['sms']['provider']>, SmsProviderChoice> = {
   http: {
     isConfigured: (config: Config) => Boolean(config.sms.url),
     create: (config: Config, logger: Logger) =>
@@ -164,7 +169,7 @@ const SMS_PROVIDERS = {
       }),
   },
   twilio: twilioProvider,
-} satisfies Record<NonNullable<Config['sms']['provider']>, unknown>;
+};
 
 export const smsChannel: ChannelDefinition = {
   channel: 'sms',

@@ -2,13 +2,14 @@
 import type { Config } from '../../../../platform/config.js';
 import type { Logger } from '../../../../platform/logger.js';
 import type { ChannelProvider } from '../../channel.js';
+import type { SmsProviderChoice } from '../index.js';
 import { createTwilioSms } from './provider.js';
 import { TWILIO_STATUS_PATH } from './status-callback.js';
 
 export { classifyTwilioError, createTwilioSms, TwilioApiError } from './provider.js';
 export { isSignedByTwilio, receiptOf, twilioSignature, TWILIO_STATUS_PATH } from './status-callback.js';
 
-export const twilioProvider = {
+export const twilioProvider: SmsProviderChoice = {
   isConfigured({ sms: { twilio } }: Config): boolean {
     return Boolean(twilio.accountSid && twilio.authToken && (twilio.from || twilio.messagingServiceSid));
   },
