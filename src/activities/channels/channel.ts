@@ -81,6 +81,12 @@ export interface ChannelDefinition {
    * `npm run generate`): a channel that needs a provider's credentials runs only when asked. Absent: always.
    */
   readonly composeProfiles?: readonly string[];
+  /**
+   * The variables its worker-<channel> service gets besides the shared settings (generated into
+   * docker-compose.yml): what its provider reads, so no other container sees its credentials.
+   * Absent: every variable of its config slice.
+   */
+  readonly workerEnvironment?: readonly string[];
   /** Absent for a channel whose addresses have their own routes (browser push subscriptions). */
   readonly contact?: ContactDefinition;
   /** Whether the recipient has an address on this channel at all. */

@@ -126,6 +126,8 @@ export const emailChannel: ChannelDefinition = {
   channel: 'email',
   label: 'Email',
   config: emailConfig,
+  // Its SMTP settings, and the secret that signs each email's unsubscribe and preference links.
+  workerEnvironment: [...Object.keys(emailConfig.variables), 'PREFERENCES_SECRET'],
   contact: emailAddress,
   hasAddress: (recipient) => Boolean(recipient.contacts.email),
   isConfigured: (config) => Boolean(config.smtp.url),
