@@ -9,6 +9,8 @@ import type { ChannelName } from './registry.js';
 export interface Recipient {
   id: string;
   locale: string;
+  /** Signed into the opt-out links an email carries, so revoking the user's links voids them too. */
+  linkVersion: number;
   /** The user's address on each channel that has one (from the contacts table). */
   contacts: Partial<Record<ChannelName, string>>;
   /** Browser push keeps several subscriptions per user, each with its keys. */

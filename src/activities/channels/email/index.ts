@@ -83,7 +83,7 @@ export function createEmailChannel(options: EmailOptions): ChannelProvider {
     async send(recipient, message) {
       const to = recipient.contacts.email;
       if (!to) throw new PermanentChannelError('the user has no email address');
-      const optOut = options.optOut && emailOptOut(options.optOut, recipient.id, message);
+      const optOut = options.optOut && emailOptOut(options.optOut, recipient, message);
       const { subject, text, html } = renderEmail(message, optOut?.footer);
       const mail = {
         from: options.from,
