@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../../src/platform/config.js';
+import { configuredChannels } from '../../src/activities/channels/registry.js';
 
 const DATABASE_URL = 'postgres://herald:secret@127.0.0.1:5432/herald';
 
@@ -173,6 +174,7 @@ describe('delivery settings', () => {
       retryPolicies: {},
       retryWindowMs: 7 * 24 * 3_600_000,
       mandatoryCategories: ['security'],
+      channels: undefined,
     });
     assert.equal(defaultLocale, 'en');
     assert.equal(sms.maxSegments, 3);
@@ -194,6 +196,17 @@ describe('delivery settings', () => {
     // Telegram keeps its default unless it is named.
     assert.deepEqual(delivery.rateLimits, { telegram: 25, sms: 10, push: 100 });
     assert.deepEqual(delivery.mandatoryCategories, ['security', 'billing']);
+  });
+
+  it('plans the channels DELIVERY_CHANNELS names, else those with provider settings here', () => {
+    const smtp = { DATABASE_URL, SMTP_URL: 'smtp://127.0.0.1:2525' };
+    assert.deepEqual(configuredChannels(loadConfig(smtp)), ['email']);
+    // The API and the notifications worker of docker-compose.yml hold no provider's credentials.
+    const listed = loadConfig({ DATABASE_URL, DELIVERY_CHANNELS: 'telegram, email' });
+    assert.deepEqual(configuredChannels(listed), ['telegram', 'email']);
+    assert.deepEqual(variables(problemsOf({ DATABASE_URL, DELIVERY_CHANNELS: 'email,fax' })), [
+      'DELIVERY_CHANNELS',
+    ]);
   });
 
   it('names each malformed setting', () => {

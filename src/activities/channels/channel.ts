@@ -9,6 +9,8 @@ import type { ChannelName } from './registry.js';
 export interface Recipient {
   id: string;
   locale: string;
+  /** Signed into the opt-out links an email carries, so revoking the user's links voids them too. */
+  linkVersion: number;
   /** The user's address on each channel that has one (from the contacts table). */
   contacts: Partial<Record<ChannelName, string>>;
   /** Browser push keeps several subscriptions per user, each with its keys. */
@@ -81,6 +83,12 @@ export interface ChannelDefinition {
    * `npm run generate`): a channel that needs a provider's credentials runs only when asked. Absent: always.
    */
   readonly composeProfiles?: readonly string[];
+  /**
+   * The variables its worker-<channel> service gets besides the shared settings (generated into
+   * docker-compose.yml): what its provider reads, so no other container sees its credentials.
+   * Absent: every variable of its config slice.
+   */
+  readonly workerEnvironment?: readonly string[];
   /** Absent for a channel whose addresses have their own routes (browser push subscriptions). */
   readonly contact?: ContactDefinition;
   /** Whether the recipient has an address on this channel at all. */

@@ -83,7 +83,7 @@ export function createEmailChannel(options: EmailOptions): ChannelProvider {
     async send(recipient, message) {
       const to = recipient.contacts.email;
       if (!to) throw new PermanentChannelError('the user has no email address');
-      const optOut = options.optOut && emailOptOut(options.optOut, recipient.id, message);
+      const optOut = options.optOut && emailOptOut(options.optOut, recipient, message);
       const { subject, text, html } = renderEmail(message, optOut?.footer);
       const mail = {
         from: options.from,
@@ -126,6 +126,8 @@ export const emailChannel: ChannelDefinition = {
   channel: 'email',
   label: 'Email',
   config: emailConfig,
+  // Its SMTP settings, and the secret that signs each email's unsubscribe and preference links.
+  workerEnvironment: [...Object.keys(emailConfig.variables), 'PREFERENCES_SECRET'],
   contact: emailAddress,
   hasAddress: (recipient) => Boolean(recipient.contacts.email),
   isConfigured: (config) => Boolean(config.smtp.url),

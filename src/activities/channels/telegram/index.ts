@@ -133,6 +133,11 @@ export const telegramChannel: ChannelDefinition = {
   label: 'Telegram',
   config: telegramConfig,
   composeProfiles: ['telegram', 'bot'],
+  // Delivery needs the token and the Bot API; the webhook secret and the rest are the bot's and the API's.
+  workerEnvironment: [
+    'TELEGRAM_BOT_TOKEN',
+    'TELEGRAM_API_URL',
+  ] satisfies (keyof typeof telegramConfig.variables)[],
   contact: telegramChat,
   hasAddress: (recipient) => Boolean(recipient.contacts.telegram),
   isConfigured: (config) => Boolean(config.telegram.token),
