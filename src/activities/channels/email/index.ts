@@ -83,7 +83,7 @@ function createTransport(url: string): Transporter<SMTPPool.SentMessageInfo> {
  */
 function primarySignal(attempt: SendAttempt | undefined, hasFallback: boolean): AbortSignal | undefined {
   if (!attempt || !hasFallback) return attempt?.signal;
-  const share = Math.max(0, (attempt.deadline - Date.now()) / 2);
+  const share = Math.max(0, Math.floor((attempt.deadline - Date.now()) / 2));
   return AbortSignal.any([attempt.signal, AbortSignal.timeout(share)]);
 }
 
