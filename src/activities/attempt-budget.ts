@@ -11,10 +11,11 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 
 /**
  * Kept back from the timeout to record how the attempt ended before Temporal gives up on it: a fifth
- * of it, at least 1 s and at most 10 s (a 60 s timeout leaves 48 s to send).
+ * of it, at least 1 s (never more than half) and at most 10 s. A 60 s timeout leaves 50 s to send.
  */
 export function attemptBudgetMs(startToCloseTimeoutMs: number): number {
-  const reserve = Math.min(10_000, Math.max(1_000, startToCloseTimeoutMs / 5));
+  const t = startToCloseTimeoutMs;
+  const reserve = Math.min(10_000, Math.max(Math.min(1_000, t / 2), t / 5));
   return Math.max(0, Math.floor(startToCloseTimeoutMs - reserve));
 }
 
