@@ -42,7 +42,8 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: { defa
   };
 
   async function attempt(notificationId: string, budget: AttemptBudget): Promise<DeliveryResult> {
-    // One statement: the delivery found (or created) and leased, the attempt opened, the content and the recipient read.
+    // One statement: the delivery found (or created) and leased, the attempt opened, the content and
+    // the recipient read.
     const delivery = await openAttempt(
       db,
       notificationId,

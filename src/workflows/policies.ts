@@ -43,7 +43,7 @@ export function deliveryActivityOptions(channel: ChannelName, settings?: RetrySe
     startToCloseTimeout,
     // A worker that died mid-attempt is noticed within this; the attempt's lease on its delivery decides
     // when the retry may send.
-    heartbeatTimeout: Math.min(HEARTBEAT_TIMEOUT_MS, startToCloseTimeout / 4),
+    heartbeatTimeout: Math.min(HEARTBEAT_TIMEOUT_MS, Math.floor(startToCloseTimeout / 4)),
     scheduleToCloseTimeout: retry.giveUpAfter,
     retry: {
       initialInterval: retry.initialInterval,
