@@ -26,7 +26,7 @@ export interface AttemptBudget extends SendAttempt {
   readonly budgetMs: number;
   /** How long the attempt holds its delivery's lease. */
   readonly leaseMs: number;
-  /** Why the attempt was stopped (its budget ran out, or Temporal cancelled it); undefined if it was not. */
+  /** Why the attempt was stopped (its budget ran out, or it was cancelled); undefined if it was not. */
   stoppedBecause(): string | undefined;
   /** Stops the timer and the heartbeats; the attempt is over. */
   end(): void;
@@ -38,8 +38,8 @@ export function startAttemptBudget(context: Context = Context.current()): Attemp
   const budgetMs = attemptBudgetMs(startToCloseTimeoutMs || DEFAULT_TIMEOUT_MS);
   const deadline = Date.now() + budgetMs;
   const timeout = AbortSignal.timeout(budgetMs);
-  // Cancelled by Temporal: the notification was cancelled, the attempt timed out there (a heartbeat
-  // reports it), or the worker is shutting down.
+  // Cancelled: the notification was cancelled, Temporal gave up on the attempt (a heartbeat brings
+  // either back), or the worker is shutting down.
   const signal = AbortSignal.any([timeout, context.cancellationSignal]);
   // Heartbeats tell Temporal the worker is alive, and bring back a cancellation; the SDK throttles them.
   const heartbeats = heartbeatTimeoutMs
@@ -54,7 +54,8 @@ export function startAttemptBudget(context: Context = Context.current()): Attemp
       if (timeout.aborted) return `timed out: the attempt's ${budgetMs / 1000} s ran out`;
       if (context.cancellationSignal.aborted) {
         const reason: unknown = context.cancellationSignal.reason;
-        return `stopped: Temporal cancelled the attempt (${reason instanceof Error ? reason.message : String(reason)})`;
+        // CANCELLED, TIMED_OUT or NOT_FOUND (Temporal gave up on it), WORKER_SHUTDOWN, ...
+        return `stopped: the attempt was cancelled (${reason instanceof Error ? reason.message : String(reason)})`;
       }
       return undefined;
     },
