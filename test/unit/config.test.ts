@@ -185,13 +185,14 @@ describe('delivery settings', () => {
     const { delivery } = loadConfig({
       DATABASE_URL,
       DELIVERY_RETRY_WINDOW: '36h',
-      DELIVERY_RETRY_POLICIES: '{"sms":{"initialInterval":"5s","backoffCoefficient":3,"giveUpAfter":"2h"}}',
+      DELIVERY_RETRY_POLICIES:
+        '{"sms":{"initialInterval":"5s","backoffCoefficient":3,"giveUpAfter":"2h","attemptTimeout":"20s"}}',
       CHANNEL_RATE_LIMITS: 'sms=10, push=100',
       MANDATORY_CATEGORIES: 'security, billing',
     });
     assert.equal(delivery.retryWindowMs, 36 * 3_600_000);
     assert.deepEqual(delivery.retryPolicies, {
-      sms: { initialInterval: 5_000, backoffCoefficient: 3, giveUpAfter: 7_200_000 },
+      sms: { initialInterval: 5_000, backoffCoefficient: 3, giveUpAfter: 7_200_000, attemptTimeout: 20_000 },
     });
     // Telegram keeps its default unless it is named.
     assert.deepEqual(delivery.rateLimits, { telegram: 25, sms: 10, push: 100 });
@@ -230,6 +231,10 @@ describe('delivery settings', () => {
     assert.match(
       problemsOf({ DATABASE_URL, DELIVERY_RETRY_POLICIES: '{"email":{"giveUpAfter":"soon"}}' })[0]!.message,
       /email\.giveUpAfter/,
+    );
+    assert.match(
+      problemsOf({ DATABASE_URL, DELIVERY_RETRY_POLICIES: '{"email":{"attemptTimeout":"1s"}}' })[0]!.message,
+      /email\.attemptTimeout: must be at least 2s/,
     );
   });
 });

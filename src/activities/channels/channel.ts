@@ -40,10 +40,22 @@ export interface FailureClass {
   retryAfterMs?: number;
 }
 
+/** The delivery attempt a send belongs to: the send must not outlive it. */
+export interface SendAttempt {
+  /**
+   * Aborts when the attempt's time budget runs out or Temporal gives up on the attempt: stop talking to
+   * the provider then, or a retry may overlap this send.
+   */
+  readonly signal: AbortSignal;
+  /** When the budget runs out (ms since the epoch): a send made of several steps shares what is left. */
+  readonly deadline: number;
+}
+
 /** A channel's live provider connection: sends one message and judges its failures. */
 export interface ChannelProvider {
   readonly channel: ChannelName;
-  send(recipient: Recipient, message: OutgoingMessage): Promise<SendResult>;
+  /** Without an attempt (the bot's verification codes), the provider's own timeouts bound the send. */
+  send(recipient: Recipient, message: OutgoingMessage, attempt?: SendAttempt): Promise<SendResult>;
   classify(error: unknown): FailureClass;
   close(): Promise<void>;
 }

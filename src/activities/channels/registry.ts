@@ -18,6 +18,7 @@ export type {
   OutgoingMessage,
   FailureClass,
   ChannelContext,
+  SendAttempt,
 } from './channel.js';
 
 export const CHANNEL_DEFINITIONS = {

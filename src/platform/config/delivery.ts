@@ -48,6 +48,7 @@ export interface DeliveryRetrySettings {
   backoffCoefficient?: number;
   maximumInterval?: number;
   giveUpAfter?: number;
+  attemptTimeout?: number;
 }
 
 const retryPolicy = z
@@ -56,6 +57,8 @@ const retryPolicy = z
     backoffCoefficient: z.number().min(1).max(10).optional(),
     maximumInterval: duration.optional(),
     giveUpAfter: duration.optional(),
+    // Below 2 s an attempt's budget (the timeout less 1 s to record its end) leaves no time to send.
+    attemptTimeout: duration.pipe(z.number().min(2_000, 'must be at least 2s')).optional(),
   })
   .strict();
 /** JSON such as `{"sms":{"initialInterval":"5s","giveUpAfter":"2h"}}`; unset fields keep the defaults. */
@@ -113,9 +116,9 @@ export const deliveryConfig = defineConfigSlice({
     }),
     DELIVERY_RETRY_POLICIES: variable({
       description:
-        'JSON retry policy per channel, with any of `initialInterval`, `backoffCoefficient`, `maximumInterval` and `giveUpAfter`, such as `{"sms":{"initialInterval":"5s","giveUpAfter":"2h"}}`.',
+        'JSON retry policy per channel, with any of `initialInterval`, `backoffCoefficient`, `maximumInterval`, `giveUpAfter` and `attemptTimeout` (how long one attempt may take, sending included), such as `{"sms":{"initialInterval":"5s","giveUpAfter":"2h"}}`.',
       parse: retryPolicies,
-      whenUnset: '1 s, doubling, at most 10 min apart, giving up after 24 h',
+      whenUnset: '1 s, doubling, at most 10 min apart, giving up after 24 h; 1 min per attempt',
     }),
     DELIVERY_RETRY_WINDOW: variable({
       description:

@@ -102,7 +102,7 @@ export function createTelegramChannel(options: TelegramOptions): ChannelProvider
 
   return {
     channel: 'telegram',
-    async send(recipient, message) {
+    async send(recipient, message, attempt) {
       const chatId = recipient.contacts.telegram;
       if (!chatId) throw new PermanentChannelError('the user has no Telegram chat id');
       if (!message.title && !message.body) {
@@ -116,7 +116,7 @@ export function createTelegramChannel(options: TelegramOptions): ChannelProvider
           parse_mode: 'HTML',
           link_preview_options: { is_disabled: true },
         },
-        inFlight.signal,
+        attempt ? AbortSignal.any([inFlight.signal, attempt.signal]) : inFlight.signal,
       );
       return { providerMessageId: `${sent.chat.id}:${sent.message_id}` };
     },
