@@ -1,5 +1,5 @@
 // HTTP API process.
-import { loadConfigOrExit } from '../platform/config.js';
+import { loadConfigOrExit, logStartupWarnings } from '../platform/config.js';
 import { createDb } from '../store/db.js';
 import { createLogger } from '../platform/logger.js';
 import { serveMetrics } from '../platform/metrics.js';
@@ -11,6 +11,7 @@ import { twilioStatusOptions } from './twilio.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('api', config.logLevel);
+logStartupWarnings(config, logger);
 const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
 const temporal = await connectTemporalClient(config);
 const app = createApp({

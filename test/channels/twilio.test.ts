@@ -29,6 +29,7 @@ const recipient = (phone = PHONE): Recipient => ({
   id: 'u-1',
   contacts: { sms: phone },
   locale: 'en',
+  linkVersion: 0,
   pushSubscriptions: [],
 });
 const message: OutgoingMessage = {

@@ -103,7 +103,7 @@ export function createSmsChannel(options: SmsHttpOptions): ChannelProvider {
 
   return {
     channel: 'sms',
-    async send(recipient, message) {
+    async send(recipient, message, attempt) {
       const { to, text } = outgoingSms(recipient, message, options.maxSegments);
       inFlight.throwIfClosed();
 
@@ -117,7 +117,11 @@ export function createSmsChannel(options: SmsHttpOptions): ChannelProvider {
           'Idempotency-Key': `${message.notificationId}.sms`,
         },
         body: JSON.stringify({ to, text }),
-        signal: AbortSignal.any([inFlight.signal, AbortSignal.timeout(timeoutMs)]),
+        signal: AbortSignal.any([
+          inFlight.signal,
+          AbortSignal.timeout(timeoutMs),
+          ...(attempt ? [attempt.signal] : []),
+        ]),
       });
       const body = withoutPhoneNumbers(await response.text(), to);
       if (!response.ok) {

@@ -95,7 +95,7 @@ export function createTwilioSms(options: TwilioSmsOptions): ChannelProvider {
 
   return {
     channel: 'sms',
-    async send(recipient, message) {
+    async send(recipient, message, attempt) {
       const { to, text } = outgoingSms(recipient, message, options.maxSegments);
       inFlight.throwIfClosed();
 
@@ -107,7 +107,11 @@ export function createTwilioSms(options: TwilioSmsOptions): ChannelProvider {
         method: 'POST',
         headers: { Authorization: authorization, Accept: 'application/json' },
         body: form,
-        signal: AbortSignal.any([inFlight.signal, AbortSignal.timeout(timeoutMs)]),
+        signal: AbortSignal.any([
+          inFlight.signal,
+          AbortSignal.timeout(timeoutMs),
+          ...(attempt ? [attempt.signal] : []),
+        ]),
       });
       const body = withoutPhoneNumbers(await response.text(), to);
       if (!response.ok) {
