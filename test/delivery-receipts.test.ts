@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { closeChannels, createChannels } from '../src/activities/channels/registry.js';
+import { createDeliveryActivities, type DeliveryResult } from '../src/activities/index.js';
+import { createLogger } from '../src/platform/logger.js';
 import { startTwilioFake, type TwilioFake } from '../tools/fakes/twilio.js';
 import { freePort } from '../tools/local-stack/ports.js';
 import { eventually, startHerald, testEnv, uniqueId, type RunningStack } from './support/stack.js';
@@ -241,6 +245,31 @@ describe('SMS through Twilio, with delivery receipts', () => {
       assert.deepEqual(await herald.db.delivery.findMany({ orderBy: { id: 'asc' } }), before);
       assert.equal(sms(await view(id)).status, 'sent');
     });
+
+    for (const receipt of ['delivered', 'undelivered'] as const)
+      it(`once ${receipt}, a delivery is never sent again: its activity run again sends nothing`, async () => {
+        const { id, to, sid } = await delivered();
+        await twilio.sendStatus(sid, receipt, { errorCode: receipt === 'undelivered' ? 30003 : undefined });
+        const settledRow = await row(id);
+        // The same activity run again, as Temporal would after a lost completion: a later attempt number.
+        const channels = createChannels(
+          herald.config,
+          { db: herald.db, logger: createLogger('test', 'silent') },
+          ['sms'],
+        );
+        try {
+          const { deliverSms } = createDeliveryActivities(herald.db, channels, { defaultLocale: 'en' });
+          const result: DeliveryResult = await new MockActivityEnvironment({ attempt: 2 }).run(deliverSms!, {
+            notificationId: id,
+            channel: 'sms' as const,
+          });
+          assert.deepEqual(result, { status: 'sent', providerMessageId: sid, alreadySent: true });
+        } finally {
+          await closeChannels(channels);
+        }
+        assert.equal(twilio.messages.filter((m) => m.to === to).length, 1);
+        assert.deepEqual(await row(id), settledRow);
+      });
 
     it("a receipt touches no other channel's delivery with the same message id", async () => {
       const { id, sid } = await delivered();
