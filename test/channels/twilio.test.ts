@@ -1,6 +1,7 @@
 // The SMS channel's Twilio provider over real HTTP against the Twilio fake, and Twilio's status-callback
 // signature and receipts without a server.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type {
   ChannelContext,
@@ -166,6 +167,24 @@ describe('SMS channel (twilio provider)', () => {
       permanent: false,
       reason: 'Twilio unreachable: ECONNREFUSED',
     });
+  });
+
+  it('stops waiting for Twilio when its delivery attempt aborts', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => sockets.add(socket)); // accepts, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as net.AddressInfo;
+      const hanging = create({ apiUrl: `http://127.0.0.1:${port}` });
+      const started = Date.now();
+      const attempt = { signal: AbortSignal.timeout(200), deadline: started + 200 };
+      const error = await hanging.send(recipient(), message, attempt).catch((e: unknown) => e);
+      assert.ok(Date.now() - started < 5_000, 'the send outlived its attempt');
+      assert.equal(hanging.classify(error).permanent, false);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('is chosen by SMS_PROVIDER=twilio and asks for callbacks at PUBLIC_URL', async () => {
