@@ -133,6 +133,8 @@ export const telegramChannel: ChannelDefinition = {
   label: 'Telegram',
   config: telegramConfig,
   composeProfiles: ['telegram', 'bot'],
+  // Telegram allows a bot about 30 messages a second.
+  defaultRateLimit: 25,
   contact: telegramChat,
   hasAddress: (recipient) => Boolean(recipient.contacts.telegram),
   isConfigured: (config) => Boolean(config.telegram.token),
