@@ -15,6 +15,7 @@ export const message = (title: string, body: string): OutgoingMessage => ({
 export const recipientOn = (channel: ChannelName, address: string | null): Recipient => ({
   id: 'u-1',
   locale: 'en',
+  linkVersion: 0,
   contacts: address === null ? {} : { [channel]: address },
   pushSubscriptions: [],
 });

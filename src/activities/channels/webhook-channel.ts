@@ -109,7 +109,7 @@ export function classifyUnanswered(error: unknown, provider: string): FailureCla
   if (error instanceof PermanentChannelError) return { permanent: true, reason: error.message };
   if (error instanceof WebhookTimeoutError) return { permanent: false, reason: error.message };
   if ((error as Error | null)?.name === 'AbortError')
-    return { permanent: false, reason: `${provider} request cancelled (the worker is stopping)` };
+    return { permanent: false, reason: `${provider} request cancelled` };
   const code = systemCode(error);
   if (code === FORBIDDEN_ADDRESS)
     return { permanent: true, reason: `${provider} webhook refused: its address is not public (${code})` };
@@ -129,7 +129,7 @@ export function createWebhookChannel(
 
   return {
     channel: spec.channel,
-    async send(recipient, message) {
+    async send(recipient, message, attempt) {
       const webhook = recipient.contacts[spec.channel];
       if (!webhook) throw new PermanentChannelError(`the user has no ${spec.provider} webhook`);
       // https only: an address stored otherwise is refused here, not sent in clear.
@@ -143,7 +143,8 @@ export function createWebhookChannel(
       const answer = await postJson(spec.target?.(webhook) ?? webhook, spec.render(message), {
         agent,
         timeoutMs: options.timeoutMs ?? 15_000,
-        signal: inFlight.signal,
+        // Closing the channel or the attempt's end stops the request.
+        signal: attempt ? AbortSignal.any([inFlight.signal, attempt.signal]) : inFlight.signal,
         provider: spec.provider,
       });
       if (answer.status < 200 || answer.status >= 300) throw spec.refused(answer);

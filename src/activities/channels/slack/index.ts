@@ -93,7 +93,7 @@ export function createSlackChannel(options: SlackOptions): ChannelProvider {
 
   return {
     channel: 'slack',
-    async send(recipient, message) {
+    async send(recipient, message, attempt) {
       const conversation = recipient.contacts.slack;
       if (!conversation) throw new PermanentChannelError('the user has no Slack id');
       if (!SLACK_ID.test(conversation)) throw new PermanentChannelError('invalid Slack id');
@@ -108,7 +108,11 @@ export function createSlackChannel(options: SlackOptions): ChannelProvider {
           Authorization: `Bearer ${options.botToken}`,
         },
         body: JSON.stringify(renderSlack(conversation, message)),
-        signal: AbortSignal.any([inFlight.signal, AbortSignal.timeout(timeoutMs)]),
+        signal: AbortSignal.any([
+          inFlight.signal,
+          AbortSignal.timeout(timeoutMs),
+          ...(attempt ? [attempt.signal] : []),
+        ]),
       });
       const answer = slackAnswer(await response.text());
       if (!response.ok) {
