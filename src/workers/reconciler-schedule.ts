@@ -8,7 +8,6 @@ import {
 } from '@temporalio/client';
 import { NOTIFICATIONS_QUEUE } from '../workflows/definitions.js';
 import {
-  RECONCILE_DEFAULTS,
   RECONCILER_SCHEDULE_ID,
   reconcileNotificationsWorkflow,
 } from '../workflows/reconciler.js';
