@@ -1,5 +1,5 @@
 // HTTP API process.
-import { loadConfigOrExit } from '../platform/config.js';
+import { loadConfigOrExit, logStartupWarnings } from '../platform/config.js';
 import { createDb } from '../store/db.js';
 import { createLogger } from '../platform/logger.js';
 import { serveMetrics } from '../platform/metrics.js';
@@ -8,11 +8,13 @@ import { connectTemporalClient } from '../platform/temporal-client.js';
 import { createApp } from './app.js';
 import { codecServerOptions } from './codec.js';
 import { preferenceCenterOptions } from './preference-center.js';
+import { twilioStatusOptions } from './twilio.js';
 
 const config = loadConfigOrExit();
 // Before the Temporal client and the app: traces start at the request (docs/operations.md#tracing).
 const telemetry = startTelemetry('herald-api');
 const logger = createLogger('api', config.logLevel);
+logStartupWarnings(config, logger);
 const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
 const temporal = await connectTemporalClient(config);
 const app = createApp({
@@ -26,6 +28,7 @@ const app = createApp({
   codecServer: codecServerOptions(config),
   preferenceCenter: preferenceCenterOptions(config),
   outbound: config.outbound,
+  twilioStatus: twilioStatusOptions(config),
 });
 
 const server = app.listen(config.port, () => {

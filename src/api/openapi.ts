@@ -11,6 +11,7 @@ import { healthResponse, readinessResponse } from '../domain/views.js';
 import { notificationPaths } from './openapi-notifications.js';
 import { resourcePaths } from './openapi-resources.js';
 import { userPaths } from './openapi-users.js';
+import { twilioOpenApiPaths } from './twilio.js';
 
 /** The OpenAPI 3.1 document, generated from the schemas that validate requests and shape responses. */
 export function openApiDocument(): Record<string, unknown> {
@@ -53,6 +54,7 @@ export function openApiDocument(): Record<string, unknown> {
       ...resourcePaths,
       ...codecOpenApiPaths(),
       ...preferenceCenterOpenApiPaths(),
+      ...twilioOpenApiPaths(),
       '/healthz': {
         get: {
           operationId: 'health',

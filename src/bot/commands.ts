@@ -206,7 +206,7 @@ async function prefs(turn: Linked): Promise<void> {
     await turn.reply('There is no settings page here. Use /settings and /quiet instead.');
     return;
   }
-  const { url, expiresAt } = links.pageLink(turn.user.id);
+  const { url, expiresAt } = links.pageLink(turn.user);
   await turn.reply(
     `Your notification settings page: ${url}\n\n` +
       `The link is yours alone: do not share it. It works until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,

@@ -1,5 +1,5 @@
 // Telegram bot process: long polling, or the webhook inbox when TELEGRAM_WEBHOOK_URL is set.
-import { loadConfigOrExit } from '../platform/config.js';
+import { loadConfigOrExit, logStartupWarnings } from '../platform/config.js';
 import { createDb } from '../store/db.js';
 import { createLogger } from '../platform/logger.js';
 import { startTelemetry } from '../platform/telemetry.js';
@@ -15,6 +15,7 @@ if (!config.telegram.token) {
 // Before the Temporal client: a /send's trace goes on into its workflow.
 const telemetry = startTelemetry('herald-bot');
 const logger = createLogger('bot', config.logLevel);
+logStartupWarnings(config, logger);
 const db = createDb(config.databaseUrl, { max: 4 });
 const temporal = await connectTemporalClient(config);
 const running = await startBot({ db, temporal, logger, config }).catch(async (error: unknown) => {

@@ -1,6 +1,6 @@
 // Worker process: serves the task queues named in --queues (or HERALD_QUEUES), by default all of them.
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfigOrExit } from '../platform/config.js';
+import { loadConfigOrExit, logStartupWarnings } from '../platform/config.js';
 import { createDb } from '../store/db.js';
 import { createLogger } from '../platform/logger.js';
 import { serveMetrics } from '../platform/metrics.js';
@@ -17,6 +17,7 @@ const config = loadConfigOrExit();
 // Before the workers: their workflow span sink sends to the exporters started here.
 const telemetry = startTelemetry('herald-worker');
 const logger = createLogger('worker', config.logLevel);
+logStartupWarnings(config, logger);
 installTemporalLogging(logger, config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'WARN');
 
 function parseQueues(): QueueName[] {
@@ -51,8 +52,11 @@ logger.info(
   'worker started',
 );
 if (queues.includes(NOTIFICATIONS_QUEUE)) {
-  const scheduleId = await ensureReconcilerSchedule(temporal);
-  logger.info({ scheduleId }, 'reconciler scheduled every minute');
+  // The reconciler matters, but less than delivering: a worker that cannot set it up still serves.
+  await ensureReconcilerSchedule(temporal).then(
+    (scheduleId) => logger.info({ scheduleId }, 'reconciler scheduled every minute'),
+    (error: unknown) => logger.error({ err: error }, 'could not set up the reconciler schedule'),
+  );
 }
 const metrics = config.worker.metrics ? await serveMetrics(config.worker.metrics) : undefined;
 if (metrics) logger.info({ url: metrics.url }, 'serving Prometheus metrics');

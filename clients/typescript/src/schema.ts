@@ -106,6 +106,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/users/{id}/links/revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Revoke every preference-page and unsubscribe link the user holds, without changing PREFERENCES_SECRET; links issued afterwards work */
+    post: operations['revokeUserLinks'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/users/{id}/push-subscriptions/{subscriptionId}': {
     parameters: {
       query?: never;
@@ -519,6 +536,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/providers/twilio/status': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Twilio's status callback for an SMS Herald sent: `delivered` and `undelivered`/`failed` settle the delivery (on with TWILIO_AUTH_TOKEN) */
+    post: operations['twilioStatusCallback'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/healthz': {
     parameters: {
       query?: never;
@@ -613,10 +647,13 @@ export interface components {
         email?: string;
         sms?: string;
         telegram?: string;
+        slack?: string;
+        discord?: string;
+        teams?: string;
       };
       locale: string;
       timezone: string;
-      channelOrder: ('email' | 'sms' | 'push' | 'telegram')[];
+      channelOrder: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
       botSender: boolean;
       /** Format: date-time */
       createdAt: string;
@@ -627,10 +664,10 @@ export interface components {
       /** Format: uuid */
       userId: string;
       timezone: string;
-      channelOrder: ('email' | 'sms' | 'push' | 'telegram')[];
+      channelOrder: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
       rules: {
         category: string;
-        channel: '*' | ('email' | 'sms' | 'push' | 'telegram');
+        channel: '*' | ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams');
         enabled: boolean;
       }[];
       quietHours: {
@@ -685,15 +722,24 @@ export interface components {
       /** Format: date-time */
       createdAt: string;
       completedAt: string | null;
-      channels: ('email' | 'sms' | 'push' | 'telegram')[];
+      channels: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
       fallback: boolean;
       sendAt: string | null;
       workflowId: string;
       deliveries: {
         /** @enum {string} */
-        channel: 'email' | 'sms' | 'push' | 'telegram';
+        channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams';
         /** @enum {string} */
-        status: 'pending' | 'sending' | 'retrying' | 'sent' | 'failed' | 'skipped' | 'cancelled';
+        status:
+          | 'pending'
+          | 'sending'
+          | 'retrying'
+          | 'sent'
+          | 'delivered'
+          | 'undelivered'
+          | 'failed'
+          | 'skipped'
+          | 'cancelled';
         attempts: number;
         lastError: string | null;
         providerMessageId: string | null;
@@ -725,9 +771,18 @@ export interface components {
         completedAt: string | null;
         deliveries: {
           /** @enum {string} */
-          channel: 'email' | 'sms' | 'push' | 'telegram';
+          channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams';
           /** @enum {string} */
-          status: 'pending' | 'sending' | 'retrying' | 'sent' | 'failed' | 'skipped' | 'cancelled';
+          status:
+            | 'pending'
+            | 'sending'
+            | 'retrying'
+            | 'sent'
+            | 'delivered'
+            | 'undelivered'
+            | 'failed'
+            | 'skipped'
+            | 'cancelled';
         }[];
       }[];
       nextCursor: string | null;
@@ -784,7 +839,7 @@ export interface components {
           error?: string;
           permanent?: boolean;
           /** @enum {string} */
-          fallbackFor?: 'email' | 'sms' | 'push' | 'telegram';
+          fallbackFor?: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams';
         };
       };
     };
@@ -826,7 +881,7 @@ export interface components {
       timezone: string;
       channels: {
         /** @enum {string} */
-        channel: 'email' | 'sms' | 'push' | 'telegram';
+        channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams';
         available: boolean;
         detail: string;
       }[];
@@ -856,6 +911,11 @@ export interface components {
       url: string;
       /** Format: date-time */
       expiresAt: string;
+    };
+    LinksRevoked: {
+      /** Format: uuid */
+      userId: string;
+      linkVersion: number;
     };
     TelegramLink: {
       /** Format: uuid */
@@ -1101,6 +1161,9 @@ export interface operations {
             email?: string | null;
             sms?: string | null;
             telegram?: string | null;
+            slack?: string | null;
+            discord?: string | null;
+            teams?: string | null;
           };
           locale?: string;
           timezone?: string;
@@ -1212,10 +1275,13 @@ export interface operations {
             email?: string | null;
             sms?: string | null;
             telegram?: string | null;
+            slack?: string | null;
+            discord?: string | null;
+            teams?: string | null;
           };
           locale?: string;
           timezone?: string;
-          channelOrder?: ('email' | 'sms' | 'push' | 'telegram')[];
+          channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
           botSender?: boolean;
         };
       };
@@ -1290,7 +1356,7 @@ export interface operations {
         'application/json': {
           rules: {
             category: '*' | string;
-            channel: '*' | ('email' | 'sms' | 'push' | 'telegram');
+            channel: '*' | ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams');
             enabled: boolean;
           }[];
           quietHours: {
@@ -1298,7 +1364,7 @@ export interface operations {
             end: string;
             timezone?: string;
           } | null;
-          channelOrder?: ('email' | 'sms' | 'push' | 'telegram')[];
+          channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
         };
       };
     };
@@ -1446,6 +1512,37 @@ export interface operations {
       429: components['responses']['RateLimited'];
     };
   };
+  revokeUserLinks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Herald's user id or the caller's externalId */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The link version new links carry */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LinksRevoked'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
   removePushSubscription: {
     parameters: {
       query?: never;
@@ -1565,7 +1662,7 @@ export interface operations {
           title?: string;
           body?: string;
           template?: string;
-          channels?: ('email' | 'sms' | 'push' | 'telegram')[];
+          channels?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
           data?: {
             [key: string]: unknown;
           };
@@ -1618,7 +1715,7 @@ export interface operations {
           title?: string;
           body?: string;
           template?: string;
-          channels?: ('email' | 'sms' | 'push' | 'telegram')[];
+          channels?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
           data?: {
             [key: string]: unknown;
           };
@@ -2597,7 +2694,7 @@ export interface operations {
         'application/json': {
           rules: {
             category: '*' | string;
-            channel: '*' | ('email' | 'sms' | 'push' | 'telegram');
+            channel: '*' | ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams');
             enabled: boolean;
           }[];
           quietHours: {
@@ -2605,7 +2702,7 @@ export interface operations {
             end: string;
             timezone?: string;
           } | null;
-          channelOrder?: ('email' | 'sms' | 'push' | 'telegram')[];
+          channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
           timezone?: string;
         };
       };
@@ -3176,6 +3273,82 @@ export interface operations {
         };
       };
       /** @description The form is in a charset other than UTF-8 */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  twilioStatusCallback: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description Base64 HMAC-SHA1, keyed by TWILIO_AUTH_TOKEN, of PUBLIC_URL + this path followed by each form parameter’s name and value, sorted by name */
+        'x-twilio-signature': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/x-www-form-urlencoded': {
+          /** @description The message, as Twilio named it when it accepted it */
+          MessageSid: string;
+          /** @description queued, sending, sent, delivered, undelivered, failed, read, ... */
+          MessageStatus: string;
+          /** @description Why an undelivered or failed message failed */
+          ErrorCode?: string;
+          AccountSid?: string;
+        } & {
+          [key: string]: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Recorded; or nothing to record (a step before delivery, a repeat, a message Herald does not know) */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description x-twilio-signature is missing or wrong; nothing was changed */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Twilio callbacks are off (no TWILIO_AUTH_TOKEN) */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body exceeds 256 KB */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The form is in a charset Herald cannot read */
       415: {
         headers: {
           'X-Request-Id': components['headers']['RequestId'];
