@@ -44,21 +44,21 @@ import {
 import { deleteTemplate, getTemplate, putTemplate } from '../domain/templates.js';
 import { TELEGRAM_WEBHOOK_PATH, telegramLinkIssuer, telegramWebhook } from './telegram.js';
 import {
-  addPushSubscription,
   createUser,
   deleteUser,
   findUser,
   getPreferences,
   putPreferences,
-  removePushSubscription,
   updateUser,
   userView,
 } from '../domain/users.js';
+import { addPushSubscription, removePushSubscription } from '../domain/push-targets.js';
 import { cancelSignal } from '../workflows/definitions.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { checkedPushSubscription, parse } from './validate.js';
 import { createOutboundPolicy, type OutboundPolicy } from '../platform/outbound.js';
 import { webhookRoutes } from './webhooks.js';
+import { addPushDeviceRoutes } from './push-devices.js';
 
 export interface ApiDeps {
   db: Db;
@@ -206,6 +206,7 @@ export function createApp(deps: ApiDeps): express.Express {
     );
     res.status(204).end();
   });
+  addPushDeviceRoutes(v1, db, manage);
   const issueTelegramLink = telegramLinkIssuer(db, deps.telegram);
   v1.post('/users/:id/telegram-link', manage, async (req, res) => {
     res.status(201).json(await issueTelegramLink(param(req, 'id')));

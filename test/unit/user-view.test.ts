@@ -15,6 +15,7 @@ const user = (contacts: UserRecord['contacts']): UserRecord => ({
   channelOrder: ['email'],
   botSender: false,
   contacts,
+  pushDevices: [],
   createdAt: new Date('2026-12-01T00:00:00Z'),
   updatedAt: new Date('2026-12-02T00:00:00Z'),
 });

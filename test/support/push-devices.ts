@@ -1,0 +1,58 @@
+// Phones for the push tests: tokens shaped as FCM and APNs make them, users with devices stored as the
+// API stores them (seen as the delivery activity sees them, a Recipient), and the device routes.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { PushDevice, Recipient } from '../../src/activities/channels/channel.js';
+import type { Db } from '../../src/store/db.js';
+import { uniqueId, type RunningStack } from './stack.js';
+
+/** An FCM registration token: an instance id, a colon, and a long URL-safe string. */
+export const fcmToken = () =>
+  `${randomBytes(16).toString('base64url')}:APA91b${randomBytes(100).toString('base64url')}`;
+
+/** An APNs device token: 32 bytes in hex. */
+export const apnsToken = () => randomBytes(32).toString('hex');
+
+/** A user with these devices, stored active, and the Recipient the channel would be given. */
+export async function userWithDevices(db: Db, devices: Omit<PushDevice, 'id'>[]) {
+  const user = await db.user.create({ data: { externalId: uniqueId('phone') } });
+  const rows = [];
+  for (const device of devices)
+    rows.push(await db.pushDevice.create({ data: { userId: user.id, ...device } }));
+  const recipient: Recipient = {
+    id: user.id,
+    contacts: {},
+    locale: 'en',
+    pushSubscriptions: [],
+    pushDevices: rows.map(({ id, provider, token }) => ({ id, provider, token })),
+  };
+  return { user, rows, recipient };
+}
+
+export const storedDevice = (db: Db, id: string) => db.pushDevice.findUniqueOrThrow({ where: { id } });
+
+/** A device as the API returns it. */
+export interface DeviceView {
+  id: string;
+  provider: string;
+  token: string;
+  active: boolean;
+  createdAt: string;
+}
+
+/** Users and their devices through the API of a running stack. */
+export function deviceApi(stack: () => RunningStack) {
+  const createUser = async () => {
+    const res = await stack().api('/v1/users', { json: { externalId: uniqueId('phone') } });
+    assert.equal(res.status, 201, await res.clone().text());
+    return (await res.json()) as { id: string; externalId: string };
+  };
+  const register = (userId: string, device: unknown) =>
+    stack().api(`/v1/users/${userId}/push-devices`, { json: device });
+  const registered = async (userId: string, device: { provider: string; token: string }) => {
+    const res = await register(userId, device);
+    assert.equal(res.status, 201, await res.clone().text());
+    return (await res.json()) as DeviceView;
+  };
+  return { createUser, register, registered };
+}
