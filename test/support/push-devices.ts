@@ -2,7 +2,12 @@
 // API stores them (seen as the delivery activity sees them, a Recipient), and the device routes.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { PushDevice, Recipient } from '../../src/activities/channels/channel.js';
+import type {
+  ChannelProvider,
+  OutgoingMessage,
+  PushDevice,
+  Recipient,
+} from '../../src/activities/channels/channel.js';
 import type { Db } from '../../src/store/db.js';
 import { uniqueId, type RunningStack } from './stack.js';
 
@@ -27,6 +32,31 @@ export async function userWithDevices(db: Db, devices: Omit<PushDevice, 'id'>[])
     pushDevices: rows.map(({ id, provider, token }) => ({ id, provider, token })),
   };
   return { user, rows, recipient };
+}
+
+/** A user with `count` phones of one provider, each with a fresh token. */
+export const userWithPhones = (db: Db, provider: PushDevice['provider'], count = 1) =>
+  userWithDevices(
+    db,
+    Array.from({ length: count }, () => ({ provider, token: provider === 'fcm' ? fcmToken() : apnsToken() })),
+  );
+
+/** A rendered notification, with the caller's data. */
+export const pushMessage = (data: Record<string, unknown> = {}): OutgoingMessage => ({
+  notificationId: crypto.randomUUID(),
+  category: 'billing',
+  title: 'Invoice #42',
+  body: 'Your invoice is ready — ünïcödé ✓',
+  data,
+});
+
+/** Sends expecting a failure; returns how the channel classifies it. */
+export async function failureOf(channel: ChannelProvider, recipient: Recipient) {
+  const error = await channel.send(recipient, pushMessage()).then(
+    () => assert.fail('the send should have failed'),
+    (e: unknown) => e,
+  );
+  return channel.classify(error);
 }
 
 export const storedDevice = (db: Db, id: string) => db.pushDevice.findUniqueOrThrow({ where: { id } });
