@@ -42,6 +42,7 @@ import {
   userIdParamSchema,
 } from '../domain/schemas.js';
 import { deleteTemplate, getTemplate, putTemplate } from '../domain/templates.js';
+import { revokeLinks } from '../domain/link-revocation.js';
 import { TELEGRAM_WEBHOOK_PATH, telegramLinkIssuer, telegramWebhook } from './telegram.js';
 import {
   createUser,
@@ -214,6 +215,9 @@ export function createApp(deps: ApiDeps): express.Express {
   const issuePreferencesLink = preferencesLinkIssuer(db, deps.preferenceCenter);
   v1.post('/users/:id/preferences-link', manage, async (req, res) => {
     res.status(201).json(await issuePreferencesLink(param(req, 'id')));
+  });
+  v1.post('/users/:id/links/revoke', manage, async (req, res) => {
+    res.json(await revokeLinks(db, param(req, 'id')));
   });
   v1.get('/push/vapid-public-key', (_req, res) => {
     if (!deps.vapidPublicKey) throw problems.notFound('Web Push is not configured: the VAPID key');

@@ -1,5 +1,5 @@
 // HTTP API process.
-import { loadConfigOrExit } from '../platform/config.js';
+import { loadConfigOrExit, logStartupWarnings } from '../platform/config.js';
 import { createDb } from '../store/db.js';
 import { createLogger } from '../platform/logger.js';
 import { serveMetrics } from '../platform/metrics.js';
@@ -10,6 +10,7 @@ import { preferenceCenterOptions } from './preference-center.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('api', config.logLevel);
+logStartupWarnings(config, logger);
 const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
 const temporal = await connectTemporalClient(config);
 const app = createApp({

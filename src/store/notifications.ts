@@ -208,3 +208,24 @@ export async function findUnstartedCandidates(
     },
   });
 }
+
+/** How far back the preference page and the bot's /settings look for the categories a user gets. */
+const RECENT_FOR_CATEGORIES = 500;
+
+/**
+ * The categories of the user's latest notifications, most recent first. Bounded: it reads the last
+ * few hundred rows through the (user_id, created_at, id) index, however many the user has.
+ */
+export async function recentCategories(db: Db, userId: string, limit: number): Promise<string[]> {
+  const rows = await db.$queryRaw<{ category: string }[]>`
+    SELECT category FROM (
+      SELECT category, created_at FROM notifications
+      WHERE user_id = ${userId}::uuid
+      ORDER BY created_at DESC, id DESC
+      LIMIT ${RECENT_FOR_CATEGORIES}
+    ) latest
+    GROUP BY category
+    ORDER BY max(created_at) DESC
+    LIMIT ${limit}`;
+  return rows.map((r) => r.category);
+}

@@ -1,6 +1,6 @@
 // Worker process: serves the task queues named in --queues (or HERALD_QUEUES), by default all of them.
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfigOrExit } from '../platform/config.js';
+import { loadConfigOrExit, logStartupWarnings } from '../platform/config.js';
 import { createDb } from '../store/db.js';
 import { createLogger } from '../platform/logger.js';
 import { serveMetrics } from '../platform/metrics.js';
@@ -14,6 +14,7 @@ import { WORKER_DATABASE_POOL_SIZE } from './tuning.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('worker', config.logLevel);
+logStartupWarnings(config, logger);
 installTemporalLogging(logger, config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'WARN');
 
 function parseQueues(): QueueName[] {

@@ -209,6 +209,20 @@ describe('APNs', () => {
     });
   }
 
+  it('stops talking to APNs when the attempt runs out, and the failure is transient', async () => {
+    const { recipient } = await iphone();
+    await push.send(recipient, pushMessage());
+    apns.delayNext(1, 5_000);
+    const started = Date.now();
+    const attempt = { signal: AbortSignal.timeout(300), deadline: started + 300 };
+    const error = await push.send(recipient, pushMessage(), attempt).then(
+      () => assert.fail('the send should have been stopped'),
+      (e: unknown) => e,
+    );
+    assert.ok(Date.now() - started < 2_000, `stopped after ${Date.now() - started} ms`);
+    assert.deepEqual(push.classify(error), { permanent: false, reason: 'APNs network error (ABORT_ERR)' });
+  });
+
   it('treats an APNs that cannot be reached as transient', async () => {
     const channel = channelFor(apns, { apiUrl: `https://127.0.0.1:${await freePort()}` });
     try {

@@ -235,6 +235,20 @@ describe('FCM', () => {
     });
   }
 
+  it('stops talking to FCM when the attempt runs out, and the failure is transient', async () => {
+    const { recipient } = await phone();
+    await push.send(recipient, pushMessage());
+    fcm.delayNext(1, 5_000);
+    const started = Date.now();
+    const attempt = { signal: AbortSignal.timeout(300), deadline: started + 300 };
+    const error = await push.send(recipient, pushMessage(), attempt).then(
+      () => assert.fail('the send should have been stopped'),
+      (e: unknown) => e,
+    );
+    assert.ok(Date.now() - started < 2_000, `stopped after ${Date.now() - started} ms`);
+    assert.deepEqual(push.classify(error), { permanent: false, reason: 'FCM network error (ABORT_ERR)' });
+  });
+
   it('counts a send as done when a browser accepts and the phone is gone', async () => {
     const endpoint: PushEndpoint = await startPushEndpoint();
     const vapid = { ...webpush.generateVAPIDKeys(), subject: 'mailto:ops@herald.test' };

@@ -28,6 +28,7 @@ export async function userWithDevices(db: Db, devices: Omit<PushDevice, 'id'>[])
     id: user.id,
     contacts: {},
     locale: 'en',
+    linkVersion: 0,
     pushSubscriptions: [],
     pushDevices: rows.map(({ id, provider, token }) => ({ id, provider, token })),
   };

@@ -51,6 +51,8 @@ export interface ApnsFake {
   requests: ApnsRequest[];
   /** Answer the next `times` requests (after the provider token is verified) with this failure. */
   failNext(times: number, failure: ApnsFailure): void;
+  /** Hold the answer to the next `times` requests for `ms` (a slow APNs, to exercise timeouts). */
+  delayNext(times: number, ms: number): void;
   /** The app left the device: every later push to this token is 410 Unregistered. */
   unregister(token: string): void;
   waitFor(predicate: (request: ApnsRequest) => boolean, timeoutMs?: number): Promise<ApnsRequest>;
@@ -81,6 +83,7 @@ export async function startApnsFake(
   const requests: ApnsRequest[] = [];
   const arrivals = createWaiters(requests, 'request reached the APNs fake');
   const failures: ApnsFailure[] = [];
+  const delays: number[] = [];
   const unregistered = new Map<string, number>();
   const sessions = new Set<http2.ServerHttp2Session>();
 
@@ -93,8 +96,12 @@ export async function startApnsFake(
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', () => {
-      void judge(headers, Buffer.concat(chunks)).then(({ request, extra }) => {
+      const delay = delays.shift() ?? 0;
+      void judge(headers, Buffer.concat(chunks)).then(async ({ request, extra }) => {
+        if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
         requests.push(request);
+        // The client gave up while the answer was held (its attempt ran out): nothing to answer.
+        if (stream.destroyed) return arrivals.notify();
         const { status, reason, apnsId } = request;
         stream.respond({
           ':status': status,
@@ -184,6 +191,9 @@ export async function startApnsFake(
     requests,
     failNext(times, failure) {
       for (let i = 0; i < times; i++) failures.push(failure);
+    },
+    delayNext(times, ms) {
+      for (let i = 0; i < times; i++) delays.push(ms);
     },
     unregister: (token) => void unregistered.set(token.toLowerCase(), Date.now()),
     waitFor: arrivals.waitFor,

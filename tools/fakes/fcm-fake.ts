@@ -76,6 +76,8 @@ export interface FcmFake {
   failNext(times: number, failure: FcmFailure): void;
   /** Answer the next `times` token requests with this OAuth error instead of a token. */
   failTokenNext(times: number, failure: { status: number; error: string; retryAfter?: number }): void;
+  /** Hold the answer to the next `times` sends for `ms` (a slow FCM, to exercise timeouts). */
+  delayNext(times: number, ms: number): void;
   /** The app left the device: every later send to this token is 404 UNREGISTERED. */
   unregister(token: string): void;
   /** Access tokens already issued stop working (401), as when Google revokes them. */
@@ -139,6 +141,7 @@ export async function startFcmFake(
   const requests: FcmRequest[] = [];
   const arrivals = createWaiters(requests, 'request reached the FCM fake');
   const failures: FcmFailure[] = [];
+  const delays: number[] = [];
   const tokenFailures: { status: number; error: string; retryAfter?: number }[] = [];
   const unregistered = new Set<string>();
   /** Access token → when it expires (ms). */
@@ -157,7 +160,7 @@ export async function startFcmFake(
       const path = new URL(req.url ?? '/', 'https://fcm').pathname;
       if (req.method === 'POST' && path === '/token') void token(body, answer);
       else if (req.method === 'POST' && path === `/v1/projects/${projectId}/messages:send`)
-        send(req, body, answer);
+        setTimeout(() => send(req, body, answer), delays.shift() ?? 0);
       else answer(404, fcmError({ status: 404, errorCode: '', message: 'Requested entity was not found.' }));
     });
   });
@@ -247,6 +250,9 @@ export async function startFcmFake(
     requests,
     failNext(times, failure) {
       for (let i = 0; i < times; i++) failures.push(failure);
+    },
+    delayNext(times, ms) {
+      for (let i = 0; i < times; i++) delays.push(ms);
     },
     failTokenNext(times, failure) {
       for (let i = 0; i < times; i++) tokenFailures.push(failure);

@@ -18,6 +18,7 @@ export type {
   OutgoingMessage,
   FailureClass,
   ChannelContext,
+  SendAttempt,
 } from './channel.js';
 
 export const CHANNEL_DEFINITIONS = {
@@ -41,9 +42,15 @@ export const CONTACT_CHANNELS = CHANNELS.flatMap((channel) => {
 
 export type ChannelRegistry = Partial<Record<ChannelName, ChannelProvider>>;
 
-/** Which channels have a provider configured, without opening any connection. */
+/**
+ * The channels the deployment delivers on: DELIVERY_CHANNELS where it is set (a process without the
+ * providers' credentials), else those whose provider this process has settings for. Opens nothing.
+ */
 export function configuredChannels(config: Config): ChannelName[] {
-  return CHANNELS.filter((channel) => CHANNEL_DEFINITIONS[channel].isConfigured(config));
+  return (
+    config.delivery.channels ??
+    CHANNELS.filter((channel) => CHANNEL_DEFINITIONS[channel].isConfigured(config))
+  );
 }
 
 /** Live providers for the channels this process delivers on. */
@@ -53,7 +60,8 @@ export function createChannels(
   only?: readonly ChannelName[],
 ): ChannelRegistry {
   const channels: ChannelRegistry = {};
-  for (const channel of configuredChannels(config)) {
+  // A provider needs its own settings here, whatever DELIVERY_CHANNELS says.
+  for (const channel of CHANNELS.filter((c) => CHANNEL_DEFINITIONS[c].isConfigured(config))) {
     if (!only || only.includes(channel))
       channels[channel] = CHANNEL_DEFINITIONS[channel].create(config, context);
   }

@@ -105,7 +105,7 @@ export function createApnsSender(options: ApnsOptions): TargetSender<PushDevice>
   const providerTokens = createProviderTokens(options, now);
 
   return {
-    async send(device, message) {
+    async send(device, message, attempt) {
       const token = await providerTokens.get();
       const ttl = options.ttlSeconds;
       let answer: Http2Answer;
@@ -123,6 +123,7 @@ export function createApnsSender(options: ApnsOptions): TargetSender<PushDevice>
             'content-type': 'application/json',
           },
           JSON.stringify(apnsPayload(message)),
+          attempt?.signal,
         );
       } catch (error) {
         return { kind: 'failed', failure: networkFailure('APNs', error) };

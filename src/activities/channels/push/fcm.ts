@@ -118,10 +118,11 @@ export function createFcmSender(options: FcmOptions): TargetSender<PushDevice> {
   const sendUrl = `${options.apiUrl.replace(/\/+$/, '')}/v1/projects/${encodeURIComponent(serviceAccount.projectId)}/messages:send`;
 
   return {
-    async send(device, message) {
+    async send(device, message, attempt) {
+      const signal = attempt?.signal;
       let accessToken: string;
       try {
-        accessToken = await tokens.get();
+        accessToken = await tokens.get(signal);
       } catch (error) {
         return { kind: 'failed', failure: classifyTokenError(error) };
       }
@@ -131,6 +132,7 @@ export function createFcmSender(options: FcmOptions): TargetSender<PushDevice> {
           sendUrl,
           { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json; charset=utf-8' },
           JSON.stringify(fcmMessage(device.token, message, options.ttlSeconds)),
+          signal,
         );
       } catch (error) {
         return { kind: 'failed', failure: networkFailure('FCM', error) };

@@ -10,7 +10,8 @@ export interface HttpAnswer {
 }
 
 export interface HttpClient {
-  post(url: string, headers: Record<string, string>, body: string): Promise<HttpAnswer>;
+  /** `signal` stops the request where it is (the delivery attempt's, when it has one). */
+  post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<HttpAnswer>;
   close(): void;
 }
 
@@ -21,7 +22,7 @@ export function createHttpClient(options: { ca?: string | Buffer; timeoutMs: num
   const httpsAgent = new https.Agent({ keepAlive: true, ...(options.ca && { ca: options.ca }) });
   const httpAgent = new http.Agent({ keepAlive: true });
   return {
-    post(url, headers, body) {
+    post(url, headers, body, signal) {
       const target = new URL(url);
       const secure = target.protocol === 'https:';
       const request = secure ? https.request : http.request;
@@ -32,6 +33,7 @@ export function createHttpClient(options: { ca?: string | Buffer; timeoutMs: num
             method: 'POST',
             agent: secure ? httpsAgent : httpAgent,
             headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+            signal,
           },
           (res) => {
             const chunks: Buffer[] = [];
@@ -50,7 +52,7 @@ export function createHttpClient(options: { ca?: string | Buffer; timeoutMs: num
             res.on('error', reject);
           },
         );
-        // Idle time on the socket; the delivery activity's own timeout bounds the whole send.
+        // Idle time on the socket; the attempt's signal bounds the whole request.
         req.setTimeout(options.timeoutMs, () =>
           req.destroy(Object.assign(new Error('the request timed out'), { code: 'ETIMEDOUT' })),
         );

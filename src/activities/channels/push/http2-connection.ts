@@ -9,7 +9,13 @@ export interface Http2Answer {
 }
 
 export interface Http2Connection {
-  post(path: string, headers: http2.OutgoingHttpHeaders, body: string): Promise<Http2Answer>;
+  /** `signal` cancels the stream where it is (the delivery attempt's, when it has one). */
+  post(
+    path: string,
+    headers: http2.OutgoingHttpHeaders,
+    body: string,
+    signal?: AbortSignal,
+  ): Promise<Http2Answer>;
   close(): Promise<void>;
 }
 
@@ -43,7 +49,7 @@ export function createHttp2Connection(
   }
 
   return {
-    post(path, headers, body) {
+    post(path, headers, body, signal) {
       return new Promise<Http2Answer>((resolve, reject) => {
         let settled = false;
         const settle = (outcome: () => void) => {
@@ -53,7 +59,7 @@ export function createHttp2Connection(
         };
         let stream: http2.ClientHttp2Stream;
         try {
-          stream = current().request({ ':method': 'POST', ':path': path, ...headers });
+          stream = current().request({ ':method': 'POST', ':path': path, ...headers }, { signal });
         } catch (error) {
           reject(error);
           return;

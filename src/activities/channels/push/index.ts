@@ -12,6 +12,7 @@ import {
   type OutgoingMessage,
   type PushDevice,
   type Recipient,
+  type SendAttempt,
 } from '../channel.js';
 import { createApnsSender, readApnsKey, type ApnsOptions } from './apns.js';
 import { pushConfig } from './config.js';
@@ -58,7 +59,7 @@ interface Target {
   id: string;
   /** What the logs may say about it: ids and the provider, never an endpoint path or a token. */
   log: object;
-  send(message: OutgoingMessage): Promise<TargetOutcome>;
+  send(message: OutgoingMessage, attempt?: SendAttempt): Promise<TargetOutcome>;
 }
 
 const serviceHost = (endpoint: string) => (URL.canParse(endpoint) ? new URL(endpoint).host : 'invalid');
@@ -86,7 +87,7 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
           id: s.id,
           // Only the push service's host: the endpoint's path is the subscription's secret capability.
           log: { subscriptionId: s.id, pushService: serviceHost(s.endpoint) },
-          send: (message) => webPush.send(s, message),
+          send: (message, attempt) => webPush.send(s, message, attempt),
         }))
       : [];
     const phones = (recipient.pushDevices ?? []).flatMap((d): Target[] => {
@@ -97,7 +98,7 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
           table: 'pushDevice',
           id: d.id,
           log: { deviceId: d.id, provider: d.provider },
-          send: (m) => sender.send(d, m),
+          send: (m, attempt) => sender.send(d, m, attempt),
         },
       ];
     });
@@ -121,11 +122,15 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
     }
   }
 
-  async function sendTo(target: Target, message: OutgoingMessage): Promise<TargetOutcome> {
+  async function sendTo(
+    target: Target,
+    message: OutgoingMessage,
+    attempt?: SendAttempt,
+  ): Promise<TargetOutcome> {
     const log = { notificationId: message.notificationId, ...target.log };
     // Senders judge their own failures; anything they let through counts as one that may pass.
     const outcome = await target
-      .send(message)
+      .send(message, attempt)
       .catch((error: unknown): TargetOutcome => ({ kind: 'failed', failure: classifyPushError(error) }));
     if (outcome.kind === 'gone') await deactivate(target, { ...log, reason: outcome.failure.reason });
     else if (outcome.kind === 'failed')
@@ -137,7 +142,7 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
 
   return {
     channel: 'push',
-    async send(recipient, message) {
+    async send(recipient, message, attempt) {
       const targets = targetsOf(recipient);
       if (targets.length === 0) {
         const has = recipient.pushSubscriptions.length + (recipient.pushDevices?.length ?? 0) > 0;
@@ -147,7 +152,7 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
             : 'the user has no active push subscription or device',
         );
       }
-      const outcomes = await mapBounded(targets, SEND_CONCURRENCY, (t) => sendTo(t, message));
+      const outcomes = await mapBounded(targets, SEND_CONCURRENCY, (t) => sendTo(t, message, attempt));
       const kinds = new Set(targets.map((t) => t.table));
       const names =
         kinds.size === 2

@@ -5,6 +5,7 @@ import {
   systemCode,
   type FailureClass,
   type OutgoingMessage,
+  type SendAttempt,
   type SendResult,
 } from '../channel.js';
 
@@ -17,7 +18,8 @@ export type TargetOutcome =
 
 /** Delivers to one kind of target (browser subscriptions, FCM devices, APNs devices). */
 export interface TargetSender<T> {
-  send(target: T, message: OutgoingMessage): Promise<TargetOutcome>;
+  /** Stops talking to the provider when the attempt's signal aborts. */
+  send(target: T, message: OutgoingMessage, attempt?: SendAttempt): Promise<TargetOutcome>;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,8 @@
 // find none wait for the one being made instead of each making their own.
 
 export interface TokenCache {
-  get(): Promise<string>;
+  /** A send whose `signal` aborts stops waiting; the token being made is still kept for the others. */
+  get(signal?: AbortSignal): Promise<string>;
   /** The provider refused this token (revoked, expired early): the next get() makes another. */
   invalidate(token: string): void;
 }
@@ -15,7 +16,7 @@ export function createTokenCache(
   let cached: { token: string; renewAt: number } | undefined;
   let pending: Promise<string> | undefined;
   return {
-    async get() {
+    async get(signal) {
       if (cached && cached.renewAt > now()) return cached.token;
       pending ??= make()
         .then((made) => {
@@ -25,10 +26,20 @@ export function createTokenCache(
         .finally(() => {
           pending = undefined;
         });
-      return pending;
+      return signal ? untilAborted(pending, signal) : pending;
     },
     invalidate(token) {
       if (cached?.token === token) cached = undefined;
     },
   };
+}
+
+/** `promise`, or the signal's reason once it aborts, whichever comes first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', stop, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
 }

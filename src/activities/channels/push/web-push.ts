@@ -1,8 +1,7 @@
 // Browser push: web-push with VAPID to each subscription's push service (RFC 8030, 8291, 8292).
-import { createECDH, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type https from 'node:https';
 import webpush from 'web-push';
-import { ConfigError } from '../../../platform/config/define.js';
 import { FORBIDDEN_ADDRESS, assertOutboundUrl, type OutboundPolicy } from '../../../platform/outbound.js';
 import {
   parseRetryAfter,
@@ -11,12 +10,14 @@ import {
   type OutgoingMessage,
   type Recipient,
 } from '../channel.js';
+import { sendPushRequest } from './request.js';
 import { PushDeliveryError, type TargetSender } from './targets.js';
+import { checkVapid, createVapidAuthorizations, type VapidKeys } from './vapid.js';
 
 export type Subscription = Recipient['pushSubscriptions'][number];
 
 export interface WebPushOptions {
-  vapid: { publicKey: string; privateKey: string; subject: string };
+  vapid: VapidKeys;
   ttlSeconds: number;
   /** Where push endpoints may be (OUTBOUND_ALLOWED_HOSTS): checked before sending and when connecting. */
   outbound: OutboundPolicy;
@@ -96,63 +97,6 @@ function malformedKeys(subscription: Subscription): boolean {
   );
 }
 
-/** Bad VAPID settings would fail every send; stop at start-up instead, naming the variable. */
-function checkVapid({ publicKey, privateKey, subject }: WebPushOptions['vapid']): void {
-  const refuse = (variable: string, message: string) => new ConfigError([{ variable, message }]);
-  try {
-    // web-push checks the subject and both keys' encoding; its messages say which one is wrong.
-    webpush.getVapidHeaders('https://push.example', subject, publicKey, privateKey, 'aes128gcm');
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const variable = /subject/i.test(message)
-      ? 'VAPID_SUBJECT'
-      : /private/i.test(message)
-        ? 'VAPID_PRIVATE_KEY'
-        : 'VAPID_PUBLIC_KEY';
-    throw refuse(variable, message);
-  }
-  // A mismatched pair signs tokens every push service rejects with 401/403.
-  const ecdh = createECDH('prime256v1');
-  try {
-    ecdh.setPrivateKey(Buffer.from(privateKey, 'base64url'));
-  } catch {
-    throw refuse('VAPID_PRIVATE_KEY', 'is not a P-256 private key');
-  }
-  if (!ecdh.getPublicKey().equals(Buffer.from(publicKey, 'base64url'))) {
-    throw refuse('VAPID_PUBLIC_KEY', 'is not the public key of VAPID_PRIVATE_KEY');
-  }
-}
-
-/** How long a signed VAPID token is used: web-push signs them for 12 hours; push services accept reuse. */
-const VAPID_TOKEN_SECONDS = 12 * 3600;
-const VAPID_TOKEN_REUSE_MS = 11 * 3600_000;
-
-/**
- * The VAPID `Authorization` header for an endpoint, signed once per push service (origin) and reused for
- * an hour less than it is valid, instead of an ES256 signature for every message.
- */
-function createVapidAuthorizations({ publicKey, privateKey, subject }: WebPushOptions['vapid']) {
-  const cache = new Map<string, { authorization: string; renewAt: number }>();
-  return (endpoint: string): string => {
-    const audience = new URL(endpoint).origin;
-    const now = Date.now();
-    const cached = cache.get(audience);
-    if (cached && cached.renewAt > now) return cached.authorization;
-    const { Authorization } = webpush.getVapidHeaders(
-      audience,
-      subject,
-      publicKey,
-      privateKey,
-      'aes128gcm',
-      Math.floor(now / 1000) + VAPID_TOKEN_SECONDS,
-    );
-    // Push services are few; a bound keeps a flood of odd endpoints from growing it without end.
-    if (cache.size >= 1000) cache.clear();
-    cache.set(audience, { authorization: Authorization, renewAt: now + VAPID_TOKEN_REUSE_MS });
-    return Authorization;
-  };
-}
-
 export function createWebPushSender(options: WebPushOptions): TargetSender<Subscription> {
   checkVapid(options.vapid);
   const { outbound } = options;
@@ -162,13 +106,13 @@ export function createWebPushSender(options: WebPushOptions): TargetSender<Subsc
   const requestOptions: webpush.RequestOptions = {
     TTL: options.ttlSeconds,
     urgency: 'normal',
-    // A socket idle timeout in web-push; the activity's start-to-close bounds the whole send.
+    // A socket idle timeout; the attempt's signal bounds the whole send.
     timeout: options.requestTimeoutMs ?? 10_000,
     agent: options.agent ?? ownAgent ?? outbound.httpsAgent,
   };
 
   return {
-    async send(subscription, message) {
+    async send(subscription, message, attempt) {
       if (malformedKeys(subscription))
         return {
           kind: 'failed',
@@ -177,7 +121,7 @@ export function createWebPushSender(options: WebPushOptions): TargetSender<Subsc
       try {
         // A literal address never reaches the agent's lookup: checked here.
         assertOutboundUrl(outbound, subscription.endpoint);
-        await webpush.sendNotification(
+        await sendPushRequest(
           { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
           JSON.stringify(pushPayload(message)),
           {
@@ -185,6 +129,7 @@ export function createWebPushSender(options: WebPushOptions): TargetSender<Subsc
             topic: pushTopic(message.notificationId),
             headers: { Authorization: vapidAuthorization(subscription.endpoint) },
           },
+          attempt?.signal,
         );
         return { kind: 'accepted' };
       } catch (error) {

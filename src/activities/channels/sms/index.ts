@@ -113,7 +113,7 @@ export function createSmsChannel(options: SmsHttpOptions): ChannelProvider {
 
   return {
     channel: 'sms',
-    async send(recipient, message) {
+    async send(recipient, message, attempt) {
       const to = recipient.contacts.sms;
       if (!to) throw new PermanentChannelError('the user has no phone number');
       if (!E164.test(to)) throw new PermanentChannelError('invalid phone number');
@@ -131,7 +131,11 @@ export function createSmsChannel(options: SmsHttpOptions): ChannelProvider {
           'Idempotency-Key': `${message.notificationId}.sms`,
         },
         body: JSON.stringify({ to, text }),
-        signal: AbortSignal.any([inFlight.signal, AbortSignal.timeout(timeoutMs)]),
+        signal: AbortSignal.any([
+          inFlight.signal,
+          AbortSignal.timeout(timeoutMs),
+          ...(attempt ? [attempt.signal] : []),
+        ]),
       });
       const body = withoutPhoneNumbers(await response.text(), to);
       if (!response.ok) {
