@@ -41,6 +41,10 @@ const MAY_SEE: Record<string, string[]> = {
   'worker-sms': [...HERALD_PROCESS, 'SMS_HTTP_TOKEN'],
   'worker-push': [...HERALD_PROCESS, 'VAPID_PRIVATE_KEY', 'FCM_SERVICE_ACCOUNT', 'APNS_KEY'],
   'worker-telegram': [...HERALD_PROCESS, 'TELEGRAM_BOT_TOKEN'],
+  'worker-slack': [...HERALD_PROCESS, 'SLACK_BOT_TOKEN'],
+  // Their credentials are in the users' webhook URLs, read from the database.
+  'worker-discord': HERALD_PROCESS,
+  'worker-teams': HERALD_PROCESS,
   // /prefs signs page links; /email and /phone send their codes through the providers themselves.
   bot: [
     ...HERALD_PROCESS,

@@ -56,7 +56,7 @@ import {
 import { addPushSubscription, removePushSubscription } from '../domain/push-targets.js';
 import { cancelSignal } from '../workflows/definitions.js';
 import { methodNotAllowed } from './method-not-allowed.js';
-import { checkedPushSubscription, parse } from './validate.js';
+import { checkContactUrls, checkedPushSubscription, parse } from './validate.js';
 import { createOutboundPolicy, type OutboundPolicy } from '../platform/outbound.js';
 import { webhookRoutes } from './webhooks.js';
 import { addPushDeviceRoutes } from './push-devices.js';
@@ -165,6 +165,7 @@ export function createApp(deps: ApiDeps): express.Express {
 
   v1.post('/users', manage, async (req, res) => {
     const { fields, contacts } = splitContacts(parse(createUserSchema, req.body));
+    checkContactUrls(outbound, contacts);
     const user = await createUser(db, { ...fields, contacts });
     res.status(201).location(`/v1/users/${user.id}`).json(userView(user));
   });
@@ -173,6 +174,7 @@ export function createApp(deps: ApiDeps): express.Express {
   });
   v1.patch('/users/:id', manage, async (req, res) => {
     const { fields, contacts } = splitContacts(parse(updateUserSchema, req.body));
+    checkContactUrls(outbound, contacts);
     res.json(userView(await updateUser(db, param(req, 'id'), { ...fields, contacts })));
   });
   v1.delete('/users/:id', manage, async (req, res) => {

@@ -49,8 +49,11 @@ logger.info(
   'worker started',
 );
 if (queues.includes(NOTIFICATIONS_QUEUE)) {
-  const scheduleId = await ensureReconcilerSchedule(temporal);
-  logger.info({ scheduleId }, 'reconciler scheduled every minute');
+  // The reconciler matters, but less than delivering: a worker that cannot set it up still serves.
+  await ensureReconcilerSchedule(temporal).then(
+    (scheduleId) => logger.info({ scheduleId }, 'reconciler scheduled every minute'),
+    (error: unknown) => logger.error({ err: error }, 'could not set up the reconciler schedule'),
+  );
 }
 const metrics = config.worker.metrics ? await serveMetrics(config.worker.metrics) : undefined;
 if (metrics) logger.info({ url: metrics.url }, 'serving Prometheus metrics');

@@ -8,7 +8,6 @@ import {
 } from '@temporalio/client';
 import { NOTIFICATIONS_QUEUE } from '../workflows/definitions.js';
 import {
-  RECONCILE_DEFAULTS,
   RECONCILER_SCHEDULE_ID,
   reconcileNotificationsWorkflow,
 } from '../workflows/reconciler.js';
@@ -33,7 +32,9 @@ export async function ensureReconcilerSchedule(
     action: {
       type: 'startWorkflow' as const,
       workflowType: reconcileNotificationsWorkflow,
-      args: [options.input ?? RECONCILE_DEFAULTS] as [ReconcileInput],
+      // Without arguments by default (the workflow has its defaults): nothing in the schedule for a payload
+      // codec to seal, so a worker with other CODEC_KEYS can still read and update it.
+      args: (options.input ? [options.input] : []) as [ReconcileInput?],
       taskQueue: NOTIFICATIONS_QUEUE,
       workflowId: `reconciler/${scheduleId}`,
     },
@@ -46,14 +47,23 @@ export async function ensureReconcilerSchedule(
   } satisfies ScheduleOptions;
   try {
     await temporal.schedule.create(schedule);
+    return scheduleId;
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await temporal.schedule.getHandle(scheduleId).update((previous) => ({
+  }
+  const handle = temporal.schedule.getHandle(scheduleId);
+  try {
+    await handle.update((previous) => ({
       ...previous,
       spec: schedule.spec,
       action: schedule.action,
       policies: schedule.policies,
     }));
+  } catch {
+    // Unreadable as it stands (its arguments sealed with keys this worker does not hold, or written by an
+    // older Herald): the schedule holds no state worth keeping, so it is made anew.
+    await handle.delete();
+    await temporal.schedule.create(schedule);
   }
   return scheduleId;
 }

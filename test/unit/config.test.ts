@@ -170,7 +170,8 @@ describe('delivery settings', () => {
   it('has the documented defaults', () => {
     const { delivery, defaultLocale, sms, push } = loadConfig({ DATABASE_URL });
     assert.deepEqual(delivery, {
-      rateLimits: { telegram: 25 },
+      // Each under its provider's limit for one bot, conversation or webhook (docs/channels.md).
+      rateLimits: { telegram: 25, slack: 1, discord: 2.5, teams: 4 },
       retryPolicies: {},
       retryWindowMs: 7 * 24 * 3_600_000,
       mandatoryCategories: ['security'],
@@ -194,8 +195,15 @@ describe('delivery settings', () => {
     assert.deepEqual(delivery.retryPolicies, {
       sms: { initialInterval: 5_000, backoffCoefficient: 3, giveUpAfter: 7_200_000, attemptTimeout: 20_000 },
     });
-    // Telegram keeps its default unless it is named.
-    assert.deepEqual(delivery.rateLimits, { telegram: 25, sms: 10, push: 100 });
+    // A channel keeps its default unless it is named.
+    assert.deepEqual(delivery.rateLimits, {
+      telegram: 25,
+      slack: 1,
+      discord: 2.5,
+      teams: 4,
+      sms: 10,
+      push: 100,
+    });
     assert.deepEqual(delivery.mandatoryCategories, ['security', 'billing']);
   });
 

@@ -1,5 +1,5 @@
-// TLS for the provider fakes that must speak HTTPS or HTTP/2 (Web Push, FCM, APNs): one self-signed
-// certificate for 127.0.0.1 per process, which Herald trusts through its `ca` (the channel context's).
+// A self-signed certificate for 127.0.0.1, for the fakes that speak HTTPS or HTTP/2 (Web Push, FCM, APNs,
+// Discord and Teams webhooks): made once per process with the openssl CLI; clients trust it as a CA.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 let certificate: Promise<{ key: string; cert: string }> | undefined;
-/** One self-signed P-256 certificate for 127.0.0.1 per test process, made with the openssl CLI. */
+
 export function selfSignedCertificate(): Promise<{ key: string; cert: string }> {
   return (certificate ??= (async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-fake-tls-'));

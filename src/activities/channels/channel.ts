@@ -37,6 +37,13 @@ export interface OutgoingMessage {
   data: Record<string, unknown>;
 }
 
+/** Where the notification leads: `data.url` when it is a web link (a button or an action in chat messages). */
+export function notificationLink(message: OutgoingMessage): string | undefined {
+  const url = message.data.url;
+  if (typeof url !== 'string' || url.length > 2048 || !URL.canParse(url)) return undefined;
+  return ['https:', 'http:'].includes(new URL(url).protocol) ? url : undefined;
+}
+
 export interface SendResult {
   providerMessageId?: string;
 }
@@ -88,6 +95,12 @@ export interface ContactDefinition {
    * absent: shown as it is.
    */
   mask?(address: string): string;
+  /**
+   * The address is a URL Herald sends to (a chat webhook): the API refuses it (422) when it points at a
+   * private network unless OUTBOUND_ALLOWED_HOSTS allows it, and the channel connects through the
+   * outbound policy's agent, which checks again after DNS resolution.
+   */
+  readonly outboundUrl?: boolean;
   /** The address partly hidden, as the preference page shows it to whoever holds the link. */
   hint(address: string): string;
   /** What the preference page says when the user has none. */
@@ -104,6 +117,11 @@ export interface ChannelDefinition {
    * `npm run generate`): a channel that needs a provider's credentials runs only when asked. Absent: always.
    */
   readonly composeProfiles?: readonly string[];
+  /**
+   * Deliveries a second on its task queue, across every worker, unless CHANNEL_RATE_LIMITS says
+   * otherwise: under the provider's own limit. Absent: no limit.
+   */
+  readonly defaultRateLimit?: number;
   /**
    * The variables its worker-<channel> service gets besides the shared settings (generated into
    * docker-compose.yml): what its provider reads, so no other container sees its credentials.

@@ -5,9 +5,12 @@
 // `npm run generate` (the compose file's workers, docs/configuration.md); docs/channels.md says more.
 import type { Config } from '../../platform/config.js';
 import type { ChannelContext, ChannelDefinition, ChannelProvider, ContactDefinition } from './channel.js';
+import { discordChannel } from './discord/index.js';
 import { emailChannel } from './email/index.js';
 import { pushChannel } from './push/index.js';
+import { slackChannel } from './slack/index.js';
 import { smsChannel } from './sms/index.js';
+import { teamsChannel } from './teams/index.js';
 import { telegramChannel } from './telegram/index.js';
 
 export type {
@@ -26,6 +29,9 @@ export const CHANNEL_DEFINITIONS = {
   sms: smsChannel,
   push: pushChannel,
   telegram: telegramChannel,
+  slack: slackChannel,
+  discord: discordChannel,
+  teams: teamsChannel,
 } satisfies Record<string, ChannelDefinition>;
 
 export type ChannelName = keyof typeof CHANNEL_DEFINITIONS;

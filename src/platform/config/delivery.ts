@@ -5,6 +5,7 @@ import { defineConfigSlice, variable } from './define.js';
 import { categories, duration, list, listed } from './parsers.js';
 
 import {
+  CHANNEL_DEFINITIONS,
   CHANNELS as CHANNEL_NAMES,
   type ChannelName as Channel,
 } from '../../activities/channels/registry.js';
@@ -40,8 +41,11 @@ const channelList = list.transform((items, ctx) => {
   }
   return items as Channel[];
 });
-// Telegram allows a bot about 30 messages a second: keep under it unless told otherwise.
-const DEFAULT_RATE_LIMITS = 'telegram=25';
+// Each channel's own default keeps under its provider's limit (Telegram's 30 a second per bot, ...).
+const DEFAULT_RATE_LIMITS = CHANNEL_NAMES.flatMap((channel) => {
+  const perSecond: number | undefined = CHANNEL_DEFINITIONS[channel].defaultRateLimit;
+  return perSecond === undefined ? [] : [`${channel}=${perSecond}`];
+}).join(',');
 
 export interface DeliveryRetrySettings {
   initialInterval?: number;
@@ -110,7 +114,7 @@ export const deliveryConfig = defineConfigSlice({
       whenUnset: 'the channels whose provider settings the process has',
     }),
     CHANNEL_RATE_LIMITS: variable({
-      description: `Deliveries a second on each channel's task queue, across all workers: comma-separated \`channel=perSecond\` (channels ${listed(CHANNEL_NAMES, 'and')}). A channel not named keeps its default; Telegram allows a bot about 30 messages a second.`,
+      description: `Deliveries a second on each channel's task queue, across all workers: comma-separated \`channel=perSecond\` (channels ${listed(CHANNEL_NAMES, 'and')}). A channel not named keeps its default, which keeps under its provider's limit ([channels.md](channels.md)).`,
       parse: rateLimits.transform((limits) => ({ ...rateLimits.parse(DEFAULT_RATE_LIMITS), ...limits })),
       default: DEFAULT_RATE_LIMITS,
     }),

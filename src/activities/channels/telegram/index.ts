@@ -133,6 +133,8 @@ export const telegramChannel: ChannelDefinition = {
   label: 'Telegram',
   config: telegramConfig,
   composeProfiles: ['telegram', 'bot'],
+  // Telegram allows a bot about 30 messages a second.
+  defaultRateLimit: 25,
   // Delivery needs the token and the Bot API; the webhook secret and the rest are the bot's and the API's.
   workerEnvironment: [
     'TELEGRAM_BOT_TOKEN',
