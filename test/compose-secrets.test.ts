@@ -32,13 +32,21 @@ const MAY_SEE: Record<string, string[]> = {
   // TEMPORAL_CODEC_ENDPOINT carries the codec token in its path: the UI hands it to operators' browsers.
   'temporal-ui': ['CODEC_AUTH_TOKEN'],
   migrate: ['POSTGRES_PASSWORD'],
-  api: [...HERALD_PROCESS, 'API_KEYS', 'PREFERENCES_SECRET', 'CODEC_AUTH_TOKEN', 'TELEGRAM_WEBHOOK_SECRET'],
+  // TWILIO_AUTH_TOKEN checks the signatures of Twilio's status callbacks.
+  api: [
+    ...HERALD_PROCESS,
+    'API_KEYS',
+    'PREFERENCES_SECRET',
+    'CODEC_AUTH_TOKEN',
+    'TELEGRAM_WEBHOOK_SECRET',
+    'TWILIO_AUTH_TOKEN',
+  ],
   proxy: [],
   'worker-notifications': HERALD_PROCESS,
   'worker-webhooks': HERALD_PROCESS,
   // Its emails carry signed unsubscribe and preference links.
   'worker-email': [...HERALD_PROCESS, 'SMTP_URL', 'SMTP_FALLBACK_URL', 'PREFERENCES_SECRET'],
-  'worker-sms': [...HERALD_PROCESS, 'SMS_HTTP_TOKEN'],
+  'worker-sms': [...HERALD_PROCESS, 'SMS_HTTP_TOKEN', 'TWILIO_AUTH_TOKEN'],
   'worker-push': [...HERALD_PROCESS, 'VAPID_PRIVATE_KEY', 'FCM_SERVICE_ACCOUNT', 'APNS_KEY'],
   'worker-telegram': [...HERALD_PROCESS, 'TELEGRAM_BOT_TOKEN'],
   'worker-slack': [...HERALD_PROCESS, 'SLACK_BOT_TOKEN'],
@@ -54,6 +62,7 @@ const MAY_SEE: Record<string, string[]> = {
     'SMTP_URL',
     'SMTP_FALLBACK_URL',
     'SMS_HTTP_TOKEN',
+    'TWILIO_AUTH_TOKEN',
   ],
   maildev: [],
 };

@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../store/db.js';
 import { countDelivery } from '../platform/metrics.js';
 import {
+  ACCEPTED_STATUSES,
   PERMANENT_FAILURE_TYPE,
   TRANSIENT_FAILURE_TYPE,
   type ChannelName,
@@ -23,6 +24,9 @@ export interface DeliveryResult {
   /** True when an earlier attempt had already sent it: nothing was sent again. */
   alreadySent: boolean;
 }
+
+/** The provider has it: sent, with or without a receipt since. Never sent again. */
+const isAccepted = (status: string) => (ACCEPTED_STATUSES as readonly string[]).includes(status);
 
 /**
  * One attempt to deliver a notification on one channel. Contacts and content are read here, not
@@ -56,8 +60,8 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: { defa
       countDelivery(channel, 'skipped');
       throw ApplicationFailure.nonRetryable('the notification was deleted', PERMANENT_FAILURE_TYPE);
     }
-    if (delivery.status === 'sent') {
-      // Another attempt sent it meanwhile: nothing was opened, nothing to send.
+    if (isAccepted(delivery.status)) {
+      // Another attempt sent it meanwhile (a receipt may have followed): nothing was opened, nothing to send.
       countDelivery(channel, 'skipped');
       return {
         status: 'sent',

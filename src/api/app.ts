@@ -44,6 +44,7 @@ import {
 import { deleteTemplate, getTemplate, putTemplate } from '../domain/templates.js';
 import { revokeLinks } from '../domain/link-revocation.js';
 import { TELEGRAM_WEBHOOK_PATH, telegramLinkIssuer, telegramWebhook } from './telegram.js';
+import { TWILIO_STATUS_PATH, twilioStatusCallback, type TwilioStatusOptions } from './twilio.js';
 import {
   createUser,
   deleteUser,
@@ -80,6 +81,8 @@ export interface ApiDeps {
   preferenceCenter?: PreferenceCenterOptions;
   /** Where user-supplied URLs may point (OUTBOUND_ALLOWED_HOSTS); unset: no private address at all. */
   outbound?: OutboundPolicy;
+  /** Twilio's signed status callbacks (delivery receipts); off when unset. */
+  twilioStatus?: TwilioStatusOptions;
 }
 
 const READINESS_DEADLINE_MS = 2_000;
@@ -151,6 +154,9 @@ export function createApp(deps: ApiDeps): express.Express {
   // Telegram authenticates with its secret header, not an API key.
   if (deps.telegram?.webhookSecret)
     app.post(TELEGRAM_WEBHOOK_PATH, ...telegramWebhook(db, deps.telegram.webhookSecret));
+
+  // Twilio signs its status callbacks with the auth token instead.
+  if (deps.twilioStatus) app.post(TWILIO_STATUS_PATH, ...twilioStatusCallback(db, logger, deps.twilioStatus));
 
   const v1 = express.Router();
   v1.use(requireApiKey(db, deps.apiKeys, deps.unknownKeyLimit));

@@ -7,6 +7,7 @@ import { connectTemporalClient } from '../platform/temporal-client.js';
 import { createApp } from './app.js';
 import { codecServerOptions } from './codec.js';
 import { preferenceCenterOptions } from './preference-center.js';
+import { twilioStatusOptions } from './twilio.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('api', config.logLevel);
@@ -24,6 +25,7 @@ const app = createApp({
   codecServer: codecServerOptions(config),
   preferenceCenter: preferenceCenterOptions(config),
   outbound: config.outbound,
+  twilioStatus: twilioStatusOptions(config),
 });
 
 const server = app.listen(config.port, () => {

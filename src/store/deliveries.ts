@@ -1,13 +1,16 @@
-// A delivery's attempts: opening one, and recording how it ended. Each write is one SQL statement: the
-// attempt row and the delivery row change together, atomically, with no transaction. A `$transaction([...])` of two Prisma writes costs two
-// query compilations, BEGIN and COMMIT, and a wait for a connection of its own that fails (P2028) after
-// 2 s when many deliveries run at once; see bench/README.md. Timestamps are written as Prisma writes
-// them: UTC in `timestamp(3)` columns.
+// A delivery's attempts: opening one, recording how it ended, and the provider's receipt that may follow.
+// Each write is one SQL statement: the attempt row and the delivery row change together, atomically, with
+// no transaction. A `$transaction([...])` of two Prisma writes costs two query compilations, BEGIN and
+// COMMIT, and a wait for a connection of its own that fails (P2028) after 2 s when many deliveries run at
+// once; see bench/README.md. Timestamps are written as Prisma writes them: UTC in `timestamp(3)` columns.
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
-import type { ChannelName } from '../workflows/definitions.js';
+import { ACCEPTED_STATUSES, type ChannelName, type ReceiptStatus } from '../workflows/definitions.js';
 import type { Recipient } from '../activities/channels/registry.js';
 import { RECIPIENT_FIELDS } from './recipients.js';
+
+const ACCEPTED: string[] = [...ACCEPTED_STATUSES];
+const KEPT_ON_FAILURE: string[] = [...ACCEPTED_STATUSES, 'cancelled'];
 
 export interface AttemptIds {
   attemptId: string;
@@ -31,8 +34,9 @@ export async function recordSent(db: Db, ids: AttemptIds, providerMessageId: str
 
 /**
  * Closes the attempt as failed: a permanent failure fails the delivery, a transient one leaves it
- * retrying; the attempt's lease ends. A delivery sent or cancelled meanwhile keeps that status: an
- * attempt aborted because the notification was cancelled ends after the cancel was recorded.
+ * retrying; the attempt's lease ends. A delivery sent (with any receipt since) or cancelled meanwhile
+ * keeps that status: an attempt aborted because the notification was cancelled ends after the cancel
+ * was recorded.
  */
 export async function recordFailed(db: Db, ids: AttemptIds, failure: { permanent: boolean; reason: string }) {
   const outcome = failure.permanent ? 'permanent_failure' : 'transient_failure';
@@ -45,8 +49,10 @@ export async function recordFailed(db: Db, ids: AttemptIds, failure: { permanent
       WHERE id = ${ids.attemptId}::uuid
     )
     UPDATE deliveries
-    SET status = CASE WHEN status IN ('sent', 'cancelled') THEN status ELSE ${status}::"DeliveryStatus" END,
-        last_error = CASE WHEN status IN ('sent', 'cancelled') THEN last_error ELSE ${failure.reason} END,
+    SET status = CASE WHEN status = ANY (${KEPT_ON_FAILURE}::"DeliveryStatus"[]) THEN status
+                      ELSE ${status}::"DeliveryStatus" END,
+        last_error = CASE WHEN status = ANY (${KEPT_ON_FAILURE}::"DeliveryStatus"[]) THEN last_error
+                          ELSE ${failure.reason} END,
         updated_at = now() AT TIME ZONE 'UTC',
         lease_until = CASE WHEN lease_attempt_id = ${ids.attemptId}::uuid THEN NULL ELSE lease_until END
     WHERE id = ${ids.deliveryId}::uuid`;
@@ -115,7 +121,8 @@ export async function openAttempt(
         SET status = 'sending', attempts = attempts + 1, updated_at = now() AT TIME ZONE 'UTC',
             lease_until = now() AT TIME ZONE 'UTC' + ${leaseMs}::int * interval '1 millisecond',
             lease_attempt_id = ${attemptId}::uuid
-        WHERE id = (SELECT id FROM existing) AND status <> 'sent'
+        -- Sent, perhaps with a receipt since: never sent again.
+        WHERE id = (SELECT id FROM existing) AND status <> ALL (${ACCEPTED}::"DeliveryStatus"[])
           -- Whatever the status says (the workflow may have marked it failed meanwhile), an unexpired
           -- lease means an attempt may still be talking to the provider.
           AND (lease_until IS NULL OR lease_until <= now() AT TIME ZONE 'UTC')
@@ -151,4 +158,39 @@ export async function openAttempt(
     if (exists.length === 0) return undefined;
   }
   throw new Error(`the ${channel} delivery of notification ${notificationId} could not be found or created`);
+}
+
+/** What a provider reported about a message it had accepted. */
+export interface DeliveryReceipt {
+  providerMessageId: string;
+  status: ReceiptStatus;
+  /** Why it was not delivered: the provider's error code and its meaning. */
+  reason?: string;
+}
+
+/**
+ * Applies a provider's receipt to the delivery on `channel` that the provider knows by that message id.
+ * Only a `sent` delivery moves: the first receipt that settles it wins, and a late or repeated one (or
+ * one about a delivery Herald never recorded) changes nothing. `known` says whether such a delivery exists.
+ */
+export async function recordReceipt(
+  db: Db,
+  channel: ChannelName,
+  receipt: DeliveryReceipt,
+): Promise<{ known: boolean; changed: boolean }> {
+  const [row] = await db.$queryRaw<{ known: boolean; changed: boolean }[]>`
+    WITH changed AS (
+      UPDATE deliveries
+      SET status = ${receipt.status}::"DeliveryStatus", last_error = ${receipt.reason ?? null},
+          updated_at = now() AT TIME ZONE 'UTC'
+      WHERE channel = ${channel}::"Channel" AND provider_message_id = ${receipt.providerMessageId}
+        AND status = 'sent'
+      RETURNING id
+    )
+    SELECT EXISTS (SELECT 1 FROM changed) AS changed,
+      EXISTS (
+        SELECT 1 FROM deliveries
+        WHERE channel = ${channel}::"Channel" AND provider_message_id = ${receipt.providerMessageId}
+      ) AS known`;
+  return row ?? { known: false, changed: false };
 }

@@ -1,7 +1,7 @@
 // A notification's lifecycle in the database: recorded on accept, planned (its deliveries), in progress,
 // completed. Each function is the one writer of that change of status; deliveries.ts writes attempts.
 import { isUuid } from '../platform/uuid.js';
-import type { ChannelName, NotificationOutcome } from '../workflows/definitions.js';
+import { ACCEPTED_STATUSES, type ChannelName, type NotificationOutcome } from '../workflows/definitions.js';
 import { Prisma, type Db, type NotificationStatus } from './db.js';
 
 export interface NewNotification {
@@ -95,15 +95,19 @@ export interface FailedDelivery {
   error: string;
 }
 
-/** Marks deliveries that gave up as failed, keeping the provider's reason when one was recorded. */
+/**
+ * Marks deliveries that gave up as failed, keeping the provider's reason when one was recorded. One the
+ * provider accepted stays as it is, with any receipt it got.
+ */
 function markFailed(db: Db, notificationId: string, failed: readonly FailedDelivery[]) {
+  const notAccepted = { notIn: [...ACCEPTED_STATUSES] };
   return failed.flatMap(({ channel, error }) => [
     db.delivery.updateMany({
-      where: { notificationId, channel, status: { not: 'sent' }, lastError: null },
+      where: { notificationId, channel, status: notAccepted, lastError: null },
       data: { lastError: error },
     }),
     db.delivery.updateMany({
-      where: { notificationId, channel, status: { not: 'sent' } },
+      where: { notificationId, channel, status: notAccepted },
       data: { status: 'failed' },
     }),
   ]);
