@@ -7,6 +7,7 @@ import type {
   OutgoingMessage,
   PushDevice,
   Recipient,
+  SendAttempt,
 } from '../../src/activities/channels/channel.js';
 import type { Db } from '../../src/store/db.js';
 import { uniqueId, type RunningStack } from './stack.js';
@@ -52,12 +53,22 @@ export const pushMessage = (data: Record<string, unknown> = {}): OutgoingMessage
 });
 
 /** Sends expecting a failure; returns how the channel classifies it. */
-export async function failureOf(channel: ChannelProvider, recipient: Recipient) {
-  const error = await channel.send(recipient, pushMessage()).then(
+export async function failureOf(channel: ChannelProvider, recipient: Recipient, attempt?: SendAttempt) {
+  const error = await channel.send(recipient, pushMessage(), attempt).then(
     () => assert.fail('the send should have failed'),
     (e: unknown) => e,
   );
   return channel.classify(error);
+}
+
+/** Sends within a 300 ms attempt (the provider holding its answer longer); the failure and the time taken. */
+export async function cutOffSend(channel: ChannelProvider, recipient: Recipient) {
+  const started = Date.now();
+  const failure = await failureOf(channel, recipient, {
+    signal: AbortSignal.timeout(300),
+    deadline: started + 300,
+  });
+  return { failure, tookMs: Date.now() - started };
 }
 
 export const storedDevice = (db: Db, id: string) => db.pushDevice.findUniqueOrThrow({ where: { id } });
