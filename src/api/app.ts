@@ -48,21 +48,21 @@ import { revokeLinks } from '../domain/link-revocation.js';
 import { TELEGRAM_WEBHOOK_PATH, telegramLinkIssuer, telegramWebhook } from './telegram.js';
 import { TWILIO_STATUS_PATH, twilioStatusCallback, type TwilioStatusOptions } from './twilio.js';
 import {
-  addPushSubscription,
   createUser,
   deleteUser,
   findUser,
   getPreferences,
   putPreferences,
-  removePushSubscription,
   updateUser,
   userView,
 } from '../domain/users.js';
+import { addPushSubscription, removePushSubscription } from '../domain/push-targets.js';
 import { cancelSignal } from '../workflows/definitions.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { checkContactUrls, checkedPushSubscription, parse } from './validate.js';
 import { createOutboundPolicy, type OutboundPolicy } from '../platform/outbound.js';
 import { webhookRoutes } from './webhooks.js';
+import { addPushDeviceRoutes } from './push-devices.js';
 
 export interface ApiDeps {
   db: Db;
@@ -217,6 +217,7 @@ export function createApp(deps: ApiDeps): express.Express {
     );
     res.status(204).end();
   });
+  addPushDeviceRoutes(v1, db, manage);
   const issueTelegramLink = telegramLinkIssuer(db, deps.telegram);
   v1.post('/users/:id/telegram-link', manage, async (req, res) => {
     res.status(201).json(await issueTelegramLink(param(req, 'id')));
