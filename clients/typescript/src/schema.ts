@@ -72,6 +72,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/users/{id}/push-devices': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Register a phone app's FCM registration token or APNs device token; at most 10 stay active, the oldest retired */
+    post: operations['addPushDevice'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/users/{id}/push-devices/{deviceId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Remove a registered phone */
+    delete: operations['removePushDevice'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/users/{id}/telegram-link': {
     parameters: {
       query?: never;
@@ -636,6 +670,16 @@ export interface components {
         message: string;
       }[];
     };
+    PushDevice: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {string} */
+      provider: 'fcm' | 'apns';
+      token: string;
+      active: boolean;
+      /** Format: date-time */
+      createdAt: string;
+    };
     User: {
       /** Format: uuid */
       id: string;
@@ -655,6 +699,7 @@ export interface components {
       timezone: string;
       channelOrder: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
       botSender: boolean;
+      pushDevices: components['schemas']['PushDevice'][];
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */
@@ -1445,6 +1490,96 @@ export interface operations {
       404: components['responses']['NotFound'];
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  addPushDevice: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Herald's user id or the caller's externalId */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json':
+          | {
+              /** @constant */
+              provider: 'fcm';
+              token: string;
+            }
+          | {
+              /** @constant */
+              provider: 'apns';
+              token: string;
+            };
+      };
+    };
+    responses: {
+      /** @description Already known: reactivated, and moved to this user */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PushDevice'];
+        };
+      };
+      /** @description Registered */
+      201: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PushDevice'];
+        };
+      };
+      400: components['responses']['MalformedRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  removePushDevice: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Herald's user id or the caller's externalId */
+        id: string;
+        deviceId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
       422: components['responses']['ValidationError'];
       429: components['responses']['RateLimited'];
     };
