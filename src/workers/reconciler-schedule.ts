@@ -7,10 +7,7 @@ import {
   type ScheduleOptions,
 } from '@temporalio/client';
 import { NOTIFICATIONS_QUEUE } from '../workflows/definitions.js';
-import {
-  RECONCILER_SCHEDULE_ID,
-  reconcileNotificationsWorkflow,
-} from '../workflows/reconciler.js';
+import { RECONCILER_SCHEDULE_ID, reconcileNotificationsWorkflow } from '../workflows/reconciler.js';
 import type { ReconcileInput } from '../activities/index.js';
 
 export interface ReconcilerScheduleOptions {
