@@ -46,6 +46,9 @@ export function markdownReport(result: ChaosResult, command: string): string {
     '',
     `- Email Message-IDs seen twice: ${result.repeatedEmailMessageIds} (a resend carries the first one's Message-ID, so mail clients can fold it). Receipts for no accepted notification: ${v.strays}.`,
     `- A duplicate is explained when an attempt's outcome never reached Herald: the worker was killed mid-send, or the connection was cut after the provider had the message. Neither SMTP nor these HTTP providers can say whether it arrived, so Herald sends again rather than risk a loss.`,
+    `- 429 and 5xx answers given by the fakes (the bursts): ${Object.entries(result.refusedAnswers)
+      .map(([provider, n]) => `${provider} ${n}`)
+      .join(', ')}.`,
     `- Twilio status callbacks (\`delivered\`): ${result.twilioCallbacks.taken} answered 2xx by the API, ${result.twilioCallbacks.missed} not (the API down; Twilio does not send them again); SMS deliveries confirmed \`delivered\`: ${v.confirmed.sms}, the others stay \`sent\`.`,
     `- API requests retried (same Idempotency-Key): ${result.apiRetries}; never accepted: ${result.refused}.`,
     `- Worker starts: ${result.workerStarts}, API starts: ${result.apiStarts}; exits nobody asked for: worker ${result.unexpectedExits.worker}, API ${result.unexpectedExits.api}.`,

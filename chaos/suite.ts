@@ -7,7 +7,15 @@ import path from 'node:path';
 import type { Fault, FaultContext } from './faults.js';
 import { CHAOS_API_KEY, recipientOf, startChaosStack, type ChaosStack } from './stack.js';
 import { startTwilioReceipts } from './twilio-receipts.js';
-import { CHANNELS, FINAL_STATES, receiptCount, repeatedMessageIds, verify, type Verdict } from './verify.js';
+import {
+  CHANNELS,
+  FINAL_STATES,
+  receiptCount,
+  refusedAnswers,
+  repeatedMessageIds,
+  verify,
+  type Verdict,
+} from './verify.js';
 
 export interface ChaosOptions {
   notifications: number;
@@ -40,6 +48,8 @@ export interface ChaosResult {
   /** Notifications the API never accepted, whatever the retries. */
   refused: number;
   repeatedEmailMessageIds: number;
+  /** 429 and 5xx answers the Slack, Discord, Teams and Twilio fakes gave (the bursts, once Herald met them). */
+  refusedAnswers: ReturnType<typeof refusedAnswers>;
   /** Twilio's `delivered` status callbacks the API took, and those it did not (down at the time). */
   twilioCallbacks: { taken: number; missed: number };
   workerStarts: number;
@@ -220,6 +230,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       apiRetries,
       refused,
       repeatedEmailMessageIds,
+      refusedAnswers: refusedAnswers(stack.sinks),
       twilioCallbacks: { taken: twilioReceipts.taken, missed: twilioReceipts.missed },
       workerStarts: stack.worker.starts,
       apiStarts: stack.api.starts,

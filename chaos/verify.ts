@@ -74,6 +74,18 @@ export const receiptCount = (sinks: Sinks): number =>
   sinks.discord.messages.length +
   sinks.teams.cards.length;
 
+/** The 429 and 5xx answers each new provider's fake gave: the bursts, as Herald met them. */
+export function refusedAnswers(sinks: Sinks): Record<'slack' | 'discord' | 'teams' | 'twilio', number> {
+  const refused = (requests: { status: number }[]) =>
+    requests.filter((r) => r.status === 429 || r.status >= 500).length;
+  return {
+    slack: refused(sinks.slack.requests),
+    discord: refused(sinks.discord.requests),
+    teams: refused(sinks.teams.requests),
+    twilio: refused(sinks.twilio.requests),
+  };
+}
+
 /** Email Message-IDs seen more than once: the id is `<notificationId>.email@domain`, stable per notification. */
 export function repeatedMessageIds(sinks: Sinks): number {
   const seen = new Set<string>();

@@ -46,6 +46,9 @@ test(
     // Each channel delivered all 100, push all but the subscriptions that turned 410.
     for (const channel of CHANNELS.filter((c) => c !== 'push'))
       assert.equal(verdict.delivered[channel], 100, `${channel}\n${context}`);
+    // Each provider's burst met Herald's requests.
+    for (const [provider, refused] of Object.entries(result.refusedAnswers))
+      assert.ok(refused > 0, `${provider} answered no 429 or 5xx\n${context}`);
     // Twilio's status callbacks reached the API and confirmed SMS deliveries (one the API missed, killed, stays sent).
     assert.ok(verdict.confirmed.sms > 0, context);
     assert.ok(verdict.permanentFailures.push > 0, `some push subscriptions answered 410\n${context}`);
