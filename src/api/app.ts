@@ -59,6 +59,8 @@ import { methodNotAllowed } from './method-not-allowed.js';
 import { checkedPushSubscription, parse } from './validate.js';
 import { createOutboundPolicy, type OutboundPolicy } from '../platform/outbound.js';
 import { webhookRoutes } from './webhooks.js';
+import type { InboxHub } from './inbox/hub.js';
+import { inboxRoutes, inboxTokenIssuer, type InboxOptions } from './inbox/routes.js';
 
 export interface ApiDeps {
   db: Db;
@@ -79,6 +81,8 @@ export interface ApiDeps {
   preferenceCenter?: PreferenceCenterOptions;
   /** Where user-supplied URLs may point (OUTBOUND_ALLOWED_HOSTS); unset: no private address at all. */
   outbound?: OutboundPolicy;
+  /** The in-app inbox (/inbox), with this process's streams; off when unset. */
+  inbox?: InboxOptions & { hub: InboxHub };
 }
 
 const READINESS_DEADLINE_MS = 2_000;
@@ -147,6 +151,9 @@ export function createApp(deps: ApiDeps): express.Express {
   if (deps.preferenceCenter)
     app.use(preferenceCenterRoutes({ db, temporal, logger, outbound, ...deps.preferenceCenter }));
 
+  // End users, not services: the inbox authenticates with tokens a service asked for on their behalf.
+  if (deps.inbox) app.use(inboxRoutes({ db, temporal, logger, ...deps.inbox }));
+
   // Telegram authenticates with its secret header, not an API key.
   if (deps.telegram?.webhookSecret)
     app.post(TELEGRAM_WEBHOOK_PATH, ...telegramWebhook(db, deps.telegram.webhookSecret));
@@ -213,6 +220,14 @@ export function createApp(deps: ApiDeps): express.Express {
   const issuePreferencesLink = preferencesLinkIssuer(db, deps.preferenceCenter);
   v1.post('/users/:id/preferences-link', manage, async (req, res) => {
     res.status(201).json(await issuePreferencesLink(param(req, 'id')));
+  });
+  const inboxTokens = inboxTokenIssuer(db, deps.inbox);
+  v1.post('/users/:id/inbox-token', manage, async (req, res) => {
+    res.status(201).json(await inboxTokens.issue(param(req, 'id')));
+  });
+  v1.delete('/users/:id/inbox-token', manage, async (req, res) => {
+    await inboxTokens.revoke(param(req, 'id'));
+    res.status(204).end();
   });
   v1.get('/push/vapid-public-key', (_req, res) => {
     if (!deps.vapidPublicKey) throw problems.notFound('Web Push is not configured: the VAPID key');

@@ -7,11 +7,16 @@ import { connectTemporalClient } from '../platform/temporal-client.js';
 import { createApp } from './app.js';
 import { codecServerOptions } from './codec.js';
 import { preferenceCenterOptions } from './preference-center.js';
+import { createInboxHub } from './inbox/hub.js';
+import { inboxOptions } from './inbox/routes.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('api', config.logLevel);
 const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
 const temporal = await connectTemporalClient(config);
+const inbox = inboxOptions(config);
+// The inbox's streams in this process, told of changes by any process through LISTEN/NOTIFY.
+const inboxHub = inbox && createInboxHub({ db, databaseUrl: config.databaseUrl, logger });
 const app = createApp({
   db,
   temporal,
@@ -23,6 +28,7 @@ const app = createApp({
   codecServer: codecServerOptions(config),
   preferenceCenter: preferenceCenterOptions(config),
   outbound: config.outbound,
+  inbox: inbox && inboxHub && { ...inbox, hub: inboxHub },
 });
 
 const server = app.listen(config.port, () => {
@@ -38,6 +44,8 @@ const DRAIN_TIMEOUT_MS = 9_000;
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'draining in-flight requests');
   server.close();
+  // Open inbox streams would hold the server open: they end now, and their clients reconnect elsewhere.
+  await inboxHub?.close();
   server.closeIdleConnections();
   setTimeout(() => {
     logger.warn('in-flight requests did not finish in time: closing their connections');

@@ -9,6 +9,7 @@ import { installTemporalLogging } from '../platform/temporal-logging.js';
 import { connectTemporalClient } from '../platform/temporal-client.js';
 import { NOTIFICATIONS_QUEUE } from '../workflows/definitions.js';
 import { ensureReconcilerSchedule } from './reconciler-schedule.js';
+import { ensureInboxRetentionSchedule } from './inbox-retention-schedule.js';
 import { ALL_QUEUES, createWorkers, prebuiltWorkflowBundle, type QueueName } from './create-workers.js';
 import { WORKER_DATABASE_POOL_SIZE } from './tuning.js';
 
@@ -50,6 +51,10 @@ logger.info(
 if (queues.includes(NOTIFICATIONS_QUEUE)) {
   const scheduleId = await ensureReconcilerSchedule(temporal);
   logger.info({ scheduleId }, 'reconciler scheduled every minute');
+  if (config.inbox.secret) {
+    const retention = await ensureInboxRetentionSchedule(temporal, { retentionMs: config.inbox.retentionMs });
+    logger.info({ scheduleId: retention }, 'inbox retention scheduled every hour');
+  }
 }
 const metrics = config.worker.metrics ? await serveMetrics(config.worker.metrics) : undefined;
 if (metrics) logger.info({ url: metrics.url }, 'serving Prometheus metrics');

@@ -1,11 +1,5 @@
-// The reconciler's Temporal Schedule, made sure of by every worker that serves the notifications queue:
-// created when absent, brought to the current spec when present, so an upgrade that changes it applies.
-import {
-  ScheduleAlreadyRunning,
-  ScheduleOverlapPolicy,
-  type Client,
-  type ScheduleOptions,
-} from '@temporalio/client';
+// The reconciler's Temporal Schedule, made sure of by every worker that serves the notifications queue.
+import { ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { NOTIFICATIONS_QUEUE } from '../workflows/definitions.js';
 import {
   RECONCILE_DEFAULTS,
@@ -13,6 +7,7 @@ import {
   reconcileNotificationsWorkflow,
 } from '../workflows/reconciler.js';
 import type { ReconcileInput } from '../activities/index.js';
+import { ensureSchedule } from './schedules.js';
 
 export interface ReconcilerScheduleOptions {
   scheduleId?: string;
@@ -44,16 +39,5 @@ export async function ensureReconcilerSchedule(
       note: 'Starts notifications recorded by the API whose workflow did not start',
     },
   } satisfies ScheduleOptions;
-  try {
-    await temporal.schedule.create(schedule);
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await temporal.schedule.getHandle(scheduleId).update((previous) => ({
-      ...previous,
-      spec: schedule.spec,
-      action: schedule.action,
-      policies: schedule.policies,
-    }));
-  }
-  return scheduleId;
+  return ensureSchedule(temporal, schedule);
 }

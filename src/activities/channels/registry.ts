@@ -6,6 +6,7 @@
 import type { Config } from '../../platform/config.js';
 import type { ChannelContext, ChannelDefinition, ChannelProvider, ContactDefinition } from './channel.js';
 import { emailChannel } from './email/index.js';
+import { inAppChannel } from './in-app/index.js';
 import { pushChannel } from './push/index.js';
 import { smsChannel } from './sms/index.js';
 import { telegramChannel } from './telegram/index.js';
@@ -25,6 +26,7 @@ export const CHANNEL_DEFINITIONS = {
   sms: smsChannel,
   push: pushChannel,
   telegram: telegramChannel,
+  in_app: inAppChannel,
 } satisfies Record<string, ChannelDefinition>;
 
 export type ChannelName = keyof typeof CHANNEL_DEFINITIONS;
