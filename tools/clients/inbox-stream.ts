@@ -25,7 +25,7 @@ export interface InboxStreamClient {
   /** The body of a refusal (problem+json), when status is not 200. */
   refusal?: string;
   events: InboxEvent[];
-  /** The first event from here on (or already received, when `since` is 0) that matches. */
+  /** The first event that matches, among those received from index `since` (0: all) and those to come. */
   next(
     match: (event: InboxEvent) => boolean,
     options?: { timeoutMs?: number; since?: number },
@@ -52,7 +52,7 @@ export async function openInboxStream(
     status: res.status,
     events,
     ended: Promise.resolve(),
-    next(match, { timeoutMs = 10_000, since = events.length } = {}) {
+    next(match, { timeoutMs = 10_000, since = 0 } = {}) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const found = events.slice(since).find(match);
