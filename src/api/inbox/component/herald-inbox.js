@@ -226,8 +226,13 @@ class HeraldInbox extends HTMLElement {
       url ? 'a' : 'button',
       { className: 'main' },
       el('span', { className: 'dot' }),
-      el('span', { className: 'title', textContent: item.title }),
-      el('span', { className: 'sr', textContent: unread ? ', unread' : '' }),
+      // One element, so a screen reader says "Title, unread" as one phrase.
+      el(
+        'span',
+        { className: 'title' },
+        item.title,
+        el('span', { className: 'sr', textContent: unread ? ', unread' : '' }),
+      ),
       ...(item.body ? [el('span', { className: 'body', textContent: item.body })] : []),
       el('time', {
         dateTime: item.createdAt,
