@@ -43,6 +43,7 @@ const DRAIN_TIMEOUT_MS = 9_000;
 
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'draining in-flight requests');
+  const closed = new Promise((resolve) => server.once('close', resolve));
   server.close();
   // Open inbox streams would hold the server open: they end now, and their clients reconnect elsewhere.
   await inboxHub?.close();
@@ -53,7 +54,7 @@ async function shutdown(signal: string): Promise<void> {
     // A query still waiting in PostgreSQL holds the pool open: exit without it.
     setTimeout(() => process.exit(1), 1000).unref();
   }, DRAIN_TIMEOUT_MS).unref();
-  await new Promise((resolve) => server.once('close', resolve));
+  await closed;
   if (metrics) await metrics.close();
   await temporal.connection.close();
   await db.$disconnect();
