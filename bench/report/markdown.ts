@@ -252,6 +252,27 @@ export function renderMarkdown(report: BenchReport, files: { json: string; svg: 
       '',
     );
   }
+  if (report.inbox) {
+    const i = report.inbox;
+    out.push(
+      `## In-app inbox (${i.streams} event streams open on one API process)`,
+      '',
+      ...header('measure', 'value'),
+      row(
+        '202 to the `message` event at the client, p50 / p95 / p99 / max (ms)',
+        `${i.latency.p50} / ${i.latency.p95} / ${i.latency.p99} / ${i.latency.max}`,
+      ),
+      row('notifications, paced', `${i.notifications} at ${i.ratePerSecond}/s to random open streams`),
+      row('events missing / received twice', `${i.missing} / ${i.duplicates}`),
+      row('opening every stream (to its first `counts` event)', `${i.openMs} ms`),
+      row(
+        'API resident memory: no stream, all open (MiB)',
+        `${i.memory.beforeMiB}, ${i.memory.withStreamsMiB}`,
+      ),
+      row('API memory per open stream', `${i.memory.perStreamKiB} KiB`),
+      '',
+    );
+  }
   const memoryRuns = [report.e2e, report.soak].filter((r): r is EndToEndResult => Boolean(r));
   if (memoryRuns.length > 0 || report.memory) {
     out.push('## Memory (resident set, MiB)', '', ...header('run', 'process', 'start', 'peak', 'after'));
