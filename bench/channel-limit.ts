@@ -12,6 +12,7 @@ const recipient = (i: number): Recipient => ({
   id: `limit-${i}`,
   contacts: { email: `u${i}@bench.test` },
   locale: 'en',
+  linkVersion: 0,
   pushSubscriptions: [],
 });
 const message = (i: number) => ({

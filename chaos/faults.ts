@@ -114,11 +114,5 @@ export function fullPlan(smtpDownSeconds = 30): Fault[] {
 }
 
 export function shortPlan(): Fault[] {
-  return [
-    telegramBurst(0.1, 429, 20),
-    pushGone(0.15, 25),
-    killWorker(0.3),
-    killApi(0.4),
-    smtpDown(0.5, 5),
-  ];
+  return [telegramBurst(0.1, 429, 20), pushGone(0.15, 25), killWorker(0.3), killApi(0.4), smtpDown(0.5, 5)];
 }

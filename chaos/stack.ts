@@ -15,7 +15,7 @@ import { startTemporalServer, type TemporalServer } from '../tools/local-stack/t
 import { writeWorkflowBundle } from '../src/workers/create-workers.js';
 import { createBrowserSubscription } from '../tools/fakes/push-endpoint.js';
 import { heraldProcessEnv, startSinks, stopSinks, type Sinks } from '../tools/fakes/sinks.js';
-import { startTcpGate, type TcpGate } from './tcp-gate.js';
+import { startTcpGate, type TcpGate } from '../tools/fakes/tcp-gate.js';
 import { startSupervised, type SupervisedProcess } from './supervised.js';
 
 export const CHAOS_API_KEY = 'chaos-key-0123456789abcdef';

@@ -141,7 +141,8 @@ export async function verify(options: {
       if (received > 0) verdict.delivered[channel]++;
       const gone = channel === 'push' && goneSubscriptions.has(index);
       const status = delivery?.delivery_status ?? 'missing';
-      if (status === 'sent') {
+      // `delivered` is `sent` confirmed by the provider's receipt.
+      if (status === 'sent' || status === 'delivered') {
         if (received === 0) verdict.lost.push(`#${index} ${channel}: sent in the database, never arrived`);
       } else if (status === 'failed' && gone && /410/.test(delivery?.last_error ?? '')) {
         verdict.permanentFailures[channel]++;
@@ -152,8 +153,10 @@ export async function verify(options: {
           verdict.disagreements.push(`#${index} ${channel}: ${status} in the database, arrived`);
       }
     }
+    // A receipt settles the delivery only: the notification stays sent (docs/reliability.md).
+    const handedOver = ['sent', 'delivered', 'undelivered'];
     const expected = notification.deliveries.size
-      ? [...notification.deliveries.values()].every((d) => d.delivery_status === 'sent')
+      ? [...notification.deliveries.values()].every((d) => handedOver.includes(d.delivery_status ?? ''))
         ? 'sent'
         : 'partially_sent'
       : 'skipped';

@@ -68,11 +68,16 @@ describe('telegram bot (long polling)', () => {
     const settings = await ada.says('/settings');
     assert.match(
       settings.plainText,
-      /Channels: email on, sms on \(no address\), push on \(no address\), telegram on/,
+      // Every channel of the registry, the chat channels too.
+      /Channels: email on, sms on \(no address\), push on \(no address\), telegram on, slack on \(no address\), discord on \(no address\), teams on \(no address\)$/m,
     );
     const buttons = (settings.params.reply_markup as { inline_keyboard: { callback_data: string }[][] })
       .inline_keyboard;
-    assert.ok(buttons.flat().some((b) => b.callback_data === 'set:ch:email'));
+    for (const channel of ['email', 'slack', 'discord', 'teams'])
+      assert.ok(
+        buttons.flat().some((b) => b.callback_data === `set:ch:${channel}`),
+        channel,
+      );
     const answer = await ada.taps(settings.messageId, 'set:ch:email');
     assert.equal(answer.text, 'email off');
     const edit = await t.fake.waitForEdit((e) => e.messageId === settings.messageId);

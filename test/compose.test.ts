@@ -1,21 +1,20 @@
 // The production stack as files: docker-compose.yml must pass Debian's docker-compose 1.29 (the validator
 // CI has; there is no Docker engine here) and hold the parts docs/operations.md describes, with one
 // worker service per registered channel, and the Dockerfile must build dist/ (with the workflow bundle)
-// and run it with plain node as non-root. What only `docker compose up` can show (images pulled,
+// and run it with plain node as non-root (test/compose-secrets.test.ts: who sees which secret). What only `docker compose up` can show (images pulled,
 // containers healthy) is out of reach here; test/production-artifact.test.ts installs and runs the
 // runtime stage's contents without a container engine.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { composeValidatorMissingReason, composeValidatorPath } from '../tools/ensure-tools.mjs';
 import { projectRoot } from '../tools/local-stack/paths.js';
 import { NOTIFICATIONS_QUEUE, SEARCH_ATTRIBUTE_FLAGS } from '../src/workflows/definitions.js';
 import { WEBHOOKS_QUEUE } from '../src/workflows/webhooks.js';
 import { CHANNEL_DEFINITIONS } from '../src/activities/channels/registry.js';
 import { ALL_QUEUES } from '../src/workers/create-workers.js';
 import { withChannelWorkers } from '../tools/generate-compose-workers.js';
+import { dockerCompose, resolvedCompose, type Compose, type Service } from './support/compose.js';
 
 const read = (file: string) => readFileSync(path.join(projectRoot, file), 'utf8');
 const packageJson = JSON.parse(read('package.json')) as {
@@ -23,51 +22,6 @@ const packageJson = JSON.parse(read('package.json')) as {
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
-
-/** Runs Debian's docker-compose on docker-compose.yml with an empty environment, as CI does. */
-function dockerCompose(...args: string[]): string {
-  const missing = composeValidatorMissingReason();
-  if (missing) assert.fail(missing);
-  const result = spawnSync(composeValidatorPath, ['-f', 'docker-compose.yml', ...args], {
-    cwd: projectRoot,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
-    encoding: 'utf8',
-  });
-  assert.equal(result.status, 0, `docker-compose ${args.join(' ')} failed:\n${result.stderr}`);
-  return result.stdout;
-}
-
-interface Service {
-  image?: string;
-  build?: unknown;
-  command?: string[] | string;
-  entrypoint?: string[] | string;
-  environment?: Record<string, string | number | null>;
-  depends_on?: Record<string, { condition: string }>;
-  volumes?: (string | { type?: string; source?: string; target: string })[];
-  ports?: unknown[];
-  expose?: (string | number)[];
-  profiles?: string[];
-  healthcheck?: { test: string[] | string };
-  deploy?: { replicas?: number };
-  user?: string;
-}
-interface Compose {
-  services: Record<string, Service>;
-  volumes?: Record<string, unknown>;
-}
-
-/** `docker-compose config` resolves anchors, merges and defaults; the validator's own PyYAML reads it. */
-function resolvedCompose(): Compose {
-  const yaml = dockerCompose('config');
-  const toJson = spawnSync(
-    'python3',
-    ['-c', 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'],
-    { input: yaml, encoding: 'utf8' },
-  );
-  assert.equal(toJson.status, 0, `python3 could not read the YAML: ${toJson.stderr}`);
-  return JSON.parse(toJson.stdout) as Compose;
-}
 
 const words = (value: string[] | string | undefined) =>
   Array.isArray(value) ? value.join(' ') : (value ?? '');

@@ -92,10 +92,11 @@ describe('configuration reference', () => {
         : ms % 60_000 === 0
           ? `${ms / 60_000} min`
           : `${ms / 1000} s`;
-    const { initialInterval, backoffCoefficient, maximumInterval, giveUpAfter } = DEFAULT_RETRY;
+    const { initialInterval, backoffCoefficient, maximumInterval, giveUpAfter, attemptTimeout } =
+      DEFAULT_RETRY;
     assert.equal(
       variables.get('DELIVERY_RETRY_POLICIES')!.whenUnset,
-      `${s(initialInterval)}, ${backoffCoefficient === 2 ? 'doubling' : `×${backoffCoefficient}`}, at most ${s(maximumInterval)} apart, giving up after ${s(giveUpAfter)}`,
+      `${s(initialInterval)}, ${backoffCoefficient === 2 ? 'doubling' : `×${backoffCoefficient}`}, at most ${s(maximumInterval)} apart, giving up after ${s(giveUpAfter)}; ${s(attemptTimeout)} per attempt`,
       'src/workflows/policies.ts DEFAULT_RETRY changed: update the DELIVERY_RETRY_POLICIES definition',
     );
     assert.match(

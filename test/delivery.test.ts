@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import webpush from 'web-push';
 import { statusQuery } from '../src/workflows/definitions.js';
+import { deliveryClient } from './support/deliveries.js';
 import { recordHistory } from './support/histories.js';
 import {
   createBrowserSubscription,
@@ -14,44 +15,11 @@ import {
 } from '../tools/fakes/push-endpoint.js';
 import { startSmsGateway, type SmsGateway } from '../tools/fakes/sms-gateway.js';
 import { startSmtpSink, type SmtpSink } from '../tools/fakes/smtp-sink.js';
-import { eventually, startHerald, testEnv, uniqueId, type RunningStack } from './support/stack.js';
+import { startHerald, testEnv, uniqueId, type RunningStack } from './support/stack.js';
 import { startTelegramFake, type TelegramFake } from '../tools/fakes/telegram-fake.js';
 
 const BOT_TOKEN = '123456:TEST-token_abcdefghijklmnopqrstuvwxyz';
 const SMS_TOKEN = 'sms-gateway-secret';
-
-interface NotificationView {
-  status: string;
-  deliveries: { channel: string; status: string; attempts: number; lastError: string | null }[];
-}
-
-/** The helpers every block needs, bound to one running stack. */
-function client(stack: () => RunningStack) {
-  const createUser = async (fields: Record<string, unknown> = {}) => {
-    const res = await stack().api('/v1/users', { json: { externalId: uniqueId(), ...fields } });
-    assert.equal(res.status, 201, await res.clone().text());
-    return (await res.json()) as { id: string };
-  };
-  const notify = async (fields: Record<string, unknown>) => {
-    const res = await stack().api('/v1/notifications', {
-      json: { category: 'updates', title: 'Hello', body: 'Delivery test', ...fields },
-    });
-    assert.equal(res.status, 202, await res.clone().text());
-    return (await res.json()) as { id: string; workflowId: string };
-  };
-  const view = async (id: string) =>
-    (await (await stack().api(`/v1/notifications/${id}`)).json()) as NotificationView;
-  const settled = (id: string, status: string) =>
-    eventually(
-      async () => {
-        const v = await view(id);
-        return v.status === status && v;
-      },
-      { what: `notification ${id} to be ${status}`, timeoutMs: 30_000 },
-    );
-  const delivery = (v: NotificationView, channel: string) => v.deliveries.find((d) => d.channel === channel)!;
-  return { createUser, notify, view, settled, delivery };
-}
 
 describe('delivery on every channel', () => {
   let smtp: SmtpSink;
@@ -59,7 +27,7 @@ describe('delivery on every channel', () => {
   let push: PushEndpoint;
   let sms: SmsGateway;
   let herald: RunningStack;
-  const { createUser, notify, settled, delivery } = client(() => herald);
+  const { createUser, notify, settled, delivery } = deliveryClient(() => herald);
 
   before(async () => {
     [smtp, telegram, push, sms] = await Promise.all([
@@ -431,7 +399,7 @@ describe('delivery on every channel', () => {
 describe('email through the fallback SMTP server', () => {
   let fallback: SmtpSink;
   let herald: RunningStack;
-  const { createUser, notify, settled, delivery } = client(() => herald);
+  const { createUser, notify, settled, delivery } = deliveryClient(() => herald);
 
   before(async () => {
     fallback = await startSmtpSink();

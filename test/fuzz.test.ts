@@ -41,7 +41,8 @@ const LONE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\ud
 const encodeSegment = (text: string) =>
   Array.from(text, (ch) => (LONE.test(ch) ? '%ED%A0%80' : encodeURIComponent(ch))).join('');
 /** Refusals meant for programs; the preference and unsubscribe pages answer people with HTML. */
-const speaksProblem = (path: string) => /^\/(v1|codec|telegram|preferences\/api)(\/|$|\?)/.test(path);
+const speaksProblem = (path: string) =>
+  /^\/(v1|codec|telegram|providers|preferences\/api)(\/|$|\?)/.test(path);
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
 
 describe(`bot input cleaning and command parsing (seed ${FUZZ_SEED})`, () => {
@@ -255,6 +256,7 @@ describe(`the API against hostile requests (seed ${FUZZ_SEED})`, () => {
         TELEGRAM_BOT_USERNAME: 'herald_test_bot',
         TELEGRAM_API_URL: 'http://127.0.0.1:9',
         TELEGRAM_WEBHOOK_SECRET: 'fuzz-webhook-secret-0123456789',
+        TWILIO_AUTH_TOKEN: 'fuzz-twilio-auth-token',
         PREFERENCES_SECRET,
         ...TEST_CODEC_ENV,
       }),

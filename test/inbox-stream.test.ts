@@ -140,7 +140,7 @@ describe('the inbox stream', () => {
       for (const { pid } of before) await admin.query('SELECT pg_terminate_backend($1)', [pid]);
       // Stored at once, well before the first reconnection (half a second later): its NOTIFY is lost.
       await createInAppChannel(a.db).send(
-        { id: user.id, locale: 'en', contacts: {}, pushSubscriptions: [] },
+        { id: user.id, locale: 'en', linkVersion: 0, contacts: {}, pushSubscriptions: [] },
         { notificationId, category: 'updates', title: 'During the outage', body: '', data: {} },
       );
       const message = await stream.next((e) => e.event === 'message', { timeoutMs: 20_000 });

@@ -131,7 +131,7 @@ describe('the in-app inbox', () => {
     // Scheduled far ahead: the worker leaves it alone, and this test plays the retried activity.
     const id = await c.notify(user.id, { title: 'Once', sendAt: '2099-01-01T00:00:00Z' });
     const provider = createInAppChannel(herald.db);
-    const recipient = { id: user.id, locale: 'en', contacts: {}, pushSubscriptions: [] };
+    const recipient = { id: user.id, locale: 'en', linkVersion: 0, contacts: {}, pushSubscriptions: [] };
     const message = { notificationId: id, category: 'updates', title: 'Once', body: 'A message.', data: {} };
     const sent = await Promise.all(Array.from({ length: 5 }, () => provider.send(recipient, message)));
     assert.equal(new Set(sent.map((s) => s.providerMessageId)).size, 1);
@@ -254,11 +254,7 @@ describe('the in-app inbox', () => {
       data: { createdAt: new Date(Date.now() - 91 * 86_400_000) },
     });
 
-    await ensureInboxRetentionSchedule(herald.temporal, {
-      scheduleId,
-      paused: true,
-      retentionMs: herald.config.inbox.retentionMs,
-    });
+    await ensureInboxRetentionSchedule(herald.temporal, { scheduleId, paused: true });
     const schedule = herald.temporal.schedule.getHandle(scheduleId);
     await schedule.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
     const run = await eventually(

@@ -189,7 +189,7 @@ describe('the preference page in Chromium', () => {
       publicUrl: PUBLIC_URL,
       linkTtlMs: 3600_000,
     });
-    const expired = links.pageLink(user.id, new Date(Date.now() - 2 * 3600_000)).url;
+    const expired = links.pageLink({ id: user.id, linkVersion: 0 }, new Date(Date.now() - 2 * 3600_000)).url;
     const good = (await c.pageLink(user.id)).url;
     // One character of the signature changed.
     const altered = good.replace(

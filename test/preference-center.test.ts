@@ -130,7 +130,7 @@ describe('one-click unsubscribe and the opt-out footer', () => {
       secret: 'somebody-elses-secret-0123456789abcdef',
       publicUrl: PUBLIC_URL,
       linkTtlMs: WEEK_MS,
-    }).unsubscribeUrl(user.id, 'billing');
+    }).unsubscribeUrl({ id: user.id, linkVersion: 0 }, 'billing');
     const pageToken = new URL((await c.pageLink(user.id)).url).pathname.split('/').pop()!;
     for (const forged of [
       `${base}${otherClaims}.${signature}`,
@@ -202,7 +202,10 @@ describe("the preference page's JSON endpoints and the link API", () => {
   it('refuses missing, altered and expired tokens with problem+json, and changes nothing', async () => {
     const user = await c.createUser();
     const good = tokenOf((await c.pageLink(user.id)).url);
-    const expired = links.pageLink(user.id, new Date(Date.now() - WEEK_MS - 1000)).token;
+    const expired = links.pageLink(
+      { id: user.id, linkVersion: 0 },
+      new Date(Date.now() - WEEK_MS - 1000),
+    ).token;
     const altered = good.slice(0, -1) + (good.endsWith('A') ? 'B' : 'A');
     const body = { rules: [{ category: '*', channel: 'email', enabled: false }], quietHours: null };
     for (const [token, status, type] of [

@@ -13,7 +13,7 @@ import { projectRoot } from '../tools/local-stack/paths.js';
 import { freePort } from '../tools/local-stack/ports.js';
 import { startSmtpSink, type SmtpSink } from '../tools/fakes/smtp-sink.js';
 import { TEST_CODEC_ENV } from './support/codec.js';
-import { eventually, TEST_API_KEY, uniqueId } from './support/stack.js';
+import { eventually, uniqueId } from './support/stack.js';
 
 const dockerfile = readFileSync(path.join(projectRoot, 'Dockerfile'), 'utf8');
 const runtimeStage = dockerfile.split(/^FROM /m).at(-1)!;
@@ -86,6 +86,9 @@ function startNode(entry: string, cwd: string, env: Record<string, string>): Nod
   };
 }
 
+/** Production refuses shorter keys (test/production-settings.test.ts). */
+const API_KEY = 'artifact-key-0123456789abcdef0123456789';
+
 const databaseUrl = process.env.HERALD_TEST_DATABASE_URL;
 const temporalAddress = process.env.HERALD_TEST_TEMPORAL_ADDRESS;
 
@@ -115,7 +118,9 @@ describe(
       CHECKPOINT_DISABLE: '1',
       DATABASE_URL: databaseUrl!,
       TEMPORAL_ADDRESS: temporalAddress!,
-      API_KEYS: TEST_API_KEY,
+      API_KEYS: API_KEY,
+      // Production refuses anything but https; nothing here follows the links built on it.
+      PUBLIC_URL: 'https://herald.example.test',
       SMTP_URL: smtp.url,
       MAIL_FROM: 'Herald <herald@example.test>',
       LOG_LEVEL: 'info',
@@ -236,7 +241,7 @@ describe(
         fetch(apiUrl + route, {
           ...init,
           method: init.json === undefined ? (init.method ?? 'GET') : 'POST',
-          headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' },
+          headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
           ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) }),
         });
       await timed('delivery', async () => {

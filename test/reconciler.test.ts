@@ -9,6 +9,9 @@ import { createApp } from '../src/api/app.js';
 import { createLogger } from '../src/platform/logger.js';
 import { freePort } from '../tools/local-stack/ports.js';
 import { ensureReconcilerSchedule } from '../src/workers/reconciler-schedule.js';
+import { RECONCILE_DEFAULTS } from '../src/workflows/reconciler.js';
+import { heraldDataConverter } from '../src/platform/codec.js';
+import { TEST_CODEC_ENV } from './support/codec.js';
 import type { ReconcileResult } from '../src/activities/index.js';
 import {
   TEST_API_KEY,
@@ -117,6 +120,26 @@ describe('reconciler', () => {
     assert.equal(description.action.type, 'startWorkflow');
     assert.equal(description.action.workflowType, 'reconcileNotificationsWorkflow');
     assert.equal(description.action.taskQueue, 'notifications');
+  });
+
+  it('makes anew a schedule it cannot read (sealed with keys it does not hold), rather than failing', async () => {
+    const sealing = new Client({
+      connection: t.herald.temporal.connection,
+      dataConverter: heraldDataConverter(testEnv(TEST_CODEC_ENV).codec),
+    });
+    const id = uniqueId('sealed-reconciler');
+    try {
+      await ensureReconcilerSchedule(sealing, { scheduleId: id, paused: true, input: RECONCILE_DEFAULTS });
+      await assert.rejects(t.herald.temporal.schedule.getHandle(id).describe(), /encoding/i);
+      await ensureReconcilerSchedule(t.herald.temporal, { scheduleId: id, paused: true });
+      const description = await t.herald.temporal.schedule.getHandle(id).describe();
+      assert.deepEqual(description.action.type === 'startWorkflow' && description.action.args, []);
+    } finally {
+      await t.herald.temporal.schedule
+        .getHandle(id)
+        .delete()
+        .catch(() => undefined);
+    }
   });
 
   it('starts a notification left unstarted for a minute, and it arrives exactly once', async () => {

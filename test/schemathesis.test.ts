@@ -185,8 +185,9 @@ const SCHEMATHESIS_KEY = 'schemathesis-key-0123456789abcdef';
 
 describe(`the OpenAPI document, checked by schemathesis ${SCHEMATHESIS_VERSION}`, () => {
   const vapid = webpush.generateVAPIDKeys();
-  // Every route is on: push (VAPID), the Telegram link and webhook. No channel worker runs, so nothing
-  // generated here is ever delivered; the Telegram API URL leads nowhere.
+  // Every route is on: push (VAPID), the Telegram link and webhook, Twilio's status callback (which no
+  // generated request can sign). No channel worker runs, so nothing generated here is ever delivered;
+  // the Telegram API URL leads nowhere.
   const env = () =>
     testEnv({
       // Its own key: the webhooks it registers hear only its own notifications, not later tests'.
@@ -197,6 +198,7 @@ describe(`the OpenAPI document, checked by schemathesis ${SCHEMATHESIS_VERSION}`
       TELEGRAM_BOT_USERNAME: 'herald_test_bot',
       TELEGRAM_API_URL: 'http://127.0.0.1:9',
       TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      TWILIO_AUTH_TOKEN: 'schemathesis-twilio-auth-token',
     });
   let herald: RunningStack | undefined;
   const startedAt = new Date();

@@ -209,13 +209,19 @@ describe('users, preferences and push subscriptions', () => {
     for (const shape of [target.id, target.id.toUpperCase(), ` ${crypto.randomUUID()} `]) {
       const created = await t.herald.api('/v1/users', { json: { externalId: shape } });
       assert.equal(created.status, 422, await created.clone().text());
-      assert.deepEqual((await problem(created)).errors!.map((e) => e.field), ['externalId']);
+      assert.deepEqual(
+        (await problem(created)).errors!.map((e) => e.field),
+        ['externalId'],
+      );
       const changed = await t.herald.api(`/v1/users/${other.id}`, {
         method: 'PATCH',
         json: { externalId: shape },
       });
       assert.equal(changed.status, 422, await changed.clone().text());
-      assert.deepEqual((await problem(changed)).errors!.map((e) => e.field), ['externalId']);
+      assert.deepEqual(
+        (await problem(changed)).errors!.map((e) => e.field),
+        ['externalId'],
+      );
     }
     assert.equal(await t.herald.db.user.count(), users);
     const otherRow = await t.herald.db.user.findUniqueOrThrow({ where: { id: other.id } });
@@ -223,7 +229,10 @@ describe('users, preferences and push subscriptions', () => {
 
     // A row stored before the rule (written past the API) whose externalId is another user's id.
     const shadow = await t.herald.db.user.create({
-      data: { externalId: target.id, contacts: { create: [{ channel: 'email', address: 'shadow@example.test' }] } },
+      data: {
+        externalId: target.id,
+        contacts: { create: [{ channel: 'email', address: 'shadow@example.test' }] },
+      },
     });
     for (let i = 0; i < 5; i++) {
       const read = await t.herald.api(`/v1/users/${target.id}`);

@@ -1,9 +1,12 @@
-// The channel workers of docker-compose.yml, one service per channel in the registry: `npm run generate`
-// rewrites the block between its two marker lines; test/compose.test.ts fails when it is stale.
+// The channel workers of docker-compose.yml, one service per channel in the registry, each with its own
+// provider's variables and no other channel's: `npm run generate` rewrites the block between its two
+// marker lines; test/compose.test.ts fails when it is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHANNEL_DEFINITIONS, CHANNELS } from '../src/activities/channels/registry.js';
+import { CONFIG_SLICES } from '../src/platform/config.js';
+import { variablesOf } from '../src/platform/config/define.js';
 import { projectRoot } from './local-stack/paths.js';
 
 export const COMPOSE_FILE = path.join(projectRoot, 'docker-compose.yml');
@@ -11,7 +14,21 @@ const BEGIN =
   '  # ---- channel workers: generated from src/activities/channels/registry.ts by `npm run generate` ----';
 const END = '  # ---- end of the channel workers ----';
 
-/** The block: each channel's worker on its own task queue, behind the channel's profiles if it has any. */
+/** What the channel's worker gets besides the shared settings: its workerEnvironment, or its whole slice. */
+function workerEnvironment(channel: (typeof CHANNELS)[number]): readonly string[] {
+  const definition = CHANNEL_DEFINITIONS[channel];
+  const names = definition.workerEnvironment ?? Object.keys(definition.config.variables);
+  const defined = variablesOf(CONFIG_SLICES);
+  const unknown = names.filter((name) => !defined.has(name));
+  if (unknown.length > 0)
+    throw new Error(`${channel}'s workerEnvironment names no variable: ${unknown.join(', ')}`);
+  return names;
+}
+
+/**
+ * The block: each channel's worker on its own task queue, behind the channel's profiles if it has any.
+ * An empty value counts as unset, so `${NAME:-}` leaves Herald's default in force.
+ */
 export function renderChannelWorkers(): string {
   const services = CHANNELS.map((channel) => {
     const profiles = CHANNEL_DEFINITIONS[channel].composeProfiles;
@@ -27,6 +44,7 @@ export function renderChannelWorkers(): string {
       '    environment:',
       '      <<: *worker-env',
       `      HERALD_QUEUES: ${channel}`,
+      ...workerEnvironment(channel).map((name) => `      ${name}: \${${name}:-}`),
     ].join('\n');
   });
   return [BEGIN, services.join('\n\n'), END].join('\n');

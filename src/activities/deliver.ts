@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../store/db.js';
 import { countDelivery } from '../platform/metrics.js';
 import {
+  ACCEPTED_STATUSES,
   PERMANENT_FAILURE_TYPE,
   TRANSIENT_FAILURE_TYPE,
   type ChannelName,
@@ -9,6 +10,7 @@ import {
 import type { ChannelProvider, FailureClass, OutgoingMessage } from './channels/registry.js';
 import { openAttempt, recordFailed, recordSent, type AttemptIds } from '../store/deliveries.js';
 import { resolveContent } from '../domain/template-rendering.js';
+import { startAttemptBudget, type AttemptBudget } from './attempt-budget.js';
 
 export interface DeliveryInput {
   notificationId: string;
@@ -23,29 +25,57 @@ export interface DeliveryResult {
   alreadySent: boolean;
 }
 
+/** The provider has it: sent, with or without a receipt since. Never sent again. */
+const isAccepted = (status: string) => (ACCEPTED_STATUSES as readonly string[]).includes(status);
+
 /**
  * One attempt to deliver a notification on one channel. Contacts and content are read here, not
  * carried in workflow history. Every attempt is recorded; a delivery already recorded as sent is
- * never sent again (activity retry, worker crash after recording, replay).
+ * never sent again (activity retry, worker crash after recording, replay). An attempt keeps to its time
+ * budget and does not send while an earlier one may still be talking to the provider (attempt-budget.ts).
  */
 export function createDeliver(db: Db, provider: ChannelProvider, options: { defaultLocale: string }) {
   const channel: ChannelName = provider.channel;
   return async function deliver({ notificationId }: DeliveryInput): Promise<DeliveryResult> {
-    // One statement: the delivery found (or created), the attempt opened, the content and the recipient read.
-    const delivery = await openAttempt(db, notificationId, channel, Context.current().info.attempt);
+    const budget = startAttemptBudget();
+    try {
+      return await attempt(notificationId, budget);
+    } finally {
+      budget.end();
+    }
+  };
+
+  async function attempt(notificationId: string, budget: AttemptBudget): Promise<DeliveryResult> {
+    // One statement: the delivery found (or created) and leased, the attempt opened, the content and
+    // the recipient read.
+    const delivery = await openAttempt(
+      db,
+      notificationId,
+      channel,
+      Context.current().info.attempt,
+      budget.leaseMs,
+    );
     // Deleted with its user: retrying cannot help.
     if (!delivery) {
       countDelivery(channel, 'skipped');
       throw ApplicationFailure.nonRetryable('the notification was deleted', PERMANENT_FAILURE_TYPE);
     }
-    if (delivery.status === 'sent' || !delivery.attemptId) {
-      // Read as not sent, but another attempt sent it meanwhile: nothing was opened, nothing to send.
+    if (isAccepted(delivery.status)) {
+      // Another attempt sent it meanwhile (a receipt may have followed): nothing was opened, nothing to send.
       countDelivery(channel, 'skipped');
       return {
         status: 'sent',
         providerMessageId: delivery.providerMessageId ?? undefined,
         alreadySent: true,
       };
+    }
+    if (!delivery.attemptId) {
+      // Nothing opened, nothing recorded: Temporal tries again once the other attempt's lease ends.
+      throw ApplicationFailure.create({
+        message: `an earlier attempt may still be sending: its lease holds for ${delivery.leaseRemainingMs} ms`,
+        type: TRANSIENT_FAILURE_TYPE,
+        nextRetryDelay: delivery.leaseRemainingMs ?? undefined,
+      });
     }
     const { notification, recipient } = delivery;
 
@@ -60,15 +90,20 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: { defa
         ...content,
         data: (notification.data ?? {}) as Record<string, unknown>,
       };
-      ({ providerMessageId } = await provider.send(recipient, message));
+      ({ providerMessageId } = await provider.send(recipient, message, budget));
     } catch (error) {
-      throw await recordFailure(ids, provider.classify(error));
+      const stopped = budget.stoppedBecause();
+      // However the provider's library words an aborted send, the attempt was stopped, and may be retried.
+      const failure = stopped
+        ? { permanent: false, reason: `${stopped} (${provider.classify(error).reason})` }
+        : provider.classify(error);
+      throw await recordFailure(ids, failure);
     }
     countDelivery(channel, 'sent');
     // Outside the try: a failure to record a sent message must not be judged as a failed send.
     await recordSent(db, ids, providerMessageId);
     return { status: 'sent', providerMessageId, alreadySent: false };
-  };
+  }
 
   /** Records a failed attempt and returns the failure Temporal should see: permanent ones are final. */
   async function recordFailure(ids: AttemptIds, failure: FailureClass) {

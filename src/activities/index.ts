@@ -26,6 +26,8 @@ export interface ActivityDeps {
   /** The reconciler starts workflows left unstarted. */
   temporal: Client;
   logger: Logger;
+  /** INBOX_RETENTION: inbox retention removes read and archived messages older than this. */
+  inboxRetentionMs: number;
 }
 
 /** Activities of the notifications queue: orchestration side effects. */

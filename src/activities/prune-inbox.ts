@@ -4,32 +4,33 @@ import { Context } from '@temporalio/activity';
 import type { Db } from '../store/db.js';
 import { pruneInboxMessages } from '../store/inbox.js';
 
+/** Each unset field takes the worker's own setting (INBOX_RETENTION) or default. */
 export interface PruneInboxInput {
   /** Messages stored longer ago than this go, once read or archived. */
-  retentionMs: number;
+  retentionMs?: number;
   /** Deleted per statement. */
-  batchSize: number;
+  batchSize?: number;
   /** At most this many per run; the next run goes on. */
-  maxPerRun: number;
+  maxPerRun?: number;
 }
 
 export interface PruneInboxResult {
   removed: number;
 }
 
-export function createPruneInbox(deps: { db: Db }) {
-  return async function pruneInbox(input: PruneInboxInput): Promise<PruneInboxResult> {
-    const before = new Date(Date.now() - input.retentionMs);
+const BATCH_SIZE = 1000;
+const MAX_PER_RUN = 200_000;
+
+export function createPruneInbox(deps: { db: Db; inboxRetentionMs: number }) {
+  return async function pruneInbox(input: PruneInboxInput = {}): Promise<PruneInboxResult> {
+    const { retentionMs = deps.inboxRetentionMs, batchSize = BATCH_SIZE, maxPerRun = MAX_PER_RUN } = input;
+    const before = new Date(Date.now() - retentionMs);
     let removed = 0;
-    while (removed < input.maxPerRun) {
-      const batch = await pruneInboxMessages(
-        deps.db,
-        before,
-        Math.min(input.batchSize, input.maxPerRun - removed),
-      );
+    while (removed < maxPerRun) {
+      const batch = await pruneInboxMessages(deps.db, before, Math.min(batchSize, maxPerRun - removed));
       removed += batch;
       Context.current().heartbeat(removed);
-      if (batch < input.batchSize) break;
+      if (batch < batchSize) break;
     }
     return { removed };
   };

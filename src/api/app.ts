@@ -42,7 +42,9 @@ import {
   userIdParamSchema,
 } from '../domain/schemas.js';
 import { deleteTemplate, getTemplate, putTemplate } from '../domain/templates.js';
+import { revokeLinks } from '../domain/link-revocation.js';
 import { TELEGRAM_WEBHOOK_PATH, telegramLinkIssuer, telegramWebhook } from './telegram.js';
+import { TWILIO_STATUS_PATH, twilioStatusCallback, type TwilioStatusOptions } from './twilio.js';
 import {
   addPushSubscription,
   createUser,
@@ -56,7 +58,7 @@ import {
 } from '../domain/users.js';
 import { cancelSignal } from '../workflows/definitions.js';
 import { methodNotAllowed } from './method-not-allowed.js';
-import { checkedPushSubscription, parse } from './validate.js';
+import { checkContactUrls, checkedPushSubscription, parse } from './validate.js';
 import { createOutboundPolicy, type OutboundPolicy } from '../platform/outbound.js';
 import { webhookRoutes } from './webhooks.js';
 import type { InboxHub } from './inbox/hub.js';
@@ -81,6 +83,8 @@ export interface ApiDeps {
   preferenceCenter?: PreferenceCenterOptions;
   /** Where user-supplied URLs may point (OUTBOUND_ALLOWED_HOSTS); unset: no private address at all. */
   outbound?: OutboundPolicy;
+  /** Twilio's signed status callbacks (delivery receipts); off when unset. */
+  twilioStatus?: TwilioStatusOptions;
   /** The in-app inbox (/inbox), with this process's streams; off when unset. */
   inbox?: InboxOptions & { hub: InboxHub };
 }
@@ -158,6 +162,9 @@ export function createApp(deps: ApiDeps): express.Express {
   if (deps.telegram?.webhookSecret)
     app.post(TELEGRAM_WEBHOOK_PATH, ...telegramWebhook(db, deps.telegram.webhookSecret));
 
+  // Twilio signs its status callbacks with the auth token instead.
+  if (deps.twilioStatus) app.post(TWILIO_STATUS_PATH, ...twilioStatusCallback(db, logger, deps.twilioStatus));
+
   const v1 = express.Router();
   v1.use(requireApiKey(db, deps.apiKeys, deps.unknownKeyLimit));
   const limiter = deps.rateLimit && rateLimitPerKey(deps.rateLimit);
@@ -171,6 +178,7 @@ export function createApp(deps: ApiDeps): express.Express {
 
   v1.post('/users', manage, async (req, res) => {
     const { fields, contacts } = splitContacts(parse(createUserSchema, req.body));
+    checkContactUrls(outbound, contacts);
     const user = await createUser(db, { ...fields, contacts });
     res.status(201).location(`/v1/users/${user.id}`).json(userView(user));
   });
@@ -179,6 +187,7 @@ export function createApp(deps: ApiDeps): express.Express {
   });
   v1.patch('/users/:id', manage, async (req, res) => {
     const { fields, contacts } = splitContacts(parse(updateUserSchema, req.body));
+    checkContactUrls(outbound, contacts);
     res.json(userView(await updateUser(db, param(req, 'id'), { ...fields, contacts })));
   });
   v1.delete('/users/:id', manage, async (req, res) => {
@@ -220,6 +229,9 @@ export function createApp(deps: ApiDeps): express.Express {
   const issuePreferencesLink = preferencesLinkIssuer(db, deps.preferenceCenter);
   v1.post('/users/:id/preferences-link', manage, async (req, res) => {
     res.status(201).json(await issuePreferencesLink(param(req, 'id')));
+  });
+  v1.post('/users/:id/links/revoke', manage, async (req, res) => {
+    res.json(await revokeLinks(db, param(req, 'id')));
   });
   const inboxTokens = inboxTokenIssuer(db, deps.inbox);
   v1.post('/users/:id/inbox-token', manage, async (req, res) => {

@@ -1,5 +1,5 @@
 // HTTP API process.
-import { loadConfigOrExit } from '../platform/config.js';
+import { loadConfigOrExit, logStartupWarnings } from '../platform/config.js';
 import { createDb } from '../store/db.js';
 import { createLogger } from '../platform/logger.js';
 import { serveMetrics } from '../platform/metrics.js';
@@ -7,11 +7,13 @@ import { connectTemporalClient } from '../platform/temporal-client.js';
 import { createApp } from './app.js';
 import { codecServerOptions } from './codec.js';
 import { preferenceCenterOptions } from './preference-center.js';
+import { twilioStatusOptions } from './twilio.js';
 import { createInboxHub } from './inbox/hub.js';
 import { inboxOptions } from './inbox/routes.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('api', config.logLevel);
+logStartupWarnings(config, logger);
 const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
 const temporal = await connectTemporalClient(config);
 const inbox = inboxOptions(config);
@@ -28,6 +30,7 @@ const app = createApp({
   codecServer: codecServerOptions(config),
   preferenceCenter: preferenceCenterOptions(config),
   outbound: config.outbound,
+  twilioStatus: twilioStatusOptions(config),
   inbox: inbox && inboxHub && { ...inbox, hub: inboxHub },
 });
 

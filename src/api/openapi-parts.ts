@@ -65,6 +65,13 @@ export const unauthenticated = (description: string, schema: z.ZodType) => ({
   content: { 'application/json': { schema: ref(schema) } },
 });
 
+/** A problem+json answer outside /v1: no API key, no rate limit. */
+export const unauthenticatedProblem = (description: string, headers: Json = ANY_HEADERS) => ({
+  description,
+  headers,
+  content: { 'application/problem+json': { schema: ref(problemResponse) } },
+});
+
 /** Response bodies, each named once under components.schemas. */
 export function schemaComponents(): Record<string, Json> {
   const { schemas } = z.toJSONSchema(responseSchemas, {

@@ -1,6 +1,6 @@
 // OpenAPI paths of users: contacts, preferences, push subscriptions and the links users get.
 import { header, jsonResponse, link, noContent, pathParam, v1 } from './openapi-parts.js';
-import { preferencesLinkResponse } from './preference-center.js';
+import { linksRevokedResponse, preferencesLinkResponse } from './preference-center.js';
 import {
   preferencesResponse,
   pushSubscriptionResponse,
@@ -125,6 +125,16 @@ export const userPaths = {
         "A signed link to the user's preference page, valid for PREFERENCES_LINK_TTL (404 without PREFERENCES_SECRET)",
       parameters: [userIdParam],
       responses: { '201': jsonResponse('The link', preferencesLinkResponse) },
+      errors: [404, 422],
+    }),
+  },
+  '/v1/users/{id}/links/revoke': {
+    post: v1({
+      operationId: 'revokeUserLinks',
+      summary:
+        'Revoke every preference-page and unsubscribe link the user holds, without changing PREFERENCES_SECRET; links issued afterwards work',
+      parameters: [userIdParam],
+      responses: { '200': jsonResponse('The link version new links carry', linksRevokedResponse) },
       errors: [404, 422],
     }),
   },

@@ -12,6 +12,7 @@ import { healthResponse, readinessResponse } from '../domain/views.js';
 import { notificationPaths } from './openapi-notifications.js';
 import { resourcePaths } from './openapi-resources.js';
 import { userPaths } from './openapi-users.js';
+import { twilioOpenApiPaths } from './twilio.js';
 
 /** The OpenAPI 3.1 document, generated from the schemas that validate requests and shape responses. */
 export function openApiDocument(): Record<string, unknown> {
@@ -60,6 +61,7 @@ export function openApiDocument(): Record<string, unknown> {
       ...resourcePaths,
       ...codecOpenApiPaths(),
       ...preferenceCenterOpenApiPaths(),
+      ...twilioOpenApiPaths(),
       ...inboxOpenApiPaths(),
       '/healthz': {
         get: {
@@ -130,7 +132,7 @@ fetch('/openapi.json').then(r => r.json()).then(doc => {
     const h = document.createElement('h2'); const m = document.createElement('span'); m.className = 'm';
     m.textContent = method; h.append(m, path); el.append(h);
     const p = document.createElement('p'); p.textContent = op.summary || ''; el.append(p);
-    const schema = op.requestBody && op.requestBody.content['application/json'].schema;
+    const schema = op.requestBody && Object.values(op.requestBody.content)[0].schema;
     if (schema) { const pre = document.createElement('pre'); pre.textContent = JSON.stringify(schema, null, 2); el.append(pre); }
     const codes = document.createElement('p'); codes.textContent = 'Responses: ' + Object.keys(op.responses).join(', '); el.append(codes);
     root.append(el);

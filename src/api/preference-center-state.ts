@@ -6,6 +6,7 @@ import { CHANNEL_DEFINITIONS, CHANNELS, type ChannelName } from '../activities/c
 import type { PreferenceCenterOptions } from './preference-center.js';
 import { preferencesResponse, responseSchemas } from '../domain/views.js';
 import { findUser, preferencesOf } from '../domain/users.js';
+import { recentCategories } from '../store/notifications.js';
 
 /** The category of "send me a test": not listed on the page, so the channel switches decide alone. */
 export const TEST_CATEGORY = 'test';
@@ -50,13 +51,7 @@ export async function pageState(
   const [preferences, subscriptions, recent] = await Promise.all([
     preferencesOf(db, user),
     db.pushSubscription.findMany({ where: { userId: user.id, active: true }, orderBy: { createdAt: 'asc' } }),
-    db.notification.findMany({
-      where: { userId: user.id },
-      distinct: ['category'],
-      orderBy: { createdAt: 'desc' },
-      take: MAX_CATEGORIES,
-      select: { category: true },
-    }),
+    recentCategories(db, user.id, MAX_CATEGORIES),
   ]);
   const push =
     deps.configuredChannels.includes('push') && deps.vapidPublicKey ? deps.vapidPublicKey : undefined;
@@ -75,7 +70,7 @@ export async function pageState(
     ...new Set([
       ...deps.categories,
       ...preferences.rules.map((r) => r.category),
-      ...recent.map((n) => n.category),
+      ...recent,
       ...deps.mandatoryCategories,
     ]),
   ]

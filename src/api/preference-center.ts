@@ -18,6 +18,7 @@ import {
 } from '../domain/preference-links.js';
 import type { ChannelName } from '../workflows/definitions.js';
 import { acceptNotification, getNotification } from '../domain/notifications.js';
+import { currentLinkHolder } from '../domain/link-revocation.js';
 import { TEST_CATEGORY, pageState } from './preference-center-state.js';
 import {
   ASSETS_DIR,
@@ -79,6 +80,14 @@ export const preferencesLinkResponse = z
   .object({ userId: z.uuid(), url: z.url(), expiresAt: z.iso.datetime() })
   .register(responseSchemas, { id: 'PreferencesLink' });
 
+export const linksRevokedResponse = z
+  .object({
+    userId: z.uuid(),
+    /** The version links issued from now on carry; every link with an older one is refused. */
+    linkVersion: z.int().min(1),
+  })
+  .register(responseSchemas, { id: 'LinksRevoked' });
+
 /** What the page saves: the rules and quiet hours, as PUT /v1/users/:id/preferences takes them, and the time zone. */
 export const preferenceCenterUpdateSchema = preferencesSchema.extend({
   /** The user's own time zone; quiet hours without a zone of their own follow it. */
@@ -90,7 +99,7 @@ export function preferencesLinkIssuer(db: Db, options: PreferenceCenterOptions |
   return async (idOrExternalId: string): Promise<z.infer<typeof preferencesLinkResponse>> => {
     if (!options) throw problems.notFound('The preference center (set PREFERENCES_SECRET)');
     const user = await findUser(db, idOrExternalId);
-    const { url, expiresAt } = options.links.pageLink(user.id);
+    const { url, expiresAt } = options.links.pageLink(user);
     return { userId: user.id, url, expiresAt: expiresAt.toISOString() };
   };
 }
@@ -135,12 +144,13 @@ export function preferenceCenterRoutes(deps: PreferenceCenterDeps): express.Rout
     res.sendFile(path.join(ASSETS_DIR, 'sw.js'));
   });
 
-  /** The link's user, or why the link is refused. */
+  /** The link's user, or why the link is refused; a revoked link is refused as an invalid one. */
   async function check(token: string, now = new Date()): Promise<PageCaller | Refusal> {
     const verified = links.verifyPage(token, now);
     if (!verified.valid) return verified.reason;
-    const user = await db.user.findUnique({ where: { id: verified.userId }, select: { id: true } });
-    return user ? { userId: user.id, expiresAt: verified.expiresAt } : 'gone';
+    const holder = await currentLinkHolder(db, verified);
+    if (holder === 'revoked') return 'invalid';
+    return holder === 'gone' ? holder : { userId: holder.id, expiresAt: verified.expiresAt };
   }
 
   router.get(`${PREFERENCES_PATH}/:token`, async (req, res) => {

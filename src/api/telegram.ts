@@ -49,7 +49,7 @@ export function telegramLinkIssuer(db: Db, telegram: Config['telegram'] | undefi
         404,
         'not-found',
         'Not found',
-        'The Telegram bot is not configured: set TELEGRAM_BOT_TOKEN',
+        'The Telegram bot is not configured: set TELEGRAM_BOT_TOKEN, or TELEGRAM_BOT_USERNAME where the API holds no token',
       );
     const { token, expiresAt } = await issueLinkToken(db, user.id, telegram.linkTtlMs);
     return {

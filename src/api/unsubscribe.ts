@@ -7,6 +7,7 @@ import { BODY_LIMIT } from './credentials.js';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
 import { UNSUBSCRIBE_PATH, type PreferenceLinks } from '../domain/preference-links.js';
+import { currentLinkHolder } from '../domain/link-revocation.js';
 import { html, sendPage, sendRefusal } from './preference-center-pages.js';
 
 export interface UnsubscribeDeps {
@@ -27,12 +28,12 @@ export function unsubscribeRoutes({
 }: UnsubscribeDeps): express.Router {
   const router = express.Router();
 
-  /** The link's user and category, or a refusal page sent (altered link, or user gone). */
+  /** The link's user and category, or a refusal page sent (altered or revoked link, or user gone). */
   async function resolve(req: Request, res: Response) {
     const verified = links.verifyUnsubscribe(String(req.params.token));
     if (!verified.valid) return void sendRefusal(res, 'invalid');
-    const user = await db.user.findUnique({ where: { id: verified.userId }, select: { id: true } });
-    if (!user) return void sendRefusal(res, 'gone');
+    const holder = await currentLinkHolder(db, verified);
+    if (typeof holder === 'string') return void sendRefusal(res, holder === 'gone' ? 'gone' : 'invalid');
     return verified;
   }
   const alwaysSent = (res: Response, category: string) =>

@@ -1,7 +1,12 @@
 import type { z } from 'zod';
 import { problems, type FieldError } from './problem.js';
 import type { OutboundPolicy } from '../platform/outbound.js';
-import { pushSubscriptionSchema, type PushSubscriptionInput } from '../domain/schemas.js';
+import { CONTACT_CHANNELS } from '../activities/channels/registry.js';
+import {
+  pushSubscriptionSchema,
+  type ContactChanges,
+  type PushSubscriptionInput,
+} from '../domain/schemas.js';
 
 /** How deep input may nest: notification data needs little, and the database client gives up near 120. */
 const MAX_DEPTH = 32;
@@ -69,4 +74,15 @@ export function checkedPushSubscription(outbound: OutboundPolicy, body: unknown)
   const input = parse(pushSubscriptionSchema, body);
   checkOutboundUrl(outbound, input.endpoint, 'endpoint');
   return input;
+}
+
+/** Contacts that are URLs Herald sends to (chat webhooks): refused as webhook URLs are, each by its field. */
+export function checkContactUrls(outbound: OutboundPolicy, contacts: ContactChanges): void {
+  const errors = CONTACT_CHANNELS.flatMap(({ channel, contact }) => {
+    const address = contacts[channel];
+    const refused =
+      contact.outboundUrl && typeof address === 'string' ? outbound.checkUrl(address) : undefined;
+    return refused ? [{ field: `contacts.${channel}`, message: refused }] : [];
+  });
+  if (errors.length > 0) throw problems.validation(errors);
 }

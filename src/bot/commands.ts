@@ -15,6 +15,7 @@ import {
   verifyContact,
 } from '../domain/contact-verification.js';
 import { sendVerificationCode } from './verification.js';
+import { findInBotHistory, latestBotHistory } from '../store/bot-history.js';
 import { firstIssue, quote } from './input.js';
 import { cancelSend, startSend } from './send.js';
 import { showSettings } from './settings.js';
@@ -205,7 +206,7 @@ async function prefs(turn: Linked): Promise<void> {
     await turn.reply('There is no settings page here. Use /settings and /quiet instead.');
     return;
   }
-  const { url, expiresAt } = links.pageLink(turn.user.id);
+  const { url, expiresAt } = links.pageLink(turn.user);
   await turn.reply(
     `Your notification settings page: ${url}\n\n` +
       `The link is yours alone: do not share it. It works until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
@@ -233,14 +234,8 @@ const describeNotification = (n: NotificationView, showErrors: boolean): string 
 /** A notification the user received, or sent through the bot. */
 async function status(turn: Linked, args: string): Promise<void> {
   const { db } = turn.deps;
-  const mine = { OR: [{ userId: turn.user.id }, { data: { path: ['sentBy'], equals: turn.user.id } }] };
   if (!args) {
-    const recent = await db.notification.findMany({
-      where: mine,
-      orderBy: { createdAt: 'desc' },
-      take: 5,
-      select: { id: true, category: true, status: true },
-    });
+    const recent = await latestBotHistory(db, turn.user.id, 5);
     await turn.reply(
       recent.length === 0
         ? 'No notifications yet. /send one, then /status <id> shows its deliveries.'
@@ -257,10 +252,7 @@ async function status(turn: Linked, args: string): Promise<void> {
     );
     return;
   }
-  const owned = await db.notification.findFirst({
-    where: { id: id.data, ...mine },
-    select: { id: true, userId: true },
-  });
+  const owned = await findInBotHistory(db, turn.user.id, id.data);
   const view = owned
     ? await getNotification(db, owned.id).catch((error: unknown) => {
         if (error instanceof NotFoundError) return undefined;

@@ -1,5 +1,5 @@
 // Telegram bot process: long polling, or the webhook inbox when TELEGRAM_WEBHOOK_URL is set.
-import { loadConfigOrExit } from '../platform/config.js';
+import { loadConfigOrExit, logStartupWarnings } from '../platform/config.js';
 import { createDb } from '../store/db.js';
 import { createLogger } from '../platform/logger.js';
 import { connectTemporalClient } from '../platform/temporal-client.js';
@@ -12,6 +12,7 @@ if (!config.telegram.token) {
   process.exit(78); // EX_CONFIG
 }
 const logger = createLogger('bot', config.logLevel);
+logStartupWarnings(config, logger);
 const db = createDb(config.databaseUrl, { max: 4 });
 const temporal = await connectTemporalClient(config);
 const running = await startBot({ db, temporal, logger, config }).catch(async (error: unknown) => {

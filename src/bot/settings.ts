@@ -7,6 +7,7 @@ import type { PreferencesResponse } from '../domain/views.js';
 import { CHANNEL_DEFINITIONS, CHANNELS, type ChannelName } from '../activities/channels/registry.js';
 import { isAllowed, type PreferenceRule } from '../domain/preferences.js';
 import { NOT_LINKED, type Turn } from './turn.js';
+import { recentCategories } from '../store/notifications.js';
 
 /** Callback data: `set:ch:<channel>`, `set:cat:<category>`, `set:done` (Telegram allows 64 bytes). */
 const CALLBACK = /^set:(?:(ch|cat):([a-z0-9][a-z0-9_.-]{0,55})|(done))$/;
@@ -27,15 +28,9 @@ function flip(rules: PreferenceRule[], category: string, channel: string): Prefe
 
 /** Categories worth a switch: those with a rule, then those the user was recently notified in. */
 async function knownCategories(turn: Turn, user: UserRecord, rules: readonly PreferenceRule[]) {
-  const recent = await turn.deps.db.notification.findMany({
-    where: { userId: user.id },
-    distinct: ['category'],
-    orderBy: { createdAt: 'desc' },
-    take: 20,
-    select: { category: true },
-  });
+  const recent = await recentCategories(turn.deps.db, user.id, 20);
   const mandatory = turn.deps.config.delivery.mandatoryCategories;
-  return [...new Set([...rules.map((r) => r.category), ...recent.map((n) => n.category)])]
+  return [...new Set([...rules.map((r) => r.category), ...recent])]
     .filter((c) => c !== '*' && !mandatory.includes(c) && CALLBACK.test(`set:cat:${c}`))
     .slice(0, MAX_CATEGORIES);
 }

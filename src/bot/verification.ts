@@ -30,7 +30,13 @@ export async function sendVerificationCode(
   const provider = definition.create(config, { db, logger });
   try {
     await provider.send(
-      { id: user.id, locale: user.locale, contacts: { [channel]: address }, pushSubscriptions: [] },
+      {
+        id: user.id,
+        locale: user.locale,
+        linkVersion: user.linkVersion,
+        contacts: { [channel]: address },
+        pushSubscriptions: [],
+      },
       {
         notificationId: randomUUID(),
         category: VERIFICATION_CATEGORY,

@@ -44,13 +44,30 @@ export async function listNotifications(
   }
   if (query.cursor) {
     const after = decodeCursor(query.cursor);
-    where.OR = [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }];
+    // Older than the cursor's (createdAt, id), written with a bound on createdAt alone so the index scan
+    // starts at the cursor: a plain OR of "older" and "as old, smaller id" gave it none, and each page was
+    // read from the newest row down.
+    where.AND = [
+      { createdAt: { lte: after.createdAt } },
+      { OR: [{ createdAt: { lt: after.createdAt } }, { id: { lt: after.id } }] },
+    ];
   }
+  // Ordered like every listing index, (createdAt, id): read from the index (docs/operations.md#listing-indexes).
   const rows = await db.notification.findMany({
     where,
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: query.limit + 1,
-    include: { deliveries: { select: { channel: true, status: true } } },
+    select: {
+      id: true,
+      userId: true,
+      category: true,
+      status: true,
+      title: true,
+      template: true,
+      createdAt: true,
+      completedAt: true,
+      deliveries: { select: { channel: true, status: true } },
+    },
   });
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);

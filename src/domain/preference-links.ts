@@ -1,6 +1,7 @@
 // Signed links into the preference center: a page link per user that expires, and an unsubscribe link
 // per (user, category) for an email's List-Unsubscribe header. HMAC-SHA256 with PREFERENCES_SECRET, so
-// nothing is stored and an altered link is refused; changing the secret voids every link.
+// nothing is stored and an altered link is refused; changing the secret voids every link. Each link
+// also carries its user's link version, so one user's links can be revoked (link-revocation.ts).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../platform/config.js';
@@ -12,18 +13,38 @@ export const UNSUBSCRIBE_PATH = '/unsubscribe';
 export const LINK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,1024}\.[A-Za-z0-9_-]{43}$/;
 
 const uuid = z.uuid();
+/** The user's link version when the link was made; links from before versions count as 0. */
+const version = z.int().min(0).default(0);
 const claimsSchema = z.discriminatedUnion('k', [
   /** The preference page of user `u` until `exp` (seconds since the epoch). */
-  z.object({ k: z.literal('page'), u: uuid, exp: z.int().positive() }),
+  z.object({ k: z.literal('page'), u: uuid, v: version, exp: z.int().positive() }),
   /**
    * Category `c` off on email for user `u`, from the email of notification `n`. No expiry: mail
    * clients use List-Unsubscribe long after delivery, and all it can do is opt out.
    */
-  z.object({ k: z.literal('unsubscribe'), u: uuid, c: z.string().min(1).max(64), n: uuid.optional() }),
+  z.object({
+    k: z.literal('unsubscribe'),
+    u: uuid,
+    v: version,
+    c: z.string().min(1).max(64),
+    n: uuid.optional(),
+  }),
 ]);
-type Claims = z.infer<typeof claimsSchema>;
+type Claims = z.input<typeof claimsSchema>;
 
 export type Verified<T> = ({ valid: true } & T) | { valid: false; reason: 'invalid' | 'expired' };
+
+/** Whose links: the user and the link version their links carry now (users.link_version). */
+export interface LinkHolder {
+  id: string;
+  linkVersion: number;
+}
+
+/** What a genuine link says about its user; whether that version still stands is the caller's check. */
+interface LinkUser {
+  userId: string;
+  linkVersion: number;
+}
 
 export interface PageLink {
   url: string;
@@ -33,11 +54,11 @@ export interface PageLink {
 
 export interface PreferenceLinks {
   /** A link to the user's preference page, valid for PREFERENCES_LINK_TTL from `now`. */
-  pageLink(userId: string, now?: Date): PageLink;
+  pageLink(user: LinkHolder, now?: Date): PageLink;
   /** The one-click unsubscribe URL for one category on email (RFC 8058). */
-  unsubscribeUrl(userId: string, category: string, notificationId?: string): string;
-  verifyPage(token: string, now?: Date): Verified<{ userId: string; expiresAt: Date }>;
-  verifyUnsubscribe(token: string): Verified<{ userId: string; category: string; notificationId?: string }>;
+  unsubscribeUrl(user: LinkHolder, category: string, notificationId?: string): string;
+  verifyPage(token: string, now?: Date): Verified<LinkUser & { expiresAt: Date }>;
+  verifyUnsubscribe(token: string): Verified<LinkUser & { category: string; notificationId?: string }>;
 }
 
 export interface PreferenceLinkOptions {
@@ -62,7 +83,7 @@ export function createPreferenceLinks({
   };
 
   /** The claims of an authentic token, or undefined for anything altered, forged or malformed. */
-  const open = (token: string): Claims | undefined => {
+  const open = (token: string): z.output<typeof claimsSchema> | undefined => {
     if (!LINK_TOKEN_PATTERN.test(token)) return undefined;
     const [payload, signature] = token.split('.') as [string, string];
     // Compared as text: base64url has more than one spelling of the same bytes, and only Herald's counts.
@@ -79,15 +100,16 @@ export function createPreferenceLinks({
   };
 
   return {
-    pageLink(userId, now = new Date()) {
+    pageLink(user, now = new Date()) {
       const exp = Math.floor((now.getTime() + linkTtlMs) / 1000);
-      const token = sign({ k: 'page', u: userId, exp });
+      const token = sign({ k: 'page', u: user.id, v: user.linkVersion, exp });
       return { url: `${publicUrl}${PREFERENCES_PATH}/${token}`, token, expiresAt: new Date(exp * 1000) };
     },
-    unsubscribeUrl(userId, category, notificationId) {
+    unsubscribeUrl(user, category, notificationId) {
       const claims: Claims = {
         k: 'unsubscribe',
-        u: userId,
+        u: user.id,
+        v: user.linkVersion,
         c: category,
         ...(notificationId ? { n: notificationId } : {}),
       };
@@ -98,12 +120,18 @@ export function createPreferenceLinks({
       if (claims?.k !== 'page') return { valid: false, reason: 'invalid' };
       const expiresAt = new Date(claims.exp * 1000);
       if (expiresAt.getTime() <= now.getTime()) return { valid: false, reason: 'expired' };
-      return { valid: true, userId: claims.u, expiresAt };
+      return { valid: true, userId: claims.u, linkVersion: claims.v, expiresAt };
     },
     verifyUnsubscribe(token) {
       const claims = open(token);
       if (claims?.k !== 'unsubscribe') return { valid: false, reason: 'invalid' };
-      return { valid: true, userId: claims.u, category: claims.c, notificationId: claims.n };
+      return {
+        valid: true,
+        userId: claims.u,
+        linkVersion: claims.v,
+        category: claims.c,
+        notificationId: claims.n,
+      };
     },
   };
 }

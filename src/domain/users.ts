@@ -19,6 +19,8 @@ export interface UserRecord {
   channelOrder: ChannelName[];
   /** The bot's /send may address other users (an operator sets it through the API). */
   botSender: boolean;
+  /** Signed into the user's preference and unsubscribe links: older links are refused (link-revocation.ts). */
+  linkVersion: number;
   contacts: Partial<Record<ChannelName, string>>;
   createdAt: Date;
   updatedAt: Date;

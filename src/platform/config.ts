@@ -1,7 +1,7 @@
 // Herald's configuration: environment variables, each defined once (src/platform/config/ for the core,
 // src/activities/channels/<channel>/config.ts for each channel), read and validated into one Config.
 // docs/configuration.md is generated from the same definitions: `npm run docs:config`.
-import { readConfigSlices, ConfigError } from './config/define.js';
+import { readConfigSlices, ConfigError, type ConfigProblem } from './config/define.js';
 import {
   servicesConfig,
   apiConfig,
@@ -57,12 +57,21 @@ export interface Config
     PreferencesConfig,
     OutboundConfig,
     CodecConfig,
-    ChannelSettings {}
+    ChannelSettings {
+  /** Weak production settings that do not stop start-up (empty outside production). */
+  startupWarnings: ConfigProblem[];
+}
 
 /** Reads and validates the environment once; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // The channels' part of the type comes from their config.ts files (ChannelSettings), not from the list.
   return readConfigSlices(CONFIG_SLICES, env) as Config;
+}
+
+/** For process entry points, once they have a logger: one line per weak production setting. */
+export function logStartupWarnings(config: Config, logger: { warn(fields: object, message: string): void }) {
+  for (const { variable, message } of config.startupWarnings)
+    logger.warn({ variable }, `${variable} ${message}`);
 }
 
 /** For process entry points: print the problem and exit instead of a stack trace. */

@@ -1,7 +1,7 @@
 // A notification's lifecycle in the database: recorded on accept, planned (its deliveries), in progress,
 // completed. Each function is the one writer of that change of status; deliveries.ts writes attempts.
 import { isUuid } from '../platform/uuid.js';
-import type { ChannelName, NotificationOutcome } from '../workflows/definitions.js';
+import { ACCEPTED_STATUSES, type ChannelName, type NotificationOutcome } from '../workflows/definitions.js';
 import { Prisma, type Db, type NotificationStatus } from './db.js';
 
 export interface NewNotification {
@@ -95,15 +95,19 @@ export interface FailedDelivery {
   error: string;
 }
 
-/** Marks deliveries that gave up as failed, keeping the provider's reason when one was recorded. */
+/**
+ * Marks deliveries that gave up as failed, keeping the provider's reason when one was recorded. One the
+ * provider accepted stays as it is, with any receipt it got.
+ */
 function markFailed(db: Db, notificationId: string, failed: readonly FailedDelivery[]) {
+  const notAccepted = { notIn: [...ACCEPTED_STATUSES] };
   return failed.flatMap(({ channel, error }) => [
     db.delivery.updateMany({
-      where: { notificationId, channel, status: { not: 'sent' }, lastError: null },
+      where: { notificationId, channel, status: notAccepted, lastError: null },
       data: { lastError: error },
     }),
     db.delivery.updateMany({
-      where: { notificationId, channel, status: { not: 'sent' } },
+      where: { notificationId, channel, status: notAccepted },
       data: { status: 'failed' },
     }),
   ]);
@@ -207,4 +211,25 @@ export async function findUnstartedCandidates(
       createdAt: true,
     },
   });
+}
+
+/** How far back the preference page and the bot's /settings look for the categories a user gets. */
+const RECENT_FOR_CATEGORIES = 500;
+
+/**
+ * The categories of the user's latest notifications, most recent first. Bounded: it reads the last
+ * few hundred rows through the (user_id, created_at, id) index, however many the user has.
+ */
+export async function recentCategories(db: Db, userId: string, limit: number): Promise<string[]> {
+  const rows = await db.$queryRaw<{ category: string }[]>`
+    SELECT category FROM (
+      SELECT category, created_at FROM notifications
+      WHERE user_id = ${userId}::uuid
+      ORDER BY created_at DESC, id DESC
+      LIMIT ${RECENT_FOR_CATEGORIES}
+    ) latest
+    GROUP BY category
+    ORDER BY max(created_at) DESC
+    LIMIT ${limit}`;
+  return rows.map((r) => r.category);
 }

@@ -8,7 +8,7 @@ import { Prisma, type Db } from './db.js';
 
 /** `json_build_object` arguments for the Recipient of `users u`. */
 export const RECIPIENT_FIELDS = Prisma.sql`
-  'id', u.id, 'locale', u.locale,
+  'id', u.id, 'locale', u.locale, 'linkVersion', u.link_version,
   'contacts', COALESCE((
     SELECT json_object_agg(c.channel, c.address) FROM contacts c WHERE c.user_id = u.id), '{}'::json),
   'pushSubscriptions', COALESCE((

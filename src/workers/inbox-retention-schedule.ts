@@ -7,26 +7,26 @@ import { INBOX_RETENTION_SCHEDULE_ID, pruneInboxWorkflow } from '../workflows/in
 import { ensureSchedule } from './schedules.js';
 
 export interface InboxRetentionScheduleOptions {
-  /** INBOX_RETENTION, in milliseconds. */
-  retentionMs: number;
   scheduleId?: string;
+  /** By default none: the worker that runs it applies its INBOX_RETENTION. */
+  input?: PruneInboxInput;
   /** Created paused: runs only when triggered (tests, which share a Temporal server). */
   paused?: boolean;
 }
 
 export function ensureInboxRetentionSchedule(
   temporal: Client,
-  options: InboxRetentionScheduleOptions,
+  options: InboxRetentionScheduleOptions = {},
 ): Promise<string> {
   const scheduleId = options.scheduleId ?? INBOX_RETENTION_SCHEDULE_ID;
-  const input: PruneInboxInput = { retentionMs: options.retentionMs, batchSize: 1000, maxPerRun: 200_000 };
   return ensureSchedule(temporal, {
     scheduleId,
     spec: { intervals: [{ every: '1 hour' }] },
     action: {
       type: 'startWorkflow',
       workflowType: pruneInboxWorkflow,
-      args: [input],
+      // No arguments by default: nothing for a payload codec to seal, so any worker can read and update it.
+      args: (options.input ? [options.input] : []) as [PruneInboxInput?],
       taskQueue: NOTIFICATIONS_QUEUE,
       workflowId: `inbox-retention/${scheduleId}`,
     },

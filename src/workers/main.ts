@@ -1,10 +1,10 @@
 // Worker process: serves the task queues named in --queues (or HERALD_QUEUES), by default all of them.
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfigOrExit } from '../platform/config.js';
+import { loadConfigOrExit, logStartupWarnings } from '../platform/config.js';
 import { createDb } from '../store/db.js';
 import { createLogger } from '../platform/logger.js';
 import { serveMetrics } from '../platform/metrics.js';
-import { closeChannels } from '../activities/channels/registry.js';
+import { closeChannels, configuredChannels } from '../activities/channels/registry.js';
 import { installTemporalLogging } from '../platform/temporal-logging.js';
 import { connectTemporalClient } from '../platform/temporal-client.js';
 import { NOTIFICATIONS_QUEUE } from '../workflows/definitions.js';
@@ -15,6 +15,7 @@ import { WORKER_DATABASE_POOL_SIZE } from './tuning.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('worker', config.logLevel);
+logStartupWarnings(config, logger);
 installTemporalLogging(logger, config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'WARN');
 
 function parseQueues(): QueueName[] {
@@ -49,12 +50,16 @@ logger.info(
   'worker started',
 );
 if (queues.includes(NOTIFICATIONS_QUEUE)) {
-  const scheduleId = await ensureReconcilerSchedule(temporal);
-  logger.info({ scheduleId }, 'reconciler scheduled every minute');
-  if (config.inbox.secret) {
-    const retention = await ensureInboxRetentionSchedule(temporal, { retentionMs: config.inbox.retentionMs });
-    logger.info({ scheduleId: retention }, 'inbox retention scheduled every hour');
-  }
+  // The reconciler and retention matter, but less than delivering: a worker that cannot set them up still serves.
+  await ensureReconcilerSchedule(temporal).then(
+    (scheduleId) => logger.info({ scheduleId }, 'reconciler scheduled every minute'),
+    (error: unknown) => logger.error({ err: error }, 'could not set up the reconciler schedule'),
+  );
+  if (configuredChannels(config).includes('in_app'))
+    await ensureInboxRetentionSchedule(temporal).then(
+      (scheduleId) => logger.info({ scheduleId }, 'inbox retention scheduled every hour'),
+      (error: unknown) => logger.error({ err: error }, 'could not set up the inbox retention schedule'),
+    );
 }
 const metrics = config.worker.metrics ? await serveMetrics(config.worker.metrics) : undefined;
 if (metrics) logger.info({ url: metrics.url }, 'serving Prometheus metrics');

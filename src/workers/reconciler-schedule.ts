@@ -1,11 +1,7 @@
 // The reconciler's Temporal Schedule, made sure of by every worker that serves the notifications queue.
 import { ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { NOTIFICATIONS_QUEUE } from '../workflows/definitions.js';
-import {
-  RECONCILE_DEFAULTS,
-  RECONCILER_SCHEDULE_ID,
-  reconcileNotificationsWorkflow,
-} from '../workflows/reconciler.js';
+import { RECONCILER_SCHEDULE_ID, reconcileNotificationsWorkflow } from '../workflows/reconciler.js';
 import type { ReconcileInput } from '../activities/index.js';
 import { ensureSchedule } from './schedules.js';
 
@@ -28,7 +24,9 @@ export async function ensureReconcilerSchedule(
     action: {
       type: 'startWorkflow' as const,
       workflowType: reconcileNotificationsWorkflow,
-      args: [options.input ?? RECONCILE_DEFAULTS] as [ReconcileInput],
+      // Without arguments by default (the workflow has its defaults): nothing in the schedule for a payload
+      // codec to seal, so a worker with other CODEC_KEYS can still read and update it.
+      args: (options.input ? [options.input] : []) as [ReconcileInput?],
       taskQueue: NOTIFICATIONS_QUEUE,
       workflowId: `reconciler/${scheduleId}`,
     },

@@ -4,16 +4,26 @@
 import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
 
 export async function ensureSchedule(temporal: Client, schedule: ScheduleOptions): Promise<string> {
+  const { scheduleId } = schedule;
   try {
     await temporal.schedule.create(schedule);
+    return scheduleId;
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await temporal.schedule.getHandle(schedule.scheduleId).update((previous) => ({
+  }
+  const handle = temporal.schedule.getHandle(scheduleId);
+  try {
+    await handle.update((previous) => ({
       ...previous,
       spec: schedule.spec,
       action: schedule.action,
       policies: schedule.policies,
     }));
+  } catch {
+    // Unreadable as it stands (its arguments sealed with keys this worker does not hold, or written by an
+    // older Herald): a schedule holds no state worth keeping, so it is made anew.
+    await handle.delete();
+    await temporal.schedule.create(schedule);
   }
-  return schedule.scheduleId;
+  return scheduleId;
 }

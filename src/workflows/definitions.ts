@@ -55,15 +55,29 @@ export const DELIVERY_STATUSES = [
   'sending',
   'retrying',
   'sent',
+  'delivered',
+  'undelivered',
   'failed',
   'skipped',
   'cancelled',
 ] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
+/**
+ * Set only by a provider's delivery receipt, after the workflow saw the delivery `sent`: the handset got
+ * it, or the provider gave up after accepting it. The workflow never waits for them.
+ */
+export const RECEIPT_STATUSES = ['delivered', 'undelivered'] as const;
+export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
+
+/** The provider accepted the message: such a delivery is never sent again, whatever its receipt says. */
+export const ACCEPTED_STATUSES = ['sent', ...RECEIPT_STATUSES] as const;
+
 /** A channel as the workflow sees it: a delivery's status, except that it stays `sending` while it retries. */
-export type ChannelState = Exclude<DeliveryStatus, 'retrying'>;
-export const CHANNEL_STATES = DELIVERY_STATUSES.filter((s): s is ChannelState => s !== 'retrying');
+export type ChannelState = Exclude<DeliveryStatus, 'retrying' | ReceiptStatus>;
+export const CHANNEL_STATES = DELIVERY_STATUSES.filter(
+  (s): s is ChannelState => s !== 'retrying' && !(RECEIPT_STATUSES as readonly string[]).includes(s),
+);
 
 /** Not a status but where the workflow is, as its `status` query tells (cancel and retry answer with it). */
 export const NOTIFICATION_PHASES = [

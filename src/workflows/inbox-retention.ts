@@ -13,6 +13,7 @@ const { pruneInbox } = proxyActivities<NotificationActivities>({
   retry: { initialInterval: '10 seconds', maximumAttempts: 3 },
 });
 
-export async function pruneInboxWorkflow(input: PruneInboxInput): Promise<PruneInboxResult> {
+/** Without input, the worker's INBOX_RETENTION applies. */
+export async function pruneInboxWorkflow(input: PruneInboxInput = {}): Promise<PruneInboxResult> {
   return pruneInbox(input);
 }

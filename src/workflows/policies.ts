@@ -8,6 +8,8 @@ export interface RetrySettings {
   maximumInterval?: number;
   /** How long a delivery keeps retrying before it gives up and awaits a retry request. */
   giveUpAfter?: number;
+  /** How long one attempt may take (its start-to-close timeout); it sends within a budget below it. */
+  attemptTimeout?: number;
 }
 
 /** Chosen by the notifications worker's configuration and carried in history, so replays agree. */
@@ -25,15 +27,23 @@ export const DEFAULT_RETRY: Required<RetrySettings> = {
   backoffCoefficient: 2,
   maximumInterval: 10 * 60_000,
   giveUpAfter: 24 * 3_600_000,
+  attemptTimeout: 60_000,
 };
+
+/** Temporal notices a worker that died mid-attempt after this long without a heartbeat, at most. */
+const HEARTBEAT_TIMEOUT_MS = 15_000;
 
 /** Options for one channel's delivery activity: its own queue and its own retry policy. */
 export function deliveryActivityOptions(channel: ChannelName, settings?: RetrySettings): ActivityOptions {
   const retry = { ...DEFAULT_RETRY, ...settings };
+  const startToCloseTimeout = Math.min(retry.attemptTimeout, retry.giveUpAfter);
   return {
     taskQueue: channelQueue(channel),
-    // Bounds how long a delivery lost with a crashed worker waits before it is retried.
-    startToCloseTimeout: Math.min(60_000, retry.giveUpAfter),
+    // The attempt keeps its sending within a budget below this (src/activities/attempt-budget.ts).
+    startToCloseTimeout,
+    // A worker that died mid-attempt is noticed within this; the attempt's lease on its delivery decides
+    // when the retry may send.
+    heartbeatTimeout: Math.min(HEARTBEAT_TIMEOUT_MS, Math.floor(startToCloseTimeout / 4)),
     scheduleToCloseTimeout: retry.giveUpAfter,
     retry: {
       initialInterval: retry.initialInterval,

@@ -19,8 +19,6 @@ const { reconcileNotifications } = proxyActivities<NotificationActivities>({
   retry: { initialInterval: '5 seconds', maximumAttempts: 3 },
 });
 
-export async function reconcileNotificationsWorkflow(
-  input: ReconcileInput = RECONCILE_DEFAULTS,
-): Promise<ReconcileResult> {
-  return reconcileNotifications(input);
+export async function reconcileNotificationsWorkflow(input?: ReconcileInput): Promise<ReconcileResult> {
+  return reconcileNotifications(input ?? RECONCILE_DEFAULTS);
 }

@@ -77,6 +77,7 @@ async function userWith(endpoints: string[]) {
     id: user.id,
     contacts: {},
     locale: 'en',
+    linkVersion: 0,
     pushSubscriptions: rows.map(({ id, endpoint, p256dh, auth }) => ({ id, endpoint, p256dh, auth })),
   };
   return { recipient, browsers, rows };

@@ -24,6 +24,7 @@ const recipient = (phone: string | null = PHONE): Recipient => ({
   id: 'u-1',
   contacts: phone === null ? {} : { sms: phone },
   locale: 'en',
+  linkVersion: 0,
   pushSubscriptions: [],
 });
 

@@ -24,6 +24,7 @@ const recipient = (telegramChatId: string | null): Recipient => ({
   id: 'u-1',
   contacts: telegramChatId === null ? {} : { telegram: telegramChatId },
   locale: 'en',
+  linkVersion: 0,
   pushSubscriptions: [],
 });
 

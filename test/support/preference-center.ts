@@ -1,6 +1,7 @@
 // Helpers for the preference center's tests: its configuration, users and notifications through the
 // API, the header lines of a received email, and links turned toward the test's own API.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import type { ReceivedMail } from '../../tools/fakes/smtp-sink.js';
 import { eventually, uniqueId, type RunningStack } from './stack.js';
 
@@ -88,3 +89,10 @@ export const oneClick = (url: string) =>
     body: 'List-Unsubscribe=One-Click',
     redirect: 'manual',
   });
+
+/** A link token as Herald signed them before link versions: claims without `v`, under the same MAC. */
+export function unversionedToken(secret: string, claims: { k: string; u: string } & Record<string, unknown>) {
+  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  const mac = createHmac('sha256', secret).update(`herald-preference-link.v1.${payload}`).digest();
+  return `${payload}.${mac.toString('base64url')}`;
+}

@@ -15,6 +15,7 @@ import { createApp } from '../../src/api/app.js';
 import type { UnknownKeyLimit } from '../../src/api/auth.js';
 import { codecServerOptions } from '../../src/api/codec.js';
 import { preferenceCenterOptions } from '../../src/api/preference-center.js';
+import { twilioStatusOptions } from '../../src/api/twilio.js';
 import { createInboxHub, type InboxHub } from '../../src/api/inbox/hub.js';
 import { inboxOptions } from '../../src/api/inbox/routes.js';
 import { closeChannels } from '../../src/activities/channels/registry.js';
@@ -111,6 +112,8 @@ export async function startHerald(
     unknownKeyLimit?: UnknownKeyLimit;
     /** A workflow bundle other than the one built in this process, such as a prebuilt file. */
     workflowBundle?: WorkerOptions['workflowBundle'];
+    /** The API's port, when PUBLIC_URL must name it (providers calling back); a free one otherwise. */
+    port?: number;
   } = {},
 ): Promise<RunningStack> {
   installTestRuntime();
@@ -150,12 +153,13 @@ export async function startHerald(
       codecServer: codecServerOptions(config),
       preferenceCenter: preferenceCenterOptions(config),
       outbound: config.outbound,
+      twilioStatus: twilioStatusOptions(config),
       inbox: inbox && inboxHub && { ...inbox, hub: inboxHub },
       ...(options.rateLimit ? { rateLimit: config.api.rateLimit } : {}),
       ...(options.unknownKeyLimit ? { unknownKeyLimit: options.unknownKeyLimit } : {}),
     });
     server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+      const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
     });
     apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     metrics = await serveMetrics({ host: '127.0.0.1', port: 0 });

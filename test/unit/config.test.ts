@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../../src/platform/config.js';
+import { configuredChannels } from '../../src/activities/channels/registry.js';
 
 const DATABASE_URL = 'postgres://herald:secret@127.0.0.1:5432/herald';
 
@@ -169,10 +170,12 @@ describe('delivery settings', () => {
   it('has the documented defaults', () => {
     const { delivery, defaultLocale, sms, push } = loadConfig({ DATABASE_URL });
     assert.deepEqual(delivery, {
-      rateLimits: { telegram: 25 },
+      // Each under its provider's limit for one bot, conversation or webhook (docs/channels.md).
+      rateLimits: { telegram: 25, slack: 1, discord: 2.5, teams: 4 },
       retryPolicies: {},
       retryWindowMs: 7 * 24 * 3_600_000,
       mandatoryCategories: ['security'],
+      channels: undefined,
     });
     assert.equal(defaultLocale, 'en');
     assert.equal(sms.maxSegments, 3);
@@ -183,17 +186,36 @@ describe('delivery settings', () => {
     const { delivery } = loadConfig({
       DATABASE_URL,
       DELIVERY_RETRY_WINDOW: '36h',
-      DELIVERY_RETRY_POLICIES: '{"sms":{"initialInterval":"5s","backoffCoefficient":3,"giveUpAfter":"2h"}}',
+      DELIVERY_RETRY_POLICIES:
+        '{"sms":{"initialInterval":"5s","backoffCoefficient":3,"giveUpAfter":"2h","attemptTimeout":"20s"}}',
       CHANNEL_RATE_LIMITS: 'sms=10, push=100',
       MANDATORY_CATEGORIES: 'security, billing',
     });
     assert.equal(delivery.retryWindowMs, 36 * 3_600_000);
     assert.deepEqual(delivery.retryPolicies, {
-      sms: { initialInterval: 5_000, backoffCoefficient: 3, giveUpAfter: 7_200_000 },
+      sms: { initialInterval: 5_000, backoffCoefficient: 3, giveUpAfter: 7_200_000, attemptTimeout: 20_000 },
     });
-    // Telegram keeps its default unless it is named.
-    assert.deepEqual(delivery.rateLimits, { telegram: 25, sms: 10, push: 100 });
+    // A channel keeps its default unless it is named.
+    assert.deepEqual(delivery.rateLimits, {
+      telegram: 25,
+      slack: 1,
+      discord: 2.5,
+      teams: 4,
+      sms: 10,
+      push: 100,
+    });
     assert.deepEqual(delivery.mandatoryCategories, ['security', 'billing']);
+  });
+
+  it('plans the channels DELIVERY_CHANNELS names, else those with provider settings here', () => {
+    const smtp = { DATABASE_URL, SMTP_URL: 'smtp://127.0.0.1:2525' };
+    assert.deepEqual(configuredChannels(loadConfig(smtp)), ['email']);
+    // The API and the notifications worker of docker-compose.yml hold no provider's credentials.
+    const listed = loadConfig({ DATABASE_URL, DELIVERY_CHANNELS: 'telegram, email' });
+    assert.deepEqual(configuredChannels(listed), ['telegram', 'email']);
+    assert.deepEqual(variables(problemsOf({ DATABASE_URL, DELIVERY_CHANNELS: 'email,fax' })), [
+      'DELIVERY_CHANNELS',
+    ]);
   });
 
   it('names each malformed setting', () => {
@@ -217,6 +239,10 @@ describe('delivery settings', () => {
     assert.match(
       problemsOf({ DATABASE_URL, DELIVERY_RETRY_POLICIES: '{"email":{"giveUpAfter":"soon"}}' })[0]!.message,
       /email\.giveUpAfter/,
+    );
+    assert.match(
+      problemsOf({ DATABASE_URL, DELIVERY_RETRY_POLICIES: '{"email":{"attemptTimeout":"1s"}}' })[0]!.message,
+      /email\.attemptTimeout: must be at least 2s/,
     );
   });
 });

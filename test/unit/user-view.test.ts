@@ -14,6 +14,7 @@ const user = (contacts: UserRecord['contacts']): UserRecord => ({
   timezone: 'UTC',
   channelOrder: ['email'],
   botSender: false,
+  linkVersion: 0,
   contacts,
   createdAt: new Date('2026-12-01T00:00:00Z'),
   updatedAt: new Date('2026-12-02T00:00:00Z'),

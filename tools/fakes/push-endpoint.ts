@@ -1,14 +1,10 @@
 // A local Web Push service over real HTTPS (web-push only speaks HTTPS), and browser-side subscriptions
 // whose private keys decrypt what it received: enough to check a push end to end without a browser.
-import { execFile } from 'node:child_process';
 import { createECDH, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import { selfSignedCertificate } from './tls.js';
 import { createWaiters } from './waiters.js';
 
 // http_ece ships no types; this is the one call the tests need.
@@ -58,42 +54,6 @@ export interface PushEndpoint {
   answerNext(target: string, answer: number | PushAnswer, times?: number): void;
   waitFor(predicate: (request: PushRequest) => boolean, timeoutMs?: number): Promise<PushRequest>;
   stop(): Promise<void>;
-}
-
-const run = promisify(execFile);
-
-let certificate: Promise<{ key: string; cert: string }> | undefined;
-/** One self-signed P-256 certificate for 127.0.0.1 per test process, made with the openssl CLI. */
-function selfSignedCertificate(): Promise<{ key: string; cert: string }> {
-  return (certificate ??= (async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-push-tls-'));
-    try {
-      const key = path.join(dir, 'key.pem');
-      const cert = path.join(dir, 'cert.pem');
-      await run('openssl', [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ]);
-      return { key: await readFile(key, 'utf8'), cert: await readFile(cert, 'utf8') };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  })());
 }
 
 export async function startPushEndpoint(): Promise<PushEndpoint> {

@@ -11,10 +11,28 @@ export interface ReceivedMail {
   at: number;
 }
 
+/** Where a stalling server stops answering: before its greeting, or after the message's data. */
+export type SmtpStall = 'greeting' | 'data';
+
+/** One client connection, as the server saw it. */
+export interface SmtpSession {
+  openedAt: number;
+  closedAt?: number;
+  /** The recipients the client named (RCPT TO), in this session's transactions. */
+  rcptTo: string[];
+}
+
 export interface SmtpSink {
   url: string;
   port: number;
+  /** The messages the server accepted (answered 250 to their data). */
   messages: ReceivedMail[];
+  sessions: SmtpSession[];
+  /**
+   * From now on, hold sessions at this point without a word, as a hung server does (the connection
+   * stays open); undefined answers again. Held sessions stay held until the client gives up.
+   */
+  stall(at: SmtpStall | undefined): void;
   /** Answer the next RCPT/DATA commands with an SMTP error (such as 451 or 550) this many times. */
   failNext(code: number, times?: number): void;
   /** Forget failures not yet used. */
@@ -29,6 +47,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   const arrivals = createWaiters(messages, 'email reached the SMTP sink');
   const failures: number[] = [];
   const port = await freePort();
+  const sessions = new Map<string, SmtpSession>();
+  let stalling: SmtpStall | undefined;
 
   const reject = (code: number) =>
     Object.assign(new Error(`${code} simulated failure`), { responseCode: code });
@@ -36,11 +56,26 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     authOptional: true,
     disabledCommands: ['STARTTLS'], // smtp-server's built-in certificate has expired
     logger: false,
-    onRcptTo(_address, _session, callback) {
+    onConnect(session, callback) {
+      sessions.set(session.id, { openedAt: Date.now(), rcptTo: [] });
+      if (stalling !== 'greeting') callback();
+    },
+    onClose(session) {
+      const record = sessions.get(session.id);
+      if (record) record.closedAt = Date.now();
+    },
+    onRcptTo(address, session, callback) {
+      sessions.get(session.id)?.rcptTo.push(address.address);
       const code = failures.shift();
       callback(code ? reject(code) : undefined);
     },
     onData(stream, session, callback) {
+      if (stalling === 'data') {
+        // Read to the end, and never answer: the client cannot know whether the message was taken.
+        stream.on('error', () => undefined);
+        stream.resume();
+        return;
+      }
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
@@ -68,6 +103,12 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     url: `smtp://127.0.0.1:${port}`,
     port,
     messages,
+    get sessions() {
+      return [...sessions.values()];
+    },
+    stall(at) {
+      stalling = at;
+    },
     failNext(code, times = 1) {
       for (let i = 0; i < times; i++) failures.push(code);
     },

@@ -9,6 +9,8 @@ import type { ChannelName } from './registry.js';
 export interface Recipient {
   id: string;
   locale: string;
+  /** Signed into the opt-out links an email carries, so revoking the user's links voids them too. */
+  linkVersion: number;
   /** The user's address on each channel that has one (from the contacts table). */
   contacts: Partial<Record<ChannelName, string>>;
   /** Browser push keeps several subscriptions per user, each with its keys. */
@@ -26,6 +28,13 @@ export interface OutgoingMessage {
   data: Record<string, unknown>;
 }
 
+/** Where the notification leads: `data.url` when it is a web link (a button or an action in chat messages). */
+export function notificationLink(message: OutgoingMessage): string | undefined {
+  const url = message.data.url;
+  if (typeof url !== 'string' || url.length > 2048 || !URL.canParse(url)) return undefined;
+  return ['https:', 'http:'].includes(new URL(url).protocol) ? url : undefined;
+}
+
 export interface SendResult {
   providerMessageId?: string;
 }
@@ -38,10 +47,22 @@ export interface FailureClass {
   retryAfterMs?: number;
 }
 
+/** The delivery attempt a send belongs to: the send must not outlive it. */
+export interface SendAttempt {
+  /**
+   * Aborts when the attempt's time budget runs out or Temporal gives up on the attempt: stop talking to
+   * the provider then, or a retry may overlap this send.
+   */
+  readonly signal: AbortSignal;
+  /** When the budget runs out (ms since the epoch): a send made of several steps shares what is left. */
+  readonly deadline: number;
+}
+
 /** A channel's live provider connection: sends one message and judges its failures. */
 export interface ChannelProvider {
   readonly channel: ChannelName;
-  send(recipient: Recipient, message: OutgoingMessage): Promise<SendResult>;
+  /** Without an attempt (the bot's verification codes), the provider's own timeouts bound the send. */
+  send(recipient: Recipient, message: OutgoingMessage, attempt?: SendAttempt): Promise<SendResult>;
   classify(error: unknown): FailureClass;
   close(): Promise<void>;
 }
@@ -65,6 +86,12 @@ export interface ContactDefinition {
    * absent: shown as it is.
    */
   mask?(address: string): string;
+  /**
+   * The address is a URL Herald sends to (a chat webhook): the API refuses it (422) when it points at a
+   * private network unless OUTBOUND_ALLOWED_HOSTS allows it, and the channel connects through the
+   * outbound policy's agent, which checks again after DNS resolution.
+   */
+  readonly outboundUrl?: boolean;
   /** The address partly hidden, as the preference page shows it to whoever holds the link. */
   hint(address: string): string;
   /** What the preference page says when the user has none. */
@@ -81,6 +108,17 @@ export interface ChannelDefinition {
    * `npm run generate`): a channel that needs a provider's credentials runs only when asked. Absent: always.
    */
   readonly composeProfiles?: readonly string[];
+  /**
+   * Deliveries a second on its task queue, across every worker, unless CHANNEL_RATE_LIMITS says
+   * otherwise: under the provider's own limit. Absent: no limit.
+   */
+  readonly defaultRateLimit?: number;
+  /**
+   * The variables its worker-<channel> service gets besides the shared settings (generated into
+   * docker-compose.yml): what its provider reads, so no other container sees its credentials.
+   * Absent: every variable of its config slice.
+   */
+  readonly workerEnvironment?: readonly string[];
   /** Absent for a channel whose addresses have their own routes (browser push subscriptions). */
   readonly contact?: ContactDefinition;
   /**

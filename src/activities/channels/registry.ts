@@ -5,10 +5,13 @@
 // `npm run generate` (the compose file's workers, docs/configuration.md); docs/channels.md says more.
 import type { Config } from '../../platform/config.js';
 import type { ChannelContext, ChannelDefinition, ChannelProvider, ContactDefinition } from './channel.js';
+import { discordChannel } from './discord/index.js';
 import { emailChannel } from './email/index.js';
 import { inAppChannel } from './in-app/index.js';
 import { pushChannel } from './push/index.js';
+import { slackChannel } from './slack/index.js';
 import { smsChannel } from './sms/index.js';
+import { teamsChannel } from './teams/index.js';
 import { telegramChannel } from './telegram/index.js';
 
 export type {
@@ -19,6 +22,7 @@ export type {
   OutgoingMessage,
   FailureClass,
   ChannelContext,
+  SendAttempt,
 } from './channel.js';
 
 export const CHANNEL_DEFINITIONS = {
@@ -26,6 +30,9 @@ export const CHANNEL_DEFINITIONS = {
   sms: smsChannel,
   push: pushChannel,
   telegram: telegramChannel,
+  slack: slackChannel,
+  discord: discordChannel,
+  teams: teamsChannel,
   in_app: inAppChannel,
 } satisfies Record<string, ChannelDefinition>;
 
@@ -43,9 +50,15 @@ export const CONTACT_CHANNELS = CHANNELS.flatMap((channel) => {
 
 export type ChannelRegistry = Partial<Record<ChannelName, ChannelProvider>>;
 
-/** Which channels have a provider configured, without opening any connection. */
+/**
+ * The channels the deployment delivers on: DELIVERY_CHANNELS where it is set (a process without the
+ * providers' credentials), else those whose provider this process has settings for. Opens nothing.
+ */
 export function configuredChannels(config: Config): ChannelName[] {
-  return CHANNELS.filter((channel) => CHANNEL_DEFINITIONS[channel].isConfigured(config));
+  return (
+    config.delivery.channels ??
+    CHANNELS.filter((channel) => CHANNEL_DEFINITIONS[channel].isConfigured(config))
+  );
 }
 
 /** Live providers for the channels this process delivers on. */
@@ -55,7 +68,8 @@ export function createChannels(
   only?: readonly ChannelName[],
 ): ChannelRegistry {
   const channels: ChannelRegistry = {};
-  for (const channel of configuredChannels(config)) {
+  // A provider needs its own settings here, whatever DELIVERY_CHANNELS says.
+  for (const channel of CHANNELS.filter((c) => CHANNEL_DEFINITIONS[c].isConfigured(config))) {
     if (!only || only.includes(channel))
       channels[channel] = CHANNEL_DEFINITIONS[channel].create(config, context);
   }

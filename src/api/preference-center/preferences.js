@@ -366,8 +366,9 @@ async function stopThisBrowser() {
 
 function describeTest(notification) {
   const parts = notification.deliveries.map((d) => {
-    const why =
-      d.status === 'skipped' || d.status === 'failed' ? ` (${d.lastError ?? 'no reason given'})` : '';
+    const why = ['skipped', 'failed', 'undelivered'].includes(d.status)
+      ? ` (${d.lastError ?? 'no reason given'})`
+      : '';
     return `${labelOf(d.channel)}: ${d.status}${why}`;
   });
   if (notification.status === 'deferred')

@@ -9,13 +9,19 @@ export interface ConfigProblem {
   message: string;
 }
 
-/** A missing or malformed environment variable: start-up stops with a message that names it. */
+/** A missing, malformed or (in production) weak variable: start-up stops with a message that names it. */
 export class ConfigError extends Error {
-  constructor(readonly problems: ConfigProblem[]) {
-    super('Invalid configuration:\n' + problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n'));
+  constructor(
+    readonly problems: ConfigProblem[],
+    heading = 'Invalid configuration',
+  ) {
+    super(`${heading}:\n` + problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n'));
     this.name = 'ConfigError';
   }
 }
+
+/** Where a deployment is production: the image sets it, `npm run dev` and the tests do not. */
+export const isProduction = (env: NodeJS.ProcessEnv): boolean => env.NODE_ENV === 'production';
 
 /** Required (no default), defaulted (`default` applies when unset) or optional (undefined when unset). */
 export type Presence = 'required' | 'default' | 'optional';
@@ -84,8 +90,20 @@ export interface ConfigSlice<V extends Variables = Variables, F = unknown> {
   readonly variables: V;
   /** Rules across the slice's variables, checked once every variable of every slice parsed. */
   check?(values: ValuesOf<V>): ConfigProblem[];
+  /** What production (NODE_ENV=production) asks of the slice besides: weak settings it refuses or warns of. */
+  production?: ProductionRules<V>;
   /** The slice's part of the Config object. */
   toConfig(values: ValuesOf<V>): F;
+}
+
+/** Settings that pass anywhere else but weaken a production deployment. */
+export interface ProductionRules<V extends Variables = Variables> {
+  /** One sentence for the reference (docs/configuration.md): what production refuses or warns of. */
+  readonly description: string;
+  /** Weak settings that stop start-up, each named. */
+  refuse?(values: ValuesOf<V>): ConfigProblem[];
+  /** Settings that work but leave something unprotected: each process logs them when it starts. */
+  warn?(values: ValuesOf<V>): ConfigProblem[];
 }
 
 export function defineConfigSlice<V extends Variables, F>(slice: ConfigSlice<V, F>): ConfigSlice<V, F> {
@@ -99,12 +117,16 @@ type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) exten
   ? I
   : never;
 
-/** The object the slices make together. */
-export type ComposedConfig<S extends readonly ConfigSlice[]> = UnionToIntersection<ConfigOf<S[number]>>;
+/** The object the slices make together, with what start-up should warn of. */
+export type ComposedConfig<S extends readonly ConfigSlice[]> = UnionToIntersection<ConfigOf<S[number]>> & {
+  /** Weak production settings that do not stop start-up (empty outside production): each process logs them. */
+  startupWarnings: ConfigProblem[];
+};
 
 /**
  * Reads and validates the environment for these slices. Throws ConfigError naming every malformed or
- * missing variable at once; then, if each parsed, every broken rule across variables.
+ * missing variable at once; then, if each parsed, every broken rule across variables; then, in
+ * production, every weak setting.
  */
 export function readConfigSlices<const S extends readonly ConfigSlice[]>(
   slices: S,
@@ -141,7 +163,19 @@ export function readConfigSlices<const S extends readonly ConfigSlice[]>(
   slices.forEach((slice, i) => problems.push(...(slice.check?.(values[i]!) ?? [])));
   if (problems.length > 0) throw new ConfigError(problems);
 
-  return Object.assign({}, ...slices.map((slice, i) => slice.toConfig(values[i]!))) as ComposedConfig<S>;
+  const startupWarnings: ConfigProblem[] = [];
+  if (isProduction(env)) {
+    slices.forEach((slice, i) => {
+      problems.push(...(slice.production?.refuse?.(values[i]!) ?? []));
+      startupWarnings.push(...(slice.production?.warn?.(values[i]!) ?? []));
+    });
+    if (problems.length > 0) throw new ConfigError(problems, 'Refused in production (NODE_ENV=production)');
+  }
+
+  return Object.assign(
+    { startupWarnings },
+    ...slices.map((slice, i) => slice.toConfig(values[i]!)),
+  ) as ComposedConfig<S>;
 }
 
 /** Every variable the slices define, by name; a name defined twice is a mistake. */

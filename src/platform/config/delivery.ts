@@ -5,6 +5,7 @@ import { defineConfigSlice, variable } from './define.js';
 import { categories, duration, list, listed } from './parsers.js';
 
 import {
+  CHANNEL_DEFINITIONS,
   CHANNELS as CHANNEL_NAMES,
   type ChannelName as Channel,
 } from '../../activities/channels/registry.js';
@@ -28,14 +29,30 @@ const rateLimits = z.string().transform((value, ctx) => {
   }
   return limits;
 });
-// Telegram allows a bot about 30 messages a second: keep under it unless told otherwise.
-const DEFAULT_RATE_LIMITS = 'telegram=25';
+/** `email,telegram`: channel names from the registry. */
+const channelList = list.transform((items, ctx) => {
+  const unknown = items.filter((item) => !CHANNEL_NAMES.includes(item as Channel));
+  if (unknown.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `names no channel: ${unknown.join(', ')} (channels: ${CHANNEL_NAMES.join(', ')})`,
+    });
+    return z.NEVER;
+  }
+  return items as Channel[];
+});
+// Each channel's own default keeps under its provider's limit (Telegram's 30 a second per bot, ...).
+const DEFAULT_RATE_LIMITS = CHANNEL_NAMES.flatMap((channel) => {
+  const perSecond: number | undefined = CHANNEL_DEFINITIONS[channel].defaultRateLimit;
+  return perSecond === undefined ? [] : [`${channel}=${perSecond}`];
+}).join(',');
 
 export interface DeliveryRetrySettings {
   initialInterval?: number;
   backoffCoefficient?: number;
   maximumInterval?: number;
   giveUpAfter?: number;
+  attemptTimeout?: number;
 }
 
 const retryPolicy = z
@@ -44,6 +61,8 @@ const retryPolicy = z
     backoffCoefficient: z.number().min(1).max(10).optional(),
     maximumInterval: duration.optional(),
     giveUpAfter: duration.optional(),
+    // Below 2 s an attempt's budget (the timeout less 1 s to record its end) leaves no time to send.
+    attemptTimeout: duration.pipe(z.number().min(2_000, 'must be at least 2s')).optional(),
   })
   .strict();
 /** JSON such as `{"sms":{"initialInterval":"5s","giveUpAfter":"2h"}}`; unset fields keep the defaults. */
@@ -76,6 +95,11 @@ export interface DeliveryConfig {
     retryWindowMs: number;
     /** Categories that ignore opt-outs and quiet hours (never a missing contact). */
     mandatoryCategories: string[];
+    /**
+     * The channels the deployment delivers on, for processes that hold no provider's credentials (the
+     * API, the notifications worker); unset: the channels whose provider settings this process has.
+     */
+    channels?: Channel[];
   };
   /** Templates fall back to this locale when the user's has no translation. */
   defaultLocale: string;
@@ -84,16 +108,21 @@ export interface DeliveryConfig {
 export const deliveryConfig = defineConfigSlice({
   title: 'Delivery',
   variables: {
+    DELIVERY_CHANNELS: variable({
+      description: `The channels this deployment delivers on, comma-separated (${listed(CHANNEL_NAMES, 'and')}): the API's preference page offers, and the notifications worker plans, only these. Set it where a process lacks the channels' provider settings, as docker-compose.yml's API and notifications worker do (each channel worker holds its own).`,
+      parse: channelList,
+      whenUnset: 'the channels whose provider settings the process has',
+    }),
     CHANNEL_RATE_LIMITS: variable({
-      description: `Deliveries a second on each channel's task queue, across all workers: comma-separated \`channel=perSecond\` (channels ${listed(CHANNEL_NAMES, 'and')}). A channel not named keeps its default; Telegram allows a bot about 30 messages a second.`,
+      description: `Deliveries a second on each channel's task queue, across all workers: comma-separated \`channel=perSecond\` (channels ${listed(CHANNEL_NAMES, 'and')}). A channel not named keeps its default, which keeps under its provider's limit ([channels.md](channels.md)).`,
       parse: rateLimits.transform((limits) => ({ ...rateLimits.parse(DEFAULT_RATE_LIMITS), ...limits })),
       default: DEFAULT_RATE_LIMITS,
     }),
     DELIVERY_RETRY_POLICIES: variable({
       description:
-        'JSON retry policy per channel, with any of `initialInterval`, `backoffCoefficient`, `maximumInterval` and `giveUpAfter`, such as `{"sms":{"initialInterval":"5s","giveUpAfter":"2h"}}`.',
+        'JSON retry policy per channel, with any of `initialInterval`, `backoffCoefficient`, `maximumInterval`, `giveUpAfter` and `attemptTimeout` (how long one attempt may take, sending included), such as `{"sms":{"initialInterval":"5s","giveUpAfter":"2h"}}`.',
       parse: retryPolicies,
-      whenUnset: '1 s, doubling, at most 10 min apart, giving up after 24 h',
+      whenUnset: '1 s, doubling, at most 10 min apart, giving up after 24 h; 1 min per attempt',
     }),
     DELIVERY_RETRY_WINDOW: variable({
       description:
@@ -118,6 +147,7 @@ export const deliveryConfig = defineConfigSlice({
       retryPolicies: v.DELIVERY_RETRY_POLICIES ?? {},
       retryWindowMs: v.DELIVERY_RETRY_WINDOW,
       mandatoryCategories: v.MANDATORY_CATEGORIES,
+      channels: v.DELIVERY_CHANNELS,
     },
     defaultLocale: v.DEFAULT_LOCALE,
   }),

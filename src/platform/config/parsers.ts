@@ -33,6 +33,11 @@ export const countOf = (what?: string) => {
 
 export const positiveInt = countOf();
 
+/** `true` or `false`, as a switch (`DISCORD_ENABLED=true`). */
+export const flag = z
+  .enum(['true', 'false'], { message: 'must be true or false' })
+  .transform((value) => value === 'true');
+
 export const list = z.string().transform((value) =>
   value
     .split(',')

@@ -88,6 +88,20 @@ export const payloadEncryptionConfig = defineConfigSlice({
     v.CODEC_ACTIVE_KEY_ID && !v.CODEC_KEYS?.some((k) => k.id === v.CODEC_ACTIVE_KEY_ID)
       ? [{ variable: 'CODEC_ACTIVE_KEY_ID', message: 'must be one of the key ids in CODEC_KEYS' }]
       : [],
+  production: {
+    description:
+      'Production warns at start when `CODEC_KEYS` is empty: payloads then reach Temporal unencrypted.',
+    warn: (v) =>
+      v.CODEC_KEYS
+        ? []
+        : [
+            {
+              variable: 'CODEC_KEYS',
+              message:
+                'is empty: payloads reach Temporal unencrypted, so its database holds addresses and message text',
+            },
+          ],
+  },
   toConfig: (v): CodecConfig => ({
     codec: {
       keys: v.CODEC_KEYS ?? [],

@@ -14,6 +14,36 @@ export interface ServicesConfig {
   logLevel: LogLevel;
 }
 
+/**
+ * Passwords that example files, images and tutorials use: the compose file's old default (`herald`, and
+ * Temporal's `temporal`), PostgreSQL's image docs (`postgres`, `example`) and the usual placeholders.
+ */
+const WELL_KNOWN_PASSWORDS = new Set([
+  'herald',
+  'temporal',
+  'postgres',
+  'example',
+  'password',
+  'secret',
+  'changeme',
+  'admin',
+  'root',
+]);
+
+/** Why a database URL's password is weak, if it is: empty (`user:@host`) or one everybody knows. */
+function weakDatabasePassword(databaseUrl: string): string | undefined {
+  const { password } = new URL(databaseUrl);
+  // No password at all is not refused: PGPASSWORD, ~/.pgpass or a client certificate may supply one.
+  if (password === '') return /^[^:]+:\/\/[^/@]*:@/.test(databaseUrl) ? 'has an empty password' : undefined;
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    // A stray % is not a well-known password either way.
+  }
+  return WELL_KNOWN_PASSWORDS.has(decoded.toLowerCase()) ? 'has a well-known default password' : undefined;
+}
+
 export const servicesConfig = defineConfigSlice({
   title: 'Database, Temporal and logs',
   variables: {
@@ -45,6 +75,14 @@ export const servicesConfig = defineConfigSlice({
       default: 'info',
     }),
   },
+  production: {
+    description:
+      'Production refuses a `DATABASE_URL` whose password is empty or well known (such as `herald`, `postgres` or `password`).',
+    refuse: (v) => {
+      const weakness = weakDatabasePassword(v.DATABASE_URL);
+      return weakness ? [{ variable: 'DATABASE_URL', message: `${weakness}: set a strong one` }] : [];
+    },
+  },
   toConfig: (v): ServicesConfig => ({
     databaseUrl: v.DATABASE_URL,
     temporal: { address: v.TEMPORAL_ADDRESS, namespace: v.TEMPORAL_NAMESPACE },
@@ -67,6 +105,8 @@ export interface ApiConfig {
 }
 
 const requestsPerSecond = 'must be a positive number of requests per second';
+/** Production's shortest API key: `openssl rand -base64 32` makes 44 characters. */
+export const PRODUCTION_API_KEY_LENGTH = 32;
 
 export const apiConfig = defineConfigSlice({
   title: 'HTTP API',
@@ -106,6 +146,26 @@ export const apiConfig = defineConfigSlice({
       parse: z.string().min(1),
       default: '127.0.0.1',
     }),
+  },
+  production: {
+    description: `Production refuses \`API_KEYS\` entries shorter than ${PRODUCTION_API_KEY_LENGTH} characters and a \`PUBLIC_URL\` that is unset or not https.`,
+    refuse: (v) => [
+      // Named by position: the message must not carry the key.
+      ...(v.API_KEYS ?? []).flatMap((key, i) => {
+        if (key.length >= PRODUCTION_API_KEY_LENGTH) return [];
+        const message = `entry ${i + 1} is ${key.length} characters; production needs at least ${PRODUCTION_API_KEY_LENGTH} (openssl rand -base64 32)`;
+        return [{ variable: 'API_KEYS', message }];
+      }),
+      ...(v.PUBLIC_URL && new URL(v.PUBLIC_URL).protocol === 'https:'
+        ? []
+        : [
+            {
+              variable: 'PUBLIC_URL',
+              // The links built on it carry their token in the path.
+              message: `${v.PUBLIC_URL ? 'must be https' : 'is required'} in production: the https URL people reach the API at`,
+            },
+          ]),
+    ],
   },
   toConfig: (v): ApiConfig => ({
     port: v.PORT,

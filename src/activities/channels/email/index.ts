@@ -8,6 +8,7 @@ import {
   type FailureClass,
   type ChannelDefinition,
   type OutgoingMessage,
+  type SendAttempt,
 } from '../channel.js';
 import { emailConfig } from './config.js';
 import { emailAddress } from './address.js';
@@ -70,7 +71,20 @@ function createTransport(url: string): Transporter<SMTPPool.SentMessageInfo> {
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
+    // An aborted send's connection is destroyed, not ended: what is still queued on it (the end of the
+    // message) must not reach the server after the attempt has ended.
+    socketCloseTimeout: 0,
   } as SMTPPool.Options);
+}
+
+/**
+ * The primary server's share of what is left of the attempt: half, when a fallback server waits its
+ * turn, so that a server that stalls (no greeting, no reply to DATA) leaves the fallback time to send.
+ */
+function primarySignal(attempt: SendAttempt | undefined, hasFallback: boolean): AbortSignal | undefined {
+  if (!attempt || !hasFallback) return attempt?.signal;
+  const share = Math.max(0, Math.floor((attempt.deadline - Date.now()) / 2));
+  return AbortSignal.any([attempt.signal, AbortSignal.timeout(share)]);
 }
 
 export function createEmailChannel(options: EmailOptions): ChannelProvider {
@@ -80,10 +94,10 @@ export function createEmailChannel(options: EmailOptions): ChannelProvider {
 
   return {
     channel: 'email',
-    async send(recipient, message) {
+    async send(recipient, message, attempt) {
       const to = recipient.contacts.email;
       if (!to) throw new PermanentChannelError('the user has no email address');
-      const optOut = options.optOut && emailOptOut(options.optOut, recipient.id, message);
+      const optOut = options.optOut && emailOptOut(options.optOut, recipient, message);
       const { subject, text, html } = renderEmail(message, optOut?.footer);
       const mail = {
         from: options.from,
@@ -96,13 +110,16 @@ export function createEmailChannel(options: EmailOptions): ChannelProvider {
         headers: { 'X-Herald-Notification-Id': message.notificationId, ...optOut?.headers },
       };
       let info: SMTPPool.SentMessageInfo;
+      const primaryShare = primarySignal(attempt, Boolean(fallback));
       try {
-        info = await primary.sendMail(mail);
+        info = await primary.sendMail({ ...mail, signal: primaryShare });
       } catch (error) {
-        // A refusal (5xx) would be the same on any server; an outage or a 4xx may not be.
-        if (!fallback || classifySmtpError(error).permanent) throw error;
+        // A refusal (5xx) would be the same on any server; an outage or a 4xx may not be. With the
+        // attempt's time gone, the fallback has none left.
+        if (!fallback || classifySmtpError(error).permanent || attempt?.signal.aborted) throw error;
+        if (primaryShare?.aborted) (error as Error).message = 'no answer within its share of the attempt';
         try {
-          info = await fallback.sendMail(mail);
+          info = await fallback.sendMail({ ...mail, signal: attempt?.signal });
         } catch (fallbackError) {
           const e = fallbackError as Error;
           e.message = `fallback server: ${e.message} (primary: ${(error as Error).message})`;
@@ -126,6 +143,8 @@ export const emailChannel: ChannelDefinition = {
   channel: 'email',
   label: 'Email',
   config: emailConfig,
+  // Its SMTP settings, and the secret that signs each email's unsubscribe and preference links.
+  workerEnvironment: [...Object.keys(emailConfig.variables), 'PREFERENCES_SECRET'],
   contact: emailAddress,
   hasAddress: (recipient) => Boolean(recipient.contacts.email),
   isConfigured: (config) => Boolean(config.smtp.url),

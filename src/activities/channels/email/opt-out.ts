@@ -1,7 +1,7 @@
 // What every email carries so that its reader can opt out: List-Unsubscribe with one-click POST
 // (RFC 8058) for the notification's category, and a footer with that link and the preference page.
 // A mandatory category offers no unsubscribe and says why.
-import type { PreferenceLinks } from '../../../domain/preference-links.js';
+import type { LinkHolder, PreferenceLinks } from '../../../domain/preference-links.js';
 import type { OutgoingMessage } from '../channel.js';
 
 export interface EmailOptOutOptions {
@@ -23,10 +23,10 @@ interface EmailOptOut {
 
 export function emailOptOut(
   { links, mandatoryCategories }: EmailOptOutOptions,
-  userId: string,
+  user: LinkHolder,
   message: OutgoingMessage,
 ): EmailOptOut {
-  const page = links.pageLink(userId);
+  const page = links.pageLink(user);
   const until = page.expiresAt.toISOString().slice(0, 10);
   if (mandatoryCategories.includes(message.category)) {
     return {
@@ -37,7 +37,7 @@ export function emailOptOut(
       ],
     };
   }
-  const unsubscribe = links.unsubscribeUrl(userId, message.category, message.notificationId);
+  const unsubscribe = links.unsubscribeUrl(user, message.category, message.notificationId);
   return {
     headers: {
       'List-Unsubscribe': `<${unsubscribe}>`,

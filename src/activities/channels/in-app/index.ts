@@ -36,7 +36,12 @@ export const inAppChannel: ChannelDefinition = {
   implicitAddress: 'in your inbox in the app',
   config: inAppConfig,
   composeProfiles: ['inbox'],
+  // Storing needs only the database: its worker holds none of the inbox's settings (the API signs tokens).
+  workerEnvironment: [],
   hasAddress: () => true,
-  isConfigured: (config) => Boolean(config.inbox.secret),
+  // On where the process can sign tokens for it, or where the deployment says it delivers in-app (a
+  // worker without INBOX_SECRET, as docker-compose.yml's).
+  isConfigured: (config) =>
+    Boolean(config.inbox.secret) || Boolean(config.delivery.channels?.includes('in_app')),
   create: (_config, { db }) => createInAppChannel(db),
 };

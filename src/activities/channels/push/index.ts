@@ -1,7 +1,6 @@
-import { createECDH, createHash } from 'node:crypto';
-import https from 'node:https';
+import { createHash } from 'node:crypto';
+import type https from 'node:https';
 import webpush from 'web-push';
-import { ConfigError } from '../../../platform/config/define.js';
 import type { Db } from '../../../store/db.js';
 import type { Logger } from '../../../platform/logger.js';
 import {
@@ -14,10 +13,12 @@ import {
   type Recipient,
 } from '../channel.js';
 import { pushConfig } from './config.js';
+import { sendPushRequest } from './request.js';
+import { checkVapid, createVapidAuthorizations, type VapidKeys } from './vapid.js';
 import { FORBIDDEN_ADDRESS, assertOutboundUrl, type OutboundPolicy } from '../../../platform/outbound.js';
 
 export interface PushOptions {
-  vapid: { publicKey: string; privateKey: string; subject: string };
+  vapid: VapidKeys;
   ttlSeconds: number;
   db: Db;
   logger: Logger;
@@ -111,63 +112,6 @@ function malformedKeys(subscription: Subscription): boolean {
   );
 }
 
-/** Bad VAPID settings would fail every send; stop at start-up instead, naming the variable. */
-function checkVapid({ publicKey, privateKey, subject }: PushOptions['vapid']): void {
-  const refuse = (variable: string, message: string) => new ConfigError([{ variable, message }]);
-  try {
-    // web-push checks the subject and both keys' encoding; its messages say which one is wrong.
-    webpush.getVapidHeaders('https://push.example', subject, publicKey, privateKey, 'aes128gcm');
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const variable = /subject/i.test(message)
-      ? 'VAPID_SUBJECT'
-      : /private/i.test(message)
-        ? 'VAPID_PRIVATE_KEY'
-        : 'VAPID_PUBLIC_KEY';
-    throw refuse(variable, message);
-  }
-  // A mismatched pair signs tokens every push service rejects with 401/403.
-  const ecdh = createECDH('prime256v1');
-  try {
-    ecdh.setPrivateKey(Buffer.from(privateKey, 'base64url'));
-  } catch {
-    throw refuse('VAPID_PRIVATE_KEY', 'is not a P-256 private key');
-  }
-  if (!ecdh.getPublicKey().equals(Buffer.from(publicKey, 'base64url'))) {
-    throw refuse('VAPID_PUBLIC_KEY', 'is not the public key of VAPID_PRIVATE_KEY');
-  }
-}
-
-/** How long a signed VAPID token is used: web-push signs them for 12 hours; push services accept reuse. */
-const VAPID_TOKEN_SECONDS = 12 * 3600;
-const VAPID_TOKEN_REUSE_MS = 11 * 3600_000;
-
-/**
- * The VAPID `Authorization` header for an endpoint, signed once per push service (origin) and reused for
- * an hour less than it is valid, instead of an ES256 signature for every message.
- */
-function createVapidAuthorizations({ publicKey, privateKey, subject }: PushOptions['vapid']) {
-  const cache = new Map<string, { authorization: string; renewAt: number }>();
-  return (endpoint: string): string => {
-    const audience = new URL(endpoint).origin;
-    const now = Date.now();
-    const cached = cache.get(audience);
-    if (cached && cached.renewAt > now) return cached.authorization;
-    const { Authorization } = webpush.getVapidHeaders(
-      audience,
-      subject,
-      publicKey,
-      privateKey,
-      'aes128gcm',
-      Math.floor(now / 1000) + VAPID_TOKEN_SECONDS,
-    );
-    // Push services are few; a bound keeps a flood of odd endpoints from growing it without end.
-    if (cache.size >= 1000) cache.clear();
-    cache.set(audience, { authorization: Authorization, renewAt: now + VAPID_TOKEN_REUSE_MS });
-    return Authorization;
-  };
-}
-
 type Outcome = { subscription: Subscription } & (
   { kind: 'accepted' } | { kind: 'gone'; failure: FailureClass } | { kind: 'failed'; failure: FailureClass }
 );
@@ -205,7 +149,7 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
   const requestOptions: webpush.RequestOptions = {
     TTL: options.ttlSeconds,
     urgency: 'normal',
-    // A socket idle timeout in web-push; the activity's start-to-close bounds the whole send.
+    // A socket idle timeout; the attempt's signal bounds the whole send.
     timeout: options.requestTimeoutMs ?? 10_000,
     agent,
   };
@@ -228,6 +172,7 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
     subscription: Subscription,
     message: OutgoingMessage,
     payload: string,
+    signal: AbortSignal | undefined,
   ): Promise<Outcome> {
     // Only the push service's host is logged: the endpoint's path is the subscription's secret capability.
     const log = {
@@ -243,7 +188,7 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
     try {
       // A literal address never reaches the agent's lookup: checked here.
       assertOutboundUrl(outbound, subscription.endpoint);
-      await webpush.sendNotification(
+      await sendPushRequest(
         { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
         payload,
         {
@@ -251,6 +196,7 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
           topic: pushTopic(message.notificationId),
           headers: { Authorization: vapidAuthorization(subscription.endpoint) },
         },
+        signal,
       );
       return { subscription, kind: 'accepted' };
     } catch (error) {
@@ -266,12 +212,14 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
 
   return {
     channel: 'push',
-    async send(recipient, message) {
+    async send(recipient, message, attempt) {
       const subscriptions = recipient.pushSubscriptions;
       if (subscriptions.length === 0)
         throw new PermanentChannelError('the user has no active push subscription');
       const payload = JSON.stringify(pushPayload(message));
-      const outcomes = await mapBounded(subscriptions, SEND_CONCURRENCY, (s) => sendOne(s, message, payload));
+      const outcomes = await mapBounded(subscriptions, SEND_CONCURRENCY, (s) =>
+        sendOne(s, message, payload, attempt?.signal),
+      );
 
       const accepted = outcomes.filter((o) => o.kind === 'accepted').length;
       // Reaching one of the user's devices delivers the notification. Failing the attempt over another

@@ -3,16 +3,20 @@ import {
   createInFlightSends,
   parseRetryAfter,
   PermanentChannelError,
-  systemCode,
   type ChannelDefinition,
   type ChannelProvider,
   type FailureClass,
 } from '../channel.js';
+import type { Config } from '../../../platform/config.js';
 import { smsConfig } from './config.js';
-import { E164, phoneNumber } from './address.js';
-import { countSegments, renderSms, smsEncoding } from './text.js';
+import { twilioProvider } from './twilio/index.js';
+import { phoneNumber } from './address.js';
+import { outgoingSms } from './outgoing.js';
+import { countSegments, smsEncoding } from './text.js';
+import { classifyTransportError, withoutPhoneNumbers } from './errors.js';
 
-// The `http` SMS provider: POST JSON { to, text } with a bearer token; 2xx { id }. The text itself is
+// The SMS channel, whose provider SMS_PROVIDER chooses (SMS_PROVIDERS, at the end): the `http` provider
+// here (POST JSON { to, text } with a bearer token; 2xx { id }) or Twilio (twilio/). The text itself is
 // rendered and measured in text.ts.
 
 export interface SmsHttpOptions {
@@ -37,14 +41,6 @@ export class SmsGatewayError extends Error {
   ) {
     super(`SMS gateway ${status}: ${detail}`);
   }
-}
-
-/** Gateways echo the destination in errors; reasons and logs must never carry it. */
-function withoutPhoneNumbers(text: string, phone: string): string {
-  return text
-    .replaceAll(phone, '[phone]')
-    .replaceAll(phone.slice(1), '[phone]')
-    .replace(/\+\d{7,15}/g, '[phone]');
 }
 
 /** The gateway's own words: a JSON `message`/`error`/`detail`/`title`, else the body as text. */
@@ -98,13 +94,7 @@ export function classifySmsError(error: unknown): FailureClass {
     }
     return { permanent: true, reason: error.message };
   }
-  const e = error as { name?: unknown; message?: unknown } | null;
-  if (e?.name === 'TimeoutError') return { permanent: false, reason: 'SMS gateway timed out' };
-  // fetch reports network trouble as TypeError("fetch failed") with the socket error as its cause.
-  const code = systemCode(error);
-  if (code) return { permanent: false, reason: `SMS gateway unreachable: ${code}` };
-  // A send cancelled by close() (worker shutting down) or anything unforeseen: another attempt may do.
-  return { permanent: false, reason: typeof e?.message === 'string' ? e.message : String(error) };
+  return classifyTransportError(error, 'SMS gateway');
 }
 
 export function createSmsChannel(options: SmsHttpOptions): ChannelProvider {
@@ -113,12 +103,8 @@ export function createSmsChannel(options: SmsHttpOptions): ChannelProvider {
 
   return {
     channel: 'sms',
-    async send(recipient, message) {
-      const to = recipient.contacts.sms;
-      if (!to) throw new PermanentChannelError('the user has no phone number');
-      if (!E164.test(to)) throw new PermanentChannelError('invalid phone number');
-      const text = renderSms(message, options.maxSegments);
-      if (!text) throw new PermanentChannelError('the notification has neither title nor body');
+    async send(recipient, message, attempt) {
+      const { to, text } = outgoingSms(recipient, message, options.maxSegments);
       inFlight.throwIfClosed();
 
       const response = await fetch(options.url, {
@@ -131,7 +117,11 @@ export function createSmsChannel(options: SmsHttpOptions): ChannelProvider {
           'Idempotency-Key': `${message.notificationId}.sms`,
         },
         body: JSON.stringify({ to, text }),
-        signal: AbortSignal.any([inFlight.signal, AbortSignal.timeout(timeoutMs)]),
+        signal: AbortSignal.any([
+          inFlight.signal,
+          AbortSignal.timeout(timeoutMs),
+          ...(attempt ? [attempt.signal] : []),
+        ]),
       });
       const body = withoutPhoneNumbers(await response.text(), to);
       if (!response.ok) {
@@ -165,6 +155,26 @@ export function createSmsChannel(options: SmsHttpOptions): ChannelProvider {
   };
 }
 
+/** One of the providers SMS_PROVIDER chooses from: whether its settings are complete, and the provider. */
+export interface SmsProviderChoice {
+  isConfigured(config: Config): boolean;
+  create(config: Config, logger: Logger): ChannelProvider;
+}
+
+const SMS_PROVIDERS: Record<NonNullable<Config['sms']['provider']>, SmsProviderChoice> = {
+  http: {
+    isConfigured: (config: Config) => Boolean(config.sms.url),
+    create: (config: Config, logger: Logger) =>
+      createSmsChannel({
+        url: config.sms.url!,
+        token: config.sms.token,
+        maxSegments: config.sms.maxSegments,
+        logger,
+      }),
+  },
+  twilio: twilioProvider,
+};
+
 export const smsChannel: ChannelDefinition = {
   channel: 'sms',
   label: 'SMS',
@@ -172,12 +182,8 @@ export const smsChannel: ChannelDefinition = {
   composeProfiles: ['sms'],
   contact: phoneNumber,
   hasAddress: (recipient) => Boolean(recipient.contacts.sms),
-  isConfigured: (config) => config.sms.provider === 'http' && Boolean(config.sms.url),
+  isConfigured: (config) =>
+    config.sms.provider !== undefined && SMS_PROVIDERS[config.sms.provider].isConfigured(config),
   create: (config, context) =>
-    createSmsChannel({
-      url: config.sms.url!,
-      token: config.sms.token,
-      maxSegments: config.sms.maxSegments,
-      logger: context.logger.child({ channel: 'sms' }),
-    }),
+    SMS_PROVIDERS[config.sms.provider!].create(config, context.logger.child({ channel: 'sms' })),
 };

@@ -102,7 +102,7 @@ export function createTelegramChannel(options: TelegramOptions): ChannelProvider
 
   return {
     channel: 'telegram',
-    async send(recipient, message) {
+    async send(recipient, message, attempt) {
       const chatId = recipient.contacts.telegram;
       if (!chatId) throw new PermanentChannelError('the user has no Telegram chat id');
       if (!message.title && !message.body) {
@@ -116,7 +116,7 @@ export function createTelegramChannel(options: TelegramOptions): ChannelProvider
           parse_mode: 'HTML',
           link_preview_options: { is_disabled: true },
         },
-        inFlight.signal,
+        attempt ? AbortSignal.any([inFlight.signal, attempt.signal]) : inFlight.signal,
       );
       return { providerMessageId: `${sent.chat.id}:${sent.message_id}` };
     },
@@ -133,6 +133,13 @@ export const telegramChannel: ChannelDefinition = {
   label: 'Telegram',
   config: telegramConfig,
   composeProfiles: ['telegram', 'bot'],
+  // Telegram allows a bot about 30 messages a second.
+  defaultRateLimit: 25,
+  // Delivery needs the token and the Bot API; the webhook secret and the rest are the bot's and the API's.
+  workerEnvironment: [
+    'TELEGRAM_BOT_TOKEN',
+    'TELEGRAM_API_URL',
+  ] satisfies (keyof typeof telegramConfig.variables)[],
   contact: telegramChat,
   hasAddress: (recipient) => Boolean(recipient.contacts.telegram),
   isConfigured: (config) => Boolean(config.telegram.token),

@@ -1,7 +1,9 @@
-// A TCP pass-through in front of a sink, on a port of its own: closing it takes the sink "down" as a
-// provider outage would (connections refused, open ones cut), and opening it listens on the same port.
+// A TCP pass-through in front of a server, on a port of its own: closing it takes the server "down" for
+// whoever connects through it, as an outage or a network partition would (connections refused, open
+// ones cut), and opening it listens on the same port. The chaos suite gates its sinks with it; a test
+// cuts a worker off from Temporal.
 import net from 'node:net';
-import { freePort } from '../tools/local-stack/ports.js';
+import { freePort } from '../local-stack/ports.js';
 
 export interface TcpGate {
   port: number;
