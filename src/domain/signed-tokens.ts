@@ -7,17 +7,18 @@ import type { z } from 'zod';
 /** `<base64url claims>.<base64url HMAC-SHA256>`. */
 export const SIGNED_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,1024}\.[A-Za-z0-9_-]{43}$/;
 
-export interface TokenSigner<C> {
-  sign(claims: C): string;
+export interface TokenSigner<In, Out = In> {
+  sign(claims: In): string;
   /** The claims of an authentic token, or undefined for anything altered, forged or malformed. */
-  open(token: string): C | undefined;
+  open(token: string): Out | undefined;
 }
 
+/** Signs claims as the schema takes them in; opens them as it gives them out (defaults applied). */
 export function createTokenSigner<S extends z.ZodType>(
   secret: string,
   domain: string,
   claimsSchema: S,
-): TokenSigner<z.infer<S>> {
+): TokenSigner<z.input<S>, z.output<S>> {
   const mac = (payload: string) => createHmac('sha256', secret).update(`${domain}.${payload}`).digest();
   return {
     sign(claims) {
@@ -34,7 +35,7 @@ export function createTokenSigner<S extends z.ZodType>(
       // A well-signed token holds what we wrote; parsing still guards against an old or odd shape.
       try {
         const parsed = claimsSchema.safeParse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
-        return parsed.success ? (parsed.data as z.infer<S>) : undefined;
+        return parsed.success ? (parsed.data as z.output<S>) : undefined;
       } catch {
         return undefined;
       }
