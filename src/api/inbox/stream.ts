@@ -5,6 +5,7 @@
 // feed with GET /messages, and drops a message it already has by its id.
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { SIGNED_TOKEN_PATTERN } from '../../domain/signed-tokens.js';
 import { inboxCounts } from '../../store/inbox.js';
 import { parse } from '../validate.js';
 import { HttpProblem } from '../problem.js';
@@ -16,7 +17,7 @@ const eventId = z
 
 export const streamQuerySchema = z.strictObject({
   /** The inbox token, for EventSource, which cannot send an Authorization header. */
-  token: z.string().max(2048).optional(),
+  token: z.string().regex(SIGNED_TOKEN_PATTERN, { message: 'must be an inbox token' }).optional(),
   /** The id of the last event received, when the page opens a new EventSource after an error. */
   lastEventId: eventId.optional(),
 });
