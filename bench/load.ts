@@ -1,5 +1,5 @@
 // Load at a fixed concurrency, and the statistics of what it measured.
-import http from 'node:http';
+import { createHeraldClient, type HeraldClient } from '@herald/client';
 
 /** Runs task(0) … task(count - 1) with at most `concurrency` in flight. */
 export async function runConcurrent(
@@ -54,47 +54,11 @@ export const median = (values: readonly number[], digits = 1): number => {
 export const perSecond = (count: number, ms: number): number =>
   ms > 0 ? Math.round((count / (ms / 1000)) * 10) / 10 : 0;
 
-export interface PostResult {
-  status: number;
-  body: string;
-}
-
-/** A keep-alive HTTP client for the API: lighter on the benchmark's own CPU than fetch. */
-export function createApiClient(baseUrl: string, apiKey: string, maxSockets: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets });
-  const url = new URL(baseUrl);
-  return {
-    post(pathname: string, json: unknown): Promise<PostResult> {
-      const body = JSON.stringify(json);
-      return new Promise((resolve, reject) => {
-        const req = http.request(
-          {
-            agent,
-            host: url.hostname,
-            port: url.port,
-            path: pathname,
-            method: 'POST',
-            headers: {
-              authorization: `Bearer ${apiKey}`,
-              'content-type': 'application/json',
-              'content-length': Buffer.byteLength(body),
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () =>
-              resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-            );
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      });
-    },
-    close: () => agent.destroy(),
-  };
-}
+/**
+ * The benchmark's client for the API: @herald/client, without retries (a 429 or 503 while measuring is
+ * an error to see, not to hide), so the benchmark calls the API as a service would.
+ */
+export const benchClient = (baseUrl: string, apiKey: string): HeraldClient =>
+  createHeraldClient({ baseUrl, apiKey, retry: false });
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -15,7 +15,8 @@ import { createBrowserSubscription } from '../tools/fakes/push-endpoint.js';
 import { heraldProcessEnv, startSinks, stopSinks, type Sinks } from '../tools/fakes/sinks.js';
 import { describeCheckout, prepareBaseline } from './baseline.js';
 import { startHeraldProcesses } from './herald.js';
-import { createApiClient, runConcurrent } from './load.js';
+import { ConflictProblem } from '@herald/client';
+import { benchClient, runConcurrent } from './load.js';
 
 export const BENCH_API_KEY = 'bench-key-0123456789abcdef';
 /** A namespace no worker polls: the API part measures accepting alone, with nothing run afterwards. */
@@ -71,31 +72,25 @@ async function seedRecipients(
   pushOrigin: string,
   keys: { p256dh: string; auth: string },
 ): Promise<void> {
-  const http = createApiClient(apiUrl, BENCH_API_KEY, SEED_CONCURRENCY);
-  const post = async (pathname: string, body: unknown, ok: number[]) => {
-    const res = await http.post(pathname, body);
-    if (!ok.includes(res.status)) throw new Error(`POST ${pathname} answered ${res.status}: ${res.body}`);
-  };
-  try {
-    await runConcurrent(
-      to - from,
-      SEED_CONCURRENCY,
-      async (i) => {
-        const user = {
-          externalId: `bench-${i}`,
-          email: recipientOf.email(i),
-          telegramChatId: recipientOf.telegram(i),
-        };
-        // 409: there already, from an earlier seeding that stopped part way.
-        await post('/v1/users', user, [201, 409]);
-        const subscription = { endpoint: `${pushOrigin}${recipientOf.pushPath(i)}`, keys };
-        await post(`/v1/users/bench-${i}/push-subscriptions`, subscription, [200, 201]);
-      },
-      from,
-    );
-  } finally {
-    http.close();
-  }
+  const herald = benchClient(apiUrl, BENCH_API_KEY);
+  await runConcurrent(
+    to - from,
+    SEED_CONCURRENCY,
+    async (i) => {
+      const user = {
+        externalId: `bench-${i}`,
+        email: recipientOf.email(i),
+        telegramChatId: recipientOf.telegram(i),
+      };
+      // 409: there already, from an earlier seeding that stopped part way.
+      await herald.users.create(user).catch((error: unknown) => {
+        if (!(error instanceof ConflictProblem)) throw error;
+      });
+      const subscription = { endpoint: `${pushOrigin}${recipientOf.pushPath(i)}`, keys };
+      await herald.users.addPushSubscription(`bench-${i}`, subscription);
+    },
+    from,
+  );
 }
 
 export async function startBenchStack(

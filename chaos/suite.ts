@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createHeraldClient, HeraldProblem, type HeraldClient, type NotificationInput } from '@herald/client';
 import type { Fault, FaultContext } from './faults.js';
 import { CHAOS_API_KEY, recipientOf, startChaosStack, type ChaosStack } from './stack.js';
 import { FINAL_STATES, repeatedMessageIds, verify, type Verdict } from './verify.js';
@@ -59,38 +60,49 @@ export const CHAOS_RETRY_POLICIES = Object.fromEntries(
   ]),
 );
 
-/** POSTs one notification until the API accepts it, retrying with the same Idempotency-Key. */
+/** How long one notification may take to be accepted, faults and all. */
+const ACCEPT_DEADLINE_MS = 180_000;
+
+/**
+ * A client that retries 429, 503 and lost connections (the API killed, PostgreSQL down) with the same
+ * Idempotency-Key, so a retry never sends twice; `onRetry` counts the retried requests.
+ */
+function chaosClient(stack: ChaosStack, onRetry: () => void): HeraldClient {
+  return createHeraldClient({
+    baseUrl: stack.apiUrl,
+    apiKey: CHAOS_API_KEY,
+    timeoutMs: 15_000,
+    retry: {
+      maxAttempts: Infinity,
+      maxElapsedMs: ACCEPT_DEADLINE_MS,
+      initialDelayMs: 500,
+      maxDelayMs: 2_000,
+      onRetry,
+    },
+  });
+}
+
+/** Sends one notification until the API accepts it; undefined when it refused it for good (a 4xx). */
 async function sendNotification(
-  stack: ChaosStack,
+  herald: HeraldClient,
   index: number,
   runId: string,
   onRetry: () => void,
 ): Promise<string | undefined> {
-  const body = JSON.stringify({
+  const input: NotificationInput = {
     userId: recipientOf.externalId(index),
     category: 'chaos',
     title: `Chaos ${index}`,
     body: `Chaos notification ${index}`,
     channels: ['email', 'push', 'telegram', 'sms'],
-  });
-  const deadline = Date.now() + 180_000;
+  };
+  const deadline = Date.now() + ACCEPT_DEADLINE_MS;
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(`${stack.apiUrl}/v1/notifications`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${CHAOS_API_KEY}`,
-          'content-type': 'application/json',
-          'idempotency-key': `${runId}-${index}`,
-        },
-        body,
-        signal: AbortSignal.timeout(15_000),
-      });
-      const text = await response.text();
-      if (response.status === 202 || response.status === 200) return (JSON.parse(text) as { id: string }).id;
-      if (response.status >= 400 && response.status < 500 && response.status !== 429) return undefined;
-    } catch {
-      // The API or what it depends on is down for a moment: the same key makes a retry safe.
+      return (await herald.notifications.send(input, { idempotencyKey: `${runId}-${index}` })).id;
+    } catch (error) {
+      if (error instanceof HeraldProblem && error.status < 500) return undefined;
+      // Another 5xx, or the client's retries ran out: a fault may cause either, and the key keeps it safe.
     }
     onRetry();
     await sleep(500);
@@ -155,6 +167,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const injected: InjectedFault[] = [];
     let apiRetries = 0;
     let refused = 0;
+    const countRetry = () => apiRetries++;
+    const herald = chaosClient(stack, countRetry);
     const loadStart = Date.now();
 
     const context: FaultContext = {
@@ -187,7 +201,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const due = loadStart + (i * 1000) / options.rate;
       if (due > Date.now()) await sleep(due - Date.now());
       while (sends.size >= options.concurrency) await Promise.race(sends);
-      const send = sendNotification(stack, i, runId, () => apiRetries++).then((id) => {
+      const send = sendNotification(herald, i, runId, countRetry).then((id) => {
         if (id) accepted.set(i, id);
         else refused++;
         sends.delete(send);

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { ENCRYPTED_ENCODING } from '../src/platform/codec.js';
+import { workflowSpanSinks } from '../src/platform/telemetry.js';
 import { testCodec } from './support/codec.js';
 import { loadHistories } from './support/histories.js';
 import { installTestRuntime, workflowBundle } from './support/stack.js';
@@ -21,7 +22,8 @@ async function replay(
   const failures: string[] = [];
   let replayed = 0;
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: bundle, dataConverter: { payloadCodecs } },
+    // The tracing interceptors are in the bundle, as in production: their sink is registered too.
+    { workflowBundle: bundle, dataConverter: { payloadCodecs }, sinks: workflowSpanSinks() },
     histories,
   )) {
     replayed += 1;

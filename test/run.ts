@@ -1,8 +1,9 @@
 // `npm test`: starts the real parts the suite shares — a fresh PostgreSQL database and a Temporal dev
-// server from the installed CLI, both on free ports — runs every test file with node's test runner,
+// server from the installed CLI, both on free ports — runs every test file (test/**/*.test.ts and
+// clients/*/test/**/*.test.ts) with node's test runner,
 // and stops everything it started, whatever the outcome.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createFreshDatabase } from '../tools/local-stack/database.js';
 import { projectRoot } from '../tools/local-stack/paths.js';
@@ -23,6 +24,10 @@ function testFiles(args: string[]): string[] {
     }
   };
   walk(path.join(projectRoot, 'test'));
+  // Packages of their own keep their tests beside them (clients/typescript/test): part of the suite too.
+  for (const client of readdirSync(path.join(projectRoot, 'clients'), { withFileTypes: true }))
+    if (client.isDirectory() && existsSync(path.join(projectRoot, 'clients', client.name, 'test')))
+      walk(path.join(projectRoot, 'clients', client.name, 'test'));
   return found.sort();
 }
 
@@ -36,8 +41,13 @@ async function main(): Promise<number> {
   const { databaseUrl } = database;
   log(database.where);
 
-  // With its Web UI: the browser test (test/operators-ui.test.ts) opens it.
-  const temporal = await startTemporalServer({ port: await freePort(), uiPort: await freePort() });
+  // With its Web UI (the browser test, test/operators-ui.test.ts, opens it) and its metrics (the
+  // dashboard's test, test/grafana-dashboard.test.ts, scrapes them).
+  const temporal = await startTemporalServer({
+    port: await freePort(),
+    uiPort: await freePort(),
+    metricsPort: await freePort(),
+  });
   cleanups.push(() => temporal.stop());
   log(`Temporal dev server at ${temporal.address}, UI at ${temporal.uiUrl}`);
 
@@ -53,6 +63,7 @@ async function main(): Promise<number> {
         HERALD_TEST_DATABASE_URL: databaseUrl,
         HERALD_TEST_TEMPORAL_ADDRESS: temporal.address,
         HERALD_TEST_TEMPORAL_UI: temporal.uiUrl,
+        HERALD_TEST_TEMPORAL_METRICS: temporal.metricsUrl,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       },
     },

@@ -174,9 +174,12 @@ function seedsConfig(seeds: Seeds): string {
     operations('getNotification|cancelNotification|retryNotification', {
       'path.id': use('notifications', 0.8),
     }),
-    operations('getUser|updateUser|getPreferences|putPreferences|addPushSubscription|createTelegramLink', {
-      'path.id': use('users', 0.5),
-    }),
+    operations(
+      'getUser|updateUser|getPreferences|putPreferences|addPushSubscription|addPushDevice|createTelegramLink',
+      {
+        'path.id': use('users', 0.5),
+      },
+    ),
     operations('listNotifications', { 'query.userId': use('users', 0.5) }),
     operations('getTemplate|putTemplate', { 'path.key': use('templates', 0.5) }),
   ].join('\n\n');

@@ -50,6 +50,8 @@ export async function renderConfigurationReference(
     '',
     'A secret variable holds a credential: keep it in a secret store, out of files and logs.',
     '',
+    "Tracing is configured with OpenTelemetry's standard `OTEL_*` variables, not variables of Herald's own: [operations.md](operations.md#tracing) lists them.",
+    '',
     ...slices.flatMap(table),
   ].join('\n');
   const options = await prettier.resolveConfig(CONFIGURATION_DOC);

@@ -10,7 +10,7 @@ import {
   type NotificationInput,
 } from '../../src/workflows/definitions.js';
 import { startHeraldProcesses } from '../herald.js';
-import { createApiClient, perSecond, runConcurrent, summarize, type LatencySummary } from '../load.js';
+import { benchClient, perSecond, runConcurrent, summarize, type LatencySummary } from '../load.js';
 import { cpuSeconds } from '../../tools/local-stack/processes.js';
 import { showProgress } from '../progress.js';
 import { ACCEPT_NAMESPACE, BENCH_API_KEY, type BenchStack, type HeraldBuild } from '../stack.js';
@@ -61,7 +61,7 @@ export async function runApi(
     build,
   });
   const apiPid = herald.api!.pid;
-  const http = createApiClient(herald.apiUrl, BENCH_API_KEY, options.concurrency);
+  const api = benchClient(herald.apiUrl, BENCH_API_KEY);
   const client = new Client({ connection, namespace: ACCEPT_NAMESPACE });
   const category = `bench-accept-${Date.now().toString(36)}`;
   const sides = {
@@ -70,14 +70,14 @@ export async function runApi(
   };
 
   const viaApi = async (i: number) => {
-    const res = await http.post('/v1/notifications', {
+    // A HeraldProblem for anything but 202.
+    await api.notifications.send({
       userId: `bench-${i % recipients}`,
       category,
       channels: CHANNELS,
       title: `Benchmark ${i}`,
       body: 'Your benchmark notification, on email, push and Telegram.',
     });
-    if (res.status !== 202) throw new Error(`POST /v1/notifications answered ${res.status}: ${res.body}`);
   };
   // What the API asks of Temporal for a notification (src/api/notifications.ts), minus the database.
   const direct = async (i: number) => {
@@ -138,7 +138,6 @@ export async function runApi(
     await measure('direct', n - half, half);
   } finally {
     stopProgress();
-    http.close();
     await herald.stop();
   }
   const summary = (side: keyof typeof sides): AcceptSide => ({

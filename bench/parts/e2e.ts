@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { startHeraldProcesses } from '../herald.js';
-import { createApiClient, perSecond, runConcurrent, sleep, summarize, type LatencySummary } from '../load.js';
+import { benchClient, perSecond, runConcurrent, sleep, summarize, type LatencySummary } from '../load.js';
 import { startMonitor, type MemoryUse, type Watched } from '../monitor.js';
 import { showProgress } from '../progress.js';
 import { clearSinks, drainReceipts, type BenchChannel } from '../receipts.js';
@@ -86,7 +86,7 @@ export async function runEndToEnd(
     [...herald.all.map((p) => ({ name: p.name, pid: p.pid, memory: true })), ...serverProcesses(stack)],
     options.sampleMs,
   );
-  const api = createApiClient(herald.apiUrl, BENCH_API_KEY, options.concurrency);
+  const api = benchClient(herald.apiUrl, BENCH_API_KEY);
   const acceptedAt = new Float64Array(n);
   const receiptsAt: Record<BenchChannel, Float64Array> = {
     email: new Float64Array(n),
@@ -118,14 +118,13 @@ export async function runEndToEnd(
   try {
     const posting = runConcurrent(n, options.concurrency, async (i) => {
       if (options.ratePerSecond) await sleep(began + (i * 1000) / options.ratePerSecond - Date.now());
-      const res = await api.post('/v1/notifications', {
+      await api.notifications.send({
         userId: `bench-${i}`,
         category,
         channels: CHANNELS,
         title: `Benchmark ${i}`,
         body: 'Your benchmark notification, on email, push and Telegram.',
       });
-      if (res.status !== 202) throw new Error(`POST /v1/notifications answered ${res.status}: ${res.body}`);
       acceptedAt[i] = Date.now();
       posted += 1;
     }).then(() => (postsDoneAt = Date.now()));
@@ -138,7 +137,6 @@ export async function runEndToEnd(
   } finally {
     clearInterval(collector);
     stopProgress();
-    api.close();
   }
   collect();
   const cpu = monitor.cpu();

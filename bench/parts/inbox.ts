@@ -7,7 +7,8 @@ import { openInboxStream, type InboxStreamClient } from '../../tools/clients/inb
 import { freePort } from '../../tools/local-stack/ports.js';
 import { residentBytes } from '../../tools/local-stack/processes.js';
 import { startHeraldProcesses } from '../herald.js';
-import { createApiClient, runConcurrent, sleep, summarize, type LatencySummary } from '../load.js';
+import { ConflictProblem } from '@herald/client';
+import { benchClient, runConcurrent, sleep, summarize, type LatencySummary } from '../load.js';
 import { log } from '../progress.js';
 import { BENCH_API_KEY, type BenchStack } from '../stack.js';
 
@@ -72,16 +73,20 @@ export async function runInbox(stack: BenchStack, options: InboxPartOptions): Pr
   });
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   const streams: InboxStreamClient[] = [];
-  const http = createApiClient(herald.apiUrl, BENCH_API_KEY, SETUP_CONCURRENCY);
+  const http = benchClient(herald.apiUrl, BENCH_API_KEY);
   try {
     log(`inbox: ${options.streams} users and their inbox tokens`);
     const tokens: string[] = [];
     await runConcurrent(options.streams, SETUP_CONCURRENCY, async (i) => {
-      const created = await http.post('/v1/users', { externalId: `inbox-bench-${i}` });
-      if (![201, 409].includes(created.status)) throw new Error(`POST /v1/users: ${created.status}`);
-      const issued = await http.post(`/v1/users/inbox-bench-${i}/inbox-token`, {});
-      if (issued.status !== 201) throw new Error(`inbox-token: ${issued.status} ${issued.body}`);
-      tokens[i] = (JSON.parse(issued.body) as { token: string }).token;
+      // 409: there already, from an earlier run on the same database.
+      await http.users.create({ externalId: `inbox-bench-${i}` }).catch((error: unknown) => {
+        if (!(error instanceof ConflictProblem)) throw error;
+      });
+      const issued = await http.api.POST('/v1/users/{id}/inbox-token', {
+        params: { path: { id: `inbox-bench-${i}` } },
+      });
+      if (!issued.data) throw new Error(`inbox-token: ${issued.response.status}`);
+      tokens[i] = issued.data.token;
     });
 
     const apiPid = herald.api!.pid;
@@ -117,18 +122,15 @@ export async function runInbox(stack: BenchStack, options: InboxPartOptions): Pr
       const title = `inbox-bench-${k}`;
       const user = Math.floor(Math.random() * options.streams);
       sends.push(
-        http
-          .post('/v1/notifications', {
+        http.notifications
+          .send({
             userId: `inbox-bench-${user}`,
             category: 'bench',
             channels: ['in_app'],
             title,
             body: 'Measured from the 202 to the event at the client.',
           })
-          .then((res) => {
-            if (res.status !== 202) throw new Error(`POST /v1/notifications: ${res.status} ${res.body}`);
-            accepted.set(title, performance.now());
-          }),
+          .then(() => void accepted.set(title, performance.now())),
       );
     }
     await Promise.all(sends);
@@ -169,7 +171,6 @@ export async function runInbox(stack: BenchStack, options: InboxPartOptions): Pr
     return result;
   } finally {
     for (const stream of streams) stream?.close();
-    http.close();
     await herald.stop();
   }
 }

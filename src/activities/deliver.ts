@@ -10,6 +10,7 @@ import {
 import type { ChannelProvider, FailureClass, OutgoingMessage } from './channels/registry.js';
 import { openAttempt, recordFailed, recordSent, type AttemptIds } from '../store/deliveries.js';
 import { resolveContent } from '../domain/template-rendering.js';
+import { providerCall } from '../platform/telemetry.js';
 import { startAttemptBudget, type AttemptBudget } from './attempt-budget.js';
 
 export interface DeliveryInput {
@@ -90,7 +91,10 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: { defa
         ...content,
         data: (notification.data ?? {}) as Record<string, unknown>,
       };
-      ({ providerMessageId } = await provider.send(recipient, message, budget));
+      // A span for the provider's work (the channel's own spans, such as each SMTP server's, go under it).
+      ({ providerMessageId } = await providerCall(`${channel} send`, { 'herald.channel': channel }, () =>
+        provider.send(recipient, message, budget),
+      ));
     } catch (error) {
       const stopped = budget.stoppedBecause();
       // However the provider's library words an aborted send, the attempt was stopped, and may be retried.

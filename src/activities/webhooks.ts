@@ -4,6 +4,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
 import { FORBIDDEN_ADDRESS, assertOutboundUrl, type OutboundPolicy } from '../platform/outbound.js';
+import { providerCall } from '../platform/telemetry.js';
 import { signWebhook } from '../domain/webhook-signature.js';
 import type { WebhookEvent } from '../workflows/webhooks.js';
 import { parseRetryAfter, systemCode } from './channels/channel.js';
@@ -134,15 +135,18 @@ export function createWebhookActivities(deps: {
       assertOutboundUrl(outbound, endpoint.url);
       // A redirect is an answer that is not 2xx (node:http does not follow it): following it would send
       // the event somewhere unregistered.
-      response = await post(
-        endpoint.url,
-        {
-          headers: { 'content-type': 'application/json', 'user-agent': 'Herald-Webhooks/1', ...headers },
-          body,
-          timeoutMs,
-          signal: context.cancellationSignal,
-        },
-        outbound,
+      const host = new URL(endpoint.url).hostname;
+      response = await providerCall('webhook POST', { 'server.address': host }, () =>
+        post(
+          endpoint.url,
+          {
+            headers: { 'content-type': 'application/json', 'user-agent': 'Herald-Webhooks/1', ...headers },
+            body,
+            timeoutMs,
+            signal: context.cancellationSignal,
+          },
+          outbound,
+        ),
       );
     } catch (error) {
       const reason = reasonOf(error);

@@ -16,7 +16,8 @@ import {
   getNotification,
   type NotificationReach,
 } from '../domain/notifications.js';
-import { DOCS_HTML, openApiDocument } from './openapi.js';
+import { openApiDocument } from './openapi.js';
+import { apiDocsRoutes } from './api-docs.js';
 import {
   preferenceCenterRoutes,
   preferencesLinkIssuer,
@@ -24,6 +25,7 @@ import {
 } from './preference-center.js';
 import { HttpProblem, problemHandler, problems } from './problem.js';
 import { requestContext } from './request-context.js';
+import { traceRequests } from './request-tracing.js';
 import {
   bulkNotificationSchema,
   cancelNotificationSchema,
@@ -46,21 +48,21 @@ import { revokeLinks } from '../domain/link-revocation.js';
 import { TELEGRAM_WEBHOOK_PATH, telegramLinkIssuer, telegramWebhook } from './telegram.js';
 import { TWILIO_STATUS_PATH, twilioStatusCallback, type TwilioStatusOptions } from './twilio.js';
 import {
-  addPushSubscription,
   createUser,
   deleteUser,
   findUser,
   getPreferences,
   putPreferences,
-  removePushSubscription,
   updateUser,
   userView,
 } from '../domain/users.js';
+import { addPushSubscription, removePushSubscription } from '../domain/push-targets.js';
 import { cancelSignal } from '../workflows/definitions.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { checkContactUrls, checkedPushSubscription, parse } from './validate.js';
 import { createOutboundPolicy, type OutboundPolicy } from '../platform/outbound.js';
 import { webhookRoutes } from './webhooks.js';
+import { addPushDeviceRoutes } from './push-devices.js';
 import type { InboxHub } from './inbox/hub.js';
 import { inboxRoutes, inboxTokenIssuer, type InboxOptions } from './inbox/routes.js';
 
@@ -111,6 +113,8 @@ export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // First: the request's span is active for everything after it, its log line included.
+  app.use(traceRequests);
   app.use(requestContext(logger));
   app.use(observeRequests);
 
@@ -144,9 +148,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(spec);
   });
-  app.get('/docs', (_req, res) => {
-    res.type('html').send(DOCS_HTML);
-  });
+  app.use(apiDocsRoutes());
 
   // The codec server has its own token (operators, not services) and CORS for the Temporal UI.
   if (deps.codecServer) app.use(CODEC_PATH, codecRoutes(deps.codecServer));
@@ -222,6 +224,7 @@ export function createApp(deps: ApiDeps): express.Express {
     );
     res.status(204).end();
   });
+  addPushDeviceRoutes(v1, db, manage);
   const issueTelegramLink = telegramLinkIssuer(db, deps.telegram);
   v1.post('/users/:id/telegram-link', manage, async (req, res) => {
     res.status(201).json(await issueTelegramLink(param(req, 'id')));

@@ -3,6 +3,7 @@ import { loadConfigOrExit, logStartupWarnings } from '../platform/config.js';
 import { createDb } from '../store/db.js';
 import { createLogger } from '../platform/logger.js';
 import { serveMetrics } from '../platform/metrics.js';
+import { startTelemetry } from '../platform/telemetry.js';
 import { connectTemporalClient } from '../platform/temporal-client.js';
 import { createApp } from './app.js';
 import { codecServerOptions } from './codec.js';
@@ -12,6 +13,8 @@ import { createInboxHub } from './inbox/hub.js';
 import { inboxOptions } from './inbox/routes.js';
 
 const config = loadConfigOrExit();
+// Before the Temporal client and the app: traces start at the request (docs/operations.md#tracing).
+const telemetry = startTelemetry('herald-api');
 const logger = createLogger('api', config.logLevel);
 logStartupWarnings(config, logger);
 const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
@@ -61,6 +64,7 @@ async function shutdown(signal: string): Promise<void> {
   if (metrics) await metrics.close();
   await temporal.connection.close();
   await db.$disconnect();
+  await telemetry.shutdown();
   logger.info('API stopped');
   process.exit(0);
 }

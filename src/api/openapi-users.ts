@@ -1,8 +1,9 @@
-// OpenAPI paths of users: contacts, preferences, push subscriptions and the links users get.
+// OpenAPI paths of users: contacts, preferences, push subscriptions and devices, and the links users get.
 import { header, jsonResponse, link, noContent, pathParam, v1 } from './openapi-parts.js';
 import { linksRevokedResponse, preferencesLinkResponse } from './preference-center.js';
 import {
   preferencesResponse,
+  pushDeviceResponse,
   pushSubscriptionResponse,
   userResponse,
   vapidKeyResponse,
@@ -10,7 +11,9 @@ import {
 import { telegramLinkResponse } from './telegram.js';
 import {
   createUserSchema,
+  deviceIdSchema,
   preferencesSchema,
+  pushDeviceSchema,
   pushSubscriptionSchema,
   subscriptionIdSchema,
   updateUserSchema,
@@ -27,6 +30,7 @@ const userLinks = {
   GetPreferences: link('getPreferences', { 'path.id': '$response.body#/id' }),
   PutPreferences: link('putPreferences', { 'path.id': '$response.body#/id' }),
   AddPushSubscription: link('addPushSubscription', { 'path.id': '$response.body#/id' }),
+  AddPushDevice: link('addPushDevice', { 'path.id': '$response.body#/id' }),
   ListNotifications: link('listNotifications', { 'query.userId': '$response.body#/id' }),
   SendNotification: link('sendNotification', {}, { userId: '$response.body#/id' }),
 };
@@ -34,6 +38,13 @@ const subscriptionLinks = {
   RemovePushSubscription: link('removePushSubscription', {
     'path.id': '$request.path.id',
     'path.subscriptionId': '$response.body#/id',
+  }),
+};
+
+const deviceLinks = {
+  RemovePushDevice: link('removePushDevice', {
+    'path.id': '$request.path.id',
+    'path.deviceId': '$response.body#/id',
   }),
 };
 
@@ -106,6 +117,31 @@ export const userPaths = {
         }),
       },
       errors: [404],
+    }),
+  },
+  '/v1/users/{id}/push-devices': {
+    post: v1({
+      operationId: 'addPushDevice',
+      summary:
+        "Register a phone app's FCM registration token or APNs device token; at most 10 stay active, the oldest retired",
+      parameters: [userIdParam],
+      body: pushDeviceSchema,
+      responses: {
+        '201': jsonResponse('Registered', pushDeviceResponse, { links: deviceLinks }),
+        '200': jsonResponse('Already known: reactivated, and moved to this user', pushDeviceResponse, {
+          links: deviceLinks,
+        }),
+      },
+      errors: [404],
+    }),
+  },
+  '/v1/users/{id}/push-devices/{deviceId}': {
+    delete: v1({
+      operationId: 'removePushDevice',
+      summary: 'Remove a registered phone',
+      parameters: [userIdParam, pathParam('deviceId', deviceIdSchema)],
+      responses: { '204': noContent('Removed') },
+      errors: [404, 422],
     }),
   },
   '/v1/users/{id}/telegram-link': {

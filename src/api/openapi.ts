@@ -103,7 +103,7 @@ export function openApiDocument(): Record<string, unknown> {
           security: [],
           responses: {
             '200': {
-              description: 'An HTML page that renders /openapi.json',
+              description: 'Swagger UI over /openapi.json, with an API key and "Try it out"',
               headers: ANY_HEADERS,
               content: { 'text/html': { schema: { type: 'string' } } },
             },
@@ -113,29 +113,3 @@ export function openApiDocument(): Record<string, unknown> {
     },
   };
 }
-
-/** Browsable docs from local assets only: a small page that renders /openapi.json. */
-export const DOCS_HTML = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Herald API</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-code,pre{background:#f4f4f4;border-radius:4px}pre{padding:.75rem;overflow:auto;font-size:13px}
-.op{border:1px solid #ddd;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}.m{font-weight:700;text-transform:uppercase;margin-right:.5rem}</style>
-</head><body><h1>Herald API</h1><p>Authenticate with <code>Authorization: Bearer &lt;key&gt;</code>. Errors are
-<code>application/problem+json</code>. The machine-readable document is <a href="/openapi.json">/openapi.json</a>.</p>
-<div id="ops">Loading…</div>
-<script>
-fetch('/openapi.json').then(r => r.json()).then(doc => {
-  const root = document.getElementById('ops'); root.textContent = '';
-  for (const [path, ops] of Object.entries(doc.paths)) for (const [method, op] of Object.entries(ops)) {
-    const el = document.createElement('section'); el.className = 'op';
-    const h = document.createElement('h2'); const m = document.createElement('span'); m.className = 'm';
-    m.textContent = method; h.append(m, path); el.append(h);
-    const p = document.createElement('p'); p.textContent = op.summary || ''; el.append(p);
-    const schema = op.requestBody && Object.values(op.requestBody.content)[0].schema;
-    if (schema) { const pre = document.createElement('pre'); pre.textContent = JSON.stringify(schema, null, 2); el.append(pre); }
-    const codes = document.createElement('p'); codes.textContent = 'Responses: ' + Object.keys(op.responses).join(', '); el.append(codes);
-    root.append(el);
-  }
-});
-</script></body></html>`;

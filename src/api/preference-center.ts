@@ -36,13 +36,8 @@ import {
   subscriptionIdSchema,
   timeZoneSchema,
 } from '../domain/schemas.js';
-import {
-  addPushSubscription,
-  findUser,
-  putPreferences,
-  removePushSubscription,
-  updateUser,
-} from '../domain/users.js';
+import { findUser, putPreferences, updateUser } from '../domain/users.js';
+import { addPushSubscription, removePushSubscription } from '../domain/push-targets.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
 import { checkedPushSubscription, parse } from './validate.js';
 import type { OutboundPolicy } from '../platform/outbound.js';

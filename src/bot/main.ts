@@ -2,6 +2,7 @@
 import { loadConfigOrExit, logStartupWarnings } from '../platform/config.js';
 import { createDb } from '../store/db.js';
 import { createLogger } from '../platform/logger.js';
+import { startTelemetry } from '../platform/telemetry.js';
 import { connectTemporalClient } from '../platform/temporal-client.js';
 import { errorSummary } from './create-bot.js';
 import { startBot } from './runner.js';
@@ -11,6 +12,8 @@ if (!config.telegram.token) {
   console.error('TELEGRAM_BOT_TOKEN: is required to run the bot');
   process.exit(78); // EX_CONFIG
 }
+// Before the Temporal client: a /send's trace goes on into its workflow.
+const telemetry = startTelemetry('herald-bot');
 const logger = createLogger('bot', config.logLevel);
 logStartupWarnings(config, logger);
 const db = createDb(config.databaseUrl, { max: 4 });
@@ -34,6 +37,7 @@ async function shutdown(signal: string, code = 0): Promise<void> {
   await running.stop();
   await temporal.connection.close();
   await db.$disconnect();
+  await telemetry.shutdown();
   logger.info('bot stopped');
   process.exit(code);
 }

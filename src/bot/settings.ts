@@ -46,12 +46,14 @@ async function render(
     known ?? preferencesOf(db, user),
     db.pushSubscription.count({ where: { userId: user.id, active: true } }),
   ]);
+  // Push reaches browsers and phones alike: either is an address.
+  const pushTargets = pushSubscriptions + user.pushDevices.length;
   const categories = await knownCategories(turn, user, prefs.rules);
   const mark = (on: boolean) => (on ? '✅' : '🚫');
   const address = (channel: ChannelName): boolean => {
     const { contact, implicitAddress } = CHANNEL_DEFINITIONS[channel];
     if (implicitAddress) return true;
-    return contact ? channel in user.contacts : pushSubscriptions > 0;
+    return contact ? channel in user.contacts : pushTargets > 0;
   };
   const channelRows = CHANNELS.map((ch) => ({
     text: `${mark(isOn(prefs.rules, '*', ch))} ${ch}`,

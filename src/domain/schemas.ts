@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CHANNELS, CONTACT_CHANNELS, type ChannelName } from '../activities/channels/registry.js';
+import { apnsTokenSchema, fcmTokenSchema } from '../activities/channels/push/devices.js';
 import { NOTIFICATION_STATUSES } from '../workflows/definitions.js';
 import { isUuid } from '../platform/uuid.js';
 
@@ -217,6 +218,15 @@ export const pushSubscriptionSchema = z.strictObject({
 export type PushSubscriptionInput = z.infer<typeof pushSubscriptionSchema>;
 
 export const subscriptionIdSchema = z.uuid({ message: 'must be a subscription id (UUID)' });
+
+/** A phone app's registration: its push provider and the token the provider gave it. */
+export const pushDeviceSchema = z.discriminatedUnion('provider', [
+  z.strictObject({ provider: z.literal('fcm'), token: fcmTokenSchema }),
+  z.strictObject({ provider: z.literal('apns'), token: apnsTokenSchema }),
+]);
+export type PushDeviceInput = z.infer<typeof pushDeviceSchema>;
+
+export const deviceIdSchema = z.uuid({ message: 'must be a device id (UUID)' });
 
 /** Query of GET /v1/notifications: filters, newest first, a page at a time. */
 export const listNotificationsQuerySchema = z.strictObject({

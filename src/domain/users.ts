@@ -6,9 +6,10 @@ import {
   type ChannelName,
   type ContactDefinition,
 } from '../activities/channels/registry.js';
+import { maskToken } from '../activities/channels/push/devices.js';
 import { ConflictError, NotFoundError } from './errors.js';
-import type { PreferencesResponse, UserResponse } from './views.js';
-import type { ContactChanges, Preferences, PushSubscriptionInput } from './schemas.js';
+import type { PreferencesResponse, PushDeviceResponse, UserResponse } from './views.js';
+import type { ContactChanges, Preferences } from './schemas.js';
 
 /** A user with their contacts: one address per channel that has one. */
 export interface UserRecord {
@@ -22,8 +23,18 @@ export interface UserRecord {
   /** Signed into the user's preference and unsubscribe links: older links are refused (link-revocation.ts). */
   linkVersion: number;
   contacts: Partial<Record<ChannelName, string>>;
+  /** The phones registered for push that are still active, oldest first. */
+  pushDevices: PushDeviceRow[];
   createdAt: Date;
   updatedAt: Date;
+}
+
+export interface PushDeviceRow {
+  id: string;
+  provider: PushDeviceResponse['provider'];
+  token: string;
+  active: boolean;
+  createdAt: Date;
 }
 
 export interface NewUser {
@@ -43,8 +54,16 @@ export interface UserChanges {
   contacts?: ContactChanges;
 }
 
-const withContacts = { contacts: { select: { channel: true, address: true } } } as const;
-type UserRow = Prisma.UserGetPayload<{ include: typeof withContacts }>;
+/** A user is read with their contacts and their active phones. */
+const withAddresses = {
+  contacts: { select: { channel: true, address: true } },
+  pushDevices: {
+    where: { active: true },
+    orderBy: { createdAt: 'asc' },
+    select: { id: true, provider: true, token: true, active: true, createdAt: true },
+  },
+} as const;
+type UserRow = Prisma.UserGetPayload<{ include: typeof withAddresses }>;
 
 const toRecord = ({ contacts, ...user }: UserRow): UserRecord => ({
   ...user,
@@ -56,8 +75,9 @@ export async function findUser(db: Db, idOrExternalId: string): Promise<UserReco
   // Herald's id first: an externalId stored before UUID-shaped ones were refused never shadows a user's id.
   const user =
     (isUuid(idOrExternalId)
-      ? await db.user.findUnique({ where: { id: idOrExternalId }, include: withContacts })
-      : null) ?? (await db.user.findUnique({ where: { externalId: idOrExternalId }, include: withContacts }));
+      ? await db.user.findUnique({ where: { id: idOrExternalId }, include: withAddresses })
+      : null) ??
+    (await db.user.findUnique({ where: { externalId: idOrExternalId }, include: withAddresses }));
   if (!user) throw new NotFoundError(`User ${idOrExternalId}`);
   return toRecord(user);
 }
@@ -71,7 +91,7 @@ export async function findUserByContact(
   const user = await db.user.findFirst({
     where: { contacts: { some: { channel, address } } },
     orderBy: { updatedAt: 'desc' },
-    include: withContacts,
+    include: withAddresses,
   });
   return user && toRecord(user);
 }
@@ -96,7 +116,7 @@ export async function createUser(db: Db, input: NewUser): Promise<UserRecord> {
         ...(input.timezone ? { timezone: input.timezone } : {}),
         contacts: { create: setContacts(input.contacts) },
       },
-      include: withContacts,
+      include: withAddresses,
     });
     return toRecord(user);
   } catch (error) {
@@ -128,7 +148,7 @@ export async function updateUser(db: Db, idOrExternalId: string, input: UserChan
           })),
         },
       },
-      include: withContacts,
+      include: withAddresses,
     });
     return toRecord(updated);
   } catch (error) {
@@ -225,46 +245,14 @@ export async function putPreferences(db: Db, idOrExternalId: string, input: Pref
   return preferencesOf(db, input.channelOrder ? { ...user, channelOrder: input.channelOrder } : user);
 }
 
-/**
- * Stores a browser's push subscription. Subscribing again (same endpoint) reactivates it, and an
- * endpoint moves to the user who subscribed last: a browser belongs to whoever is signed in on it.
- */
-export async function addPushSubscription(db: Db, idOrExternalId: string, input: PushSubscriptionInput) {
-  const user = await findUser(db, idOrExternalId);
-  const fields = { userId: user.id, p256dh: input.keys.p256dh, auth: input.keys.auth, active: true };
-  const existing = await db.pushSubscription.findUnique({ where: { endpoint: input.endpoint } });
-  const subscription = await db.pushSubscription.upsert({
-    where: { endpoint: input.endpoint },
-    create: { endpoint: input.endpoint, ...fields },
-    update: { ...fields, deactivatedAt: null },
-  });
-  await retireOldestSubscriptions(db, user.id, subscription.id);
-  return { created: !existing, subscription: { id: subscription.id, active: subscription.active } };
-}
-
-/** Active push subscriptions a user may have: a few browsers and devices, not a fan-out list. */
-export const MAX_ACTIVE_PUSH_SUBSCRIPTIONS = 10;
-
-/** Beyond the cap, the oldest active subscriptions (never the one just added) are deactivated. */
-async function retireOldestSubscriptions(db: Db, userId: string, keep: string): Promise<void> {
-  const active = await db.pushSubscription.findMany({
-    where: { userId, active: true, id: { not: keep } },
-    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-    select: { id: true },
-  });
-  const retired = active.slice(MAX_ACTIVE_PUSH_SUBSCRIPTIONS - 1).map((s) => s.id);
-  if (retired.length === 0) return;
-  await db.pushSubscription.updateMany({
-    where: { id: { in: retired }, active: true },
-    data: { active: false, deactivatedAt: new Date() },
-  });
-}
-
-export async function removePushSubscription(db: Db, idOrExternalId: string, subscriptionId: string) {
-  const user = await findUser(db, idOrExternalId);
-  const { count } = await db.pushSubscription.deleteMany({ where: { id: subscriptionId, userId: user.id } });
-  if (count === 0) throw new NotFoundError(`Push subscription ${subscriptionId}`);
-}
+/** A device as the API shows it: the token's end only. */
+export const pushDeviceView = (device: PushDeviceRow): PushDeviceResponse => ({
+  id: device.id,
+  provider: device.provider,
+  token: maskToken(device.token),
+  active: device.active,
+  createdAt: device.createdAt.toISOString(),
+});
 
 /** The user as the API shows them: every contact (masked where it is a secret) and the older fields. */
 export function userView(
@@ -289,6 +277,7 @@ export function userView(
     timezone: user.timezone,
     channelOrder: user.channelOrder,
     botSender: user.botSender,
+    pushDevices: user.pushDevices.map(pushDeviceView),
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
   } as UserResponse;

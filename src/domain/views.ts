@@ -9,6 +9,7 @@ import {
   NOTIFICATION_STATUSES,
 } from '../workflows/definitions.js';
 import { CHANNELS, CONTACT_CHANNELS, type ChannelName } from '../activities/channels/registry.js';
+import { PUSH_PROVIDERS } from '../activities/channels/push/devices.js';
 
 /** Every named response body; the OpenAPI document lists them under components.schemas. */
 export const responseSchemas = z.registry<{ id: string; description?: string }>();
@@ -36,6 +37,19 @@ const userContactFields = Object.fromEntries(
   ),
 ) as Record<'email' | 'phone' | 'telegramChatId', z.ZodNullable<z.ZodString>>;
 
+export const pushDeviceResponse = z
+  .object({
+    id: z.uuid(),
+    provider: z.enum(PUSH_PROVIDERS),
+    /** The token's last 8 characters after an ellipsis: enough to tell a user's devices apart. */
+    token: z.string(),
+    /** False once its provider said the app is gone from the device, or newer devices retired it. */
+    active: z.boolean(),
+    createdAt: timestamp,
+  })
+  .register(responseSchemas, { id: 'PushDevice' });
+export type PushDeviceResponse = z.infer<typeof pushDeviceResponse>;
+
 export const userResponse = z
   .object({
     id: z.uuid(),
@@ -50,6 +64,8 @@ export const userResponse = z
     channelOrder: z.array(channel),
     /** Whether the bot's /send may address other users (set with PATCH /v1/users/:id). */
     botSender: z.boolean(),
+    /** Active phones registered for push (POST /v1/users/:id/push-devices), oldest first. */
+    pushDevices: z.array(pushDeviceResponse),
     createdAt: timestamp,
     updatedAt: timestamp,
   })

@@ -1,6 +1,18 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
+
+/** The active span's ids, as OpenTelemetry's log data model names them; none outside a trace. */
+function traceFields(): Record<string, string> {
+  const context = trace.getActiveSpan()?.spanContext();
+  if (!context || !isSpanContextValid(context)) return {};
+  return {
+    trace_id: context.traceId,
+    span_id: context.spanId,
+    trace_flags: `0${context.traceFlags.toString(16)}`,
+  };
+}
 
 /** Structured JSON logs. Secrets and personal data are redacted wherever they may appear. */
 export function createLogger(
@@ -15,6 +27,8 @@ export function createLogger(
     level,
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // With tracing on, each line names the trace it belongs to, so a trace leads to its log lines.
+    mixin: traceFields,
     redact: {
       paths: [
         'req.headers.authorization',

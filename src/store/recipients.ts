@@ -1,5 +1,5 @@
 // The recipient projection, written once: a user as the channels see them (Recipient), with their
-// contacts and active push subscriptions, read in the same statement as whatever else the caller needs.
+// contacts and active push subscriptions and devices, read in the same statement as whatever else the caller needs.
 import type { Recipient } from '../activities/channels/registry.js';
 import type { PreferenceRule } from '../domain/preferences.js';
 import type { ChannelName } from '../workflows/definitions.js';
@@ -14,7 +14,11 @@ export const RECIPIENT_FIELDS = Prisma.sql`
   'pushSubscriptions', COALESCE((
     SELECT json_agg(json_build_object('id', s.id, 'endpoint', s.endpoint, 'p256dh', s.p256dh,
                                       'auth', s.auth) ORDER BY s.created_at)
-    FROM push_subscriptions s WHERE s.user_id = u.id AND s.active), '[]'::json)`;
+    FROM push_subscriptions s WHERE s.user_id = u.id AND s.active), '[]'::json),
+  'pushDevices', COALESCE((
+    SELECT json_agg(json_build_object('id', d.id, 'provider', d.provider, 'token', d.token)
+                    ORDER BY d.created_at)
+    FROM push_devices d WHERE d.user_id = u.id AND d.active), '[]'::json)`;
 
 /** The recipient with what deciding the channels needs: order, preferences, quiet hours. */
 export interface RecipientRecord extends Recipient {
@@ -25,7 +29,7 @@ export interface RecipientRecord extends Recipient {
 }
 
 /**
- * The user with their contacts, preferences, quiet hours and active push subscriptions, whether the
+ * The user with their contacts, preferences, quiet hours and active push targets, whether the
  * notification still exists, and the webhook endpoints of the API key that sent it: one statement.
  */
 export async function loadRecipient(

@@ -24,6 +24,7 @@ import { NOTIFICATIONS_QUEUE, channelQueue } from '../workflows/definitions.js';
 import { CHANNELS } from '../activities/channels/registry.js';
 import { WEBHOOKS_QUEUE } from '../workflows/webhooks.js';
 import { workerTuning } from './tuning.js';
+import { temporalActivityInterceptors, workflowSpanSinks } from '../platform/telemetry.js';
 
 export const ALL_QUEUES = [NOTIFICATIONS_QUEUE, ...CHANNELS, WEBHOOKS_QUEUE] as const;
 export type QueueName = (typeof ALL_QUEUES)[number];
@@ -54,6 +55,14 @@ const require = createRequire(import.meta.url);
 const codeExtension = path.extname(import.meta.url);
 export const workflowsPath = require.resolve(`../workflows/index${codeExtension}`);
 
+/**
+ * Workflow interceptors compiled into every bundle: Temporal's OpenTelemetry interceptors, which trace the
+ * workflow and pass the context to its activities. While tracing is off their spans go nowhere.
+ */
+export const WORKFLOW_INTERCEPTOR_MODULES = [
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+];
+
 /** Where `npm run build` writes the workflow bundle: dist/workflow-bundle.js, beside the compiled code. */
 const builtWorkflowBundle = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
 
@@ -67,6 +76,7 @@ const builtWorkflowBundle = fileURLToPath(new URL('../workflow-bundle.js', impor
 export async function writeWorkflowBundle(file: string): Promise<number> {
   const { code } = await bundleWorkflowCode({
     workflowsPath,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     failureConverterPath,
     logger: new DefaultLogger('WARN'),
   });
@@ -105,6 +115,8 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
   const idle: HeraldWorkers['idle'] = [];
   // Concurrency and workflow cache from the configuration (WORKER_* variables).
   const tuning = workerTuning(config);
+  // Tracing (src/platform/telemetry.ts): each activity attempt is a span under its workflow's.
+  const interceptors = { activity: temporalActivityInterceptors() };
 
   if (queues.includes(NOTIFICATIONS_QUEUE)) {
     workers.push(
@@ -114,7 +126,13 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
         dataConverter,
         taskQueue: NOTIFICATIONS_QUEUE,
         ...tuning.workflowQueue,
-        ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
+        ...(setup.workflowBundle
+          ? { workflowBundle: setup.workflowBundle, interceptors }
+          : {
+              workflowsPath,
+              interceptors: { ...interceptors, workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+            }),
+        sinks: workflowSpanSinks(),
         activities: createNotificationActivities({
           db,
           temporal: setup.temporal,
@@ -144,6 +162,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
         dataConverter,
         taskQueue: channelQueue(channel),
         ...tuning.channelQueue,
+        interceptors,
         activities: deliveryActivities,
         // Providers throttle (Telegram about 30/s per bot): the limit holds across every worker on the queue.
         maxTaskQueueActivitiesPerSecond: config.delivery.rateLimits[channel],
@@ -158,6 +177,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
         dataConverter,
         taskQueue: WEBHOOKS_QUEUE,
         ...tuning.channelQueue,
+        interceptors,
         activities: createWebhookActivities({
           db,
           logger,

@@ -6,6 +6,7 @@ import { createLogger } from '../platform/logger.js';
 import { serveMetrics } from '../platform/metrics.js';
 import { closeChannels, configuredChannels } from '../activities/channels/registry.js';
 import { installTemporalLogging } from '../platform/temporal-logging.js';
+import { startTelemetry } from '../platform/telemetry.js';
 import { connectTemporalClient } from '../platform/temporal-client.js';
 import { NOTIFICATIONS_QUEUE } from '../workflows/definitions.js';
 import { ensureReconcilerSchedule } from './reconciler-schedule.js';
@@ -14,6 +15,8 @@ import { ALL_QUEUES, createWorkers, prebuiltWorkflowBundle, type QueueName } fro
 import { WORKER_DATABASE_POOL_SIZE } from './tuning.js';
 
 const config = loadConfigOrExit();
+// Before the workers: their workflow span sink sends to the exporters started here.
+const telemetry = startTelemetry('herald-worker');
 const logger = createLogger('worker', config.logLevel);
 logStartupWarnings(config, logger);
 installTemporalLogging(logger, config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'WARN');
@@ -73,5 +76,6 @@ try {
   await temporal.connection.close();
   await connection.close();
   await db.$disconnect();
+  await telemetry.shutdown();
   logger.info('worker stopped');
 }

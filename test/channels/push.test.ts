@@ -272,7 +272,10 @@ describe('push channel', () => {
     const { recipient } = await userWith([]);
     assert.equal(pushChannel.hasAddress(recipient), false);
     const failure = await failedSend(recipient);
-    assert.deepEqual(failure, { permanent: true, reason: 'the user has no active push subscription' });
+    assert.deepEqual(failure, {
+      permanent: true,
+      reason: 'the user has no active push subscription or device',
+    });
   });
 
   it('trusts a CA given as `ca` instead of an agent', async () => {

@@ -29,6 +29,7 @@ import {
   ALL_QUEUES,
   createWorkers,
   workflowsPath,
+  WORKFLOW_INTERCEPTOR_MODULES,
   type QueueName,
 } from '../../src/workers/create-workers.js';
 
@@ -55,13 +56,21 @@ export function testEnv(extra: Record<string, string | undefined> = {}): Config 
 }
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
-/** The workflow bundle, built once per test process (once more with a failure converter, for encryption). */
+/**
+ * The workflow bundle as production builds it (the tracing interceptors in), once per test process (once
+ * more with a failure converter, for encryption).
+ */
 export function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundleWithSourceMap> {
   const key = failureConverterPath ?? '';
   if (!bundles.has(key))
     bundles.set(
       key,
-      bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: new DefaultLogger('ERROR') }),
+      bundleWorkflowCode({
+        workflowsPath,
+        workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+        failureConverterPath,
+        logger: new DefaultLogger('ERROR'),
+      }),
     );
   return bundles.get(key)!;
 }

@@ -140,6 +140,14 @@ describe('loadConfig', () => {
       url: 'https://sms.example.test/send',
       token: undefined,
       maxSegments: 3,
+      // Twilio's slice is read too, idle while the http provider is chosen.
+      twilio: {
+        accountSid: undefined,
+        apiUrl: 'https://api.twilio.com',
+        authToken: undefined,
+        from: undefined,
+        messagingServiceSid: undefined,
+      },
     });
   });
 

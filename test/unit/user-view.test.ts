@@ -16,6 +16,7 @@ const user = (contacts: UserRecord['contacts']): UserRecord => ({
   botSender: false,
   linkVersion: 0,
   contacts,
+  pushDevices: [],
   createdAt: new Date('2026-12-01T00:00:00Z'),
   updatedAt: new Date('2026-12-02T00:00:00Z'),
 });

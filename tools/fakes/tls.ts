@@ -1,5 +1,5 @@
-// A self-signed certificate for 127.0.0.1, for the fakes that speak HTTPS (Web Push, Discord and Teams
-// webhooks): made once per process with the openssl CLI; clients trust it as a CA.
+// A self-signed certificate for 127.0.0.1, for the fakes that speak HTTPS or HTTP/2 (Web Push, FCM, APNs,
+// Discord and Teams webhooks): made once per process with the openssl CLI; clients trust it as a CA.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';

@@ -17,6 +17,8 @@ export interface TemporalServerOptions {
   namespace?: string;
   /** Where the server's own output goes; by default it is dropped. */
   onOutput?: (line: string) => void;
+  /** Port of the server's Prometheus metrics (`GET /metrics`); omit for none. */
+  metricsPort?: number;
   /** Extra flags such as --ui-codec-endpoint. */
   extraArgs?: string[];
 }
@@ -24,6 +26,8 @@ export interface TemporalServerOptions {
 export interface TemporalServer {
   address: string;
   uiUrl?: string;
+  /** The server's Prometheus endpoint, with metricsPort. */
+  metricsUrl?: string;
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -51,6 +55,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   if (options.uiPort) args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
   if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   for (const flag of SEARCH_ATTRIBUTE_FLAGS) args.push('--search-attribute', flag);
   args.push(...(options.extraArgs ?? []));
@@ -74,6 +79,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   return {
     address,
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
+    metricsUrl: options.metricsPort ? `http://127.0.0.1:${options.metricsPort}/metrics` : undefined,
     process: child,
     stop: () => stopChild(child),
   };

@@ -15,6 +15,15 @@ export interface Recipient {
   contacts: Partial<Record<ChannelName, string>>;
   /** Browser push keeps several subscriptions per user, each with its keys. */
   pushSubscriptions: { id: string; endpoint: string; p256dh: string; auth: string }[];
+  /** Phones registered with FCM or APNs, also reached by push. Absent: none (a recipient made by hand). */
+  pushDevices?: PushDevice[];
+}
+
+/** One app on one phone, by the token its push provider gave it. */
+export interface PushDevice {
+  id: string;
+  provider: 'fcm' | 'apns';
+  token: string;
 }
 
 /** The rendered content of one notification on one channel. */

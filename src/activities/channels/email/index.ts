@@ -10,6 +10,7 @@ import {
   type OutgoingMessage,
   type SendAttempt,
 } from '../channel.js';
+import { providerCall } from '../../../platform/telemetry.js';
 import { emailConfig } from './config.js';
 import { emailAddress } from './address.js';
 import { emailOptOut, type EmailOptOutOptions, type FooterLine } from './opt-out.js';
@@ -77,6 +78,22 @@ function createTransport(url: string): Transporter<SMTPPool.SentMessageInfo> {
   } as SMTPPool.Options);
 }
 
+/** One SMTP server, each message it takes a span of its own (the host only: the URL holds credentials). */
+function smtpServer(url: string, role: 'primary' | 'fallback') {
+  const transport = createTransport(url);
+  const { hostname, port } = new URL(url);
+  const attributes = {
+    'server.address': hostname,
+    'server.port': Number(port || 25),
+    'herald.smtp.server': role,
+  };
+  return {
+    sendMail: (mail: Parameters<typeof transport.sendMail>[0]) =>
+      providerCall('smtp send', attributes, () => transport.sendMail(mail)),
+    close: () => transport.close(),
+  };
+}
+
 /**
  * The primary server's share of what is left of the attempt: half, when a fallback server waits its
  * turn, so that a server that stalls (no greeting, no reply to DATA) leaves the fallback time to send.
@@ -88,8 +105,8 @@ function primarySignal(attempt: SendAttempt | undefined, hasFallback: boolean): 
 }
 
 export function createEmailChannel(options: EmailOptions): ChannelProvider {
-  const primary = createTransport(options.url);
-  const fallback = options.fallbackUrl ? createTransport(options.fallbackUrl) : undefined;
+  const primary = smtpServer(options.url, 'primary');
+  const fallback = options.fallbackUrl ? smtpServer(options.fallbackUrl, 'fallback') : undefined;
   const domain = options.messageIdDomain ?? /@([^>\s]+)>?\s*$/.exec(options.from)?.[1] ?? 'herald.local';
 
   return {

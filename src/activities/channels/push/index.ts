@@ -1,254 +1,170 @@
-import { createHash } from 'node:crypto';
+// The push channel: one switch for browsers and phones. A notification goes to every active browser
+// subscription (Web Push) and device (FCM, APNs) of the user whose provider this deployment configured,
+// and is delivered when any one of them accepts it. A target its provider calls gone is deactivated.
 import type https from 'node:https';
-import webpush from 'web-push';
 import type { Db } from '../../../store/db.js';
 import type { Logger } from '../../../platform/logger.js';
+import type { OutboundPolicy } from '../../../platform/outbound.js';
 import {
-  parseRetryAfter,
   PermanentChannelError,
   type ChannelDefinition,
   type ChannelProvider,
-  type FailureClass,
   type OutgoingMessage,
+  type PushDevice,
   type Recipient,
+  type SendAttempt,
 } from '../channel.js';
+import { createApnsSender, readApnsKey, type ApnsOptions } from './apns.js';
 import { pushConfig } from './config.js';
-import { sendPushRequest } from './request.js';
-import { checkVapid, createVapidAuthorizations, type VapidKeys } from './vapid.js';
-import { FORBIDDEN_ADDRESS, assertOutboundUrl, type OutboundPolicy } from '../../../platform/outbound.js';
+import { createFcmSender, type FcmOptions } from './fcm.js';
+import { readServiceAccount } from './google-auth.js';
+import { mapBounded, settle, type TargetOutcome, type TargetSender } from './targets.js';
+import {
+  classifyPushError,
+  createWebPushSender,
+  type Subscription,
+  type WebPushOptions,
+} from './web-push.js';
+
+export { mapBounded, PushDeliveryError } from './targets.js';
+export { classifyPushError, pushPayload, pushTopic } from './web-push.js';
+
+/** What each provider needs besides what every one shares (the TTL, the extra CA, the timeout). */
+type Own<T> = Omit<T, 'ttlSeconds' | 'ca' | 'requestTimeoutMs'>;
 
 export interface PushOptions {
-  vapid: VapidKeys;
+  /** Browser push; absent: browser subscriptions are left out. */
+  vapid?: WebPushOptions['vapid'];
+  /** FCM and APNs; absent: their devices are left out. */
+  fcm?: Own<FcmOptions>;
+  apns?: Own<ApnsOptions>;
   ttlSeconds: number;
   db: Db;
   logger: Logger;
-  /** Where push endpoints may be (OUTBOUND_ALLOWED_HOSTS): checked before sending and when connecting. */
+  /** Where browser push endpoints may be (OUTBOUND_ALLOWED_HOSTS); FCM and APNs are the operator's. */
   outbound: OutboundPolicy;
-  /** An agent of the caller's (tests; its lookup is theirs); otherwise one whose lookup is the policy's. */
+  /** An agent of the caller's for Web Push (tests; its lookup is theirs). */
   agent?: https.Agent;
-  /** Extra CA to trust (a local push service with a self-signed certificate). */
+  /** Extra CA to trust (local providers with a self-signed certificate). */
   ca?: string | Buffer;
   requestTimeoutMs?: number;
 }
 
-type Subscription = Recipient['pushSubscriptions'][number];
-
-/** A push failure judged once, where the responses are known; classify() passes it through. */
-export class PushDeliveryError extends Error {
-  override name = 'PushDeliveryError';
-  constructor(
-    message: string,
-    readonly failure: FailureClass,
-  ) {
-    super(message);
-  }
-}
-
-/** What the browser's service worker receives, as JSON. */
-export function pushPayload(message: OutgoingMessage) {
-  return {
-    notificationId: message.notificationId,
-    title: message.title,
-    body: message.body,
-    url: typeof message.data.url === 'string' ? message.data.url : undefined,
-    data: message.data,
-    category: message.category,
-  };
-}
-
-/**
- * The Topic header: at most 32 characters of URL-safe base64. The same notification always gets the same
- * topic, so a resend replaces a copy the push service still holds instead of showing twice.
- */
-export const pushTopic = (notificationId: string): string =>
-  createHash('sha256').update(notificationId).digest('base64url').slice(0, 32);
-
-const isGone = (status: number) => status === 404 || status === 410;
-
-/** How the push service's answer to one request should be treated (RFC 8030, RFC 8292). */
-function classifyResponse(error: webpush.WebPushError): FailureClass {
-  const status = error.statusCode;
-  // The status and a short classification only: the push service's body is never echoed to callers.
-  if (isGone(status)) return { permanent: true, reason: `push ${status}: subscription gone` };
-  if (status === 413) return { permanent: true, reason: 'push 413: payload too large' };
-  if (status === 429) {
-    const retryAfterMs = parseRetryAfter(error.headers?.['retry-after']);
-    return {
-      permanent: false,
-      reason: 'push 429: rate limited',
-      ...(retryAfterMs !== undefined && { retryAfterMs }),
-    };
-  }
-  if (status === 408) return { permanent: false, reason: 'push 408: request timeout' };
-  if (status === 401 || status === 403) {
-    return { permanent: true, reason: `push ${status}: VAPID credentials rejected` };
-  }
-  if (status >= 500) return { permanent: false, reason: `push ${status}: push service error` };
-  return { permanent: true, reason: `push ${status}: request refused` };
-}
-
-export function classifyPushError(error: unknown): FailureClass {
-  if (error instanceof PushDeliveryError) return error.failure;
-  if (error instanceof PermanentChannelError) return { permanent: true, reason: error.message };
-  if (error instanceof webpush.WebPushError) return classifyResponse(error);
-  const e = error as { code?: string; message?: string };
-  // A private address stays private: retrying reaches the same one.
-  if (e.code === FORBIDDEN_ADDRESS)
-    return { permanent: true, reason: `push endpoint refused: its address is not public (${e.code})` };
-  // Connection refused, TLS trouble, DNS, web-push's "Socket timeout": the push service may come back.
-  // Only the code: a network error's message names hosts and addresses.
-  if (e.code) return { permanent: false, reason: `push network error (${e.code})` };
-  return {
-    permanent: false,
-    reason: /timeout/i.test(e.message ?? '') ? 'push network error (timeout)' : 'push network error',
-  };
-}
-
-/** web-push would throw on these too, but as plain errors that look like network trouble. */
-function malformedKeys(subscription: Subscription): boolean {
-  return (
-    Buffer.from(subscription.p256dh, 'base64url').length !== 65 ||
-    Buffer.from(subscription.auth, 'base64url').length < 16
-  );
-}
-
-type Outcome = { subscription: Subscription } & (
-  { kind: 'accepted' } | { kind: 'gone'; failure: FailureClass } | { kind: 'failed'; failure: FailureClass }
-);
-
-const distinctReasons = (outcomes: Outcome[]) =>
-  [...new Set(outcomes.flatMap((o) => (o.kind === 'accepted' ? [] : [o.failure.reason])))].join('; ');
-
-/** Requests to one user's subscriptions in flight at once. */
+/** Requests to one user's subscriptions and devices in flight at once. */
 const SEND_CONCURRENCY = 4;
 
-/** `Promise.all(items.map(fn))` with at most `limit` calls running at a time, results in order. */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+/** One subscription or device, ready to send to. */
+interface Target {
+  table: 'pushSubscription' | 'pushDevice';
+  id: string;
+  /** What the logs may say about it: ids and the provider, never an endpoint path or a token. */
+  log: object;
+  send(message: OutgoingMessage, attempt?: SendAttempt): Promise<TargetOutcome>;
 }
 
+const serviceHost = (endpoint: string) => (URL.canParse(endpoint) ? new URL(endpoint).host : 'invalid');
+
 export function createPushChannel(options: PushOptions): ChannelProvider {
-  checkVapid(options.vapid);
   const { db } = options;
   const logger = options.logger.child({ channel: 'push' });
-  const { outbound } = options;
-  // Our own agent for an extra CA; otherwise the policy's, whose lookup refuses private addresses.
-  const ownAgent = options.ca && !options.agent ? outbound.httpsAgentWith({ ca: options.ca }) : undefined;
-  const agent = options.agent ?? ownAgent ?? outbound.httpsAgent;
-  const vapidAuthorization = createVapidAuthorizations(options.vapid);
-  const requestOptions: webpush.RequestOptions = {
-    TTL: options.ttlSeconds,
-    urgency: 'normal',
-    // A socket idle timeout; the attempt's signal bounds the whole send.
-    timeout: options.requestTimeoutMs ?? 10_000,
-    agent,
+  const shared = {
+    ttlSeconds: options.ttlSeconds,
+    ca: options.ca,
+    requestTimeoutMs: options.requestTimeoutMs,
+  };
+  const { vapid, outbound, agent } = options;
+  const webPush = vapid && createWebPushSender({ ...shared, vapid, outbound, agent });
+  const devices: Partial<Record<PushDevice['provider'], TargetSender<PushDevice>>> = {
+    ...(options.fcm && { fcm: createFcmSender({ ...shared, ...options.fcm }) }),
+    ...(options.apns && { apns: createApnsSender({ ...shared, ...options.apns }) }),
   };
 
-  async function deactivate(subscription: Subscription, log: object): Promise<void> {
+  /** The recipient's targets this deployment can reach; the others have no provider configured. */
+  function targetsOf(recipient: Recipient): Target[] {
+    const subscriptions = webPush
+      ? recipient.pushSubscriptions.map((s: Subscription): Target => ({
+          table: 'pushSubscription',
+          id: s.id,
+          // Only the push service's host: the endpoint's path is the subscription's secret capability.
+          log: { subscriptionId: s.id, pushService: serviceHost(s.endpoint) },
+          send: (message, attempt) => webPush.send(s, message, attempt),
+        }))
+      : [];
+    const phones = (recipient.pushDevices ?? []).flatMap((d): Target[] => {
+      const sender = devices[d.provider];
+      if (!sender) return [];
+      return [
+        {
+          table: 'pushDevice',
+          id: d.id,
+          log: { deviceId: d.id, provider: d.provider },
+          send: (m, attempt) => sender.send(d, m, attempt),
+        },
+      ];
+    });
+    return [...subscriptions, ...phones];
+  }
+
+  async function deactivate(target: Target, log: object): Promise<void> {
+    // `active: true` keeps the first deactivation time when a retry meets the same answer again.
+    const change = {
+      where: { id: target.id, active: true },
+      data: { active: false, deactivatedAt: new Date() },
+    };
     try {
-      // `active: true` keeps the first deactivation time when a retry meets the same 410 again.
-      await db.pushSubscription.updateMany({
-        where: { id: subscription.id, active: true },
-        data: { active: false, deactivatedAt: new Date() },
-      });
-      logger.info(log, 'push subscription gone: deactivated');
+      await (target.table === 'pushDevice'
+        ? db.pushDevice.updateMany(change)
+        : db.pushSubscription.updateMany(change));
+      logger.info(log, `push ${target.table === 'pushDevice' ? 'device' : 'subscription'} gone: deactivated`);
     } catch (error) {
-      // The push service keeps answering 410, so a later send deactivates it; the outcome stands.
-      logger.warn({ ...log, err: error }, 'push subscription gone, but could not be deactivated');
+      // The provider keeps saying so, so a later send deactivates it; the outcome stands.
+      logger.warn({ ...log, err: error }, 'push target gone, but could not be deactivated');
     }
   }
 
-  async function sendOne(
-    subscription: Subscription,
+  async function sendTo(
+    target: Target,
     message: OutgoingMessage,
-    payload: string,
-    signal: AbortSignal | undefined,
-  ): Promise<Outcome> {
-    // Only the push service's host is logged: the endpoint's path is the subscription's secret capability.
-    const log = {
-      notificationId: message.notificationId,
-      subscriptionId: subscription.id,
-      pushService: URL.canParse(subscription.endpoint) ? new URL(subscription.endpoint).host : 'invalid',
-    };
-    if (malformedKeys(subscription)) {
-      const failure = { permanent: true, reason: 'push subscription keys are malformed' };
-      logger.warn({ ...log, reason: failure.reason }, 'push failed');
-      return { subscription, kind: 'failed', failure };
-    }
-    try {
-      // A literal address never reaches the agent's lookup: checked here.
-      assertOutboundUrl(outbound, subscription.endpoint);
-      await sendPushRequest(
-        { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
-        payload,
-        {
-          ...requestOptions,
-          topic: pushTopic(message.notificationId),
-          headers: { Authorization: vapidAuthorization(subscription.endpoint) },
-        },
-        signal,
-      );
-      return { subscription, kind: 'accepted' };
-    } catch (error) {
-      const failure = classifyPushError(error);
-      if (error instanceof webpush.WebPushError && isGone(error.statusCode)) {
-        await deactivate(subscription, { ...log, reason: failure.reason });
-        return { subscription, kind: 'gone', failure };
-      }
-      logger.warn({ ...log, reason: failure.reason }, 'push failed');
-      return { subscription, kind: 'failed', failure };
-    }
+    attempt?: SendAttempt,
+  ): Promise<TargetOutcome> {
+    const log = { notificationId: message.notificationId, ...target.log };
+    // Senders judge their own failures; anything they let through counts as one that may pass.
+    const outcome = await target
+      .send(message, attempt)
+      .catch((error: unknown): TargetOutcome => ({ kind: 'failed', failure: classifyPushError(error) }));
+    if (outcome.kind === 'gone') await deactivate(target, { ...log, reason: outcome.failure.reason });
+    else if (outcome.kind === 'failed')
+      logger.warn({ ...log, reason: outcome.failure.reason }, 'push failed');
+    else if (outcome.providerMessageId)
+      logger.debug({ ...log, providerMessageId: outcome.providerMessageId }, 'push accepted');
+    return outcome;
   }
 
   return {
     channel: 'push',
     async send(recipient, message, attempt) {
-      const subscriptions = recipient.pushSubscriptions;
-      if (subscriptions.length === 0)
-        throw new PermanentChannelError('the user has no active push subscription');
-      const payload = JSON.stringify(pushPayload(message));
-      const outcomes = await mapBounded(subscriptions, SEND_CONCURRENCY, (s) =>
-        sendOne(s, message, payload, attempt?.signal),
-      );
-
-      const accepted = outcomes.filter((o) => o.kind === 'accepted').length;
-      // Reaching one of the user's devices delivers the notification. Failing the attempt over another
-      // device's 5xx would make Temporal retry the whole send and show it twice on the devices that accepted.
-      if (accepted > 0) return { providerMessageId: `${accepted}/${outcomes.length} subscriptions accepted` };
-
-      if (outcomes.every((o) => o.kind === 'gone')) {
-        const message = 'every push subscription is gone';
-        throw new PushDeliveryError(message, {
-          permanent: true,
-          reason: `${message} (${distinctReasons(outcomes)})`,
-        });
+      const targets = targetsOf(recipient);
+      if (targets.length === 0) {
+        const has = recipient.pushSubscriptions.length + (recipient.pushDevices?.length ?? 0) > 0;
+        throw new PermanentChannelError(
+          has
+            ? "no provider is configured for the user's push subscriptions and devices"
+            : 'the user has no active push subscription or device',
+        );
       }
-      // Retried while any subscription may still come back; a retry only reaches the still-active ones.
-      const transient = outcomes.flatMap((o) =>
-        o.kind === 'failed' && !o.failure.permanent ? [o.failure] : [],
-      );
-      // Wait as long as the most insistent push service asked.
-      const delays = transient.flatMap((f) => (f.retryAfterMs === undefined ? [] : [f.retryAfterMs]));
-      const reason = distinctReasons(outcomes);
-      throw new PushDeliveryError(`no push subscription accepted the message: ${reason}`, {
-        permanent: transient.length === 0,
-        reason,
-        ...(delays.length > 0 && { retryAfterMs: Math.max(...delays) }),
-      });
+      const outcomes = await mapBounded(targets, SEND_CONCURRENCY, (t) => sendTo(t, message, attempt));
+      const kinds = new Set(targets.map((t) => t.table));
+      const names =
+        kinds.size === 2
+          ? { one: 'subscription and device', many: 'subscriptions and devices' }
+          : kinds.has('pushDevice')
+            ? { one: 'device', many: 'devices' }
+            : { one: 'subscription', many: 'subscriptions' };
+      return settle(outcomes, names);
     },
     classify: classifyPushError,
     async close() {
-      ownAgent?.destroy();
+      await Promise.all([webPush?.close(), devices.fcm?.close(), devices.apns?.close()]);
     },
   };
 }
@@ -258,19 +174,23 @@ export const pushChannel: ChannelDefinition = {
   label: 'Browser push',
   config: pushConfig,
   composeProfiles: ['push'],
-  hasAddress: (recipient) => recipient.pushSubscriptions.length > 0,
-  isConfigured: (config) => Boolean(config.vapid.publicKey && config.vapid.privateKey),
-  create: (config, context) =>
-    createPushChannel({
-      vapid: {
-        publicKey: config.vapid.publicKey!,
-        privateKey: config.vapid.privateKey!,
-        subject: config.vapid.subject,
-      },
+  hasAddress: (recipient) => recipient.pushSubscriptions.length + (recipient.pushDevices?.length ?? 0) > 0,
+  isConfigured: (config) =>
+    Boolean((config.vapid.publicKey && config.vapid.privateKey) || config.fcm || config.apns),
+  create: (config, context) => {
+    const { publicKey, privateKey, subject } = config.vapid;
+    return createPushChannel({
+      ...(publicKey && privateKey && { vapid: { publicKey, privateKey, subject } }),
+      // Read here, once: a missing file or a malformed key stops the worker, naming the variable.
+      ...(config.fcm && {
+        fcm: { serviceAccount: readServiceAccount(config.fcm.serviceAccount), apiUrl: config.fcm.apiUrl },
+      }),
+      ...(config.apns && { apns: { ...config.apns, key: readApnsKey(config.apns.key) } }),
       ttlSeconds: config.push.ttlSeconds,
       db: context.db,
       logger: context.logger,
       ca: context.ca,
       outbound: config.outbound,
-    }),
+    });
+  },
 };

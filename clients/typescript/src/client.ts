@@ -1,0 +1,149 @@
+// The hand-written layer over the generated types: openapi-fetch makes every call typed from Herald's
+// OpenAPI document; this adds what each caller would otherwise write again: an Idempotency-Key on every
+// send, retries on 429/503 that honour Retry-After, problem+json as exceptions, and cursor iteration.
+import createClient, { type Client } from 'openapi-fetch';
+import { problemFrom } from './problems.js';
+import { retryingFetch, type Fetch, type RetryOptions } from './retry.js';
+import type { components, operations, paths } from './schema.js';
+
+type JsonBody<Op> = Op extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+type Query<Op> = Op extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+
+export type NotificationInput = JsonBody<operations['sendNotification']>;
+export type BulkNotificationInput = JsonBody<operations['sendBulk']>;
+export type NotificationQuery = Query<operations['listNotifications']>;
+export type CreateUserInput = JsonBody<operations['createUser']>;
+export type UpdateUserInput = JsonBody<operations['updateUser']>;
+export type PushSubscriptionInput = JsonBody<operations['addPushSubscription']>;
+export type CreateWebhookInput = JsonBody<operations['createWebhook']>;
+export type AcceptedNotification = components['schemas']['AcceptedNotification'];
+export type Notification = components['schemas']['Notification'];
+export type NotificationPage = components['schemas']['NotificationPage'];
+export type NotificationSummary = NotificationPage['items'][number];
+export type User = components['schemas']['User'];
+
+export interface HeraldClientOptions {
+  /** Where the API is, such as `https://herald.example.com` (no trailing `/v1`). */
+  baseUrl: string;
+  /** An API key (`Authorization: Bearer`), with the scopes the calls need. */
+  apiKey: string;
+  /** Retries on 429 and 503 (and on connection failures when a request is safe to repeat); false: none. */
+  retry?: RetryOptions | false;
+  /** Each attempt gives up after this many milliseconds; unset: no limit. */
+  timeoutMs?: number;
+  /** The fetch to send with (default: the global one). */
+  fetch?: Fetch;
+  /** More headers for every request, such as `X-Request-Id` or `traceparent`. */
+  headers?: Record<string, string>;
+}
+
+export interface SendOptions {
+  /** Makes the send safe to repeat: the same key and body return the first notification. Default: a new UUID. */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+/** What the API answered, or the HeraldProblem its error answer makes. */
+function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.response.ok) return result.data as T;
+  throw problemFrom(result.response, result.error);
+}
+
+const id = (value: string) => ({ path: { id: value } });
+
+export function createHeraldClient(options: HeraldClientOptions) {
+  const baseFetch: Fetch = options.fetch ?? ((request) => globalThis.fetch(request));
+  const api: Client<paths> = createClient<paths>({
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    headers: { ...options.headers, authorization: `Bearer ${options.apiKey}` },
+    fetch: retryingFetch(
+      baseFetch,
+      options.retry === false ? { maxAttempts: 1 } : options.retry,
+      options.timeoutMs,
+    ),
+  });
+
+  const listPage = async (query: NotificationQuery = {}, signal?: AbortSignal): Promise<NotificationPage> =>
+    unwrap(await api.GET('/v1/notifications', { params: { query }, signal }));
+
+  const notifications = {
+    /** Sends one notification → 202 `{id, status, workflowId}` and the Idempotency-Key it was sent with. */
+    async send(input: NotificationInput, { idempotencyKey = crypto.randomUUID(), signal }: SendOptions = {}) {
+      const accepted = unwrap(
+        await api.POST('/v1/notifications', {
+          body: input,
+          params: { header: { 'Idempotency-Key': idempotencyKey } },
+          signal,
+        }),
+      );
+      return { ...accepted, idempotencyKey };
+    },
+    /** One notification to many recipients; each recipient's result (or error) in order. */
+    async sendBulk(
+      input: BulkNotificationInput,
+      { idempotencyKey = crypto.randomUUID(), signal }: SendOptions = {},
+    ) {
+      const result = unwrap(
+        await api.POST('/v1/notifications/bulk', {
+          body: input,
+          params: { header: { 'Idempotency-Key': idempotencyKey } },
+          signal,
+        }),
+      );
+      return { ...result, idempotencyKey };
+    },
+    /** The notification with each channel's deliveries. */
+    get: async (notificationId: string): Promise<Notification> =>
+      unwrap(await api.GET('/v1/notifications/{id}', { params: id(notificationId) })),
+    /** One page; pass its `nextCursor` as `cursor` for the next. */
+    listPage,
+    /** Every notification the query matches, newest first, fetching pages as the loop needs them. */
+    async *list(query: Omit<NotificationQuery, 'cursor'> = {}, signal?: AbortSignal) {
+      let cursor: string | undefined;
+      do {
+        const page = await listPage({ ...query, ...(cursor ? { cursor } : {}) }, signal);
+        yield* page.items;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+    },
+    cancel: async (notificationId: string, reason?: string) =>
+      unwrap(
+        await api.POST('/v1/notifications/{id}/cancel', {
+          params: id(notificationId),
+          body: reason === undefined ? {} : { reason },
+        }),
+      ),
+    /** Runs the failed deliveries again (while the notification waits for a retry). */
+    retry: async (notificationId: string) =>
+      unwrap(await api.POST('/v1/notifications/{id}/retry', { params: id(notificationId) })),
+  };
+
+  const users = {
+    create: async (input: CreateUserInput): Promise<User> =>
+      unwrap(await api.POST('/v1/users', { body: input })),
+    /** By Herald's id or your externalId. */
+    get: async (userId: string): Promise<User> =>
+      unwrap(await api.GET('/v1/users/{id}', { params: id(userId) })),
+    update: async (userId: string, input: UpdateUserInput): Promise<User> =>
+      unwrap(await api.PATCH('/v1/users/{id}', { params: id(userId), body: input })),
+    delete: async (userId: string): Promise<void> => {
+      unwrap(await api.DELETE('/v1/users/{id}', { params: id(userId) }));
+    },
+    addPushSubscription: async (userId: string, subscription: PushSubscriptionInput) =>
+      unwrap(await api.POST('/v1/users/{id}/push-subscriptions', { params: id(userId), body: subscription })),
+  };
+
+  const webhooks = {
+    /** Registers an endpoint; the answer's `secret` is shown only this once: keep it for verifyWebhook. */
+    create: async (input: CreateWebhookInput) => unwrap(await api.POST('/v1/webhooks', { body: input })),
+    list: async () => unwrap(await api.GET('/v1/webhooks')),
+    delete: async (webhookId: string): Promise<void> => {
+      unwrap(await api.DELETE('/v1/webhooks/{id}', { params: id(webhookId) }));
+    },
+  };
+
+  /** `api` is the typed openapi-fetch client itself, for every other route (`api.GET('/v1/templates/{key}', …)`). */
+  return { notifications, users, webhooks, api };
+}
+
+export type HeraldClient = ReturnType<typeof createHeraldClient>;
