@@ -61,11 +61,41 @@ export const telegramBurst = (at: number, status: 429 | 500 | 502, times: number
   },
 });
 
-export const smsBurst = (at: number, status: 429 | 500 | 503, times: number): Fault => ({
+/** Twilio's 429 carries its error 20429 and Retry-After; a 5xx its own status as the code. */
+export const twilioBurst = (at: number, status: 429 | 500 | 503, times: number): Fault => ({
   at,
-  name: `SMS gateway ${status} × ${times}`,
+  name: `Twilio ${status} × ${times}`,
   async inject({ stack }) {
-    stack.sinks.sms.failNext(times, { status, ...(status === 429 && { retryAfter: 1 }) });
+    stack.sinks.twilio.failNext(
+      times,
+      status === 429 ? { status, code: 20429, message: 'Too Many Requests', retryAfter: 1 } : { status },
+    );
+  },
+});
+
+/** Slack answers `ok: false` with `ratelimited` and Retry-After on 429, `internal_error` on a 5xx. */
+export const slackBurst = (at: number, status: 429 | 500 | 503, times: number): Fault => ({
+  at,
+  name: `Slack ${status} × ${times}`,
+  async inject({ stack }) {
+    stack.sinks.slack.failNext(times, { status, ...(status === 429 && { retryAfter: 1 }) });
+  },
+});
+
+/** Discord's 429 says `retry_after` in fractional seconds in its JSON (Retry-After rounds it up). */
+export const discordBurst = (at: number, status: 429 | 500 | 502 | 503, times: number): Fault => ({
+  at,
+  name: `Discord ${status} × ${times}`,
+  async inject({ stack }) {
+    stack.sinks.discord.failNext(times, { status, ...(status === 429 && { retryAfter: 1.5 }) });
+  },
+});
+
+export const teamsBurst = (at: number, status: 429 | 500 | 502 | 503, times: number): Fault => ({
+  at,
+  name: `Teams ${status} × ${times}`,
+  async inject({ stack }) {
+    stack.sinks.teams.failNext(times, { status, ...(status === 429 && { retryAfter: 1 }) });
   },
 });
 
@@ -100,19 +130,35 @@ export function fullPlan(smtpDownSeconds = 30): Fault[] {
     killWorker(0.1),
     smtpDown(0.15, smtpDownSeconds),
     killApi(0.2),
-    smsBurst(0.25, 503, 40),
+    twilioBurst(0.25, 503, 40),
+    slackBurst(0.28, 429, 40),
+    discordBurst(0.32, 502, 30),
+    teamsBurst(0.38, 429, 40),
     pushGone(0.3, 25),
     killWorker(0.35),
     restartTemporal(0.45),
     telegramBurst(0.5, 502, 30),
     restartPostgres(0.6),
     killApi(0.7),
-    smsBurst(0.65, 429, 40),
+    twilioBurst(0.65, 429, 40),
+    slackBurst(0.68, 503, 30),
+    discordBurst(0.72, 429, 40),
+    teamsBurst(0.8, 502, 30),
     killWorker(0.75),
     telegramBurst(0.85, 429, 40),
   ];
 }
 
 export function shortPlan(): Fault[] {
-  return [telegramBurst(0.1, 429, 20), pushGone(0.15, 25), killWorker(0.3), killApi(0.4), smtpDown(0.5, 5)];
+  return [
+    telegramBurst(0.1, 429, 20),
+    pushGone(0.15, 25),
+    slackBurst(0.2, 429, 15),
+    killWorker(0.3),
+    discordBurst(0.35, 502, 10),
+    killApi(0.4),
+    twilioBurst(0.45, 429, 15),
+    smtpDown(0.5, 5),
+    teamsBurst(0.6, 503, 10),
+  ];
 }

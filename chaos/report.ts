@@ -10,6 +10,7 @@ export function resultTable(result: ChaosResult): string {
   const header = ['', ...CHANNELS];
   const rows: string[][] = [
     ['delivered', ...CHANNELS.map((c) => String(v.delivered[c]))],
+    ['confirmed by a receipt (Twilio callback)', ...CHANNELS.map((c) => String(v.confirmed[c]))],
     ['refused for good (push 410)', ...CHANNELS.map((c) => String(v.permanentFailures[c]))],
     ['duplicates at the sink', ...CHANNELS.map((c) => String(v.duplicates[c]))],
     ['of them unexplained (no lost outcome)', ...CHANNELS.map((c) => String(v.unexplainedDuplicates[c]))],
@@ -45,6 +46,10 @@ export function markdownReport(result: ChaosResult, command: string): string {
     '',
     `- Email Message-IDs seen twice: ${result.repeatedEmailMessageIds} (a resend carries the first one's Message-ID, so mail clients can fold it). Receipts for no accepted notification: ${v.strays}.`,
     `- A duplicate is explained when an attempt's outcome never reached Herald: the worker was killed mid-send, or the connection was cut after the provider had the message. Neither SMTP nor these HTTP providers can say whether it arrived, so Herald sends again rather than risk a loss.`,
+    `- 429 and 5xx answers given by the fakes (the bursts): ${Object.entries(result.refusedAnswers)
+      .map(([provider, n]) => `${provider} ${n}`)
+      .join(', ')}.`,
+    `- Twilio status callbacks (\`delivered\`): ${result.twilioCallbacks.taken} answered 2xx by the API, ${result.twilioCallbacks.missed} not (the API down; Twilio does not send them again); SMS deliveries confirmed \`delivered\`: ${v.confirmed.sms}, the others stay \`sent\`.`,
     `- API requests retried (same Idempotency-Key): ${result.apiRetries}; never accepted: ${result.refused}.`,
     `- Worker starts: ${result.workerStarts}, API starts: ${result.apiStarts}; exits nobody asked for: worker ${result.unexpectedExits.worker}, API ${result.unexpectedExits.api}.`,
     `- Load ${result.loadSeconds.toFixed(0)} s, settling ${result.settleSeconds.toFixed(0)} s, whole run ${result.totalSeconds.toFixed(0)} s.`,

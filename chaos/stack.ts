@@ -1,6 +1,7 @@
 // The whole stack as real processes, each one restartable in place: an embedded PostgreSQL (same data
 // folder and port), the Temporal dev server (same --db-filename, so its state survives), the provider
-// sinks (SMTP behind a TCP gate that can go down), Herald's worker and API under a supervisor.
+// sinks (SMTP behind a TCP gate that can go down; Slack, Discord, Teams; SMS through Twilio, whose status
+// callbacks reach the API), Herald's worker and API under a supervisor.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -14,7 +15,14 @@ import { freePort } from '../tools/local-stack/ports.js';
 import { startTemporalServer, type TemporalServer } from '../tools/local-stack/temporal-server.js';
 import { writeWorkflowBundle } from '../src/workers/create-workers.js';
 import { createBrowserSubscription } from '../tools/fakes/push-endpoint.js';
-import { heraldProcessEnv, startSinks, stopSinks, type Sinks } from '../tools/fakes/sinks.js';
+import {
+  chatAndTwilioEnv,
+  heraldProcessEnv,
+  sinkCertificates,
+  startSinks,
+  stopSinks,
+  type Sinks,
+} from '../tools/fakes/sinks.js';
 import { startTcpGate, type TcpGate } from '../tools/fakes/tcp-gate.js';
 import { startSupervised, type SupervisedProcess } from './supervised.js';
 
@@ -29,6 +37,9 @@ export const recipientOf = {
   telegram: (i: number) => String(1_000_000 + i),
   phone: (i: number) => `+1555${String(i).padStart(7, '0')}`,
   pushPath: (i: number) => `/push/u${i}`,
+  slack: (i: number) => `U${String(i).padStart(7, '0')}`,
+  discordWebhookId: (i: number) => String(1_000_000 + i),
+  teamsWorkflowId: (i: number) => String(i).padStart(32, '0'),
 };
 
 export interface ChaosStackOptions {
@@ -83,13 +94,15 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       await smtpGate.close();
       await stopSinks(sinks);
     });
-    const caFile = path.join(dir, 'push-ca.pem');
-    writeFileSync(caFile, sinks.push.ca);
+    // The push, Discord and Teams fakes' certificates, trusted as their providers' would be.
+    const caFile = path.join(dir, 'sinks-ca.pem');
+    writeFileSync(caFile, sinkCertificates(sinks));
     // Built once, as the Dockerfile does: a restarted worker loads it instead of bundling.
     const bundlePath = path.join(dir, 'workflow-bundle.js');
     await writeWorkflowBundle(bundlePath);
 
     const apiPort = await freePort();
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
     const env: Record<string, string> = {
       ...heraldProcessEnv({
         databaseUrl,
@@ -103,6 +116,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
         // Through the gate, so "down" closes the port as an outage would.
         smtpUrl: `smtp://127.0.0.1:${smtpGate.port}`,
       }),
+      ...chatAndTwilioEnv(sinks, { publicUrl: apiUrl }),
       PORT: String(apiPort),
       DELIVERY_RETRY_POLICIES: JSON.stringify(options.retryPolicies),
       // A delivery refused for good (a 410 push) closes its notification soon instead of in 7 days.
@@ -139,7 +153,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       sinks,
       smtpGate,
       pool,
-      apiUrl: `http://127.0.0.1:${apiPort}`,
+      apiUrl,
       worker,
       api,
       async restartPostgres(downMs) {
@@ -167,8 +181,24 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
            CROSS JOIN LATERAL (VALUES
              ('email'::"Channel", 'u' || i || '@chaos.test'),
              ('sms'::"Channel", '+1555' || lpad(i::text, 7, '0')),
-             ('telegram'::"Channel", (1000000 + i)::text)) AS c(channel, address)`,
+             ('telegram'::"Channel", (1000000 + i)::text),
+             ('slack'::"Channel", 'U' || lpad(i::text, 7, '0'))) AS c(channel, address)`,
           [n],
+        );
+        // Webhook URLs carry a token of the fake's: each is made there, its id naming the recipient.
+        const webhooks = Array.from({ length: n }, (_, i) => [
+          sinks.discord.createWebhook(recipientOf.discordWebhookId(i)),
+          sinks.teams.createWebhook(recipientOf.teamsWorkflowId(i)),
+        ]);
+        await pool.query(
+          `INSERT INTO contacts (user_id, channel, address, updated_at)
+           SELECT u.id, c.channel, c.address, now()
+           FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(discord, teams, i)
+           JOIN users u ON u.external_id = 'chaos-' || (w.i - 1)
+           CROSS JOIN LATERAL (VALUES
+             ('discord'::"Channel", w.discord),
+             ('teams'::"Channel", w.teams)) AS c(channel, address)`,
+          [webhooks.map(([discord]) => discord), webhooks.map(([, teams]) => teams)],
         );
         await pool.query(
           `INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth)

@@ -7,7 +7,16 @@ import path from 'node:path';
 import { createHeraldClient, HeraldProblem, type HeraldClient, type NotificationInput } from '@herald/client';
 import type { Fault, FaultContext } from './faults.js';
 import { CHAOS_API_KEY, recipientOf, startChaosStack, type ChaosStack } from './stack.js';
-import { FINAL_STATES, repeatedMessageIds, verify, type Verdict } from './verify.js';
+import { startTwilioReceipts } from './twilio-receipts.js';
+import {
+  CHANNELS,
+  FINAL_STATES,
+  receiptCount,
+  refusedAnswers,
+  repeatedMessageIds,
+  verify,
+  type Verdict,
+} from './verify.js';
 
 export interface ChaosOptions {
   notifications: number;
@@ -40,6 +49,10 @@ export interface ChaosResult {
   /** Notifications the API never accepted, whatever the retries. */
   refused: number;
   repeatedEmailMessageIds: number;
+  /** 429 and 5xx answers the Slack, Discord, Teams and Twilio fakes gave (the bursts, once Herald met them). */
+  refusedAnswers: ReturnType<typeof refusedAnswers>;
+  /** Twilio's `delivered` status callbacks the API took, and those it did not (down at the time). */
+  twilioCallbacks: { taken: number; missed: number };
   workerStarts: number;
   apiStarts: number;
   unexpectedExits: { worker: number; api: number };
@@ -54,7 +67,7 @@ export interface ChaosResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const CHAOS_RETRY_POLICIES = Object.fromEntries(
-  ['email', 'push', 'telegram', 'sms'].map((c) => [
+  CHANNELS.map((c) => [
     c,
     { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5s', giveUpAfter: '30m' },
   ]),
@@ -94,7 +107,7 @@ async function sendNotification(
     category: 'chaos',
     title: `Chaos ${index}`,
     body: `Chaos notification ${index}`,
-    channels: ['email', 'push', 'telegram', 'sms'],
+    channels: [...CHANNELS],
   };
   const deadline = Date.now() + ACCEPT_DEADLINE_MS;
   while (Date.now() < deadline) {
@@ -121,11 +134,7 @@ async function countUnsettled(stack: ChaosStack, ids: string[]): Promise<number>
 /** Waits until every accepted notification is final and the sinks have been quiet for a while. */
 async function settle(stack: ChaosStack, ids: string[], timeoutMs: number, log: (l: string) => void) {
   const deadline = Date.now() + timeoutMs;
-  const received = () =>
-    stack.sinks.smtp.messages.length +
-    stack.sinks.push.received.length +
-    stack.sinks.telegram.messages.length +
-    stack.sinks.sms.messages.length;
+  const received = () => receiptCount(stack.sinks);
   let lastReceived = -1;
   let quietSince = Date.now();
   let lastLog = 0;
@@ -158,6 +167,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const interrupt = () => void stack.stop().finally(() => process.exit(130));
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
+  const twilioReceipts = startTwilioReceipts(stack.sinks.twilio);
   let passed = false;
   try {
     await stack.seedRecipients(options.notifications);
@@ -218,6 +228,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // An outage still running (SMTP) ends on its own; settle waits for its deliveries too.
     const settleStart = Date.now();
     await settle(stack, [...accepted.values()], options.settleTimeoutMs, log);
+    await twilioReceipts.stop();
     const settleSeconds = (Date.now() - settleStart) / 1000;
 
     const verdict = await verify({ pool: stack.pool, sinks: stack.sinks, accepted, goneSubscriptions });
@@ -233,6 +244,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       apiRetries,
       refused,
       repeatedEmailMessageIds,
+      refusedAnswers: refusedAnswers(stack.sinks),
+      twilioCallbacks: { taken: twilioReceipts.taken, missed: twilioReceipts.missed },
       workerStarts: stack.worker.starts,
       apiStarts: stack.api.starts,
       unexpectedExits: { worker: stack.worker.unexpectedExits, api: stack.api.unexpectedExits },
@@ -245,6 +258,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   } finally {
     process.removeListener('SIGINT', interrupt);
     process.removeListener('SIGTERM', interrupt);
+    await twilioReceipts.stop();
     await stack.stop();
     // A failed run keeps its logs for a look.
     if (passed && !options.keepDir) rmSync(dir, { recursive: true, force: true });

@@ -4,17 +4,20 @@
 import type pg from 'pg';
 import type { Sinks } from '../tools/fakes/sinks.js';
 
-export const CHANNELS = ['email', 'push', 'telegram', 'sms'] as const;
+export const CHANNELS = ['email', 'push', 'telegram', 'sms', 'slack', 'discord', 'teams'] as const;
 export type ChaosChannel = (typeof CHANNELS)[number];
 export const FINAL_STATES = ['sent', 'partially_sent', 'failed', 'skipped'];
 
 type PerChannel = Record<ChaosChannel, number>;
-const perChannel = (): PerChannel => ({ email: 0, push: 0, telegram: 0, sms: 0 });
+const perChannel = (): PerChannel =>
+  Object.fromEntries(CHANNELS.map((channel) => [channel, 0])) as PerChannel;
 
 export interface Verdict {
   accepted: number;
   finalStates: Record<string, number>;
   delivered: PerChannel;
+  /** Deliveries the provider's receipt confirmed (`delivered`: Twilio's status callback). */
+  confirmed: PerChannel;
   /** Deliveries refused for good by the provider, each explained (push 410). */
   permanentFailures: PerChannel;
   duplicates: PerChannel;
@@ -36,7 +39,7 @@ export interface Verdict {
 
 /** Receipts per channel, keyed by recipient index (one notification per recipient). */
 export function countReceipts(sinks: Sinks): Record<ChaosChannel, Map<number, number>> {
-  const counts = { email: new Map(), push: new Map(), telegram: new Map(), sms: new Map() } as Record<
+  const counts = Object.fromEntries(CHANNELS.map((channel) => [channel, new Map()])) as Record<
     ChaosChannel,
     Map<number, number>
   >;
@@ -53,8 +56,34 @@ export function countReceipts(sinks: Sinks): Record<ChaosChannel, Map<number, nu
     add('push', match ? Number(match[1]) : -1);
   }
   for (const message of sinks.telegram.messages) add('telegram', Number(message.chatId) - 1_000_000);
-  for (const message of sinks.sms.messages) add('sms', Number(message.to.slice('+1555'.length)));
+  // SMS goes through Twilio; the HTTP gateway is covered by its own tests.
+  for (const message of sinks.twilio.messages) add('sms', Number(message.to.slice('+1555'.length)));
+  for (const message of sinks.slack.messages) add('slack', Number(message.channel.slice(1)));
+  for (const message of sinks.discord.messages) add('discord', Number(message.webhookId) - 1_000_000);
+  for (const card of sinks.teams.cards) add('teams', Number.parseInt(card.workflowId, 10));
   return counts;
+}
+
+/** Messages at all the sinks the suite sends to, accepted or not (push), for telling when they are quiet. */
+export const receiptCount = (sinks: Sinks): number =>
+  sinks.smtp.messages.length +
+  sinks.push.received.length +
+  sinks.telegram.messages.length +
+  sinks.twilio.messages.length +
+  sinks.slack.messages.length +
+  sinks.discord.messages.length +
+  sinks.teams.cards.length;
+
+/** The 429 and 5xx answers each new provider's fake gave: the bursts, as Herald met them. */
+export function refusedAnswers(sinks: Sinks): Record<'slack' | 'discord' | 'teams' | 'twilio', number> {
+  const refused = (requests: { status: number }[]) =>
+    requests.filter((r) => r.status === 429 || r.status >= 500).length;
+  return {
+    slack: refused(sinks.slack.requests),
+    discord: refused(sinks.discord.requests),
+    teams: refused(sinks.teams.requests),
+    twilio: refused(sinks.twilio.requests),
+  };
 }
 
 /** Email Message-IDs seen more than once: the id is `<notificationId>.email@domain`, stable per notification. */
@@ -80,11 +109,19 @@ interface Row {
 }
 
 /**
+ * A transient failure the provider answered (a 429, a 5xx): the message was refused, not lost on the way
+ * back. Each channel's reason names its provider and the answer: its status, or Slack's error code
+ * (`Slack ratelimited`, `Slack internal_error`), where an unanswered one reads `Slack timed out` or
+ * `Slack unreachable: ECONNRESET`.
+ */
+const ANSWERED = `^((SMTP|push|Telegram|SMS gateway|Twilio|Discord|Teams) [0-9]{3}|Slack [a-z_0-9]+$)`;
+
+/**
  * An attempt that may have delivered without Herald hearing of it: it never finished (the worker died),
  * or it failed transiently with no answer from the provider (a cut connection) other than a refused one.
  */
 const AMBIGUOUS_ATTEMPT = `(a.outcome IS NULL OR (a.outcome = 'transient_failure'
-  AND a.error !~ '^(SMTP|push|Telegram|SMS gateway) [0-9]{3}' AND a.error !~ 'ECONNREFUSED'))`;
+  AND a.error !~ '${ANSWERED}' AND a.error !~ 'ECONNREFUSED'))`;
 
 export async function verify(options: {
   pool: pg.Pool;
@@ -111,6 +148,7 @@ export async function verify(options: {
     accepted: accepted.size,
     finalStates: {},
     delivered: perChannel(),
+    confirmed: perChannel(),
     permanentFailures: perChannel(),
     duplicates: perChannel(),
     unexplainedDuplicates: perChannel(),
@@ -141,6 +179,7 @@ export async function verify(options: {
       if (received > 0) verdict.delivered[channel]++;
       const gone = channel === 'push' && goneSubscriptions.has(index);
       const status = delivery?.delivery_status ?? 'missing';
+      if (status === 'delivered') verdict.confirmed[channel]++;
       // `delivered` is `sent` confirmed by the provider's receipt.
       if (status === 'sent' || status === 'delivered') {
         if (received === 0) verdict.lost.push(`#${index} ${channel}: sent in the database, never arrived`);

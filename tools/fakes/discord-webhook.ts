@@ -38,8 +38,8 @@ export interface DiscordAnswer {
 export interface DiscordFake {
   origin: string;
   ca: string;
-  /** A new webhook; its URL holds its id and token, as Discord's do. */
-  createWebhook(): string;
+  /** A new webhook; its URL holds its id (digits, random unless given) and token, as Discord's do. */
+  createWebhook(id?: string): string;
   /** The webhook is gone: posts to it get 404 Unknown Webhook. */
   deleteWebhook(url: string): void;
   messages: DiscordMessage[];
@@ -118,8 +118,8 @@ export async function startDiscordFake(): Promise<DiscordFake> {
   return {
     origin: server.origin,
     ca: server.ca,
-    createWebhook() {
-      const id = String(++snowflake);
+    createWebhook(id = String(++snowflake)) {
+      if (!/^\d+$/.test(id)) throw new Error(`a Discord webhook id is digits: ${id}`);
       const token = randomBytes(48).toString('base64url');
       webhooks.set(id, token);
       return `${server.origin}/api/webhooks/${id}/${token}`;

@@ -1,25 +1,41 @@
 // The provider fakes a whole Herald stack talks to, started together: SMTP, HTTPS Web Push, the Telegram
-// Bot API and the SMS gateway. Shared by the benchmark and the chaos suite.
+// Bot API, the SMS gateway, and the chat and Twilio fakes. Shared by the benchmark and the chaos suite.
 import webpush from 'web-push';
+import { startDiscordFake, type DiscordFake } from './discord-webhook.js';
 import { startPushEndpoint, type PushEndpoint } from './push-endpoint.js';
+import { startSlackFake, type SlackFake } from './slack-api.js';
 import { startSmsGateway, type SmsGateway } from './sms-gateway.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
+import { startTeamsFake, type TeamsFake } from './teams-webhook.js';
 import { startTelegramFake, type TelegramFake } from './telegram-fake.js';
+import { startTwilioFake, type TwilioFake } from './twilio.js';
 
 export interface Sinks {
   smtp: SmtpSink;
   push: PushEndpoint;
   telegram: TelegramFake;
+  /** The generic HTTP SMS gateway (SMS_PROVIDER=http). */
   sms: SmsGateway;
+  slack: SlackFake;
+  discord: DiscordFake;
+  teams: TeamsFake;
+  /** Twilio's Messaging API (SMS_PROVIDER=twilio), with its status callbacks. */
+  twilio: TwilioFake;
 }
 
-/** The four providers' sinks on free ports: SMTP, HTTPS Web Push, the Telegram Bot API fake, the SMS gateway. */
+const SLACK_TOKEN = 'xoxb-herald-fake-sinks';
+
+/** Every provider's fake on free ports. */
 export async function startSinks(telegramToken: string): Promise<Sinks> {
   return {
     smtp: await startSmtpSink(),
     push: await startPushEndpoint(),
     telegram: await startTelegramFake({ token: telegramToken }),
     sms: await startSmsGateway(),
+    slack: await startSlackFake({ token: SLACK_TOKEN }),
+    discord: await startDiscordFake(),
+    teams: await startTeamsFake(),
+    twilio: await startTwilioFake(),
   };
 }
 
@@ -28,7 +44,15 @@ export async function stopSinks(sinks: Sinks): Promise<void> {
   await sinks.push.stop();
   await sinks.telegram.stop();
   await sinks.sms.stop();
+  await sinks.slack.stop();
+  await sinks.discord.stop();
+  await sinks.teams.stop();
+  await sinks.twilio.stop();
 }
+
+/** The HTTPS fakes' certificates (PEM), to trust as CAs: the NODE_EXTRA_CA_CERTS file's content. */
+export const sinkCertificates = (sinks: Sinks): string =>
+  [...new Set([sinks.push.ca, sinks.discord.ca, sinks.teams.ca])].join('\n');
 
 /**
  * The environment of Herald's processes (worker and API) against the sinks, before per-process
@@ -71,5 +95,28 @@ export function heraldProcessEnv(o: {
     // Built once, as the Dockerfile does; workers load it instead of bundling.
     WORKFLOW_BUNDLE_PATH: o.bundlePath,
     LOG_LEVEL: 'info',
+  };
+}
+
+/**
+ * What turns on the chat channels (Slack, Discord, Teams) and sends SMS through Twilio instead of the
+ * HTTP gateway, added to heraldProcessEnv's; kept apart because the benchmark runs builds that predate them.
+ * The HTTPS fakes' certificates must be in NODE_EXTRA_CA_CERTS (sinkCertificates).
+ */
+export function chatAndTwilioEnv(sinks: Sinks, o: { publicUrl: string }): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: SLACK_TOKEN,
+    SLACK_API_URL: sinks.slack.url,
+    DISCORD_ENABLED: 'true',
+    TEAMS_ENABLED: 'true',
+    SMS_PROVIDER: 'twilio',
+    TWILIO_API_URL: sinks.twilio.url,
+    TWILIO_ACCOUNT_SID: sinks.twilio.accountSid,
+    TWILIO_AUTH_TOKEN: sinks.twilio.authToken,
+    TWILIO_FROM: '+15550000000',
+    // Where the status callbacks go: the API.
+    PUBLIC_URL: o.publicUrl,
+    // Lifted as Telegram's is: the fakes have no limits, and Slack's default (1 a second) would pace the run.
+    CHANNEL_RATE_LIMITS: 'telegram=100000,slack=100000,discord=100000,teams=100000',
   };
 }

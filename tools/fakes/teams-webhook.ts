@@ -32,8 +32,8 @@ export interface TeamsAnswer {
 export interface TeamsFake {
   origin: string;
   ca: string;
-  /** A new workflow's trigger URL, signed as Teams' are. */
-  createWebhook(): string;
+  /** A new workflow's trigger URL, signed as Teams' are; its id is 32 hex digits, random unless given. */
+  createWebhook(id?: string): string;
   /** The workflow is deleted: its URL gets 404. */
   deleteWebhook(url: string): void;
   cards: TeamsCard[];
@@ -111,8 +111,8 @@ export async function startTeamsFake(): Promise<TeamsFake> {
   return {
     origin: server.origin,
     ca: server.ca,
-    createWebhook() {
-      const id = randomBytes(16).toString('hex');
+    createWebhook(id = randomBytes(16).toString('hex')) {
+      if (!/^[0-9a-f]{32}$/.test(id)) throw new Error(`a Teams workflow id is 32 hex digits: ${id}`);
       const sig = randomBytes(32).toString('base64url');
       workflows.set(id, sig);
       const query = `api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${sig}`;
