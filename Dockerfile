@@ -24,9 +24,9 @@ RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund && npm cache cl
 
 # ---- build: every dependency, then `npm run build` -> dist/ ------------------------------
 # `postinstall` runs `prisma generate` (src/generated; no network: engine "js" with the PrismaPg
-# adapter). `npm run build` compiles src/ to dist/, copies the preference center's static files and
-# writes the workflow bundle (dist/workflow-bundle.js) from the compiled workflows, so the worker
-# replays exactly the code it runs.
+# adapter). `npm run build` compiles src/ to dist/, copies the static files of the preference center and
+# the inbox's web component, and writes the workflow bundle (dist/workflow-bundle.js) from the compiled
+# workflows, so the worker replays exactly the code it runs.
 FROM npm AS build
 RUN npm install --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json tsconfig.build.json ./

@@ -1,10 +1,10 @@
-// `npm run bench -- [--notifications N] [--parts e2e,floor,smtp,api,memory,scaling] [--soak]
+// `npm run bench -- [PART ...] [--notifications N] [--parts e2e,floor,smtp,api,memory,scaling,inbox] [--soak]
 //                    [--concurrency C] [--no-profile] [--variant K=V] [--baseline REF] [--rounds R] [--out DIR]`
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../tools/local-stack/paths.js';
 
-export const PARTS = ['e2e', 'floor', 'smtp', 'api', 'memory', 'scaling'] as const;
+export const PARTS = ['e2e', 'floor', 'smtp', 'api', 'memory', 'scaling', 'inbox'] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
@@ -15,6 +15,8 @@ export interface BenchOptions {
   soakNotifications: number;
   /** Requests (and direct starts) in flight at once. */
   concurrency: number;
+  /** Inbox streams held open while the inbox part sends. */
+  inboxStreams: number;
   /** CPU profiles (node --cpu-prof) of every Herald and floor process, summarised in the report. */
   profile: boolean;
   outDir: string;
@@ -28,9 +30,11 @@ export interface BenchOptions {
   command: string;
 }
 
-export const USAGE = `npm run bench -- [options]
-  --notifications N       notifications per part (default 1000)
+export const USAGE = `npm run bench -- [PART ...] [options]
+  PART ...                the parts to run, as --parts (npm run bench -- inbox)
+  --notifications N       notifications per part (default 1000; the inbox part sends at most 600)
   --parts LIST            any of ${PARTS.join(',')} (default all)
+  --inbox-streams N       event streams the inbox part holds open (default 1000)
   --soak                  also push 100,000 notifications and chart memory (long)
   --soak-notifications N  the soak's size (default 100000)
   --concurrency C         API requests / workflow starts in flight (default 16)
@@ -43,14 +47,16 @@ export const USAGE = `npm run bench -- [options]
   --out DIR               where reports go (default bench/results)`;
 
 export function parseOptions(argv: string[]): BenchOptions {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: argv,
+    allowPositionals: true,
     options: {
       notifications: { type: 'string', default: '1000' },
       parts: { type: 'string', default: PARTS.join(',') },
       soak: { type: 'boolean', default: false },
       'soak-notifications': { type: 'string', default: '100000' },
       concurrency: { type: 'string', default: '16' },
+      'inbox-streams': { type: 'string', default: '1000' },
       'no-profile': { type: 'boolean', default: false },
       variant: { type: 'string', multiple: true, default: [] },
       baseline: { type: 'string' },
@@ -68,7 +74,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive whole number`);
     return n;
   };
-  const parts = values.parts.split(',').map((p) => p.trim()) as Part[];
+  const parts = (positionals.length > 0 ? positionals.join(',') : values.parts)
+    .split(',')
+    .map((p) => p.trim()) as Part[];
   const unknown = parts.filter((p) => !PARTS.includes(p));
   if (unknown.length > 0)
     throw new Error(`unknown part(s) ${unknown.join(', ')}; known: ${PARTS.join(', ')}`);
@@ -81,6 +89,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     soak: values.soak,
     soakNotifications: count('soak-notifications', values['soak-notifications']),
     concurrency: count('concurrency', values.concurrency),
+    inboxStreams: count('inbox-streams', values['inbox-streams']),
     profile: !values['no-profile'],
     variants: values.variant.map((variant) => {
       const pairs = variant.split(',').map((pair) => pair.split('='));

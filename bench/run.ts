@@ -9,10 +9,11 @@ import { loadConfig } from '../src/platform/config.js';
 import { TEMPORAL_CLI_VERSION } from '../tools/local-stack/temporal-server.js';
 import { workerTuning } from '../src/workers/tuning.js';
 import { inRounds } from './baseline.js';
-import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { PARTS, parseOptions, USAGE, type BenchOptions } from './options.js';
 import { runApi } from './parts/api.js';
 import { runEndToEnd } from './parts/e2e.js';
 import { runFloor } from './parts/floor.js';
+import { runInbox } from './parts/inbox.js';
 import { runMemory } from './parts/memory.js';
 import { runChannelLimit } from './parts/smtp.js';
 import { runTuning } from './parts/tuning.js';
@@ -22,6 +23,10 @@ import { summarizeProcessProfiles } from './report/profile.js';
 import { chartOf, computeRatios, type BaselineComparison, type BenchReport } from './report/report.js';
 import { startBenchStack } from './stack.js';
 import { workerTuningSummary } from './tuning.js';
+
+/** The inbox part sends at a pace the stack keeps up with, so that it measures latency, not a backlog. */
+const INBOX_RATE = 10;
+const INBOX_NOTIFICATIONS = 600;
 
 const loadAverage = () => Math.round(os.loadavg()[0]! * 10) / 10;
 
@@ -121,6 +126,12 @@ async function run(options: BenchOptions): Promise<BenchReport> {
       if (baseline) baseline.api = { current: runs.current!, baseline: runs.baseline! };
     }
     if (has('memory')) report.memory = await runMemory(stack);
+    if (has('inbox'))
+      report.inbox = await runInbox(stack, {
+        streams: options.inboxStreams,
+        notifications: Math.min(n, INBOX_NOTIFICATIONS),
+        ratePerSecond: INBOX_RATE,
+      });
     if (has('scaling') && report.e2e) {
       const twoWorkers = await runEndToEnd(stack, client, {
         label: 'scale-2',
@@ -187,8 +198,10 @@ function emailConcurrency(env: Record<string, string>): number {
   return channelQueue.maxConcurrentActivityTaskExecutions ?? 100;
 }
 
-function writeReport(report: BenchReport, outDir: string): string {
-  const base = `${report.startedAt.slice(0, 10)}-${report.notifications}`;
+function writeReport(report: BenchReport, outDir: string, parts: readonly string[]): string {
+  // A run of some parts only is named after them, beside the full runs of the same day.
+  const only = parts.length < PARTS.length ? `-${parts.join('-')}` : '';
+  const base = `${report.startedAt.slice(0, 10)}-${report.notifications}${only}`;
   const files = { json: `${base}.json`, md: `${base}.md`, svg: `${base}.svg` };
   writeFileSync(path.join(outDir, files.json), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(path.join(outDir, files.svg), chartOf(report));
@@ -205,7 +218,7 @@ try {
 }
 try {
   const report = await run(options);
-  const md = writeReport(report, options.outDir);
+  const md = writeReport(report, options.outDir, options.parts);
   for (const r of report.ratios) log(`${r.name}: ${r.value}${r.target ? ` (target ${r.target})` : ''}`);
   log(`report: ${path.relative(process.cwd(), md)}`);
   process.exit(0);

@@ -69,7 +69,7 @@ describe('telegram bot (long polling)', () => {
     assert.match(
       settings.plainText,
       // Every channel of the registry, the chat channels too.
-      /Channels: email on, sms on \(no address\), push on \(no address\), telegram on, slack on \(no address\), discord on \(no address\), teams on \(no address\)$/m,
+      /Channels: email on, sms on \(no address\), push on \(no address\), telegram on, slack on \(no address\), discord on \(no address\), teams on \(no address\), in_app on$/m,
     );
     const buttons = (settings.params.reply_markup as { inline_keyboard: { callback_data: string }[][] })
       .inline_keyboard;

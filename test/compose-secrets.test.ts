@@ -40,6 +40,7 @@ const MAY_SEE: Record<string, string[]> = {
     'CODEC_AUTH_TOKEN',
     'TELEGRAM_WEBHOOK_SECRET',
     'TWILIO_AUTH_TOKEN',
+    'INBOX_SECRET',
   ],
   proxy: [],
   'worker-notifications': HERALD_PROCESS,
@@ -53,6 +54,8 @@ const MAY_SEE: Record<string, string[]> = {
   // Their credentials are in the users' webhook URLs, read from the database.
   'worker-discord': HERALD_PROCESS,
   'worker-teams': HERALD_PROCESS,
+  // It stores messages; only the API signs the inbox's tokens.
+  'worker-in_app': HERALD_PROCESS,
   // /prefs signs page links; /email and /phone send their codes through the providers themselves.
   bot: [
     ...HERALD_PROCESS,

@@ -107,6 +107,7 @@ describe('npm run dev', { timeout: 600_000 }, () => {
       HERALD_TEMPORAL_UI_PORT: await freePort(),
       HERALD_MAIL_SMTP_PORT: await freePort(),
       HERALD_MAIL_UI_PORT: await freePort(),
+      HERALD_INBOX_DEMO_PORT: await freePort(),
     };
     const env = {
       HERALD_DATA_DIR: dataDir,
@@ -116,7 +117,28 @@ describe('npm run dev', { timeout: 600_000 }, () => {
     let notificationId: string;
     try {
       assert.match(first.apiKey, /^hk_dev_/);
-      for (const url of ['Temporal UI', 'Mail UI', 'API docs']) assert.match(first.output(), new RegExp(url));
+      for (const url of ['Temporal UI', 'Mail UI', 'API docs', 'Inbox demo'])
+        assert.match(first.output(), new RegExp(url));
+
+      // The inbox demo: a page on its own origin with <herald-inbox> and a token its server asked for.
+      const demoUrl = `http://127.0.0.1:${ports.HERALD_INBOX_DEMO_PORT}`;
+      const demo = await (await fetch(demoUrl)).text();
+      const token = /<herald-inbox token="([^"]+)">/.exec(demo)?.[1];
+      assert.ok(token, demo);
+      assert.match(demo, new RegExp(`src="http://127.0.0.1:${ports.PORT}/inbox/herald-inbox.js"`));
+      assert.equal((await fetch(`${demoUrl}/send`, { method: 'POST' })).status, 202);
+      await eventually(
+        async () => {
+          const counts = await fetch(`http://127.0.0.1:${ports.PORT}/inbox/v1/counts`, {
+            headers: { authorization: `Bearer ${token}`, origin: demoUrl },
+          });
+          return (
+            counts.headers.get('access-control-allow-origin') === demoUrl &&
+            ((await counts.json()) as { unread: number }).unread === 1
+          );
+        },
+        { what: "the demo's notification in the dev user's inbox" },
+      );
 
       const email = `${uniqueId('dev')}@example.test`;
       const user = await call(ports.PORT, first.apiKey, '/v1/users', { externalId: uniqueId(), email });
@@ -197,9 +219,13 @@ describe('npm run dev', { timeout: 600_000 }, () => {
         deliveries: { channel: string; status: string }[];
       };
       assert.equal(view.status, 'sent');
+      // Every user has an inbox: `npm run dev` turns the in_app channel on.
       assert.deepEqual(
         view.deliveries.map((d) => [d.channel, d.status]),
-        [['email', 'sent']],
+        [
+          ['email', 'sent'],
+          ['in_app', 'sent'],
+        ],
       );
     } finally {
       assert.equal(await second.stop(), 0, second.output());

@@ -33,6 +33,7 @@ import {
   uniqueId,
   type RunningStack,
 } from './support/stack.js';
+import { INBOX_SECRET } from './support/inbox.js';
 
 /** Updates sent to the bot: each is a real round trip through the Telegram fake. */
 const BOT_RUNS = 120;
@@ -257,6 +258,8 @@ describe(`the API against hostile requests (seed ${FUZZ_SEED})`, () => {
         TELEGRAM_API_URL: 'http://127.0.0.1:9',
         TELEGRAM_WEBHOOK_SECRET: 'fuzz-webhook-secret-0123456789',
         TWILIO_AUTH_TOKEN: 'fuzz-twilio-auth-token',
+        // The in-app inbox is on: its token route and feed are exercised too.
+        INBOX_SECRET,
         PREFERENCES_SECRET,
         ...TEST_CODEC_ENV,
       }),

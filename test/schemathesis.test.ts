@@ -18,6 +18,7 @@ import {
   uniqueId,
   type RunningStack,
 } from './support/stack.js';
+import { INBOX_SECRET } from './support/inbox.js';
 
 const WEBHOOK_SECRET = 'schemathesis-webhook-secret';
 /** Examples per operation and phase: with ~40 operations the two runs take about two minutes on 2 cores. */
@@ -202,6 +203,8 @@ describe(`the OpenAPI document, checked by schemathesis ${SCHEMATHESIS_VERSION}`
       TELEGRAM_API_URL: 'http://127.0.0.1:9',
       TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
       TWILIO_AUTH_TOKEN: 'schemathesis-twilio-auth-token',
+      // The in-app inbox is on: its token route and feed are exercised too.
+      INBOX_SECRET,
     });
   let herald: RunningStack | undefined;
   const startedAt = new Date();

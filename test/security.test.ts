@@ -15,6 +15,7 @@ import { signWebhook, verifyWebhook, WEBHOOK_HEADERS } from '../src/domain/webho
 import { TEST_CODEC_ENV } from './support/codec.js';
 import { fuzzRuns } from './support/hostile.js';
 import { PREFERENCES_SECRET } from './support/preference-center.js';
+import { INBOX_SECRET } from './support/inbox.js';
 import { startSmtpSink, type SmtpSink } from '../tools/fakes/smtp-sink.js';
 import {
   eventually,
@@ -34,7 +35,7 @@ const TELEGRAM_SECRET = 'security-telegram-secret-0123456789';
 /**
  * Routes without an API key, each with its own reason: probes and docs (no auth, keep them off the
  * internet), and routes with their own credential (Telegram's secret header, the codec token, the
- * signed links of the preference center and one-click unsubscribe).
+ * signed links of the preference center and one-click unsubscribe, the inbox's end-user tokens).
  */
 const PUBLIC_ROUTES = [
   /^\/healthz$/,
@@ -47,6 +48,7 @@ const PUBLIC_ROUTES = [
   /^\/preferences\/.+$/,
   // Twilio's status callbacks, signed with the auth token (test/delivery-receipts.test.ts refuses forgeries).
   /^\/providers\/twilio\/status$/,
+  /^\/inbox\/.+$/,
 ];
 
 interface OpenApiOperation {
@@ -92,6 +94,7 @@ describe('security', () => {
         TELEGRAM_API_URL: 'http://127.0.0.1:9',
         TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,
         PREFERENCES_SECRET,
+        INBOX_SECRET,
         DELIVERY_RETRY_WINDOW: '1s',
         ...TEST_CODEC_ENV,
       }),
@@ -189,6 +192,16 @@ describe('security', () => {
         headers: authorization ? { authorization } : {},
       });
       assert.equal(prefs.status, status, `preferences with ${authorization ?? 'nothing'}`);
+    }
+    // The inbox wants an inbox token; an API key is not one, in the header or in the stream's query.
+    for (const [path, authorization] of [
+      ['/inbox/v1/counts', undefined],
+      ['/inbox/v1/counts', `Bearer ${TEST_API_KEY}`],
+      [`/inbox/v1/stream?token=${TEST_API_KEY}`, undefined],
+    ] as const) {
+      const res = await fetch(herald.apiUrl + path, { headers: authorization ? { authorization } : {} });
+      assert.equal(res.status, 401, `${path} with ${authorization ?? 'no header'}`);
+      await res.arrayBuffer();
     }
   });
 

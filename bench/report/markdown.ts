@@ -86,19 +86,24 @@ export function renderMarkdown(report: BenchReport, files: { json: string; svg: 
     '',
     `![chart](${files.svg})`,
     '',
-    '## Ratios',
-    '',
-    ...header('ratio', 'value', 'target', '', 'from'),
-    ...report.ratios.map((r) =>
-      row(
-        r.name,
-        r.value,
-        r.target ?? '',
-        r.target === undefined ? '' : r.value >= r.target ? 'met' : '**short**',
-        r.explanation,
-      ),
-    ),
-    '',
+    // A run of parts without a reference (the inbox alone) has no ratio to show.
+    ...(report.ratios.length > 0
+      ? [
+          '## Ratios',
+          '',
+          ...header('ratio', 'value', 'target', '', 'from'),
+          ...report.ratios.map((r) =>
+            row(
+              r.name,
+              r.value,
+              r.target ?? '',
+              r.target === undefined ? '' : r.value >= r.target ? 'met' : '**short**',
+              r.explanation,
+            ),
+          ),
+          '',
+        ]
+      : []),
     'Settings beyond the defaults:',
     '',
     ...Object.entries(report.settings).map(([k, v]) => `- \`${k}\`: ${v}`),
@@ -252,6 +257,25 @@ export function renderMarkdown(report: BenchReport, files: { json: string; svg: 
       '',
     );
   }
+  if (report.inbox) {
+    const i = report.inbox;
+    out.push(
+      `## In-app inbox (${i.streams} event streams open on one API process)`,
+      '',
+      ...header('measure', 'value'),
+      row(
+        '202 to the `message` event at the client, p50 / p95 / p99 / max (ms)',
+        `${i.latency.p50} / ${i.latency.p95} / ${i.latency.p99} / ${i.latency.max}`,
+      ),
+      row('notifications, paced', `${i.notifications} at ${i.ratePerSecond}/s to random open streams`),
+      row('events missing / received twice', `${i.missing} / ${i.duplicates}`),
+      row('opening every stream (to its first `counts` event)', `${i.openMs} ms`),
+      row('API heap in use: no stream, all open (MiB)', i.memory.heapUsedMiB.join(', ')),
+      row('API resident set: no stream, all open (MiB)', i.memory.residentMiB.join(', ')),
+      row('API heap per open stream', `${i.memory.heapPerStreamKiB} KiB`),
+      '',
+    );
+  }
   const memoryRuns = [report.e2e, report.soak].filter((r): r is EndToEndResult => Boolean(r));
   if (memoryRuns.length > 0 || report.memory) {
     out.push('## Memory (resident set, MiB)', '', ...header('run', 'process', 'start', 'peak', 'after'));
@@ -274,17 +298,19 @@ export function renderMarkdown(report: BenchReport, files: { json: string; svg: 
       );
     out.push('');
   }
-  out.push(
-    '## Where the time goes',
-    '',
-    'CPU seconds per process while each part ran (and milliseconds per notification or workflow):',
-    '',
-  );
   const cpuParts = [
     ...(report.floor?.variants.map((v) => ({ label: v.label, n: v.workflows, cpu: v.cpuSeconds })) ?? []),
     ...(report.e2e ? [{ label: 'Herald e2e', n: report.e2e.notifications, cpu: report.e2e.cpuSeconds }] : []),
   ];
-  out.push(...cpuTable(cpuParts), '');
+  if (cpuParts.length > 0)
+    out.push(
+      '## Where the time goes',
+      '',
+      'CPU seconds per process while each part ran (and milliseconds per notification or workflow):',
+      '',
+      ...cpuTable(cpuParts),
+      '',
+    );
   for (const [name, profile] of Object.entries(report.profiles)) out.push(...profileLines(name, profile));
   out.push(
     'Tuning chosen from these numbers, and what would close a gap: [bench/README.md](../README.md).',

@@ -2,6 +2,7 @@
 import type { ApiResult } from '../parts/api.js';
 import type { EndToEndResult } from '../parts/e2e.js';
 import type { FloorPartResult } from '../parts/floor.js';
+import type { InboxPartResult } from '../parts/inbox.js';
 import type { MemoryPartResult } from '../parts/memory.js';
 import type { ChannelLimitResult } from '../parts/smtp.js';
 import type { TuningConfig } from '../parts/tuning.js';
@@ -34,6 +35,7 @@ export interface BenchReport {
   smtp?: ChannelLimitResult;
   api?: ApiResult;
   memory?: MemoryPartResult;
+  inbox?: InboxPartResult;
   scaling?: { oneWorker: EndToEndResult; twoWorkers: EndToEndResult };
   soak?: EndToEndResult;
   /** End to end under the configuration as it stands and each --variant, side by side. */
@@ -283,6 +285,18 @@ export function chartOf(report: BenchReport): string {
         { label: `${r.measure}, ${report.baseline!.ref}`, value: median(r.baseline, 2) },
       ]),
     });
+  if (report.inbox) {
+    const l = report.inbox.latency;
+    panels.push({
+      kind: 'bars',
+      title: `Inbox: 202 to the event, ${report.inbox.streams} streams open`,
+      unit: 'milliseconds',
+      bars: [
+        { label: 'p50', value: l.p50, herald: true },
+        { label: 'p99', value: l.p99, herald: true },
+      ],
+    });
+  }
   const memory = report.soak?.memory ?? report.e2e?.memory;
   if (memory)
     panels.push({

@@ -9,11 +9,13 @@ import { createDeliver, type DeliveryInput, type DeliveryResult } from './delive
 import { createResolveRecipient } from './resolve-recipient.js';
 import { createRecordWebhookFailure } from './webhooks.js';
 import { createReconcileNotifications } from './reconcile-notifications.js';
+import { createPruneInbox } from './prune-inbox.js';
 
 export type { DeliveryInput, DeliveryResult } from './deliver.js';
 export type { RecipientPlan } from './resolve-recipient.js';
 export type { CompletionInput, ProgressInput } from './complete-notification.js';
 export type { ReconcileInput, ReconcileResult } from './reconcile-notifications.js';
+export type { PruneInboxInput, PruneInboxResult } from './prune-inbox.js';
 export { createWebhookActivities, type WebhookActivities } from './webhooks.js';
 
 export interface ActivityDeps {
@@ -24,6 +26,8 @@ export interface ActivityDeps {
   /** The reconciler starts workflows left unstarted. */
   temporal: Client;
   logger: Logger;
+  /** INBOX_RETENTION: inbox retention removes read and archived messages older than this. */
+  inboxRetentionMs: number;
 }
 
 /** Activities of the notifications queue: orchestration side effects. */
@@ -34,6 +38,7 @@ export function createNotificationActivities(deps: ActivityDeps) {
     completeNotification: createCompleteNotification(deps.db),
     recordWebhookFailure: createRecordWebhookFailure(deps.db),
     reconcileNotifications: createReconcileNotifications(deps),
+    pruneInbox: createPruneInbox(deps),
   };
 }
 export type NotificationActivities = ReturnType<typeof createNotificationActivities>;

@@ -63,6 +63,8 @@ import { checkContactUrls, checkedPushSubscription, parse } from './validate.js'
 import { createOutboundPolicy, type OutboundPolicy } from '../platform/outbound.js';
 import { webhookRoutes } from './webhooks.js';
 import { addPushDeviceRoutes } from './push-devices.js';
+import type { InboxHub } from './inbox/hub.js';
+import { inboxRoutes, inboxTokenIssuer, type InboxOptions } from './inbox/routes.js';
 
 export interface ApiDeps {
   db: Db;
@@ -85,6 +87,8 @@ export interface ApiDeps {
   outbound?: OutboundPolicy;
   /** Twilio's signed status callbacks (delivery receipts); off when unset. */
   twilioStatus?: TwilioStatusOptions;
+  /** The in-app inbox (/inbox), with this process's streams; off when unset. */
+  inbox?: InboxOptions & { hub: InboxHub };
 }
 
 const READINESS_DEADLINE_MS = 2_000;
@@ -152,6 +156,9 @@ export function createApp(deps: ApiDeps): express.Express {
   // People, not services: the preference center authenticates with signed links, not API keys.
   if (deps.preferenceCenter)
     app.use(preferenceCenterRoutes({ db, temporal, logger, outbound, ...deps.preferenceCenter }));
+
+  // End users, not services: the inbox authenticates with tokens a service asked for on their behalf.
+  if (deps.inbox) app.use(inboxRoutes({ db, temporal, logger, ...deps.inbox }));
 
   // Telegram authenticates with its secret header, not an API key.
   if (deps.telegram?.webhookSecret)
@@ -228,6 +235,14 @@ export function createApp(deps: ApiDeps): express.Express {
   });
   v1.post('/users/:id/links/revoke', manage, async (req, res) => {
     res.json(await revokeLinks(db, param(req, 'id')));
+  });
+  const inboxTokens = inboxTokenIssuer(db, deps.inbox);
+  v1.post('/users/:id/inbox-token', manage, async (req, res) => {
+    res.status(201).json(await inboxTokens.issue(param(req, 'id')));
+  });
+  v1.delete('/users/:id/inbox-token', manage, async (req, res) => {
+    await inboxTokens.revoke(param(req, 'id'));
+    res.status(204).end();
   });
   v1.get('/push/vapid-public-key', (_req, res) => {
     if (!deps.vapidPublicKey) throw problems.notFound('Web Push is not configured: the VAPID key');

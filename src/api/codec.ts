@@ -3,6 +3,7 @@
 // encrypts. It lives in the API because the API already holds the keys: its client seals workflow input.
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { bearerToken, requireJson, secretMatcher } from './credentials.js';
+import { cors, preflight } from './cors.js';
 import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
 import { CodecError, EncryptionCodec } from '../platform/codec.js';
@@ -63,31 +64,6 @@ export const payloadToJson = ({
 });
 
 /**
- * The UI (http://localhost:8233 by default) calls from another origin and sends Content-Type and
- * X-Namespace, so every call is preflighted. A disallowed origin gets no Access-Control-Allow-* header.
- */
-function cors(allowed: ReadonlySet<string>): RequestHandler {
-  return (req, res, next) => {
-    const origin = req.header('origin');
-    res.append('Vary', 'Origin');
-    if (origin && allowed.has(origin)) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
-      // The UI's "Include cross-origin credentials" setting makes its requests credentialed.
-      res.setHeader('Access-Control-Allow-Credentials', 'true');
-      if (req.method === 'OPTIONS') {
-        res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
-        res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Namespace');
-        res.setHeader('Access-Control-Max-Age', '600');
-      }
-    }
-    next();
-  };
-}
-const preflight: RequestHandler = (_req, res) => {
-  res.status(204).end();
-};
-
-/**
  * `Authorization: Bearer <CODEC_AUTH_TOKEN>` (the CLI's --codec-auth), or the token as the path segment
  * before /decode: the Temporal UI sends no header of its own (it forwards only an OIDC access token, and
  * only to HTTPS), so `--ui-codec-endpoint http://host/codec/<token>` is how the UI authenticates.
@@ -119,7 +95,16 @@ const tooLarge: ErrorRequestHandler = (error: { type?: string }, _req, _res, nex
 export function codecRoutes(options: CodecServerOptions): express.Router {
   const { codec, namespace } = options;
   const router = express.Router();
-  router.use(cors(new Set(options.corsOrigins)));
+  // The UI sends Content-Type and X-Namespace, so every call is preflighted; its "Include cross-origin
+  // credentials" setting makes them credentialed.
+  router.use(
+    cors({
+      origins: options.corsOrigins,
+      methods: ['POST'],
+      headers: ['Authorization', 'Content-Type', 'X-Namespace'],
+      credentials: true,
+    }),
+  );
   // The token first: nobody without it gets a 4 MB body parsed.
   const checks = [
     requireToken(options.authToken),

@@ -9,6 +9,8 @@ import { createApp } from './app.js';
 import { codecServerOptions } from './codec.js';
 import { preferenceCenterOptions } from './preference-center.js';
 import { twilioStatusOptions } from './twilio.js';
+import { createInboxHub } from './inbox/hub.js';
+import { inboxOptions } from './inbox/routes.js';
 
 const config = loadConfigOrExit();
 // Before the Temporal client and the app: traces start at the request (docs/operations.md#tracing).
@@ -17,6 +19,9 @@ const logger = createLogger('api', config.logLevel);
 logStartupWarnings(config, logger);
 const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
 const temporal = await connectTemporalClient(config);
+const inbox = inboxOptions(config);
+// The inbox's streams in this process, told of changes by any process through LISTEN/NOTIFY.
+const inboxHub = inbox && createInboxHub({ db, databaseUrl: config.databaseUrl, logger });
 const app = createApp({
   db,
   temporal,
@@ -29,6 +34,7 @@ const app = createApp({
   preferenceCenter: preferenceCenterOptions(config),
   outbound: config.outbound,
   twilioStatus: twilioStatusOptions(config),
+  inbox: inbox && inboxHub && { ...inbox, hub: inboxHub },
 });
 
 const server = app.listen(config.port, () => {
@@ -43,7 +49,10 @@ const DRAIN_TIMEOUT_MS = 9_000;
 
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'draining in-flight requests');
+  const closed = new Promise((resolve) => server.once('close', resolve));
   server.close();
+  // Open inbox streams would hold the server open: they end now, and their clients reconnect elsewhere.
+  await inboxHub?.close();
   server.closeIdleConnections();
   setTimeout(() => {
     logger.warn('in-flight requests did not finish in time: closing their connections');
@@ -51,7 +60,7 @@ async function shutdown(signal: string): Promise<void> {
     // A query still waiting in PostgreSQL holds the pool open: exit without it.
     setTimeout(() => process.exit(1), 1000).unref();
   }, DRAIN_TIMEOUT_MS).unref();
-  await new Promise((resolve) => server.once('close', resolve));
+  await closed;
   if (metrics) await metrics.close();
   await temporal.connection.close();
   await db.$disconnect();

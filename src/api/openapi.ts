@@ -7,6 +7,7 @@ import {
 } from './openapi-parts.js';
 import { codecOpenApiPaths } from './codec.js';
 import { preferenceCenterOpenApiPaths } from './preference-center-docs.js';
+import { inboxOpenApiPaths } from './inbox/openapi.js';
 import { healthResponse, readinessResponse } from '../domain/views.js';
 import { notificationPaths } from './openapi-notifications.js';
 import { resourcePaths } from './openapi-resources.js';
@@ -42,6 +43,12 @@ export function openApiDocument(): Record<string, unknown> {
           scheme: 'bearer',
           description: 'The token of a preference page link (POST /v1/users/{id}/preferences-link)',
         },
+        inboxToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            "An inbox token (POST /v1/users/{id}/inbox-token): one user's inbox, from that user's browser",
+        },
       },
       schemas: schemaComponents(),
       responses: problemComponents(),
@@ -55,6 +62,7 @@ export function openApiDocument(): Record<string, unknown> {
       ...codecOpenApiPaths(),
       ...preferenceCenterOpenApiPaths(),
       ...twilioOpenApiPaths(),
+      ...inboxOpenApiPaths(),
       '/healthz': {
         get: {
           operationId: 'health',

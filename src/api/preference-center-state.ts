@@ -57,7 +57,8 @@ export async function pageState(
     deps.configuredChannels.includes('push') && deps.vapidPublicKey ? deps.vapidPublicKey : undefined;
   // A channel with one address per user shows it partly hidden; browser push, the browsers subscribed.
   const address = (channel: ChannelName): string | undefined => {
-    const contact = CHANNEL_DEFINITIONS[channel].contact;
+    const { contact, implicitAddress } = CHANNEL_DEFINITIONS[channel];
+    if (implicitAddress) return implicitAddress;
     const value = user.contacts[channel];
     if (contact) return value === undefined ? undefined : contact.hint(value);
     return push ? `${subscriptions.length} browser${subscriptions.length === 1 ? '' : 's'}` : undefined;

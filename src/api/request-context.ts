@@ -29,7 +29,8 @@ export function requestContext(logger: Logger): RequestHandler {
     res.setHeader('X-Request-Id', req.id);
     const started = process.hrtime.bigint();
     trackRoutePattern(req);
-    res.on('finish', () => {
+    // 'close', not 'finish': a response the client walked away from (an event stream) is logged too.
+    res.once('close', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       logger.info(
         {

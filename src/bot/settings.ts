@@ -50,8 +50,11 @@ async function render(
   const pushTargets = pushSubscriptions + user.pushDevices.length;
   const categories = await knownCategories(turn, user, prefs.rules);
   const mark = (on: boolean) => (on ? '✅' : '🚫');
-  const address = (channel: ChannelName): boolean =>
-    CHANNEL_DEFINITIONS[channel].contact ? channel in user.contacts : pushTargets > 0;
+  const address = (channel: ChannelName): boolean => {
+    const { contact, implicitAddress } = CHANNEL_DEFINITIONS[channel];
+    if (implicitAddress) return true;
+    return contact ? channel in user.contacts : pushTargets > 0;
+  };
   const channelRows = CHANNELS.map((ch) => ({
     text: `${mark(isOn(prefs.rules, '*', ch))} ${ch}`,
     callback_data: `set:ch:${ch}`,

@@ -239,6 +239,8 @@ export async function getNotification(
       lastError: d.lastError,
       providerMessageId: d.providerMessageId,
       sentAt: d.sentAt?.toISOString() ?? null,
+      readAt: d.readAt?.toISOString() ?? null,
+      clickedAt: d.clickedAt?.toISOString() ?? null,
     })),
   };
 }

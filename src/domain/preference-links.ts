@@ -2,15 +2,15 @@
 // per (user, category) for an email's List-Unsubscribe header. HMAC-SHA256 with PREFERENCES_SECRET, so
 // nothing is stored and an altered link is refused; changing the secret voids every link. Each link
 // also carries its user's link version, so one user's links can be revoked (link-revocation.ts).
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../platform/config.js';
+import { SIGNED_TOKEN_PATTERN, createTokenSigner } from './signed-tokens.js';
 
 export const PREFERENCES_PATH = '/preferences';
 export const UNSUBSCRIBE_PATH = '/unsubscribe';
 
 /** `<base64url claims>.<base64url HMAC>`: what may follow the paths above. */
-export const LINK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,1024}\.[A-Za-z0-9_-]{43}$/;
+export const LINK_TOKEN_PATTERN = SIGNED_TOKEN_PATTERN;
 
 const uuid = z.uuid();
 /** The user's link version when the link was made; links from before versions count as 0. */
@@ -74,30 +74,7 @@ export function createPreferenceLinks({
   linkTtlMs,
 }: PreferenceLinkOptions): PreferenceLinks {
   // The domain string keeps these MACs apart from anything else the same secret might ever sign.
-  const mac = (payload: string) =>
-    createHmac('sha256', secret).update(`herald-preference-link.v1.${payload}`).digest();
-
-  const sign = (claims: Claims): string => {
-    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
-    return `${payload}.${mac(payload).toString('base64url')}`;
-  };
-
-  /** The claims of an authentic token, or undefined for anything altered, forged or malformed. */
-  const open = (token: string): z.output<typeof claimsSchema> | undefined => {
-    if (!LINK_TOKEN_PATTERN.test(token)) return undefined;
-    const [payload, signature] = token.split('.') as [string, string];
-    // Compared as text: base64url has more than one spelling of the same bytes, and only Herald's counts.
-    const expected = Buffer.from(mac(payload).toString('base64url'));
-    const given = Buffer.from(signature);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-    // A well-signed token holds what Herald wrote; parsing still guards against an old or odd shape.
-    try {
-      const parsed = claimsSchema.safeParse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
-      return parsed.success ? parsed.data : undefined;
-    } catch {
-      return undefined;
-    }
-  };
+  const { sign, open } = createTokenSigner(secret, 'herald-preference-link.v1', claimsSchema);
 
   return {
     pageLink(user, now = new Date()) {

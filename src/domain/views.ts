@@ -126,6 +126,9 @@ export const notificationResponse = z
         lastError: z.string().nullable(),
         providerMessageId: z.string().nullable(),
         sentAt: timestamp.nullable(),
+        /** When the recipient first read it, and first opened its link or a button (the in-app inbox). */
+        readAt: timestamp.nullable(),
+        clickedAt: timestamp.nullable(),
       }),
     ),
   })
@@ -157,6 +160,13 @@ export const bulkResponse = z
     description: 'One result per recipient, in the order given',
   });
 
+const engagementEvent = z.object({
+  kind: z.enum(['read', 'clicked']),
+  channel,
+  at: timestamp,
+  action: z.string().optional(),
+});
+
 /** The workflow's own account of a notification (its `status` query), as cancel and retry return it. */
 export const workflowStatusResponse = z
   .object({
@@ -175,6 +185,10 @@ export const workflowStatusResponse = z
         fallbackFor: channel.optional(),
       }),
     ),
+    /** The first read and click the workflow heard of (the in-app inbox). */
+    engagement: z
+      .object({ read: engagementEvent.optional(), clicked: engagementEvent.optional() })
+      .optional(),
   })
   .register(responseSchemas, { id: 'WorkflowStatus' });
 export type WorkflowStatusResponse = z.infer<typeof workflowStatusResponse>;

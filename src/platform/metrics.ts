@@ -71,7 +71,8 @@ export function routePattern(req: Request): string {
 export const observeRequests: RequestHandler = (req, res, next) => {
   const started = process.hrtime.bigint();
   trackRoutePattern(req);
-  res.on('finish', () => {
+  // 'close', not 'finish': a response the client walked away from (an event stream) counts too.
+  res.once('close', () => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     httpRequestDuration.observe(
       { method: req.method, route: routePattern(req), status: res.statusCode },

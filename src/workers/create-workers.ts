@@ -139,6 +139,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
           logger,
           configuredChannels: configured,
           mandatoryCategories: config.delivery.mandatoryCategories,
+          inboxRetentionMs: config.inbox.retentionMs,
           settings: {
             retry: config.delivery.retryPolicies,
             retryWindowMs: config.delivery.retryWindowMs,

@@ -4,12 +4,13 @@ import { loadConfigOrExit, logStartupWarnings } from '../platform/config.js';
 import { createDb } from '../store/db.js';
 import { createLogger } from '../platform/logger.js';
 import { serveMetrics } from '../platform/metrics.js';
-import { closeChannels } from '../activities/channels/registry.js';
+import { closeChannels, configuredChannels } from '../activities/channels/registry.js';
 import { installTemporalLogging } from '../platform/temporal-logging.js';
 import { startTelemetry } from '../platform/telemetry.js';
 import { connectTemporalClient } from '../platform/temporal-client.js';
 import { NOTIFICATIONS_QUEUE } from '../workflows/definitions.js';
 import { ensureReconcilerSchedule } from './reconciler-schedule.js';
+import { ensureInboxRetentionSchedule } from './inbox-retention-schedule.js';
 import { ALL_QUEUES, createWorkers, prebuiltWorkflowBundle, type QueueName } from './create-workers.js';
 import { WORKER_DATABASE_POOL_SIZE } from './tuning.js';
 
@@ -52,11 +53,16 @@ logger.info(
   'worker started',
 );
 if (queues.includes(NOTIFICATIONS_QUEUE)) {
-  // The reconciler matters, but less than delivering: a worker that cannot set it up still serves.
+  // The reconciler and retention matter, but less than delivering: a worker that cannot set them up still serves.
   await ensureReconcilerSchedule(temporal).then(
     (scheduleId) => logger.info({ scheduleId }, 'reconciler scheduled every minute'),
     (error: unknown) => logger.error({ err: error }, 'could not set up the reconciler schedule'),
   );
+  if (configuredChannels(config).includes('in_app'))
+    await ensureInboxRetentionSchedule(temporal).then(
+      (scheduleId) => logger.info({ scheduleId }, 'inbox retention scheduled every hour'),
+      (error: unknown) => logger.error({ err: error }, 'could not set up the inbox retention schedule'),
+    );
 }
 const metrics = config.worker.metrics ? await serveMetrics(config.worker.metrics) : undefined;
 if (metrics) logger.info({ url: metrics.url }, 'serving Prometheus metrics');

@@ -1,14 +1,9 @@
-// The reconciler's Temporal Schedule, made sure of by every worker that serves the notifications queue:
-// created when absent, brought to the current spec when present, so an upgrade that changes it applies.
-import {
-  ScheduleAlreadyRunning,
-  ScheduleOverlapPolicy,
-  type Client,
-  type ScheduleOptions,
-} from '@temporalio/client';
+// The reconciler's Temporal Schedule, made sure of by every worker that serves the notifications queue.
+import { ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { NOTIFICATIONS_QUEUE } from '../workflows/definitions.js';
 import { RECONCILER_SCHEDULE_ID, reconcileNotificationsWorkflow } from '../workflows/reconciler.js';
 import type { ReconcileInput } from '../activities/index.js';
+import { ensureSchedule } from './schedules.js';
 
 export interface ReconcilerScheduleOptions {
   scheduleId?: string;
@@ -42,25 +37,5 @@ export async function ensureReconcilerSchedule(
       note: 'Starts notifications recorded by the API whose workflow did not start',
     },
   } satisfies ScheduleOptions;
-  try {
-    await temporal.schedule.create(schedule);
-    return scheduleId;
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-  }
-  const handle = temporal.schedule.getHandle(scheduleId);
-  try {
-    await handle.update((previous) => ({
-      ...previous,
-      spec: schedule.spec,
-      action: schedule.action,
-      policies: schedule.policies,
-    }));
-  } catch {
-    // Unreadable as it stands (its arguments sealed with keys this worker does not hold, or written by an
-    // older Herald): the schedule holds no state worth keeping, so it is made anew.
-    await handle.delete();
-    await temporal.schedule.create(schedule);
-  }
-  return scheduleId;
+  return ensureSchedule(temporal, schedule);
 }

@@ -11,9 +11,9 @@ export type { ChannelName };
 export const NOTIFICATIONS_QUEUE = 'notifications';
 export const channelQueue = (channel: ChannelName): string => channel;
 
-/** The activity the workflow calls for a channel: `deliverEmail`, `deliverSms`, ... */
+/** The activity the workflow calls for a channel: `deliverEmail`, `deliverSms`, `deliverInApp`, ... */
 export const deliverActivityName = (channel: ChannelName): string =>
-  `deliver${channel[0]!.toUpperCase()}${channel.slice(1)}`;
+  `deliver${channel.replace(/(?:^|_)([a-z])/g, (_, letter: string) => letter.toUpperCase())}`;
 
 export const workflowIdFor = (notificationId: string): string => `notification-${notificationId}`;
 
@@ -100,6 +100,16 @@ export interface ChannelStatus {
   fallbackFor?: ChannelName;
 }
 
+/** The recipient read the notification, or opened its link or one of its buttons (the in-app inbox). */
+export interface EngagementEvent {
+  kind: 'read' | 'clicked';
+  channel: ChannelName;
+  /** When it happened, as the API saw it (ISO). */
+  at: string;
+  /** The button pressed, by its id; absent for the notification's own link. */
+  action?: string;
+}
+
 /** What the `status` query returns: the phase and the state of every channel. */
 export interface WorkflowStatus {
   state: NotificationPhase;
@@ -113,6 +123,8 @@ export interface WorkflowStatus {
   retries: number;
   outcome?: NotificationOutcome;
   channels: Partial<Record<ChannelName, ChannelStatus>>;
+  /** The first read and the first click the workflow heard of (engagementSignal). */
+  engagement?: { read?: EngagementEvent; clicked?: EngagementEvent };
 }
 
 /** Failure types thrown by delivery activities: permanent ones are never retried. */
@@ -128,6 +140,11 @@ export const statusQuery = defineQuery<WorkflowStatus>('status');
 export const retrySignal = defineSignal('retry');
 /** Stops the notification while it is scheduled, deferred, delivering or awaiting a retry. */
 export const cancelSignal = defineSignal<[CancelRequest?]>('cancel');
+/**
+ * The recipient read or clicked the notification. Only recorded in the status for now; an escalation
+ * (send on another channel unless read in time) waits on it. Sent by the API; a closed run ignores it.
+ */
+export const engagementSignal = defineSignal<[EngagementEvent]>('engagement');
 /** The same as the signals, with an answer: refused when there is nothing to retry or cancel. */
 export const retryUpdate = defineUpdate<WorkflowStatus>('retryDeliveries');
 export const cancelUpdate = defineUpdate<WorkflowStatus, [CancelRequest]>('cancelNotification');

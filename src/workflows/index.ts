@@ -1,2 +1,3 @@
 export { notificationWorkflow } from './notification.js';
 export { reconcileNotificationsWorkflow } from './reconciler.js';
+export { pruneInboxWorkflow } from './inbox-retention.js';

@@ -13,6 +13,7 @@ import {
   SEARCH_ATTRIBUTES,
   cancelSignal,
   cancelUpdate,
+  engagementSignal,
   retrySignal,
   retryUpdate,
   statusQuery,
@@ -62,6 +63,11 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
   setHandler(statusQuery, () => status);
   setHandler(cancelSignal, (request) => cancel(request?.reason));
   setHandler(retrySignal, retry);
+  // Changes no command, only the state queries read: replay-safe (docs/workflow-versioning.md).
+  setHandler(engagementSignal, (event) => {
+    status.engagement ??= {};
+    status.engagement[event.kind] ??= event;
+  });
   setHandler(
     cancelUpdate,
     (request) => {

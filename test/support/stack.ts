@@ -16,6 +16,8 @@ import type { UnknownKeyLimit } from '../../src/api/auth.js';
 import { codecServerOptions } from '../../src/api/codec.js';
 import { preferenceCenterOptions } from '../../src/api/preference-center.js';
 import { twilioStatusOptions } from '../../src/api/twilio.js';
+import { createInboxHub, type InboxHub } from '../../src/api/inbox/hub.js';
+import { inboxOptions } from '../../src/api/inbox/routes.js';
 import { closeChannels } from '../../src/activities/channels/registry.js';
 import { heraldDataConverter } from '../../src/platform/codec.js';
 import { loadConfig, type Config } from '../../src/platform/config.js';
@@ -98,6 +100,8 @@ export interface RunningStack {
   apiUrl: string;
   /** The API's Prometheus endpoint, on its own listener as in src/api/main.ts (API_METRICS_PORT). */
   metricsUrl: string;
+  /** The API's inbox streams, when INBOX_SECRET is set. */
+  inboxHub?: InboxHub;
   /** fetch against the API with the test key. */
   api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
   stop(): Promise<void>;
@@ -143,7 +147,11 @@ export async function startHerald(
   let server: Server | undefined;
   let apiUrl = '';
   let metrics: MetricsServer | undefined;
+  let inboxHub: (InboxHub & { ready: Promise<void> }) | undefined;
   if (options.api !== false) {
+    const inbox = inboxOptions(config);
+    inboxHub = inbox && createInboxHub({ db, databaseUrl: config.databaseUrl, logger });
+    await inboxHub?.ready;
     const app = createApp({
       db,
       temporal,
@@ -155,6 +163,7 @@ export async function startHerald(
       preferenceCenter: preferenceCenterOptions(config),
       outbound: config.outbound,
       twilioStatus: twilioStatusOptions(config),
+      inbox: inbox && inboxHub && { ...inbox, hub: inboxHub },
       ...(options.rateLimit ? { rateLimit: config.api.rateLimit } : {}),
       ...(options.unknownKeyLimit ? { unknownKeyLimit: options.unknownKeyLimit } : {}),
     });
@@ -171,6 +180,7 @@ export async function startHerald(
     temporal,
     apiUrl,
     metricsUrl: metrics?.url ?? '',
+    inboxHub,
     api(path, init = {}) {
       const { json, ...rest } = init;
       const headers = new Headers(rest.headers);
@@ -183,6 +193,7 @@ export async function startHerald(
       });
     },
     async stop() {
+      await inboxHub?.close();
       if (server) {
         server.closeAllConnections();
         await new Promise((resolve) => server!.close(resolve));

@@ -12,6 +12,7 @@ import { ensureDatabase, startEmbeddedPostgres } from './postgres.js';
 import { freePort, isPortFree, waitForPort } from './ports.js';
 import { startTemporalServer } from './temporal-server.js';
 import { Supervisor, prefixer } from './supervisor.js';
+import { startInboxDemo } from './inbox-demo.js';
 
 const env = process.env;
 const dataDir = path.resolve(env.HERALD_DATA_DIR ?? path.join(projectRoot, '.data'));
@@ -176,6 +177,21 @@ async function main(): Promise<void> {
     childEnv.PREFERENCES_SECRET = preferences.secret;
   }
 
+  // In-app inbox: INBOX_SECRET if set, else one generated once for this .data/ and kept there (a new
+  // secret voids the tokens pages hold). The demo page embeds <herald-inbox> from an origin of its own.
+  if (!env.INBOX_SECRET) {
+    const inboxPath = path.join(dataDir, 'inbox.json');
+    if (!existsSync(inboxPath)) {
+      const generated = { secret: randomBytes(32).toString('base64url') };
+      writeFileSync(inboxPath, JSON.stringify(generated, null, 2) + '\n', { mode: 0o600 });
+    }
+    childEnv.INBOX_SECRET = (JSON.parse(readFileSync(inboxPath, 'utf8')) as { secret: string }).secret;
+  }
+  const wantedDemoPort = intEnv('HERALD_INBOX_DEMO_PORT', 3100);
+  const demoPort = (await isPortFree(wantedDemoPort)) ? wantedDemoPort : await freePort();
+  const demoOrigin = `http://127.0.0.1:${demoPort}`;
+  childEnv.INBOX_CORS_ORIGINS = [env.INBOX_CORS_ORIGINS, demoOrigin].filter(Boolean).join(',');
+
   // The worker is its own process: it serves its metrics on a port of its own. So does the API, apart
   // from its public port (which answers 404 for /metrics).
   if (!env.WORKER_METRICS_PORT) childEnv.WORKER_METRICS_PORT = String(await freePort());
@@ -201,6 +217,11 @@ async function main(): Promise<void> {
 
   const apiUrl = `http://127.0.0.1:${config.port}`;
   await waitForPort(config.port, 120_000);
+  if (config.inbox.secret && config.apiKeys[0]) {
+    const demo = await startInboxDemo({ port: demoPort, apiUrl, apiKey: config.apiKeys[0]! });
+    supervisor.onStop('inbox demo', () => demo.close());
+    banner.push(['Inbox demo', `${demo.url} (<herald-inbox> for the user dev-inbox-user)`]);
+  }
   const workerMetrics = config.worker.metrics!;
   const apiMetrics = config.api.metrics!;
   banner.unshift(

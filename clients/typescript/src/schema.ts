@@ -587,6 +587,177 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/users/{id}/inbox-token': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A token for the user's own inbox (/inbox/v1), for their browser: valid for INBOX_TOKEN_TTL, until revoked (404 without INBOX_SECRET) */
+    post: operations['createInboxToken'];
+    /** Revoke every inbox token issued to the user so far, and end the streams they opened */
+    delete: operations['revokeInboxTokens'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/inbox/herald-inbox.js': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The <herald-inbox> web component (docs/inbox.md) */
+    get: operations['inboxComponent'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/inbox/v1/messages': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The user's inbox, newest first, a page at a time */
+    get: operations['listInboxMessages'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/inbox/v1/counts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Unread and unseen messages (archived ones not counted): the badge */
+    get: operations['countInboxMessages'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/inbox/v1/read-all': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Mark every unread message read */
+    post: operations['readAllInboxMessages'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/inbox/v1/stream': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Server-Sent Events: `message` (a new item, as in the feed) and `counts`; the token may be ?token= (EventSource sends no header); at most 20 per user per API process */
+    get: operations['streamInbox'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/inbox/v1/messages/{id}/read': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Mark read (and seen); with `clicked` or `action`, the reader opened its link or pressed a button */
+    post: operations['readInboxMessage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/inbox/v1/messages/{id}/unread': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Mark unread again */
+    post: operations['unreadInboxMessage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/inbox/v1/messages/{id}/seen': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Mark seen: shown to the reader, not necessarily read */
+    post: operations['seenInboxMessage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/inbox/v1/messages/{id}/archive': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Archive: out of the feed and the counts, into `status=archived` */
+    post: operations['archiveInboxMessage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/healthz': {
     parameters: {
       query?: never;
@@ -697,7 +868,7 @@ export interface components {
       };
       locale: string;
       timezone: string;
-      channelOrder: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
+      channelOrder: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
       botSender: boolean;
       pushDevices: components['schemas']['PushDevice'][];
       /** Format: date-time */
@@ -709,10 +880,10 @@ export interface components {
       /** Format: uuid */
       userId: string;
       timezone: string;
-      channelOrder: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
+      channelOrder: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
       rules: {
         category: string;
-        channel: '*' | ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams');
+        channel: '*' | ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app');
         enabled: boolean;
       }[];
       quietHours: {
@@ -767,13 +938,13 @@ export interface components {
       /** Format: date-time */
       createdAt: string;
       completedAt: string | null;
-      channels: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
+      channels: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
       fallback: boolean;
       sendAt: string | null;
       workflowId: string;
       deliveries: {
         /** @enum {string} */
-        channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams';
+        channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
         /** @enum {string} */
         status:
           | 'pending'
@@ -789,6 +960,8 @@ export interface components {
         lastError: string | null;
         providerMessageId: string | null;
         sentAt: string | null;
+        readAt: string | null;
+        clickedAt: string | null;
       }[];
     };
     NotificationPage: {
@@ -816,7 +989,7 @@ export interface components {
         completedAt: string | null;
         deliveries: {
           /** @enum {string} */
-          channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams';
+          channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
           /** @enum {string} */
           status:
             | 'pending'
@@ -884,7 +1057,27 @@ export interface components {
           error?: string;
           permanent?: boolean;
           /** @enum {string} */
-          fallbackFor?: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams';
+          fallbackFor?: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
+        };
+      };
+      engagement?: {
+        read?: {
+          /** @enum {string} */
+          kind: 'read' | 'clicked';
+          /** @enum {string} */
+          channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
+          /** Format: date-time */
+          at: string;
+          action?: string;
+        };
+        clicked?: {
+          /** @enum {string} */
+          kind: 'read' | 'clicked';
+          /** @enum {string} */
+          channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
+          /** Format: date-time */
+          at: string;
+          action?: string;
         };
       };
     };
@@ -926,7 +1119,7 @@ export interface components {
       timezone: string;
       channels: {
         /** @enum {string} */
-        channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams';
+        channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
         available: boolean;
         detail: string;
       }[];
@@ -961,6 +1154,45 @@ export interface components {
       /** Format: uuid */
       userId: string;
       linkVersion: number;
+    };
+    InboxMessage: {
+      /** Format: uuid */
+      id: string;
+      title: string;
+      body: string;
+      url: string | null;
+      actions: {
+        id: string;
+        label: string;
+        url?: string;
+      }[];
+      category: string;
+      data: {
+        [key: string]: unknown;
+      };
+      /** Format: date-time */
+      createdAt: string;
+      seenAt: string | null;
+      readAt: string | null;
+      archivedAt: string | null;
+    };
+    InboxPage: {
+      items: components['schemas']['InboxMessage'][];
+      nextCursor: string | null;
+    };
+    InboxCounts: {
+      unread: number;
+      unseen: number;
+    };
+    InboxReadAll: {
+      read: number;
+    };
+    InboxToken: {
+      /** Format: uuid */
+      userId: string;
+      token: string;
+      /** Format: date-time */
+      expiresAt: string;
     };
     TelegramLink: {
       /** Format: uuid */
@@ -1326,7 +1558,7 @@ export interface operations {
           };
           locale?: string;
           timezone?: string;
-          channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
+          channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
           botSender?: boolean;
         };
       };
@@ -1401,7 +1633,7 @@ export interface operations {
         'application/json': {
           rules: {
             category: '*' | string;
-            channel: '*' | ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams');
+            channel: '*' | ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app');
             enabled: boolean;
           }[];
           quietHours: {
@@ -1409,7 +1641,7 @@ export interface operations {
             end: string;
             timezone?: string;
           } | null;
-          channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
+          channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
         };
       };
     };
@@ -1797,7 +2029,7 @@ export interface operations {
           title?: string;
           body?: string;
           template?: string;
-          channels?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
+          channels?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
           data?: {
             [key: string]: unknown;
           };
@@ -1850,7 +2082,7 @@ export interface operations {
           title?: string;
           body?: string;
           template?: string;
-          channels?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
+          channels?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
           data?: {
             [key: string]: unknown;
           };
@@ -2829,7 +3061,7 @@ export interface operations {
         'application/json': {
           rules: {
             category: '*' | string;
-            channel: '*' | ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams');
+            channel: '*' | ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app');
             enabled: boolean;
           }[];
           quietHours: {
@@ -2837,7 +3069,7 @@ export interface operations {
             end: string;
             timezone?: string;
           } | null;
-          channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams')[];
+          channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
           timezone?: string;
         };
       };
@@ -3487,6 +3719,686 @@ export interface operations {
       415: {
         headers: {
           'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  createInboxToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Herald's user id or the caller's externalId */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The token */
+      201: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InboxToken'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  revokeInboxTokens: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Herald's user id or the caller's externalId */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  inboxComponent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description JavaScript that defines the element */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/javascript': string;
+        };
+      };
+      /** @description The inbox is off (no INBOX_SECRET) */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listInboxMessages: {
+    parameters: {
+      query?: {
+        status?: 'unread' | 'all' | 'archived';
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of messages */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InboxPage'];
+        };
+      };
+      /** @description No inbox token, or one altered, expired or revoked (`type` says which); nothing was changed */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The inbox is off (no INBOX_SECRET), or no such message of this user */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The request is invalid; `errors` lists every field, and nothing was changed */
+      422: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests for this user (60 at once, then 10 a second, per API process) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  countInboxMessages: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The counts */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InboxCounts'];
+        };
+      };
+      /** @description No inbox token, or one altered, expired or revoked (`type` says which); nothing was changed */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The inbox is off (no INBOX_SECRET), or no such message of this user */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The request is invalid; `errors` lists every field, and nothing was changed */
+      422: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests for this user (60 at once, then 10 a second, per API process) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  readAllInboxMessages: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description How many became read */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InboxReadAll'];
+        };
+      };
+      /** @description No inbox token, or one altered, expired or revoked (`type` says which); nothing was changed */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The inbox is off (no INBOX_SECRET), or no such message of this user */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The request is invalid; `errors` lists every field, and nothing was changed */
+      422: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests for this user (60 at once, then 10 a second, per API process) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  streamInbox: {
+    parameters: {
+      query?: {
+        token?: string;
+        lastEventId?: string;
+      };
+      header?: {
+        /** @description The last event id received: the messages after it are sent first */
+        'Last-Event-ID'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An event stream that stays open: `id` is the number of the last message sent, `event` is `message` or `counts`, `data` is JSON */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/event-stream': string;
+        };
+      };
+      /** @description No inbox token, or one altered, expired or revoked (`type` says which); nothing was changed */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The inbox is off (no INBOX_SECRET), or no such message of this user */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The request is invalid; `errors` lists every field, and nothing was changed */
+      422: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests for this user (60 at once, then 10 a second, per API process) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  readInboxMessage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          clicked?: boolean;
+          action?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The message as it is now */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InboxMessage'];
+        };
+      };
+      /** @description The body is not JSON */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No inbox token, or one altered, expired or revoked (`type` says which); nothing was changed */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The inbox is off (no INBOX_SECRET), or no such message of this user */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body exceeds 256 KB */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The request is invalid; `errors` lists every field, and nothing was changed */
+      422: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests for this user (60 at once, then 10 a second, per API process) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  unreadInboxMessage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The message as it is now */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InboxMessage'];
+        };
+      };
+      /** @description No inbox token, or one altered, expired or revoked (`type` says which); nothing was changed */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The inbox is off (no INBOX_SECRET), or no such message of this user */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The request is invalid; `errors` lists every field, and nothing was changed */
+      422: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests for this user (60 at once, then 10 a second, per API process) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  seenInboxMessage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The message as it is now */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InboxMessage'];
+        };
+      };
+      /** @description No inbox token, or one altered, expired or revoked (`type` says which); nothing was changed */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The inbox is off (no INBOX_SECRET), or no such message of this user */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The request is invalid; `errors` lists every field, and nothing was changed */
+      422: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests for this user (60 at once, then 10 a second, per API process) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  archiveInboxMessage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The message as it is now */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InboxMessage'];
+        };
+      };
+      /** @description No inbox token, or one altered, expired or revoked (`type` says which); nothing was changed */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The inbox is off (no INBOX_SECRET), or no such message of this user */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The request is invalid; `errors` lists every field, and nothing was changed */
+      422: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests for this user (60 at once, then 10 a second, per API process) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {

@@ -130,6 +130,11 @@ export interface ChannelDefinition {
   readonly workerEnvironment?: readonly string[];
   /** Absent for a channel whose addresses have their own routes (browser push subscriptions). */
   readonly contact?: ContactDefinition;
+  /**
+   * For a channel every user has without giving an address (the in-app inbox): what the preference
+   * page shows in place of one.
+   */
+  readonly implicitAddress?: string;
   /** Whether the recipient has an address on this channel at all. */
   hasAddress(recipient: Recipient): boolean;
   /** Its environment variables (its own config.ts): read into Config, listed in docs/configuration.md. */

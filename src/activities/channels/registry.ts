@@ -7,6 +7,7 @@ import type { Config } from '../../platform/config.js';
 import type { ChannelContext, ChannelDefinition, ChannelProvider, ContactDefinition } from './channel.js';
 import { discordChannel } from './discord/index.js';
 import { emailChannel } from './email/index.js';
+import { inAppChannel } from './in-app/index.js';
 import { pushChannel } from './push/index.js';
 import { slackChannel } from './slack/index.js';
 import { smsChannel } from './sms/index.js';
@@ -32,6 +33,7 @@ export const CHANNEL_DEFINITIONS = {
   slack: slackChannel,
   discord: discordChannel,
   teams: teamsChannel,
+  in_app: inAppChannel,
 } satisfies Record<string, ChannelDefinition>;
 
 export type ChannelName = keyof typeof CHANNEL_DEFINITIONS;
