@@ -292,7 +292,7 @@ describe('the preference page in Chromium', () => {
         what: 'the test result',
         timeoutMs: 30_000,
       });
-      assert.equal(await result.textContent(), 'Test sent. Email: sent. Browser push: sent.');
+      assert.equal(await result.textContent(), 'Test sent. Email: sent. Push (browsers and phones): sent.');
       const mail = await smtp.waitFor((m) => m.envelopeTo.includes(user.email));
       assert.equal(mail.parsed.subject, 'Test notification');
       const pushed = await pushService.waitFor((r) => browserSide.subscription.endpoint.endsWith(r.path));
