@@ -20,6 +20,7 @@ import {
 } from './config/delivery.js';
 import { payloadEncryptionConfig, type CodecConfig } from './config/payload-encryption.js';
 import { outboundConfig, type OutboundConfig } from './config/outbound.js';
+import { historyConfig, type HistoryConfig } from './config/history.js';
 import { CHANNEL_CONFIG_SLICES } from '../activities/channels/registry.js';
 
 export { ConfigError, type ConfigProblem } from './config/define.js';
@@ -42,6 +43,7 @@ export const CONFIG_SLICES = [
   deliveryConfig,
   webhooksConfig,
   preferencesConfig,
+  historyConfig,
   outboundConfig,
   payloadEncryptionConfig,
   ...CHANNEL_CONFIG_SLICES,
@@ -55,6 +57,7 @@ export interface Config
     DeliveryConfig,
     WebhooksConfig,
     PreferencesConfig,
+    HistoryConfig,
     OutboundConfig,
     CodecConfig,
     ChannelSettings {
