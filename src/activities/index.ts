@@ -10,12 +10,15 @@ import { createResolveRecipient } from './resolve-recipient.js';
 import { createRecordWebhookFailure } from './webhooks.js';
 import { createReconcileNotifications } from './reconcile-notifications.js';
 import { createPruneInbox } from './prune-inbox.js';
+import { createDigestPreference } from './digest-preference.js';
 
 export type { DeliveryInput, DeliveryResult } from './deliver.js';
 export type { RecipientPlan } from './resolve-recipient.js';
 export type { CompletionInput, ProgressInput } from './complete-notification.js';
 export type { ReconcileInput, ReconcileResult } from './reconcile-notifications.js';
 export type { PruneInboxInput, PruneInboxResult } from './prune-inbox.js';
+export type { DigestPreferenceInput } from './digest-preference.js';
+export type { DigestPreference } from '../domain/digest-preference.js';
 export { createWebhookActivities, type WebhookActivities } from './webhooks.js';
 
 export interface ActivityDeps {
@@ -39,6 +42,7 @@ export function createNotificationActivities(deps: ActivityDeps) {
     recordWebhookFailure: createRecordWebhookFailure(deps.db),
     reconcileNotifications: createReconcileNotifications(deps),
     pruneInbox: createPruneInbox(deps),
+    digestPreference: createDigestPreference(deps.db),
   };
 }
 export type NotificationActivities = ReturnType<typeof createNotificationActivities>;
