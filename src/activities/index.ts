@@ -11,6 +11,7 @@ import { createRecordWebhookFailure } from './webhooks.js';
 import { createReconcileNotifications } from './reconcile-notifications.js';
 import { createPruneInbox } from './prune-inbox.js';
 import { createPruneHistory } from './prune-history.js';
+import { createDigestPreference } from './digest-preference.js';
 
 export type { DeliveryInput, DeliveryResult } from './deliver.js';
 export type { RecipientPlan } from './resolve-recipient.js';
@@ -18,6 +19,8 @@ export type { CompletionInput, ProgressInput } from './complete-notification.js'
 export type { ReconcileInput, ReconcileResult } from './reconcile-notifications.js';
 export type { PruneInboxInput, PruneInboxResult } from './prune-inbox.js';
 export type { PruneHistoryInput, PruneHistoryResult } from './prune-history.js';
+export type { DigestPreferenceInput } from './digest-preference.js';
+export type { DigestPreference } from '../domain/digest-preference.js';
 export { createWebhookActivities, type WebhookActivities } from './webhooks.js';
 
 export interface ActivityDeps {
@@ -44,6 +47,7 @@ export function createNotificationActivities(deps: ActivityDeps) {
     reconcileNotifications: createReconcileNotifications(deps),
     pruneInbox: createPruneInbox(deps),
     pruneHistory: createPruneHistory(deps),
+    digestPreference: createDigestPreference(deps.db),
   };
 }
 export type NotificationActivities = ReturnType<typeof createNotificationActivities>;

@@ -891,6 +891,19 @@ export interface components {
         end: string;
         timezone?: string;
       } | null;
+      digests: (
+        | {
+            category: string;
+            /** @enum {string} */
+            mode: 'off' | 'hourly';
+          }
+        | {
+            category: string;
+            /** @constant */
+            mode: 'daily';
+            hour: number;
+          }
+      )[];
     };
     PushSubscription: {
       /** Format: uuid */
@@ -1642,6 +1655,19 @@ export interface operations {
             timezone?: string;
           } | null;
           channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
+          digests?: (
+            | {
+                category: '*' | string;
+                /** @enum {string} */
+                mode: 'off' | 'hourly';
+              }
+            | {
+                category: '*' | string;
+                /** @constant */
+                mode: 'daily';
+                hour: number;
+              }
+          )[];
         };
       };
     };
@@ -3070,6 +3096,19 @@ export interface operations {
             timezone?: string;
           } | null;
           channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
+          digests?: (
+            | {
+                category: '*' | string;
+                /** @enum {string} */
+                mode: 'off' | 'hourly';
+              }
+            | {
+                category: '*' | string;
+                /** @constant */
+                mode: 'daily';
+                hour: number;
+              }
+          )[];
           timezone?: string;
         };
       };
