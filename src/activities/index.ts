@@ -10,12 +10,14 @@ import { createResolveRecipient } from './resolve-recipient.js';
 import { createRecordWebhookFailure } from './webhooks.js';
 import { createReconcileNotifications } from './reconcile-notifications.js';
 import { createPruneInbox } from './prune-inbox.js';
+import { createStartBulkPage } from './start-bulk-page.js';
 
 export type { DeliveryInput, DeliveryResult } from './deliver.js';
 export type { RecipientPlan } from './resolve-recipient.js';
 export type { CompletionInput, ProgressInput } from './complete-notification.js';
 export type { ReconcileInput, ReconcileResult } from './reconcile-notifications.js';
 export type { PruneInboxInput, PruneInboxResult } from './prune-inbox.js';
+export type { BulkPageInput, BulkPageResult } from './start-bulk-page.js';
 export { createWebhookActivities, type WebhookActivities } from './webhooks.js';
 
 export interface ActivityDeps {
@@ -39,6 +41,7 @@ export function createNotificationActivities(deps: ActivityDeps) {
     recordWebhookFailure: createRecordWebhookFailure(deps.db),
     reconcileNotifications: createReconcileNotifications(deps),
     pruneInbox: createPruneInbox(deps),
+    startBulkPage: createStartBulkPage(deps),
   };
 }
 export type NotificationActivities = ReturnType<typeof createNotificationActivities>;
