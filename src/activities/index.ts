@@ -12,6 +12,7 @@ import { createReconcileNotifications } from './reconcile-notifications.js';
 import { createPruneInbox } from './prune-inbox.js';
 import { createPruneHistory } from './prune-history.js';
 import { createDigestPreference } from './digest-preference.js';
+import { createStartBulkPage } from './start-bulk-page.js';
 
 export type { DeliveryInput, DeliveryResult } from './deliver.js';
 export type { RecipientPlan } from './resolve-recipient.js';
@@ -21,6 +22,7 @@ export type { PruneInboxInput, PruneInboxResult } from './prune-inbox.js';
 export type { PruneHistoryInput, PruneHistoryResult } from './prune-history.js';
 export type { DigestPreferenceInput } from './digest-preference.js';
 export type { DigestPreference } from '../domain/digest-preference.js';
+export type { BulkPageInput, BulkPageResult } from './start-bulk-page.js';
 export { createWebhookActivities, type WebhookActivities } from './webhooks.js';
 
 export interface ActivityDeps {
@@ -48,6 +50,7 @@ export function createNotificationActivities(deps: ActivityDeps) {
     pruneInbox: createPruneInbox(deps),
     pruneHistory: createPruneHistory(deps),
     digestPreference: createDigestPreference(deps.db),
+    startBulkPage: createStartBulkPage(deps),
   };
 }
 export type NotificationActivities = ReturnType<typeof createNotificationActivities>;

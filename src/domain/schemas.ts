@@ -259,7 +259,7 @@ export const listNotificationsQuerySchema = z.strictObject({
 });
 export type ListNotificationsQuery = z.infer<typeof listNotificationsQuerySchema>;
 
-export const BULK_LIMIT = 1000;
+export const BULK_LIMIT = 10_000;
 /** One notification to many users: the fields of a single one, with `recipients` in place of `userId`. */
 export const bulkNotificationSchema = z
   .strictObject({

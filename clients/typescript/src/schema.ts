@@ -218,7 +218,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** One notification to up to 1,000 recipients; each is reported on its own */
+    /** One notification to up to 10,000 recipients; each is reported on its own */
     post: operations['sendBulk'];
     delete?: never;
     options?: never;
