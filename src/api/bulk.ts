@@ -34,7 +34,11 @@ export async function acceptBulk(ctx: AcceptContext, input: BulkNotification): P
       seen.add(recipient);
       try {
         const accepted = await acceptNotification(
-          { ...ctx, idempotencyKey: ctx.idempotencyKey && `${ctx.idempotencyKey}:${recipient}` },
+          {
+            ...ctx,
+            idempotencyKey: ctx.idempotencyKey && `${ctx.idempotencyKey}:${recipient}`,
+            door: 'bulk',
+          },
           { ...common, userId: recipient },
         );
         results[i] = { recipient, id: accepted.id, status: accepted.status, workflowId: accepted.workflowId };

@@ -20,6 +20,7 @@ import {
 } from './config/delivery.js';
 import { payloadEncryptionConfig, type CodecConfig } from './config/payload-encryption.js';
 import { outboundConfig, type OutboundConfig } from './config/outbound.js';
+import { priorityConfig, type PriorityConfig } from './config/priority.js';
 import { CHANNEL_CONFIG_SLICES } from '../activities/channels/registry.js';
 
 export { ConfigError, type ConfigProblem } from './config/define.js';
@@ -44,6 +45,7 @@ export const CONFIG_SLICES = [
   preferencesConfig,
   outboundConfig,
   payloadEncryptionConfig,
+  priorityConfig,
   ...CHANNEL_CONFIG_SLICES,
 ] as const;
 
@@ -57,6 +59,7 @@ export interface Config
     PreferencesConfig,
     OutboundConfig,
     CodecConfig,
+    PriorityConfig,
     ChannelSettings {
   /** Weak production settings that do not stop start-up (empty outside production). */
   startupWarnings: ConfigProblem[];
