@@ -1,6 +1,7 @@
 // The Markdown summary of a run, beside its JSON and chart.
 import type { LatencySummary } from '../load.js';
 import type { EndToEndResult } from '../parts/e2e.js';
+import { isolationMarkdown } from '../parts/isolation.js';
 import type { ProcessProfile, ProfileSummary } from './profile.js';
 import { median } from '../load.js';
 import { currentOverBaseline, sideBySide, type BenchReport } from './report.js';
@@ -257,6 +258,7 @@ export function renderMarkdown(report: BenchReport, files: { json: string; svg: 
       '',
     );
   }
+  if (report.isolation) out.push(...isolationMarkdown(report.isolation));
   if (report.inbox) {
     const i = report.inbox;
     out.push(
