@@ -198,6 +198,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
       notificationId: notification.id,
       workflowId: notification.workflowId,
       category: notification.category,
+      priority: notification.priority,
       created,
     },
     created ? 'notification accepted' : 'notification already accepted (Idempotency-Key)',

@@ -941,6 +941,8 @@ export interface components {
       channels: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
       fallback: boolean;
       sendAt: string | null;
+      /** @enum {string} */
+      priority: 'high' | 'normal' | 'low';
       workflowId: string;
       deliveries: {
         /** @enum {string} */
@@ -2036,6 +2038,8 @@ export interface operations {
           /** Format: date-time */
           sendAt?: string;
           fallback?: boolean;
+          /** @enum {string} */
+          priority?: 'high' | 'normal' | 'low';
         } & (unknown | unknown);
       };
     };
@@ -2089,6 +2093,8 @@ export interface operations {
           /** Format: date-time */
           sendAt?: string;
           fallback?: boolean;
+          /** @enum {string} */
+          priority?: 'high' | 'normal' | 'low';
         } & (unknown | unknown);
       };
     };
