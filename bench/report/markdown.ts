@@ -2,6 +2,7 @@
 import type { LatencySummary } from '../load.js';
 import type { EndToEndResult } from '../parts/e2e.js';
 import { bulkMarkdown } from '../parts/bulk.js';
+import { isolationMarkdown } from '../parts/isolation.js';
 import type { ProcessProfile, ProfileSummary } from './profile.js';
 import { median } from '../load.js';
 import { currentOverBaseline, sideBySide, type BenchReport } from './report.js';
@@ -258,6 +259,7 @@ export function renderMarkdown(report: BenchReport, files: { json: string; svg: 
       '',
     );
   }
+  if (report.isolation) out.push(...isolationMarkdown(report.isolation));
   if (report.inbox) {
     const i = report.inbox;
     out.push(

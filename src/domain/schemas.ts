@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CHANNELS, CONTACT_CHANNELS, type ChannelName } from '../activities/channels/registry.js';
 import { apnsTokenSchema, fcmTokenSchema } from '../activities/channels/push/devices.js';
 import { NOTIFICATION_STATUSES } from '../workflows/definitions.js';
+import { NOTIFICATION_PRIORITIES } from '../workflows/priority.js';
 import { isUuid } from '../platform/uuid.js';
 
 const isTimeZone = (zone: string): boolean => {
@@ -124,6 +125,8 @@ const notificationFields = {
   data: z.record(z.string(), z.unknown()).optional(),
   sendAt: timestampSchema.optional(),
   fallback: z.boolean().optional(),
+  /** high goes before normal and low on every queue; unset: the category's default, else normal (bulk: low). */
+  priority: z.enum(NOTIFICATION_PRIORITIES).optional(),
 };
 
 export const createNotificationSchema = z

@@ -8,6 +8,7 @@ import {
   NOTIFICATION_PHASES,
   NOTIFICATION_STATUSES,
 } from '../workflows/definitions.js';
+import { NOTIFICATION_PRIORITIES } from '../workflows/priority.js';
 import { CHANNELS, CONTACT_CHANNELS, type ChannelName } from '../activities/channels/registry.js';
 import { PUSH_PROVIDERS } from '../activities/channels/push/devices.js';
 
@@ -125,6 +126,7 @@ export const notificationResponse = z
     channels: z.array(channel),
     fallback: z.boolean(),
     sendAt: timestamp.nullable(),
+    priority: z.enum(NOTIFICATION_PRIORITIES),
     workflowId: z.string(),
     deliveries: z.array(
       z.object({

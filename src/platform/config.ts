@@ -21,6 +21,7 @@ import {
 import { payloadEncryptionConfig, type CodecConfig } from './config/payload-encryption.js';
 import { outboundConfig, type OutboundConfig } from './config/outbound.js';
 import { historyConfig, type HistoryConfig } from './config/history.js';
+import { priorityConfig, type PriorityConfig } from './config/priority.js';
 import { CHANNEL_CONFIG_SLICES } from '../activities/channels/registry.js';
 
 export { ConfigError, type ConfigProblem } from './config/define.js';
@@ -46,6 +47,7 @@ export const CONFIG_SLICES = [
   historyConfig,
   outboundConfig,
   payloadEncryptionConfig,
+  priorityConfig,
   ...CHANNEL_CONFIG_SLICES,
 ] as const;
 
@@ -60,6 +62,7 @@ export interface Config
     HistoryConfig,
     OutboundConfig,
     CodecConfig,
+    PriorityConfig,
     ChannelSettings {
   /** Weak production settings that do not stop start-up (empty outside production). */
   startupWarnings: ConfigProblem[];

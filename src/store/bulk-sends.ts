@@ -3,6 +3,7 @@
 import type { ChannelName } from '../workflows/definitions.js';
 import { Prisma, type Db, type NotificationStatus } from './db.js';
 import type { UnstartedCandidate } from './notifications.js';
+import type { NotificationPriority } from '../workflows/priority.js';
 
 /** What every notification of one bulk request shares: bound once, not once a recipient. */
 export interface BulkCommon {
@@ -17,6 +18,7 @@ export interface BulkCommon {
   status: NotificationStatus;
   requestId: string;
   source: string | null;
+  priority: NotificationPriority;
 }
 
 /** What differs between the notifications of one bulk request. */
@@ -51,6 +53,7 @@ function bulkColumns(common: BulkCommon): [column: string, value: Prisma.Sql][] 
     ['status', Prisma.sql`${common.status}::"NotificationStatus"`],
     ['request_id', Prisma.sql`${common.requestId}::text`],
     ['source', Prisma.sql`${common.source}::text`],
+    ['priority', Prisma.sql`${common.priority}::"NotificationPriority"`],
     ['created_at', Prisma.sql`now() AT TIME ZONE 'UTC'`],
     ['updated_at', Prisma.sql`now() AT TIME ZONE 'UTC'`],
   ];
@@ -171,6 +174,8 @@ export async function bulkSendPage(
       sendAt: true,
       fallback: true,
       workflowId: true,
+      priority: true,
+      source: true,
     },
   });
   return { ids, requestId: bulk?.requestId ?? null, unstarted: new Map(rows.map((row) => [row.id, row])) };

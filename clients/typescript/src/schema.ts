@@ -954,6 +954,8 @@ export interface components {
       channels: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
       fallback: boolean;
       sendAt: string | null;
+      /** @enum {string} */
+      priority: 'high' | 'normal' | 'low';
       workflowId: string;
       deliveries: {
         /** @enum {string} */
@@ -2062,6 +2064,8 @@ export interface operations {
           /** Format: date-time */
           sendAt?: string;
           fallback?: boolean;
+          /** @enum {string} */
+          priority?: 'high' | 'normal' | 'low';
         } & (unknown | unknown);
       };
     };
@@ -2115,6 +2119,8 @@ export interface operations {
           /** Format: date-time */
           sendAt?: string;
           fallback?: boolean;
+          /** @enum {string} */
+          priority?: 'high' | 'normal' | 'low';
         } & (unknown | unknown);
       };
     };
