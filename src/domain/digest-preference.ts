@@ -10,9 +10,11 @@ export type DigestPreference =
 export type DigestMode = DigestPreference['mode'];
 export const DIGEST_MODES = ['off', 'hourly', 'daily'] as const satisfies readonly DigestMode[];
 
+/** A digest choice without its category. */
+export type DigestSetting = { mode: 'off' | 'hourly' } | { mode: 'daily'; hour: number };
+
 /** One stored choice, as the API shows and takes it: `*` is every category without its own. */
-export type DigestChoice =
-  { category: string; mode: 'off' | 'hourly' } | { category: string; mode: 'daily'; hour: number };
+export type DigestChoice = DigestSetting & { category: string };
 
 const OFF: DigestPreference = { mode: 'off' };
 
