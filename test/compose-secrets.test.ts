@@ -49,7 +49,8 @@ const MAY_SEE: Record<string, string[]> = {
   'worker-email': [...HERALD_PROCESS, 'SMTP_URL', 'SMTP_FALLBACK_URL', 'PREFERENCES_SECRET'],
   'worker-sms': [...HERALD_PROCESS, 'SMS_HTTP_TOKEN', 'TWILIO_AUTH_TOKEN'],
   'worker-push': [...HERALD_PROCESS, 'VAPID_PRIVATE_KEY', 'FCM_SERVICE_ACCOUNT', 'APNS_KEY'],
-  'worker-telegram': [...HERALD_PROCESS, 'TELEGRAM_BOT_TOKEN'],
+  // Its messages carry a signed Acknowledge button when asked.
+  'worker-telegram': [...HERALD_PROCESS, 'TELEGRAM_BOT_TOKEN', 'PREFERENCES_SECRET'],
   'worker-slack': [...HERALD_PROCESS, 'SLACK_BOT_TOKEN'],
   // Their credentials are in the users' webhook URLs, read from the database.
   'worker-discord': HERALD_PROCESS,

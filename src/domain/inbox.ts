@@ -1,14 +1,14 @@
 // The in-app inbox as its reader uses it: the feed a page at a time, the badge's counts, and marking
 // messages seen, read, unread or archived. A read or a click goes back to the notification's workflow as
 // a signal (engagementSignal) and is recorded on the in_app delivery; nothing here knows HTTP.
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { inboxActionSchema } from '../activities/channels/in-app/content.js';
 import type { Logger } from '../platform/logger.js';
 import type { Db } from '../store/db.js';
 import { inboxCounts, listInboxMessages, type FeedFilter, type InboxItem } from '../store/inbox.js';
 import { markAllInboxMessagesRead, markInboxMessage, type InboxMark } from '../store/inbox-marks.js';
-import { engagementSignal, type EngagementEvent } from '../workflows/definitions.js';
+import { tellWorkflow } from './engagement.js';
 import { NotFoundError } from './errors.js';
 import { responseSchemas } from './views.js';
 
@@ -109,22 +109,8 @@ export interface InboxDeps {
   logger: Logger;
 }
 
-/** A signal waits this long for Temporal: the read is recorded already, and the reader should not wait. */
-const SIGNAL_DEADLINE_MS = 2_000;
 /** read-all tells this many workflows at once. */
 const SIGNAL_CONCURRENCY = 8;
-
-/** Tells the notification's workflow; one that has closed has nothing to wait for, which is no error. */
-async function tellWorkflow(deps: InboxDeps, workflowId: string, event: EngagementEvent): Promise<void> {
-  try {
-    await deps.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-      deps.temporal.workflow.getHandle(workflowId).signal(engagementSignal, event),
-    );
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return;
-    deps.logger.warn({ err: error, workflowId, kind: event.kind }, 'could not signal the notification');
-  }
-}
 
 /** Marks one of the user's messages; another user's message is not found, and nothing changes. */
 export async function markMessage(

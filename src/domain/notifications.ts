@@ -102,6 +102,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     data: input.data ?? {},
     channels,
     fallback: input.fallback ?? false,
+    ack: input.ack ?? false,
     sendAt,
     status,
     workflowId,
@@ -111,7 +112,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
 
   let notification: Pick<
     NotificationRow,
-    'id' | 'userId' | 'category' | 'channels' | 'sendAt' | 'fallback' | 'status' | 'workflowId'
+    'id' | 'userId' | 'category' | 'channels' | 'sendAt' | 'fallback' | 'ack' | 'status' | 'workflowId'
   >;
   let created = true;
   if (inserted) {
@@ -122,6 +123,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
       channels,
       sendAt,
       fallback: input.fallback ?? false,
+      ack: input.ack ?? false,
       status,
       workflowId,
     };
@@ -228,6 +230,7 @@ export async function getNotification(
     template: notification.template,
     channels: notification.channels,
     fallback: notification.fallback,
+    ack: notification.ack,
     sendAt: notification.sendAt?.toISOString() ?? null,
     workflowId: notification.workflowId,
     createdAt: notification.createdAt.toISOString(),
@@ -241,6 +244,7 @@ export async function getNotification(
       sentAt: d.sentAt?.toISOString() ?? null,
       readAt: d.readAt?.toISOString() ?? null,
       clickedAt: d.clickedAt?.toISOString() ?? null,
+      acknowledgedAt: d.acknowledgedAt?.toISOString() ?? null,
     })),
   };
 }

@@ -124,6 +124,8 @@ const notificationFields = {
   data: z.record(z.string(), z.unknown()).optional(),
   sendAt: timestampSchema.optional(),
   fallback: z.boolean().optional(),
+  /** Ask the recipient to acknowledge it: a button, link or action on each channel (docs/acknowledgements.md). */
+  ack: z.boolean().optional(),
 };
 
 export const createNotificationSchema = z

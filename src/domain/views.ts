@@ -117,6 +117,8 @@ export const notificationResponse = z
     ...notificationSummary,
     channels: z.array(channel),
     fallback: z.boolean(),
+    /** Whether the recipient is asked to acknowledge it. */
+    ack: z.boolean(),
     sendAt: timestamp.nullable(),
     workflowId: z.string(),
     deliveries: z.array(
@@ -129,6 +131,8 @@ export const notificationResponse = z
         /** When the recipient first read it, and first opened its link or a button (the in-app inbox). */
         readAt: timestamp.nullable(),
         clickedAt: timestamp.nullable(),
+        /** When the recipient first acknowledged it (asked for with `ack`). */
+        acknowledgedAt: timestamp.nullable(),
       }),
     ),
   })
@@ -161,7 +165,7 @@ export const bulkResponse = z
   });
 
 const engagementEvent = z.object({
-  kind: z.enum(['read', 'clicked']),
+  kind: z.enum(['read', 'clicked', 'acknowledged']),
   channel,
   at: timestamp,
   action: z.string().optional(),
@@ -185,9 +189,13 @@ export const workflowStatusResponse = z
         fallbackFor: channel.optional(),
       }),
     ),
-    /** The first read and click the workflow heard of (the in-app inbox). */
+    /** The first read, click and acknowledgement the workflow heard of. */
     engagement: z
-      .object({ read: engagementEvent.optional(), clicked: engagementEvent.optional() })
+      .object({
+        read: engagementEvent.optional(),
+        clicked: engagementEvent.optional(),
+        acknowledged: engagementEvent.optional(),
+      })
       .optional(),
   })
   .register(responseSchemas, { id: 'WorkflowStatus' });

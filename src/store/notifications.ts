@@ -17,6 +17,7 @@ export interface NewNotification {
   data: Record<string, unknown>;
   channels: ChannelName[];
   fallback: boolean;
+  ack: boolean;
   sendAt: Date | null;
   status: NotificationStatus;
   workflowId: string;
@@ -42,11 +43,11 @@ export async function insertNotification(
       LIMIT 1
     )
     INSERT INTO notifications (id, user_id, idempotency_key, request_hash, category, title, body,
-      template, data, channels, fallback, send_at, status, workflow_id, request_id, source,
+      template, data, channels, fallback, ack, send_at, status, workflow_id, request_id, source,
       created_at, updated_at)
     SELECT ${n.id}::uuid, recipient.id, ${n.idempotencyKey}, ${n.requestHash}, ${n.category},
       ${n.title}, ${n.body}, ${n.template},
-      ${JSON.stringify(n.data)}::jsonb, ${n.channels}::"Channel"[], ${n.fallback},
+      ${JSON.stringify(n.data)}::jsonb, ${n.channels}::"Channel"[], ${n.fallback}, ${n.ack},
       ${n.sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC', ${n.status}::"NotificationStatus",
       ${n.workflowId}, ${n.requestId}, ${n.source},
       now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
@@ -166,6 +167,7 @@ export interface UnstartedCandidate {
   channels: ChannelName[];
   sendAt: Date | null;
   fallback: boolean;
+  ack: boolean;
   workflowId: string;
 }
 
@@ -207,6 +209,7 @@ export async function findUnstartedCandidates(
       channels: true,
       sendAt: true,
       fallback: true,
+      ack: true,
       workflowId: true,
       createdAt: true,
     },

@@ -570,6 +570,24 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/ack/{token}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An acknowledge link opened in a browser: a page that asks before it acknowledges (a GET changes nothing) */
+    get: operations['acknowledgePage'];
+    put?: never;
+    /** Acknowledges the link's delivery (the first time is recorded and signalled to the notification's workflow) */
+    post: operations['acknowledge'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/providers/twilio/status': {
     parameters: {
       query?: never;
@@ -940,6 +958,7 @@ export interface components {
       completedAt: string | null;
       channels: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
       fallback: boolean;
+      ack: boolean;
       sendAt: string | null;
       workflowId: string;
       deliveries: {
@@ -962,6 +981,7 @@ export interface components {
         sentAt: string | null;
         readAt: string | null;
         clickedAt: string | null;
+        acknowledgedAt: string | null;
       }[];
     };
     NotificationPage: {
@@ -1063,7 +1083,7 @@ export interface components {
       engagement?: {
         read?: {
           /** @enum {string} */
-          kind: 'read' | 'clicked';
+          kind: 'read' | 'clicked' | 'acknowledged';
           /** @enum {string} */
           channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
           /** Format: date-time */
@@ -1072,7 +1092,16 @@ export interface components {
         };
         clicked?: {
           /** @enum {string} */
-          kind: 'read' | 'clicked';
+          kind: 'read' | 'clicked' | 'acknowledged';
+          /** @enum {string} */
+          channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
+          /** Format: date-time */
+          at: string;
+          action?: string;
+        };
+        acknowledged?: {
+          /** @enum {string} */
+          kind: 'read' | 'clicked' | 'acknowledged';
           /** @enum {string} */
           channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
           /** Format: date-time */
@@ -2036,6 +2065,7 @@ export interface operations {
           /** Format: date-time */
           sendAt?: string;
           fallback?: boolean;
+          ack?: boolean;
         } & (unknown | unknown);
       };
     };
@@ -2089,6 +2119,7 @@ export interface operations {
           /** Format: date-time */
           sendAt?: string;
           fallback?: boolean;
+          ack?: boolean;
         } & (unknown | unknown);
       };
     };
@@ -3647,6 +3678,116 @@ export interface operations {
         };
         content: {
           'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  acknowledgePage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The signed token of the acknowledge link (valid 30 days) */
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The confirmation page, or when it was acknowledged already */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The link is not valid: altered, forged, or revoked */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The link's user or notification no longer exists; or the preference center is off (no PREFERENCES_SECRET), or no such resource (problem+json) */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The link has expired */
+      410: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+    };
+  };
+  acknowledge: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The signed token of the acknowledge link (valid 30 days) */
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Acknowledged (a repeat changes nothing and shows when it was) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The link is not valid: altered, forged, or revoked; nothing was changed */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The link's user or notification no longer exists; nothing was changed; or the preference center is off (no PREFERENCES_SECRET), or no such resource (problem+json) */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The link has expired; nothing was changed */
+      410: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
         };
       };
     };
