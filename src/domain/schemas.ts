@@ -124,7 +124,7 @@ const notificationFields = {
   data: z.record(z.string(), z.unknown()).optional(),
   sendAt: timestampSchema.optional(),
   fallback: z.boolean().optional(),
-  /** Ask the recipient to acknowledge it: a button, link or action on each channel (docs/acknowledgements.md). */
+  /** Ask the recipient to acknowledge it: a button, link or action on each channel (docs/channels.md#acknowledgements). */
   ack: z.boolean().optional(),
 };
 
