@@ -15,11 +15,21 @@ export const ACKNOWLEDGE_LINK_TTL_MS = 30 * 24 * 3_600_000;
 /** What the action is called wherever it is shown. */
 export const ACKNOWLEDGE_LABEL = 'Acknowledge';
 
+const uuidBytes = (uuid: string) => Buffer.from(uuid.replace(/-/g, ''), 'hex');
+const uuidOf = (bytes: Buffer) =>
+  bytes.toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+const compact = (uuid: string) => uuidBytes(uuid).toString('base64url');
+
+/** A UUID in 22 base64url characters: links go into SMS, where every character counts. */
+const compactUuid = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{22}$/)
+  .transform((value) => uuidOf(Buffer.from(value, 'base64url')));
+// No kind field: the signer's domain string already keeps these tokens apart from every other kind.
 const linkClaims = z.object({
-  k: z.literal('ack'),
   /** The delivery acknowledged. */
-  d: z.uuid(),
-  u: z.uuid(),
+  d: compactUuid,
+  u: compactUuid,
   /** The user's link version when it was made. */
   v: z.int().min(0),
   exp: z.int().positive(),
@@ -43,10 +53,6 @@ export interface AcknowledgementLinks {
   readButton(data: string): string | undefined;
 }
 
-const uuidBytes = (uuid: string) => Buffer.from(uuid.replace(/-/g, ''), 'hex');
-const uuidOf = (bytes: Buffer) =>
-  bytes.toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
-
 export function createAcknowledgementLinks({
   secret,
   publicUrl,
@@ -65,12 +71,12 @@ export function createAcknowledgementLinks({
   return {
     url(deliveryId, user, now = new Date()) {
       const exp = Math.floor((now.getTime() + ACKNOWLEDGE_LINK_TTL_MS) / 1000);
-      const token = links.sign({ k: 'ack', d: deliveryId, u: user.id, v: user.linkVersion, exp });
+      const token = links.sign({ d: compact(deliveryId), u: compact(user.id), v: user.linkVersion, exp });
       return `${publicUrl}${ACKNOWLEDGE_PATH}/${token}`;
     },
     buttonData(deliveryId) {
       const id = uuidBytes(deliveryId);
-      return `ack:${id.toString('base64url')}.${buttonMac(id).toString('base64url')}`;
+      return `ack:${compact(deliveryId)}.${buttonMac(id).toString('base64url')}`;
     },
     verifyLink(token, now = new Date()) {
       const claims = links.open(token);
