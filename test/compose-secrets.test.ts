@@ -47,13 +47,21 @@ const MAY_SEE: Record<string, string[]> = {
   'worker-webhooks': HERALD_PROCESS,
   // Its emails carry signed unsubscribe and preference links.
   'worker-email': [...HERALD_PROCESS, 'SMTP_URL', 'SMTP_FALLBACK_URL', 'PREFERENCES_SECRET'],
-  'worker-sms': [...HERALD_PROCESS, 'SMS_HTTP_TOKEN', 'TWILIO_AUTH_TOKEN'],
-  'worker-push': [...HERALD_PROCESS, 'VAPID_PRIVATE_KEY', 'FCM_SERVICE_ACCOUNT', 'APNS_KEY'],
-  'worker-telegram': [...HERALD_PROCESS, 'TELEGRAM_BOT_TOKEN'],
-  'worker-slack': [...HERALD_PROCESS, 'SLACK_BOT_TOKEN'],
+  // Every channel with links: acknowledge links are signed with PREFERENCES_SECRET.
+  'worker-sms': [...HERALD_PROCESS, 'SMS_HTTP_TOKEN', 'TWILIO_AUTH_TOKEN', 'PREFERENCES_SECRET'],
+  'worker-push': [
+    ...HERALD_PROCESS,
+    'VAPID_PRIVATE_KEY',
+    'FCM_SERVICE_ACCOUNT',
+    'APNS_KEY',
+    'PREFERENCES_SECRET',
+  ],
+  // Its messages carry a signed Acknowledge button when asked.
+  'worker-telegram': [...HERALD_PROCESS, 'TELEGRAM_BOT_TOKEN', 'PREFERENCES_SECRET'],
+  'worker-slack': [...HERALD_PROCESS, 'SLACK_BOT_TOKEN', 'PREFERENCES_SECRET'],
   // Their credentials are in the users' webhook URLs, read from the database.
-  'worker-discord': HERALD_PROCESS,
-  'worker-teams': HERALD_PROCESS,
+  'worker-discord': [...HERALD_PROCESS, 'PREFERENCES_SECRET'],
+  'worker-teams': [...HERALD_PROCESS, 'PREFERENCES_SECRET'],
   // It stores messages; only the API signs the inbox's tokens.
   'worker-in_app': HERALD_PROCESS,
   // /prefs signs page links; /email and /phone send their codes through the providers themselves.

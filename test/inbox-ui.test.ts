@@ -235,4 +235,28 @@ describe('<herald-inbox> in Chromium', () => {
       await context.close();
     }
   });
+
+  it('acknowledges a message that asks, with its Acknowledge button', async () => {
+    const { user, token } = await c.reader();
+    const id = await c.notify(user.id, { title: 'Confirm the change window', ack: true });
+    await c.stored(token, 'Confirm the change window');
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const page = await openApp(context, token);
+      await untilBell(page, 'Notifications, 1 unread');
+      await page.locator('herald-inbox .bell').click();
+      await page.getByRole('button', { name: 'Acknowledge', exact: true }).click();
+      const done = page.getByRole('button', { name: '✓ Acknowledged' });
+      await done.waitFor();
+      assert.equal(await done.isDisabled(), true);
+      await untilBell(page, 'Notifications, no unread');
+      const delivery = await herald.db.delivery.findFirst({
+        where: { notificationId: id, channel: 'in_app' },
+      });
+      assert.ok(delivery?.acknowledgedAt, 'the in_app delivery records it');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'acknowledged.png') });
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -74,6 +74,8 @@ describe('the in-app inbox', () => {
         seenAt: null,
         readAt: null,
         archivedAt: null,
+        ackRequested: false,
+        acknowledgedAt: null,
       },
     );
     const view = await n.settled(id);

@@ -7,7 +7,14 @@ import {
   TRANSIENT_FAILURE_TYPE,
   type ChannelName,
 } from '../workflows/definitions.js';
-import type { ChannelProvider, FailureClass, OutgoingMessage } from './channels/registry.js';
+import type {
+  AcknowledgeAction,
+  ChannelProvider,
+  FailureClass,
+  OutgoingMessage,
+  Recipient,
+} from './channels/registry.js';
+import type { AcknowledgementLinks } from '../domain/acknowledgement-links.js';
 import { openAttempt, recordFailed, recordSent, type AttemptIds } from '../store/deliveries.js';
 import { resolveContent } from '../domain/template-rendering.js';
 import { providerCall } from '../platform/telemetry.js';
@@ -17,6 +24,8 @@ export interface DeliveryInput {
   notificationId: string;
   /** The channel, for readable history; the activity's own channel decides. */
   channel?: ChannelName;
+  /** The send carries an acknowledge action (a button, a signed link) for the recipient. */
+  ack?: boolean;
 }
 
 export interface DeliveryResult {
@@ -24,6 +33,12 @@ export interface DeliveryResult {
   providerMessageId?: string;
   /** True when an earlier attempt had already sent it: nothing was sent again. */
   alreadySent: boolean;
+}
+
+export interface DeliverOptions {
+  defaultLocale: string;
+  /** Signs acknowledge links and buttons; without it (no PREFERENCES_SECRET) only the inbox can acknowledge. */
+  acknowledgementLinks?: AcknowledgementLinks;
 }
 
 /** The provider has it: sent, with or without a receipt since. Never sent again. */
@@ -35,18 +50,22 @@ const isAccepted = (status: string) => (ACCEPTED_STATUSES as readonly string[]).
  * never sent again (activity retry, worker crash after recording, replay). An attempt keeps to its time
  * budget and does not send while an earlier one may still be talking to the provider (attempt-budget.ts).
  */
-export function createDeliver(db: Db, provider: ChannelProvider, options: { defaultLocale: string }) {
+export function createDeliver(db: Db, provider: ChannelProvider, options: DeliverOptions) {
   const channel: ChannelName = provider.channel;
-  return async function deliver({ notificationId }: DeliveryInput): Promise<DeliveryResult> {
+  return async function deliver({ notificationId, ack }: DeliveryInput): Promise<DeliveryResult> {
     const budget = startAttemptBudget();
     try {
-      return await attempt(notificationId, budget);
+      return await attempt(notificationId, budget, ack === true);
     } finally {
       budget.end();
     }
   };
 
-  async function attempt(notificationId: string, budget: AttemptBudget): Promise<DeliveryResult> {
+  async function attempt(
+    notificationId: string,
+    budget: AttemptBudget,
+    ack: boolean,
+  ): Promise<DeliveryResult> {
     // One statement: the delivery found (or created) and leased, the attempt opened, the content and
     // the recipient read.
     const delivery = await openAttempt(
@@ -90,6 +109,7 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: { defa
         category: notification.category,
         ...content,
         data: (notification.data ?? {}) as Record<string, unknown>,
+        ...(ack ? { acknowledge: acknowledgeAction(delivery.id, recipient) } : {}),
       };
       // A span for the provider's work (the channel's own spans, such as each SMTP server's, go under it).
       ({ providerMessageId } = await providerCall(`${channel} send`, { 'herald.channel': channel }, () =>
@@ -107,6 +127,12 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: { defa
     // Outside the try: a failure to record a sent message must not be judged as a failed send.
     await recordSent(db, ids, providerMessageId);
     return { status: 'sent', providerMessageId, alreadySent: false };
+  }
+
+  function acknowledgeAction(deliveryId: string, recipient: Recipient): AcknowledgeAction {
+    const links = options.acknowledgementLinks;
+    if (!links) return { deliveryId };
+    return { deliveryId, url: links.url(deliveryId, recipient), buttonData: links.buttonData(deliveryId) };
   }
 
   /** Records a failed attempt and returns the failure Temporal should see: permanent ones are final. */

@@ -5,7 +5,7 @@ import { deliverActivityName, type ChannelName } from '../workflows/definitions.
 import type { ChannelRegistry } from './channels/registry.js';
 import type { DeliverySettings } from '../workflows/policies.js';
 import { createCompleteNotification, createRecordProgress } from './complete-notification.js';
-import { createDeliver, type DeliveryInput, type DeliveryResult } from './deliver.js';
+import { createDeliver, type DeliverOptions, type DeliveryInput, type DeliveryResult } from './deliver.js';
 import { createResolveRecipient } from './resolve-recipient.js';
 import { createRecordWebhookFailure } from './webhooks.js';
 import { createReconcileNotifications } from './reconcile-notifications.js';
@@ -61,7 +61,7 @@ export type DeliverActivity = (input: DeliveryInput) => Promise<DeliveryResult>;
 export function createDeliveryActivities(
   db: Db,
   channels: ChannelRegistry,
-  options: { defaultLocale: string },
+  options: DeliverOptions,
 ): Record<string, DeliverActivity> {
   return Object.fromEntries(
     Object.values(channels).map((provider) => [

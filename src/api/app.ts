@@ -65,6 +65,7 @@ import { createOutboundPolicy, type OutboundPolicy } from '../platform/outbound.
 import { webhookRoutes } from './webhooks.js';
 import { addPushDeviceRoutes } from './push-devices.js';
 import type { InboxHub } from './inbox/hub.js';
+import { acknowledgeRoutes } from './acknowledge.js';
 import { inboxRoutes, inboxTokenIssuer, type InboxOptions } from './inbox/routes.js';
 
 export interface ApiDeps {
@@ -157,8 +158,11 @@ export function createApp(deps: ApiDeps): express.Express {
   if (deps.codecServer) app.use(CODEC_PATH, codecRoutes(deps.codecServer));
 
   // People, not services: the preference center authenticates with signed links, not API keys.
-  if (deps.preferenceCenter)
+  if (deps.preferenceCenter) {
     app.use(preferenceCenterRoutes({ db, temporal, logger, outbound, ...deps.preferenceCenter }));
+    // Acknowledge links, signed with the same secret: the link is the credential.
+    app.use(acknowledgeRoutes({ db, temporal, logger, links: deps.preferenceCenter.acknowledgementLinks }));
+  }
 
   // End users, not services: the inbox authenticates with tokens a service asked for on their behalf.
   if (deps.inbox) app.use(inboxRoutes({ db, temporal, logger, ...deps.inbox }));

@@ -1,8 +1,10 @@
 // The preference center's routes in the OpenAPI document: the page, its JSON endpoints (the link's
-// token as a bearer token, scheme `preferencesToken`) and the one-click unsubscribe URL.
+// token as a bearer token, scheme `preferencesToken`), the one-click unsubscribe URL and the acknowledge
+// link's page (signed with the same secret).
 import { ANY_HEADERS, header, json, unauthenticated, type Json } from './openapi-parts.js';
 import { PREFERENCES_API_PATH, TEST_RATE_LIMIT, preferenceCenterUpdateSchema } from './preference-center.js';
 import { preferenceCenterResponse } from './preference-center-state.js';
+import { ACKNOWLEDGE_PATH } from '../domain/acknowledgement-links.js';
 import { LINK_TOKEN_PATTERN, PREFERENCES_PATH, UNSUBSCRIBE_PATH } from '../domain/preference-links.js';
 import {
   acceptedNotificationResponse,
@@ -212,6 +214,34 @@ export function preferenceCenterOpenApiPaths(): Record<string, Json> {
           '404': pageOr404("The link's user no longer exists"),
           '413': problem('The body exceeds 256 KB, or has too many fields'),
           '415': problem('The form is in a charset other than UTF-8'),
+        },
+      },
+    },
+    [`${ACKNOWLEDGE_PATH}/{token}`]: {
+      get: {
+        operationId: 'acknowledgePage',
+        summary:
+          'An acknowledge link opened in a browser: a page that asks before it acknowledges (a GET changes nothing)',
+        security: [],
+        parameters: [tokenParam('The signed token of the acknowledge link (valid 30 days)')],
+        responses: {
+          '200': page('The confirmation page, or when it was acknowledged already'),
+          '403': page('The link is not valid: altered, forged, or revoked'),
+          '404': pageOr404("The link's user or notification no longer exists"),
+          '410': page('The link has expired'),
+        },
+      },
+      post: {
+        operationId: 'acknowledge',
+        summary:
+          "Acknowledges the link's delivery (the first time is recorded and signalled to the notification's workflow)",
+        security: [],
+        parameters: [tokenParam('The signed token of the acknowledge link (valid 30 days)')],
+        responses: {
+          '200': page('Acknowledged (a repeat changes nothing and shows when it was)'),
+          '403': page('The link is not valid: altered, forged, or revoked; nothing was changed'),
+          '404': pageOr404("The link's user or notification no longer exists; nothing was changed"),
+          '410': page('The link has expired; nothing was changed'),
         },
       },
     },

@@ -19,6 +19,10 @@ import {
 import type { ChannelName } from '../workflows/definitions.js';
 import { acceptNotification, getNotification } from '../domain/notifications.js';
 import { currentLinkHolder } from '../domain/link-revocation.js';
+import {
+  acknowledgementLinksFromConfig,
+  type AcknowledgementLinks,
+} from '../domain/acknowledgement-links.js';
 import { TEST_CATEGORY, pageState } from './preference-center-state.js';
 import {
   ASSETS_DIR,
@@ -48,6 +52,8 @@ export const TEST_RATE_LIMIT = { perSecond: 1 / 60, burst: 3 };
 
 export interface PreferenceCenterOptions {
   links: PreferenceLinks;
+  /** Acknowledge links (/ack), signed with the same secret. */
+  acknowledgementLinks: AcknowledgementLinks;
   /** Channels with a provider in this deployment; the page offers only these. */
   configuredChannels: readonly ChannelName[];
   /** Always delivered (MANDATORY_CATEGORIES): shown, but cannot be switched off. */
@@ -61,9 +67,11 @@ export interface PreferenceCenterOptions {
 /** The preference center's settings, or undefined when it is off (no PREFERENCES_SECRET). */
 export function preferenceCenterOptions(config: Config): PreferenceCenterOptions | undefined {
   const links = preferenceLinksFromConfig(config);
-  if (!links) return undefined;
+  const acknowledgementLinks = acknowledgementLinksFromConfig(config);
+  if (!links || !acknowledgementLinks) return undefined;
   return {
     links,
+    acknowledgementLinks,
     configuredChannels: configuredChannels(config),
     mandatoryCategories: config.delivery.mandatoryCategories,
     categories: config.preferences.categories,

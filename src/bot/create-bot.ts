@@ -1,8 +1,11 @@
 // The bot's one dispatch path, for long polling and the webhook inbox alike: check the update's shape,
 // limit the chat's rate, find the linked user, then route to a command, a /settings tap or a /send step.
+// A notification's Acknowledge button is routed first: it needs no linked user, only its own chat.
 import { Bot, type Context } from 'node-telegram-bot-api';
 import { z } from 'zod';
+import { isAcknowledgeButton } from '../domain/acknowledgement-links.js';
 import { findUserByContact } from '../domain/users.js';
+import { handleAcknowledgeTap } from './acknowledge.js';
 import type { Logger } from '../platform/logger.js';
 import { COMMANDS } from './commands.js';
 import { cleanText, parseCommand, quote } from './input.js';
@@ -90,6 +93,13 @@ async function handleUpdate(deps: BotDeps, rateLimit: ChatRateLimit, ctx: Contex
     },
   };
 
+  // A notification's Acknowledge button works wherever the notification went, a group chat included.
+  if (query && isAcknowledgeButton(query.data)) {
+    const rate = rateLimit.take(chatId);
+    if (!rate.allowed)
+      return void (await ctx.answerCallbackQuery({ text: `Too many taps: wait ${rate.retryAfterS} s.` }));
+    return handleAcknowledgeTap(turn, ctx.callbackQuery!);
+  }
   if (chat.type !== 'private') {
     if (query) await ctx.answerCallbackQuery({ text: 'I work in private chats only.' });
     else if (message?.text?.startsWith('/'))

@@ -139,7 +139,7 @@ export async function showSettings(turn: Turn): Promise<void> {
 }
 
 // Telegram refuses an edit that changes nothing (a double tap); the message already shows the state.
-const isNotModified = (error: unknown) =>
+export const isNotModified = (error: unknown) =>
   error instanceof TelegramApiError && /message is not modified/i.test(error.description);
 
 /** A tap on a /settings button: flip the switch, answer the tap, redraw the message in place. */

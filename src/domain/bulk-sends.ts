@@ -108,6 +108,7 @@ export async function acceptBulk(
     data: input.data ?? {},
     channels: input.channels ?? [],
     fallback: input.fallback ?? false,
+    ack: input.ack ?? false,
     // As JavaScript reads it: PostgreSQL refuses offsets beyond ±15:59 that the schema lets through.
     sendAt: input.sendAt ? new Date(input.sendAt) : null,
     status,

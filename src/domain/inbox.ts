@@ -1,15 +1,23 @@
 // The in-app inbox as its reader uses it: the feed a page at a time, the badge's counts, and marking
-// messages seen, read, unread or archived. A read or a click goes back to the notification's workflow as
-// a signal (engagementSignal) and is recorded on the in_app delivery; nothing here knows HTTP.
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+// messages seen, read, unread or archived, and acknowledging those that ask. A read, a click or an
+// acknowledgement goes back to the notification's workflow as a signal (engagementSignal) and is recorded
+// on the in_app delivery; nothing here knows HTTP.
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { inboxActionSchema } from '../activities/channels/in-app/content.js';
 import type { Logger } from '../platform/logger.js';
 import type { Db } from '../store/db.js';
-import { inboxCounts, listInboxMessages, type FeedFilter, type InboxItem } from '../store/inbox.js';
+import {
+  findInboxMessages,
+  inboxCounts,
+  listInboxMessages,
+  type FeedFilter,
+  type InboxItem,
+} from '../store/inbox.js';
 import { markAllInboxMessagesRead, markInboxMessage, type InboxMark } from '../store/inbox-marks.js';
-import { engagementSignal, type EngagementEvent } from '../workflows/definitions.js';
-import { NotFoundError } from './errors.js';
+import { acknowledge } from './acknowledgements.js';
+import { tellWorkflow } from './engagement.js';
+import { ConflictError, NotFoundError } from './errors.js';
 import { responseSchemas } from './views.js';
 
 export const FEED_FILTERS = ['unread', 'all', 'archived'] as const satisfies readonly FeedFilter[];
@@ -50,6 +58,9 @@ export const inboxItemResponse = z
     seenAt: timestamp.nullable(),
     readAt: timestamp.nullable(),
     archivedAt: timestamp.nullable(),
+    /** The message asks to be acknowledged (POST /inbox/v1/messages/{id}/acknowledge). */
+    ackRequested: z.boolean(),
+    acknowledgedAt: timestamp.nullable(),
   })
   .register(responseSchemas, { id: 'InboxMessage' });
 export type InboxItemResponse = z.infer<typeof inboxItemResponse>;
@@ -81,6 +92,7 @@ export function inboxItemView({ seq: _, ...item }: InboxItem): InboxItemResponse
     seenAt: item.seenAt?.toISOString() ?? null,
     readAt: item.readAt?.toISOString() ?? null,
     archivedAt: item.archivedAt?.toISOString() ?? null,
+    acknowledgedAt: item.acknowledgedAt?.toISOString() ?? null,
   };
 }
 
@@ -109,22 +121,8 @@ export interface InboxDeps {
   logger: Logger;
 }
 
-/** A signal waits this long for Temporal: the read is recorded already, and the reader should not wait. */
-const SIGNAL_DEADLINE_MS = 2_000;
 /** read-all tells this many workflows at once. */
 const SIGNAL_CONCURRENCY = 8;
-
-/** Tells the notification's workflow; one that has closed has nothing to wait for, which is no error. */
-async function tellWorkflow(deps: InboxDeps, workflowId: string, event: EngagementEvent): Promise<void> {
-  try {
-    await deps.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-      deps.temporal.workflow.getHandle(workflowId).signal(engagementSignal, event),
-    );
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return;
-    deps.logger.warn({ err: error, workflowId, kind: event.kind }, 'could not signal the notification');
-  }
-}
 
 /** Marks one of the user's messages; another user's message is not found, and nothing changes. */
 export async function markMessage(
@@ -160,4 +158,23 @@ export async function markAllRead(deps: InboxDeps, userId: string): Promise<{ re
   };
   void Promise.all(Array.from({ length: SIGNAL_CONCURRENCY }, worker));
   return { read: marked.length };
+}
+
+/**
+ * The reader acknowledges one of their messages that asks for it: recorded on its in_app delivery and
+ * signalled (acknowledgements.ts), and the message is read. Another user's message is not found; one
+ * that does not ask is a conflict; neither changes anything.
+ */
+export async function acknowledgeMessage(
+  deps: InboxDeps,
+  userId: string,
+  messageId: string,
+): Promise<InboxItemResponse> {
+  const recorded = await acknowledge(deps, { via: 'inbox', userId, messageId });
+  if (!recorded) {
+    const [own] = await findInboxMessages(deps.db, userId, [messageId]);
+    if (!own) throw new NotFoundError(`Message ${messageId}`);
+    throw new ConflictError('not-acknowledgeable', 'This message does not ask to be acknowledged');
+  }
+  return markMessage(deps, userId, messageId, 'read');
 }

@@ -58,6 +58,7 @@ export function notificationInputFor(row: {
   channels: NotificationInput['channels'];
   sendAt: Date | null;
   fallback: boolean;
+  ack?: boolean;
 }): NotificationInput {
   return {
     notificationId: row.id,
@@ -66,5 +67,7 @@ export function notificationInputFor(row: {
     channels: row.channels,
     sendAt: row.sendAt?.toISOString(),
     fallback: row.fallback,
+    // Only when asked: the input of a notification without it stays as it always was.
+    ...(row.ack ? { ack: true } : {}),
   };
 }

@@ -108,6 +108,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     data: input.data ?? {},
     channels,
     fallback: input.fallback ?? false,
+    ack: input.ack ?? false,
     sendAt,
     status,
     workflowId,
@@ -124,6 +125,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     | 'channels'
     | 'sendAt'
     | 'fallback'
+    | 'ack'
     | 'status'
     | 'workflowId'
     | 'priority'
@@ -138,6 +140,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
       channels,
       sendAt,
       fallback: input.fallback ?? false,
+      ack: input.ack ?? false,
       status,
       workflowId,
       priority,
@@ -248,6 +251,7 @@ export async function getNotification(
     template: notification.template,
     channels: notification.channels,
     fallback: notification.fallback,
+    ack: notification.ack,
     sendAt: notification.sendAt?.toISOString() ?? null,
     priority: notification.priority,
     workflowId: notification.workflowId,
@@ -262,6 +266,7 @@ export async function getNotification(
       sentAt: d.sentAt?.toISOString() ?? null,
       readAt: d.readAt?.toISOString() ?? null,
       clickedAt: d.clickedAt?.toISOString() ?? null,
+      acknowledgedAt: d.acknowledgedAt?.toISOString() ?? null,
     })),
   };
 }

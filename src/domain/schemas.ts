@@ -127,6 +127,8 @@ const notificationFields = {
   fallback: z.boolean().optional(),
   /** high goes before normal and low on every queue; unset: the category's default, else normal (bulk: low). */
   priority: z.enum(NOTIFICATION_PRIORITIES).optional(),
+  /** Ask the recipient to acknowledge it: a button, link or action on each channel (docs/channels.md#acknowledgements). */
+  ack: z.boolean().optional(),
 };
 
 export const createNotificationSchema = z

@@ -125,6 +125,8 @@ export const notificationResponse = z
     ...notificationSummary,
     channels: z.array(channel),
     fallback: z.boolean(),
+    /** Whether the recipient is asked to acknowledge it. */
+    ack: z.boolean(),
     sendAt: timestamp.nullable(),
     priority: z.enum(NOTIFICATION_PRIORITIES),
     workflowId: z.string(),
@@ -138,6 +140,8 @@ export const notificationResponse = z
         /** When the recipient first read it, and first opened its link or a button (the in-app inbox). */
         readAt: timestamp.nullable(),
         clickedAt: timestamp.nullable(),
+        /** When the recipient first acknowledged it (asked for with `ack`). */
+        acknowledgedAt: timestamp.nullable(),
       }),
     ),
   })
@@ -170,7 +174,7 @@ export const bulkResponse = z
   });
 
 const engagementEvent = z.object({
-  kind: z.enum(['read', 'clicked']),
+  kind: z.enum(['read', 'clicked', 'acknowledged']),
   channel,
   at: timestamp,
   action: z.string().optional(),
@@ -194,9 +198,13 @@ export const workflowStatusResponse = z
         fallbackFor: channel.optional(),
       }),
     ),
-    /** The first read and click the workflow heard of (the in-app inbox). */
+    /** The first read, click and acknowledgement the workflow heard of. */
     engagement: z
-      .object({ read: engagementEvent.optional(), clicked: engagementEvent.optional() })
+      .object({
+        read: engagementEvent.optional(),
+        clicked: engagementEvent.optional(),
+        acknowledged: engagementEvent.optional(),
+      })
       .optional(),
   })
   .register(responseSchemas, { id: 'WorkflowStatus' });

@@ -14,6 +14,7 @@ export interface BulkCommon {
   data: Record<string, unknown>;
   channels: ChannelName[];
   fallback: boolean;
+  ack: boolean;
   sendAt: Date | null;
   status: NotificationStatus;
   requestId: string;
@@ -49,6 +50,7 @@ function bulkColumns(common: BulkCommon): [column: string, value: Prisma.Sql][] 
     ['data', Prisma.sql`${JSON.stringify(common.data)}::jsonb`],
     ['channels', Prisma.sql`${common.channels}::"Channel"[]`],
     ['fallback', Prisma.sql`${common.fallback}::boolean`],
+    ['ack', Prisma.sql`${common.ack}::boolean`],
     ['send_at', Prisma.sql`${common.sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC'`],
     ['status', Prisma.sql`${common.status}::"NotificationStatus"`],
     ['request_id', Prisma.sql`${common.requestId}::text`],
@@ -173,6 +175,7 @@ export async function bulkSendPage(
       channels: true,
       sendAt: true,
       fallback: true,
+      ack: true,
       workflowId: true,
       priority: true,
       source: true,

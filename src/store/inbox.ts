@@ -38,12 +38,17 @@ export interface InboxItem {
   seenAt: Date | null;
   readAt: Date | null;
   archivedAt: Date | null;
+  /** Whether it offers an acknowledge action, and when it was acknowledged (on its in_app delivery). */
+  ackRequested: boolean;
+  acknowledgedAt: Date | null;
 }
 
 /** The columns of an InboxItem, from `inbox_messages m`. */
 export const ITEM_COLUMNS = Prisma.sql`m.id::text AS id, m.seq, m.title, m.body, m.url, m.actions,
   m.category, m.data, m.created_at AS "createdAt", m.seen_at AS "seenAt", m.read_at AS "readAt",
-  m.archived_at AS "archivedAt"`;
+  m.archived_at AS "archivedAt", m.ack_requested AS "ackRequested",
+  (SELECT d.acknowledged_at FROM deliveries d
+    WHERE d.notification_id = m.notification_id AND d.channel = 'in_app') AS "acknowledgedAt"`;
 
 /**
  * Stores a notification's message in its user's inbox, numbered after the user's last one, and tells the
@@ -68,11 +73,11 @@ export async function storeInboxMessage(
         RETURNING last_seq
       ), stored AS (
         INSERT INTO inbox_messages (id, user_id, notification_id, seq, category, title, body, url,
-          actions, data, created_at)
+          actions, data, ack_requested, created_at)
         SELECT gen_random_uuid(), ${userId}::uuid, ${notificationId}::uuid, counter.last_seq,
           ${content.category}, ${content.title}, ${content.body}, ${content.url},
           ${JSON.stringify(content.actions)}::jsonb, ${JSON.stringify(content.data)}::jsonb,
-          now() AT TIME ZONE 'UTC'
+          ${content.ackRequested}, now() AT TIME ZONE 'UTC'
         FROM counter
         ON CONFLICT (notification_id) DO NOTHING
         RETURNING id, seq
@@ -123,6 +128,13 @@ export function inboxMessagesAfter(
     WHERE m.user_id = ${userId}::uuid AND m.seq > ${after} AND m.archived_at IS NULL
     ORDER BY m.seq
     LIMIT ${limit}`;
+}
+
+/** The user's messages among these ids (another user's are absent). */
+export function findInboxMessages(db: Db, userId: string, ids: string[]): Promise<InboxItem[]> {
+  return db.$queryRaw<InboxItem[]>`
+    SELECT ${ITEM_COLUMNS} FROM inbox_messages m
+    WHERE m.user_id = ${userId}::uuid AND m.id = ANY (${ids}::uuid[])`;
 }
 
 export interface InboxCounts {

@@ -18,6 +18,7 @@ export interface NewNotification {
   data: Record<string, unknown>;
   channels: ChannelName[];
   fallback: boolean;
+  ack: boolean;
   sendAt: Date | null;
   status: NotificationStatus;
   workflowId: string;
@@ -44,11 +45,11 @@ export async function insertNotification(
       LIMIT 1
     )
     INSERT INTO notifications (id, user_id, idempotency_key, request_hash, category, title, body,
-      template, data, channels, fallback, send_at, status, workflow_id, request_id, source,
+      template, data, channels, fallback, ack, send_at, status, workflow_id, request_id, source,
       priority, created_at, updated_at)
     SELECT ${n.id}::uuid, recipient.id, ${n.idempotencyKey}, ${n.requestHash}, ${n.category},
       ${n.title}, ${n.body}, ${n.template},
-      ${JSON.stringify(n.data)}::jsonb, ${n.channels}::"Channel"[], ${n.fallback},
+      ${JSON.stringify(n.data)}::jsonb, ${n.channels}::"Channel"[], ${n.fallback}, ${n.ack},
       ${n.sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC', ${n.status}::"NotificationStatus",
       ${n.workflowId}, ${n.requestId}, ${n.source},
       ${n.priority}::"NotificationPriority", now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
@@ -168,6 +169,7 @@ export interface UnstartedCandidate {
   channels: ChannelName[];
   sendAt: Date | null;
   fallback: boolean;
+  ack: boolean;
   workflowId: string;
   /** Its start carries the notification's priority and fairness key, as the API's did. */
   priority: NotificationPriority;
@@ -212,6 +214,7 @@ export async function findUnstartedCandidates(
       channels: true,
       sendAt: true,
       fallback: true,
+      ack: true,
       workflowId: true,
       priority: true,
       source: true,

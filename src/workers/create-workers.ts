@@ -14,6 +14,7 @@ import { failureConverterPath, heraldDataConverter } from '../platform/codec.js'
 import type { Config } from '../platform/config.js';
 import type { Db } from '../store/db.js';
 import { createLogger, type Logger } from '../platform/logger.js';
+import { acknowledgementLinksFromConfig } from '../domain/acknowledgement-links.js';
 import {
   createDeliveryActivities,
   createNotificationActivities,
@@ -150,7 +151,10 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
       }),
     );
   }
-  const deliveryActivities = createDeliveryActivities(db, channels, { defaultLocale: config.defaultLocale });
+  const deliveryActivities = createDeliveryActivities(db, channels, {
+    defaultLocale: config.defaultLocale,
+    acknowledgementLinks: acknowledgementLinksFromConfig(config),
+  });
   for (const channel of CHANNELS.filter((c) => queues.includes(c))) {
     if (!channels[channel]) {
       idle.push({ queue: channel, reason: `no ${channel} provider is configured` });

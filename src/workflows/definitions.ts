@@ -28,6 +28,8 @@ export interface NotificationInput {
   sendAt?: string;
   /** When a channel fails permanently or has no address, try the next one in the user's order. */
   fallback?: boolean;
+  /** Ask the recipient to acknowledge it: its sends carry an acknowledge button, link or action. */
+  ack?: boolean;
 }
 
 // One status vocabulary: a notification's status is the same word on its row (the NotificationStatus
@@ -100,9 +102,12 @@ export interface ChannelStatus {
   fallbackFor?: ChannelName;
 }
 
-/** The recipient read the notification, or opened its link or one of its buttons (the in-app inbox). */
+/**
+ * The recipient read the notification, opened its link or one of its buttons (the in-app inbox), or
+ * acknowledged it (the acknowledge button, link or action its sends carried when asked: `ack`).
+ */
 export interface EngagementEvent {
-  kind: 'read' | 'clicked';
+  kind: 'read' | 'clicked' | 'acknowledged';
   channel: ChannelName;
   /** When it happened, as the API saw it (ISO). */
   at: string;
@@ -123,8 +128,8 @@ export interface WorkflowStatus {
   retries: number;
   outcome?: NotificationOutcome;
   channels: Partial<Record<ChannelName, ChannelStatus>>;
-  /** The first read and the first click the workflow heard of (engagementSignal). */
-  engagement?: { read?: EngagementEvent; clicked?: EngagementEvent };
+  /** The first read, click and acknowledgement the workflow heard of (engagementSignal). */
+  engagement?: { read?: EngagementEvent; clicked?: EngagementEvent; acknowledged?: EngagementEvent };
 }
 
 /** Failure types thrown by delivery activities: permanent ones are never retried. */

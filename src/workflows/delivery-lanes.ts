@@ -30,6 +30,8 @@ export interface DeliveryRound {
   fallbacks: ChannelName[];
   settings: DeliverySettings;
   status: WorkflowStatus;
+  /** Each send carries an acknowledge action (a button, a signed link) for the recipient. */
+  ack?: boolean;
   /** Called when a lane ends without sending while other lanes still run. */
   onLaneFailed?: () => void;
 }
@@ -81,7 +83,8 @@ async function deliverOn(channel: ChannelName, round: DeliveryRound): Promise<Re
     deliveryActivityOptions(channel, round.settings.retry[channel]),
   )[deliverActivityName(channel)]!;
   try {
-    await deliver({ notificationId: round.notificationId, channel });
+    // `ack` only when asked: the activity input of a plain round stays as it always was.
+    await deliver({ notificationId: round.notificationId, channel, ...(round.ack ? { ack: true } : {}) });
     status.channels[channel] = { state: 'sent', fallbackFor };
     return 'sent';
   } catch (error) {

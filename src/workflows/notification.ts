@@ -141,6 +141,7 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
           fallbacks,
           settings: plan.settings,
           status,
+          ack: input.ack,
           // Operators see a failed delivery in search at once, not when the slowest lane ends.
           onLaneFailed: () => showDeliveryStatus('failed'),
         });

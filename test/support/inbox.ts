@@ -23,6 +23,9 @@ export interface InboxItem {
   seenAt: string | null;
   readAt: string | null;
   archivedAt: string | null;
+  /** The message asks to be acknowledged, and when it was. */
+  ackRequested: boolean;
+  acknowledgedAt: string | null;
 }
 
 export function inboxClient(stack: () => RunningStack) {

@@ -570,6 +570,24 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/ack/{token}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An acknowledge link opened in a browser: a page that asks before it acknowledges (a GET changes nothing) */
+    get: operations['acknowledgePage'];
+    put?: never;
+    /** Acknowledges the link's delivery (the first time is recorded and signalled to the notification's workflow) */
+    post: operations['acknowledge'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/providers/twilio/status': {
     parameters: {
       query?: never;
@@ -752,6 +770,23 @@ export interface paths {
     put?: never;
     /** Archive: out of the feed and the counts, into `status=archived` */
     post: operations['archiveInboxMessage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/inbox/v1/messages/{id}/acknowledge': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Acknowledge a message that asks for it (`ackRequested`), and read it: recorded once on the notification's in_app delivery and signalled to its workflow */
+    post: operations['acknowledgeInboxMessage'];
     delete?: never;
     options?: never;
     head?: never;
@@ -953,6 +988,7 @@ export interface components {
       completedAt: string | null;
       channels: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
       fallback: boolean;
+      ack: boolean;
       sendAt: string | null;
       /** @enum {string} */
       priority: 'high' | 'normal' | 'low';
@@ -977,6 +1013,7 @@ export interface components {
         sentAt: string | null;
         readAt: string | null;
         clickedAt: string | null;
+        acknowledgedAt: string | null;
       }[];
     };
     NotificationPage: {
@@ -1078,7 +1115,7 @@ export interface components {
       engagement?: {
         read?: {
           /** @enum {string} */
-          kind: 'read' | 'clicked';
+          kind: 'read' | 'clicked' | 'acknowledged';
           /** @enum {string} */
           channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
           /** Format: date-time */
@@ -1087,7 +1124,16 @@ export interface components {
         };
         clicked?: {
           /** @enum {string} */
-          kind: 'read' | 'clicked';
+          kind: 'read' | 'clicked' | 'acknowledged';
+          /** @enum {string} */
+          channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
+          /** Format: date-time */
+          at: string;
+          action?: string;
+        };
+        acknowledged?: {
+          /** @enum {string} */
+          kind: 'read' | 'clicked' | 'acknowledged';
           /** @enum {string} */
           channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
           /** Format: date-time */
@@ -1190,6 +1236,8 @@ export interface components {
       seenAt: string | null;
       readAt: string | null;
       archivedAt: string | null;
+      ackRequested: boolean;
+      acknowledgedAt: string | null;
     };
     InboxPage: {
       items: components['schemas']['InboxMessage'][];
@@ -2066,6 +2114,7 @@ export interface operations {
           fallback?: boolean;
           /** @enum {string} */
           priority?: 'high' | 'normal' | 'low';
+          ack?: boolean;
         } & (unknown | unknown);
       };
     };
@@ -2121,6 +2170,7 @@ export interface operations {
           fallback?: boolean;
           /** @enum {string} */
           priority?: 'high' | 'normal' | 'low';
+          ack?: boolean;
         } & (unknown | unknown);
       };
     };
@@ -3696,6 +3746,116 @@ export interface operations {
       };
     };
   };
+  acknowledgePage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The signed token of the acknowledge link (valid 30 days) */
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The confirmation page, or when it was acknowledged already */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The link is not valid: altered, forged, or revoked */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The link's user or notification no longer exists; or the preference center is off (no PREFERENCES_SECRET), or no such resource (problem+json) */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The link has expired */
+      410: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+    };
+  };
+  acknowledge: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The signed token of the acknowledge link (valid 30 days) */
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Acknowledged (a repeat changes nothing and shows when it was) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The link is not valid: altered, forged, or revoked; nothing was changed */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The link's user or notification no longer exists; nothing was changed; or the preference center is off (no PREFERENCES_SECRET), or no such resource (problem+json) */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The link has expired; nothing was changed */
+      410: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+    };
+  };
   twilioStatusCallback: {
     parameters: {
       query?: never;
@@ -4419,6 +4579,85 @@ export interface operations {
       };
       /** @description The inbox is off (no INBOX_SECRET), or no such message of this user */
       404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The request is invalid; `errors` lists every field, and nothing was changed */
+      422: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests for this user (60 at once, then 10 a second, per API process) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  acknowledgeInboxMessage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The message as it is now (`acknowledgedAt` set; a repeat changes nothing) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InboxMessage'];
+        };
+      };
+      /** @description No inbox token, or one altered, expired or revoked (`type` says which); nothing was changed */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The inbox is off (no INBOX_SECRET), or no such message of this user */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The message does not ask to be acknowledged; nothing was changed */
+      409: {
         headers: {
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;

@@ -35,6 +35,17 @@ export interface OutgoingMessage {
   body: string;
   /** The caller's data; `data.url`, when a string, is where the notification leads. */
   data: Record<string, unknown>;
+  /** Present when the recipient is asked to acknowledge it: each channel offers the action its way. */
+  acknowledge?: AcknowledgeAction;
+}
+
+/** How the recipient acknowledges this delivery (src/domain/acknowledgement-links.ts signs both). */
+export interface AcknowledgeAction {
+  deliveryId: string;
+  /** A signed link to a page that acknowledges it; absent without PREFERENCES_SECRET. */
+  url?: string;
+  /** A signed payload for a chat button (Telegram's callback_data); absent without PREFERENCES_SECRET. */
+  buttonData?: string;
 }
 
 /** Where the notification leads: `data.url` when it is a web link (a button or an action in chat messages). */

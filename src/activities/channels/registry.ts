@@ -15,6 +15,7 @@ import { teamsChannel } from './teams/index.js';
 import { telegramChannel } from './telegram/index.js';
 
 export type {
+  AcknowledgeAction,
   ChannelDefinition,
   ChannelProvider,
   ContactDefinition,

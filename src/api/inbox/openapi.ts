@@ -178,5 +178,20 @@ export function inboxOpenApiPaths(): Record<string, Json> {
       }),
     };
   }
+  paths[`${INBOX_API_PATH}/messages/{id}/acknowledge`] = {
+    post: feed({
+      operationId: 'acknowledgeInboxMessage',
+      summary:
+        "Acknowledge a message that asks for it (`ackRequested`), and read it: recorded once on the notification's in_app delivery and signalled to its workflow",
+      parameters: [messageId],
+      responses: {
+        '200': ok(
+          'The message as it is now (`acknowledgedAt` set; a repeat changes nothing)',
+          inboxItemResponse,
+        ),
+        '409': problem('The message does not ask to be acknowledged; nothing was changed'),
+      },
+    }),
+  };
   return paths;
 }

@@ -15,6 +15,7 @@ import {
   inboxPage,
   inboxReadSchema,
   markAllRead,
+  acknowledgeMessage,
   markMessage,
 } from '../../domain/inbox.js';
 import { createInboxTokens, type InboxTokenRefusal, type InboxTokens } from '../../domain/inbox-tokens.js';
@@ -141,6 +142,11 @@ export function inboxRoutes(deps: InboxDeps): express.Router {
       res.json(await markMessage(deps, userOf(res), id, mark, read));
     });
   }
+  // The inbox token's user acknowledges their own message; the message is read with it.
+  api.post('/messages/:id/acknowledge', async (req, res) => {
+    const id = parse(inboxMessageIdSchema, req.params.id, 'id');
+    res.json(await acknowledgeMessage(deps, userOf(res), id));
+  });
   api.post('/read-all', async (_req, res) => {
     res.json(await markAllRead(deps, userOf(res)));
   });

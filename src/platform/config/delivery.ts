@@ -197,7 +197,7 @@ export const preferencesConfig = defineConfigSlice({
   variables: {
     PREFERENCES_SECRET: variable({
       description:
-        'At least 32 characters (`openssl rand -base64 32`) that sign preference-page and unsubscribe links; the preference page and `List-Unsubscribe` are off without it. `npm run dev` generates one.',
+        'At least 32 characters (`openssl rand -base64 32`) that sign preference-page, unsubscribe and acknowledge links and Telegram Acknowledge buttons; the preference page, `List-Unsubscribe` and acknowledging outside the inbox are off without it. `npm run dev` generates one.',
       parse: z.string().min(32, {
         message: 'must be at least 32 characters, such as the output of openssl rand -base64 32',
       }),

@@ -87,6 +87,8 @@ export const discordChannel: ChannelDefinition = {
   channel: 'discord',
   label: 'Discord',
   config: discordConfig,
+  // Its slice, and the secret that signs the acknowledge link a notification may carry.
+  workerEnvironment: [...Object.keys(discordConfig.variables), 'PREFERENCES_SECRET'],
   composeProfiles: ['discord'],
   // A webhook takes 5 requests per 2 seconds; the queue's limit is for all webhooks together, so no one
   // webhook goes over it (raise it when many users have one).

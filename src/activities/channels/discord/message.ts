@@ -1,6 +1,7 @@
 // What Herald posts to a Discord webhook: the title as `content` (what Discord's own notifications show)
 // and an embed with the title, the body and the notification's link. User text is escaped for Discord's
 // markdown, and `allowed_mentions` is empty, so no text can ping @everyone, a role or a member.
+import { ACKNOWLEDGE_LABEL } from '../../../domain/acknowledgement-links.js';
 import { notificationLink, type OutgoingMessage } from '../channel.js';
 
 // Discord's limits, counted after escaping.
@@ -37,9 +38,18 @@ export function renderDiscord(message: OutgoingMessage): DiscordMessage {
   const title = escapeDiscordMarkdown(message.title.trim());
   const body = escapeDiscordMarkdown(message.body.trim());
   const url = notificationLink(message);
+  // A webhook cannot post buttons: the acknowledge link is a masked link under the body, never cut.
+  const ack = message.acknowledge?.url;
+  const ackLine = ack ? `[${ACKNOWLEDGE_LABEL}](${ack})` : '';
+  const description = [
+    body && clipEscaped(body, EMBED_DESCRIPTION_LIMIT - (ackLine ? ackLine.length + 2 : 0)),
+    ackLine,
+  ]
+    .filter(Boolean)
+    .join('\n\n');
   const embed = {
     ...(title && { title: clipEscaped(title, EMBED_TITLE_LIMIT) }),
-    ...(body && { description: clipEscaped(body, EMBED_DESCRIPTION_LIMIT) }),
+    ...(description && { description }),
     // An embed's link hangs on its title.
     ...(title && url && { url }),
   };

@@ -1,6 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import { preferenceLinksFromConfig } from '../../../domain/preference-links.js';
+import { ACKNOWLEDGE_LABEL } from '../../../domain/acknowledgement-links.js';
 import { escapeHtml } from '../../../platform/html.js';
 import {
   PermanentChannelError,
@@ -36,6 +37,12 @@ export function renderEmail(
     .join('\n');
   // Below the usual signature separator ("-- "), so mail clients can tell it from the message.
   const textFooter = footer.map((line) => (line.url ? `${line.text}: ${line.url}` : line.text)).join('\n');
+  // The acknowledge link goes under the message, above the signature: it is part of what is asked.
+  const ack = message.acknowledge?.url;
+  const textAck = ack ? `\n\n${ACKNOWLEDGE_LABEL}: ${ack}` : '';
+  const htmlAck = ack
+    ? `\n<p><a href="${escapeHtml(ack)}" style="display:inline-block;padding:8px 16px;border:1px solid #1a5fb4;border-radius:4px">${ACKNOWLEDGE_LABEL}</a></p>`
+    : '';
   const htmlFooter = footer
     .map((line) =>
       line.url ? `<a href="${escapeHtml(line.url)}">${escapeHtml(line.text)}</a>` : escapeHtml(line.text),
@@ -43,9 +50,9 @@ export function renderEmail(
     .join('<br>');
   return {
     subject: message.title,
-    text: footer.length > 0 ? `${message.body}\n\n-- \n${textFooter}\n` : message.body,
+    text: footer.length > 0 ? `${message.body}${textAck}\n\n-- \n${textFooter}\n` : message.body + textAck,
     html:
-      `<!doctype html><html><body><h1>${escapeHtml(message.title)}</h1>\n${paragraphs}` +
+      `<!doctype html><html><body><h1>${escapeHtml(message.title)}</h1>\n${paragraphs}${htmlAck}` +
       (footer.length > 0 ? `\n<hr>\n<p style="font-size:12px;color:#555">${htmlFooter}</p>` : '') +
       '</body></html>',
   };

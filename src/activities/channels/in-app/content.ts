@@ -43,6 +43,8 @@ export interface InboxContent {
   url: string | null;
   actions: InboxAction[];
   data: Record<string, unknown>;
+  /** The message offers an acknowledge action (the notification asked: `ack`). */
+  ackRequested: boolean;
 }
 
 /** The stored form of a message; malformed links or buttons fail the delivery for good, with the reason. */
@@ -62,5 +64,6 @@ export function inboxContent(message: OutgoingMessage): InboxContent {
     url: parsed.data.url ?? null,
     actions: parsed.data.actions ?? [],
     data: message.data,
+    ackRequested: message.acknowledge !== undefined,
   };
 }

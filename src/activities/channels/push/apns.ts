@@ -41,13 +41,22 @@ export function readApnsKey(value: string): KeyObject {
 }
 
 /** The body APNs delivers: the alert the system shows, and Herald's fields beside `aps` for the app. */
+/** The UNNotificationCategory identifier an app registers for Herald's Acknowledge action. */
+export const APNS_ACKNOWLEDGE_CATEGORY = 'HERALD_ACKNOWLEDGE';
+
 export function apnsPayload(message: OutgoingMessage) {
-  const { notificationId, category, url, data } = pushPayload(message);
+  const { notificationId, category, url, data, acknowledgeUrl } = pushPayload(message);
   return {
-    aps: { alert: { title: message.title, body: message.body }, 'thread-id': category },
+    aps: {
+      alert: { title: message.title, body: message.body },
+      'thread-id': category,
+      // An actionable notification: the app registers this category with an Acknowledge action.
+      ...(acknowledgeUrl !== undefined && { category: APNS_ACKNOWLEDGE_CATEGORY }),
+    },
     notificationId,
     category,
     ...(url !== undefined && { url }),
+    ...(acknowledgeUrl !== undefined && { acknowledgeUrl }),
     data,
   };
 }

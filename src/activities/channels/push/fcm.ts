@@ -19,7 +19,7 @@ export interface FcmOptions {
 
 /** FCM's message to one device: the notification the system shows, and Herald's fields as data. */
 export function fcmMessage(token: string, message: OutgoingMessage, ttlSeconds: number) {
-  const { notificationId, category, url } = pushPayload(message);
+  const { notificationId, category, url, acknowledgeUrl } = pushPayload(message);
   const topic = pushTopic(message.notificationId);
   return {
     message: {
@@ -30,6 +30,8 @@ export function fcmMessage(token: string, message: OutgoingMessage, ttlSeconds: 
         notificationId,
         category,
         ...(url !== undefined && { url }),
+        // The app adds an Acknowledge action that opens it (FCM has no action buttons of its own).
+        ...(acknowledgeUrl !== undefined && { acknowledgeUrl }),
         data: JSON.stringify(message.data),
       },
       // A resend (same collapse key and tag) replaces a copy FCM holds or the phone shows.

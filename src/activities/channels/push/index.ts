@@ -173,6 +173,8 @@ export const pushChannel: ChannelDefinition = {
   channel: 'push',
   label: 'Push (browsers and phones)',
   config: pushConfig,
+  // Its slice, and the secret that signs the acknowledge link a notification may carry.
+  workerEnvironment: [...Object.keys(pushConfig.variables), 'PREFERENCES_SECRET'],
   composeProfiles: ['push'],
   hasAddress: (recipient) => recipient.pushSubscriptions.length + (recipient.pushDevices?.length ?? 0) > 0,
   isConfigured: (config) =>

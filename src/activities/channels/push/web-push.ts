@@ -37,6 +37,8 @@ export function pushPayload(message: OutgoingMessage) {
     url: typeof message.data.url === 'string' ? message.data.url : undefined,
     data: message.data,
     category: message.category,
+    // The acknowledge link, when asked for: the service worker shows it as the notification's action.
+    ...(message.acknowledge?.url !== undefined && { acknowledgeUrl: message.acknowledge.url }),
   };
 }
 

@@ -140,6 +140,8 @@ export const slackChannel: ChannelDefinition = {
   channel: 'slack',
   label: 'Slack',
   config: slackConfig,
+  // Its slice, and the secret that signs the acknowledge link a notification may carry.
+  workerEnvironment: [...Object.keys(slackConfig.variables), 'PREFERENCES_SECRET'],
   composeProfiles: ['slack'],
   // chat.postMessage allows about one message a second per conversation (short bursts pass); the queue's
   // limit is for all conversations together, so it never exceeds that for one (raise it for many).

@@ -1,5 +1,6 @@
 // What Herald posts to Slack's chat.postMessage for a notification: a plain `text` fallback (what
 // notifications and screen readers show) and a section block, both mrkdwn with the user's text escaped.
+import { ACKNOWLEDGE_LABEL } from '../../../domain/acknowledgement-links.js';
 import { notificationLink, type OutgoingMessage } from '../channel.js';
 
 /** Slack's limit on a section block's text. */
@@ -40,19 +41,26 @@ export function renderSlack(channel: string, message: OutgoingMessage): SlackMes
   const heading = title && `*${clipEscaped(title, 300)}*`;
   const section = [heading, body].filter(Boolean).join('\n');
   const link = notificationLink(message);
+  const ack = message.acknowledge?.url;
+  const buttons = [
+    ...(link ? [{ type: 'button', text: { type: 'plain_text', text: 'Open' }, url: link }] : []),
+    ...(ack
+      ? [
+          {
+            type: 'button',
+            style: 'primary',
+            text: { type: 'plain_text', text: ACKNOWLEDGE_LABEL },
+            url: ack,
+          },
+        ]
+      : []),
+  ];
   return {
     channel,
     text: clipEscaped([title, body].filter(Boolean).join('\n'), FALLBACK_LIMIT),
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(section, SECTION_LIMIT) } },
-      ...(link
-        ? [
-            {
-              type: 'actions',
-              elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open' }, url: link }],
-            },
-          ]
-        : []),
+      ...(buttons.length > 0 ? [{ type: 'actions', elements: buttons }] : []),
     ],
     // A link in the body would otherwise grow a preview nobody asked for.
     unfurl_links: false,

@@ -179,6 +179,8 @@ export const smsChannel: ChannelDefinition = {
   channel: 'sms',
   label: 'SMS',
   config: smsConfig,
+  // Its slice, and the secret that signs the acknowledge link a notification may carry.
+  workerEnvironment: [...Object.keys(smsConfig.variables), 'PREFERENCES_SECRET'],
   composeProfiles: ['sms'],
   contact: phoneNumber,
   hasAddress: (recipient) => Boolean(recipient.contacts.sms),

@@ -1,4 +1,5 @@
 // SMS text, without I/O: GSM-7 or UCS-2, how many parts it costs, and cutting it to a number of parts.
+import { ACKNOWLEDGE_LABEL } from '../../../domain/acknowledgement-links.js';
 import type { OutgoingMessage } from '../channel.js';
 
 export type SmsEncoding = 'GSM-7' | 'UCS-2';
@@ -94,7 +95,10 @@ const GSM_LOOKALIKES: [RegExp, string][] = [
  * line break costs one septet (": " costs two), reads as a heading on every handset, and avoids "Done!:"
  * when the title ends in punctuation.
  */
-export function renderSms(message: Pick<OutgoingMessage, 'title' | 'body'>, maxSegments: number): string {
+export function renderSms(
+  message: Pick<OutgoingMessage, 'title' | 'body' | 'acknowledge'>,
+  maxSegments: number,
+): string {
   const title = message.title.replace(/\s+/g, ' ').trim();
   const body = message.body
     .replace(/\r\n?/g, '\n')
@@ -104,5 +108,21 @@ export function renderSms(message: Pick<OutgoingMessage, 'title' | 'body'>, maxS
   let text = [title, body].filter(Boolean).join('\n');
   const plain = GSM_LOOKALIKES.reduce((t, [pattern, replacement]) => t.replace(pattern, replacement), text);
   if (smsEncoding(plain) === 'GSM-7') text = plain;
-  return fitToSegments(text, maxSegments);
+  const ack = message.acknowledge?.url;
+  return ack
+    ? withLastLine(text, `${ACKNOWLEDGE_LABEL}: ${ack}`, maxSegments)
+    : fitToSegments(text, maxSegments);
+}
+
+/**
+ * The text, cut as far as needed, and a line that is never cut (the acknowledge link): the longest start
+ * of the text that leaves the whole within `maxSegments`, or the line alone if nothing else fits.
+ */
+function withLastLine(text: string, line: string, maxSegments: number): string {
+  for (let parts = maxSegments; parts >= 1; parts--) {
+    const kept = fitToSegments(text, parts);
+    const whole = kept ? `${kept}\n${line}` : line;
+    if (countSegments(whole) <= maxSegments) return whole;
+  }
+  return line;
 }

@@ -1,5 +1,6 @@
 // The Adaptive Card Herald posts to a Teams webhook: the title and the body as TextRuns, which Teams shows
 // as they are (a TextRun reads no markdown, unlike a TextBlock), and the notification's link as an action.
+import { ACKNOWLEDGE_LABEL } from '../../../domain/acknowledgement-links.js';
 import { notificationLink, type OutgoingMessage } from '../channel.js';
 
 // Teams refuses a message over 28 KB: these keep a card under it, even in three-byte UTF-8.
@@ -24,6 +25,11 @@ export function renderTeamsCard(message: OutgoingMessage) {
   const title = clip(message.title.trim(), TITLE_LIMIT);
   const body = clip(message.body.trim(), BODY_LIMIT);
   const link = notificationLink(message);
+  const ack = message.acknowledge?.url;
+  const actions = [
+    ...(link ? [{ type: 'Action.OpenUrl', title: 'Open', url: link }] : []),
+    ...(ack ? [{ type: 'Action.OpenUrl', title: ACKNOWLEDGE_LABEL, url: ack, style: 'positive' }] : []),
+  ];
   return {
     type: 'message',
     attachments: [
@@ -38,7 +44,7 @@ export function renderTeamsCard(message: OutgoingMessage) {
             ...(title ? [run(title, { weight: 'Bolder', size: 'Medium' })] : []),
             ...(body ? [run(body)] : []),
           ],
-          ...(link && { actions: [{ type: 'Action.OpenUrl', title: 'Open', url: link }] }),
+          ...(actions.length > 0 && { actions }),
         },
       },
     ],

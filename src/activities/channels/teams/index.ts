@@ -60,6 +60,8 @@ export const teamsChannel: ChannelDefinition = {
   channel: 'teams',
   label: 'Microsoft Teams',
   config: teamsConfig,
+  // Its slice, and the secret that signs the acknowledge link a notification may carry.
+  workerEnvironment: [...Object.keys(teamsConfig.variables), 'PREFERENCES_SECRET'],
   composeProfiles: ['teams'],
   // Teams takes about 4 requests a second per webhook; the queue's limit is for all webhooks together.
   defaultRateLimit: 4,

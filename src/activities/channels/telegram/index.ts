@@ -1,4 +1,12 @@
-import { Api, NetworkError, ParseError, TelegramApiError, TimeoutError } from 'node-telegram-bot-api';
+import {
+  Api,
+  NetworkError,
+  ParseError,
+  TelegramApiError,
+  TimeoutError,
+  type InlineKeyboardMarkup,
+} from 'node-telegram-bot-api';
+import { ACKNOWLEDGE_LABEL } from '../../../domain/acknowledgement-links.js';
 import {
   createInFlightSends,
   PermanentChannelError,
@@ -48,6 +56,17 @@ export function renderTelegram(message: OutgoingMessage): string {
   return [title && `<b>${escapeTelegramMarkup(title)}</b>`, body && escapeTelegramMarkup(body)]
     .filter(Boolean)
     .join('\n');
+}
+
+/**
+ * The acknowledge button, when the notification asks for one: its callback_data names the delivery and is
+ * signed (the bot checks it, and that the tap comes from the chat this message went to). Without signed
+ * buttons (no PREFERENCES_SECRET) there is no button: the inbox and other channels still acknowledge.
+ */
+export function acknowledgeKeyboard(message: OutgoingMessage): { reply_markup?: InlineKeyboardMarkup } {
+  const data = message.acknowledge?.buttonData;
+  if (!data) return {};
+  return { reply_markup: { inline_keyboard: [[{ text: ACKNOWLEDGE_LABEL, callback_data: data }]] } };
 }
 
 /** Telegram answers `{ ok: false, error_code }`: 429 and 5xx may pass, other 4xx describe the chat or bot. */
@@ -115,6 +134,7 @@ export function createTelegramChannel(options: TelegramOptions): ChannelProvider
           text: renderTelegram(message),
           parse_mode: 'HTML',
           link_preview_options: { is_disabled: true },
+          ...acknowledgeKeyboard(message),
         },
         attempt ? AbortSignal.any([inFlight.signal, attempt.signal]) : inFlight.signal,
       );
@@ -136,10 +156,11 @@ export const telegramChannel: ChannelDefinition = {
   // Telegram allows a bot about 30 messages a second.
   defaultRateLimit: 25,
   // Delivery needs the token and the Bot API; the webhook secret and the rest are the bot's and the API's.
+  // PREFERENCES_SECRET signs the acknowledge button's payload.
   workerEnvironment: [
-    'TELEGRAM_BOT_TOKEN',
-    'TELEGRAM_API_URL',
-  ] satisfies (keyof typeof telegramConfig.variables)[],
+    ...(['TELEGRAM_BOT_TOKEN', 'TELEGRAM_API_URL'] satisfies (keyof typeof telegramConfig.variables)[]),
+    'PREFERENCES_SECRET',
+  ],
   contact: telegramChat,
   hasAddress: (recipient) => Boolean(recipient.contacts.telegram),
   isConfigured: (config) => Boolean(config.telegram.token),

@@ -206,6 +206,8 @@ class HeraldInbox extends HTMLElement {
       known.item = item;
       known.node.classList.toggle('unread', !item.readAt);
       known.node.querySelector('.sr').textContent = item.readAt ? '' : ', unread';
+      const acknowledge = known.node.querySelector('.acknowledge');
+      if (acknowledge) showAcknowledgement(acknowledge, item);
       return this.#render();
     }
     if (live && this.#cursor === undefined) return this.#render(); // the first page will bring it
@@ -250,6 +252,16 @@ class HeraldInbox extends HTMLElement {
         onclick: () => this.#open(item, { action: action.id }, action.url),
       }),
     );
+    if (item.ackRequested) {
+      const acknowledge = el('button', {
+        type: 'button',
+        className: 'acknowledge',
+        part: 'acknowledge',
+        onclick: () => this.#acknowledge(item.id),
+      });
+      showAcknowledgement(acknowledge, item);
+      actions.unshift(acknowledge);
+    }
     const li = el(
       'li',
       { className: unread ? 'unread' : '', part: 'item' },
@@ -276,6 +288,22 @@ class HeraldInbox extends HTMLElement {
       .catch(() => undefined);
     const url = actionUrl && safeUrl(actionUrl, location.href);
     if (url) location.assign(url);
+  }
+
+  /** The message's Acknowledge button: recorded by the inbox API (which reads it too), then shown done. */
+  async #acknowledge(id) {
+    const entry = this.#items.get(id);
+    const button = entry?.node.querySelector('.acknowledge');
+    if (!entry || !button) return;
+    button.disabled = true;
+    try {
+      const updated = await this.#call(`/messages/${id}/acknowledge`, { method: 'POST' });
+      if (!entry.item.readAt) this.#unread = Math.max(0, this.#unread - 1);
+      this.#add(updated, false);
+      this.live.textContent = `Acknowledged: ${updated.title}`;
+    } catch {
+      button.disabled = false;
+    }
   }
 
   async #markAllRead() {
@@ -326,6 +354,12 @@ class HeraldInbox extends HTMLElement {
     this.note.hidden = loaded && this.#items.size > 0;
     this.note.textContent = loaded ? 'You are all caught up.' : 'Loading…';
   }
+}
+
+/** An Acknowledge button says whether its message was acknowledged, and works only until it is. */
+function showAcknowledgement(button, item) {
+  button.disabled = Boolean(item.acknowledgedAt);
+  button.textContent = item.acknowledgedAt ? '✓ Acknowledged' : 'Acknowledge';
 }
 
 if (!customElements.get('herald-inbox')) customElements.define('herald-inbox', HeraldInbox);
