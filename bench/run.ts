@@ -136,13 +136,6 @@ async function run(options: BenchOptions): Promise<BenchReport> {
         notifications: Math.min(n, INBOX_NOTIFICATIONS),
         ratePerSecond: INBOX_RATE,
       });
-    // Last of the measured parts: it leaves the rest of its low-priority load queued on the server.
-    if (has('isolation'))
-      report.isolation = await runIsolation(stack, {
-        load: options.isolationLoad,
-        ratePerSecond: ISOLATION_RATE,
-        windowSeconds: ISOLATION_WINDOW_SECONDS,
-      });
     if (has('scaling') && report.e2e) {
       const twoWorkers = await runEndToEnd(stack, client, {
         label: 'scale-2',
@@ -159,6 +152,13 @@ async function run(options: BenchOptions): Promise<BenchReport> {
         concurrency,
         variants: options.variants,
         rounds: options.rounds,
+      });
+    // After the parts that measure throughput: it leaves the rest of its low-priority load queued.
+    if (has('isolation'))
+      report.isolation = await runIsolation(stack, client, {
+        load: options.isolationLoad,
+        ratePerSecond: ISOLATION_RATE,
+        windowSeconds: ISOLATION_WINDOW_SECONDS,
       });
     if (options.soak) {
       report.soak = await runEndToEnd(stack, client, {
