@@ -4,7 +4,17 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../tools/local-stack/paths.js';
 
-export const PARTS = ['e2e', 'floor', 'smtp', 'api', 'memory', 'scaling', 'inbox', 'isolation'] as const;
+export const PARTS = [
+  'e2e',
+  'floor',
+  'smtp',
+  'api',
+  'memory',
+  'scaling',
+  'inbox',
+  'bulk',
+  'isolation',
+] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {

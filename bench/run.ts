@@ -11,6 +11,7 @@ import { workerTuning } from '../src/workers/tuning.js';
 import { inRounds } from './baseline.js';
 import { PARTS, parseOptions, USAGE, type BenchOptions } from './options.js';
 import { runApi } from './parts/api.js';
+import { runBulk } from './parts/bulk.js';
 import { runEndToEnd } from './parts/e2e.js';
 import { runFloor } from './parts/floor.js';
 import { runInbox } from './parts/inbox.js';
@@ -136,6 +137,7 @@ async function run(options: BenchOptions): Promise<BenchReport> {
         notifications: Math.min(n, INBOX_NOTIFICATIONS),
         ratePerSecond: INBOX_RATE,
       });
+    if (has('bulk')) report.bulk = await runBulk(stack, connection);
     if (has('scaling') && report.e2e) {
       const twoWorkers = await runEndToEnd(stack, client, {
         label: 'scale-2',

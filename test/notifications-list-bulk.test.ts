@@ -130,7 +130,7 @@ describe('listing and bulk', () => {
     assert.equal(empty.status, 422);
     const tooMany = await t.herald.api('/v1/notifications/bulk', {
       json: {
-        recipients: Array.from({ length: 1001 }, (_, i) => `u${i}`),
+        recipients: Array.from({ length: 10_001 }, (_, i) => `u${i}`),
         category: 'news',
         title: 'T',
         body: 'B',

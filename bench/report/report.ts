@@ -1,5 +1,6 @@
 // The report of one run: every part's measurements, the ratios they are judged by, and its chart.
 import type { ApiResult } from '../parts/api.js';
+import type { BulkPartResult } from '../parts/bulk.js';
 import type { EndToEndResult } from '../parts/e2e.js';
 import type { FloorPartResult } from '../parts/floor.js';
 import type { InboxPartResult } from '../parts/inbox.js';
@@ -37,6 +38,7 @@ export interface BenchReport {
   api?: ApiResult;
   memory?: MemoryPartResult;
   inbox?: InboxPartResult;
+  bulk?: BulkPartResult;
   isolation?: IsolationPartResult;
   scaling?: { oneWorker: EndToEndResult; twoWorkers: EndToEndResult };
   soak?: EndToEndResult;

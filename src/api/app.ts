@@ -6,8 +6,8 @@ import { pingDatabase, type Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
 import { observeRequests } from '../platform/metrics.js';
 import { notificationAccess, requireApiKey, requireScope, type UnknownKeyLimit } from './auth.js';
+import { acceptBulk, BULK_BODY_LIMIT } from './bulk.js';
 import type { CategoryPriorities } from '../workflows/priority.js';
-import { acceptBulk } from './bulk.js';
 import { CODEC_PATH, codecRoutes, type CodecServerOptions } from './codec.js';
 import { rateLimitPerKey } from './rate-limit.js';
 import { listNotifications } from '../domain/notification-list.js';
@@ -175,6 +175,8 @@ export function createApp(deps: ApiDeps): express.Express {
   const limiter = deps.rateLimit && rateLimitPerKey(deps.rateLimit);
   if (limiter) v1.use(limiter);
   v1.use(requireJson);
+  // A bulk send lists up to 10,000 recipients: its body may be larger than any other (the next parser skips it).
+  v1.use('/notifications/bulk', express.json({ limit: BULK_BODY_LIMIT, strict: true }));
   v1.use(express.json({ limit: BODY_LIMIT, strict: true }));
   // Scopes (docs/security.md): checked before a route reads its input, so a refusal changes nothing.
   const manage = requireScope('manage');

@@ -56,7 +56,7 @@ export const notificationPaths = {
   '/v1/notifications/bulk': {
     post: v1({
       operationId: 'sendBulk',
-      summary: 'One notification to up to 1,000 recipients; each is reported on its own',
+      summary: 'One notification to up to 10,000 recipients; each is reported on its own',
       parameters: [idempotencyKeyHeader],
       body: bulkNotificationSchema,
       responses: { '202': jsonResponse('Accepted: one result per recipient, id or error', bulkResponse) },

@@ -80,7 +80,13 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     if (e.type === 'entity.too.large')
       return sendProblem(
         res,
-        new HttpProblem(413, 'payload-too-large', 'Payload too large', 'The body exceeds 256 KB'),
+        new HttpProblem(
+          413,
+          'payload-too-large',
+          'Payload too large',
+          // The route's own limit: 256 KB, or more for a bulk send.
+          `The body exceeds ${Math.round(Number((e as { limit?: number }).limit ?? 262_144) / 1024)} KB`,
+        ),
       );
     // The router could not decode a path parameter (`%ED%A0%80`, `%zz`): an invalid value, like any other.
     if (error instanceof URIError && e.status === 400)

@@ -51,7 +51,7 @@ export interface Accepted {
   created: boolean;
 }
 
-const requestHash = (input: CreateNotification): string =>
+export const requestHash = (input: CreateNotification): string =>
   createHash('sha256')
     .update(JSON.stringify(canonical(input)))
     .digest('hex');

@@ -180,6 +180,20 @@ const categoryOrAll = z.union([
   z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, { message: 'must be a category or *' }),
 ]);
 
+const digestHour = z.int().min(0).max(23);
+/** How each category's notifications from a flow's digest step come: each as it comes, hourly, or daily at a local hour. */
+export const digestChoicesSchema = z
+  .array(
+    z.discriminatedUnion('mode', [
+      z.strictObject({ category: categoryOrAll, mode: z.enum(['off', 'hourly']) }),
+      z.strictObject({ category: categoryOrAll, mode: z.literal('daily'), hour: digestHour }),
+    ]),
+  )
+  .max(200)
+  .refine((digests) => new Set(digests.map((d) => d.category)).size === digests.length, {
+    message: 'must not list the same category twice',
+  });
+
 export const preferencesSchema = z.strictObject({
   /** Opt-in/out rules; the most specific (category, channel) match wins, `*` matches any. */
   rules: z
@@ -204,6 +218,8 @@ export const preferencesSchema = z.strictObject({
     .refine((q) => q.start !== q.end, { message: 'start and end must differ' })
     .nullable(),
   channelOrder: channelOrderSchema.optional(),
+  /** Per-category digests for flows; absent: the stored ones stay. */
+  digests: digestChoicesSchema.optional(),
 });
 export type Preferences = z.infer<typeof preferencesSchema>;
 
@@ -246,7 +262,7 @@ export const listNotificationsQuerySchema = z.strictObject({
 });
 export type ListNotificationsQuery = z.infer<typeof listNotificationsQuerySchema>;
 
-export const BULK_LIMIT = 1000;
+export const BULK_LIMIT = 10_000;
 /** One notification to many users: the fields of a single one, with `recipients` in place of `userId`. */
 export const bulkNotificationSchema = z
   .strictObject({

@@ -82,6 +82,13 @@ export const preferencesResponse = z
       z.object({ category: z.string(), channel: z.union([z.literal('*'), channel]), enabled: z.boolean() }),
     ),
     quietHours: z.object({ start: z.string(), end: z.string(), timezone: z.string().optional() }).nullable(),
+    /** Per-category digests in the user's time zone; a category not listed is off. */
+    digests: z.array(
+      z.union([
+        z.object({ category: z.string(), mode: z.enum(['off', 'hourly']) }),
+        z.object({ category: z.string(), mode: z.literal('daily'), hour: z.int().min(0).max(23) }),
+      ]),
+    ),
   })
   .register(responseSchemas, { id: 'Preferences' });
 export type PreferencesResponse = z.infer<typeof preferencesResponse>;

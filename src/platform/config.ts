@@ -20,6 +20,7 @@ import {
 } from './config/delivery.js';
 import { payloadEncryptionConfig, type CodecConfig } from './config/payload-encryption.js';
 import { outboundConfig, type OutboundConfig } from './config/outbound.js';
+import { historyConfig, type HistoryConfig } from './config/history.js';
 import { priorityConfig, type PriorityConfig } from './config/priority.js';
 import { CHANNEL_CONFIG_SLICES } from '../activities/channels/registry.js';
 
@@ -43,6 +44,7 @@ export const CONFIG_SLICES = [
   deliveryConfig,
   webhooksConfig,
   preferencesConfig,
+  historyConfig,
   outboundConfig,
   payloadEncryptionConfig,
   priorityConfig,
@@ -57,6 +59,7 @@ export interface Config
     DeliveryConfig,
     WebhooksConfig,
     PreferencesConfig,
+    HistoryConfig,
     OutboundConfig,
     CodecConfig,
     PriorityConfig,

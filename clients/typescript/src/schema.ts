@@ -218,7 +218,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** One notification to up to 1,000 recipients; each is reported on its own */
+    /** One notification to up to 10,000 recipients; each is reported on its own */
     post: operations['sendBulk'];
     delete?: never;
     options?: never;
@@ -891,6 +891,19 @@ export interface components {
         end: string;
         timezone?: string;
       } | null;
+      digests: (
+        | {
+            category: string;
+            /** @enum {string} */
+            mode: 'off' | 'hourly';
+          }
+        | {
+            category: string;
+            /** @constant */
+            mode: 'daily';
+            hour: number;
+          }
+      )[];
     };
     PushSubscription: {
       /** Format: uuid */
@@ -1644,6 +1657,19 @@ export interface operations {
             timezone?: string;
           } | null;
           channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
+          digests?: (
+            | {
+                category: '*' | string;
+                /** @enum {string} */
+                mode: 'off' | 'hourly';
+              }
+            | {
+                category: '*' | string;
+                /** @constant */
+                mode: 'daily';
+                hour: number;
+              }
+          )[];
         };
       };
     };
@@ -3076,6 +3102,19 @@ export interface operations {
             timezone?: string;
           } | null;
           channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
+          digests?: (
+            | {
+                category: '*' | string;
+                /** @enum {string} */
+                mode: 'off' | 'hourly';
+              }
+            | {
+                category: '*' | string;
+                /** @constant */
+                mode: 'daily';
+                hour: number;
+              }
+          )[];
           timezone?: string;
         };
       };

@@ -78,9 +78,10 @@ const usable = () => state.channels.filter((c) => c.available).map((c) => c.chan
 
 // One save at a time, each computed from the state the previous one returned.
 let queue = Promise.resolve();
-function save(change, describe) {
+function save(change, describe, changeDigests) {
   queue = queue.then(async () => {
     const body = { rules: change(state.preferences.rules), quietHours: state.preferences.quietHours };
+    if (changeDigests) body.digests = changeDigests(state.preferences.digests);
     try {
       state = await api('/preferences', { method: 'PUT', body });
       say(`Saved: ${describe()}.`);
@@ -90,6 +91,66 @@ function save(change, describe) {
     refresh();
   });
   return queue;
+}
+
+// A category's digest: its own choice, else the one for every category (*), else each as it comes.
+function digestOf(category) {
+  const digests = state.preferences.digests;
+  return (
+    digests.find((d) => d.category === category) ??
+    digests.find((d) => d.category === '*') ?? { category, mode: 'off' }
+  );
+}
+
+/** The digests with one category's set; off drops its own choice unless * says otherwise. */
+function withDigest(digests, category, choice) {
+  const rest = digests.filter((d) => d.category !== category);
+  const inherited = rest.find((d) => d.category === '*');
+  if (choice.mode === 'off' && (!inherited || inherited.mode === 'off')) return rest;
+  return [...rest, { category, ...choice }];
+}
+
+const digestValue = (d) => (d.mode === 'daily' ? `daily:${d.hour}` : d.mode);
+const hourText = (hour) => `${String(hour).padStart(2, '0')}:00`;
+const describeDigest = (d) =>
+  d.mode === 'daily'
+    ? `a daily digest at ${hourText(d.hour)}`
+    : d.mode === 'hourly'
+      ? 'an hourly digest'
+      : 'each as it comes';
+
+function digestSelect(category) {
+  const wrap = document.createElement('div');
+  wrap.className = 'field digest';
+  const label = document.createElement('label');
+  label.htmlFor = `digest-${category}`;
+  label.textContent = `How “${category}” notifications come`;
+  const select = document.createElement('select');
+  select.id = `digest-${category}`;
+  select.dataset.category = category;
+  select.setAttribute('aria-describedby', 'digest-hint');
+  const options = [
+    ['off', 'Each as it comes'],
+    ['hourly', 'Hourly digest'],
+    ...Array.from({ length: 24 }, (_, hour) => [`daily:${hour}`, `Daily digest at ${hourText(hour)}`]),
+  ];
+  for (const [value, text] of options) {
+    const option = document.createElement('option');
+    option.value = value;
+    option.textContent = text;
+    select.append(option);
+  }
+  select.addEventListener('change', () => {
+    const [mode, hour] = select.value.split(':');
+    const choice = mode === 'daily' ? { mode, hour: Number(hour) } : { mode };
+    save(
+      (rules) => rules,
+      () => `“${category}” notifications come as ${describeDigest(choice)}`,
+      (digests) => withDigest(digests, category, choice),
+    );
+  });
+  wrap.append(label, select);
+  return wrap;
 }
 
 function checkbox(id, label, { describedBy } = {}) {
@@ -169,7 +230,7 @@ function buildCategories() {
           );
         });
     }
-    set.append(row);
+    set.append(row, digestSelect(category));
     if (!mandatory)
       all.input.addEventListener('change', () => {
         const on = all.input.checked;
@@ -210,7 +271,10 @@ function refresh() {
     all.checked = mandatory || cells.some(Boolean);
     all.indeterminate = !mandatory && cells.some(Boolean) && !cells.every(Boolean);
     all.disabled = mandatory;
+    $(`digest-${category}`).value = digestValue(digestOf(category));
   }
+  $('digest-hint').textContent =
+    `Digests collect notifications that come through a flow with a digest step. Daily digests follow your time zone (${state.timezone}).`;
 }
 
 function buildQuietHours() {
@@ -264,6 +328,7 @@ async function saveQuietHours(event) {
   }));
   button.disabled = false;
   buildQuietHours();
+  refresh();
 }
 
 const pushSupported = () => 'serviceWorker' in navigator && 'PushManager' in window;

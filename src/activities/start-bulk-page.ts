@@ -1,0 +1,66 @@
+// The bulk fan-out's work: one page of a bulk send's notifications has its workflows started, a bounded
+// number at a time, with the same workflow ids and reuse policy as the API and the reconciler, so a
+// start that already happened is found, never doubled. Progress is heartbeated: a retry resumes there.
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { Db } from '../store/db.js';
+import type { Logger } from '../platform/logger.js';
+import { bulkSendPage } from '../store/bulk-sends.js';
+import { notificationInputFor, startNotificationWorkflow } from '../domain/notification-workflow.js';
+
+export interface BulkPageInput {
+  bulkSendId: string;
+  /** Position in the bulk row's list of notifications, from 0. */
+  offset: number;
+  limit: number;
+}
+
+export interface BulkPageResult {
+  /** Notifications of the page (fewer than `limit` only at the end of the list). */
+  checked: number;
+  started: number;
+  alreadyStarted: number;
+}
+
+/** Starts in flight at once: enough to keep the frontend busy, few enough to leave it to the rest. */
+const START_CONCURRENCY = 32;
+
+export function createStartBulkPage(deps: { db: Db; temporal: Client; logger: Logger }) {
+  return async function startBulkPage(input: BulkPageInput): Promise<BulkPageResult> {
+    const context = Context.current();
+    // How many of this page an earlier attempt finished, in order: those are not started again.
+    const resumeAt = Number(context.info.heartbeatDetails ?? 0) || 0;
+    const { ids, requestId, unstarted } = await bulkSendPage(
+      deps.db,
+      input.bulkSendId,
+      input.offset,
+      input.limit,
+    );
+    const result: BulkPageResult = { checked: ids.length, started: 0, alreadyStarted: resumeAt };
+    const done = ids.map((_, i) => i < resumeAt);
+    let finishedUpTo = resumeAt;
+    let next = resumeAt;
+    const startEach = async () => {
+      for (let i = next++; i < ids.length; i = next++) {
+        const row = unstarted.get(ids[i]!);
+        // Absent: the notification moved on (its workflow ran) or went with its user.
+        const outcome = row
+          ? await startNotificationWorkflow(
+              deps.temporal,
+              notificationInputFor(row),
+              row.workflowId,
+              requestId ?? input.bulkSendId,
+              row,
+            )
+          : 'existing';
+        if (outcome === 'started') result.started += 1;
+        else result.alreadyStarted += 1;
+        done[i] = true;
+        while (done[finishedUpTo]) finishedUpTo += 1;
+        context.heartbeat(finishedUpTo);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, ids.length) }, startEach));
+    return result;
+  };
+}

@@ -1,0 +1,182 @@
+// Bulk sends: every recipient of a bulk request resolved in one query, and all its notifications
+// recorded in one statement with the bulk row that the fan-out workflow reads them back from.
+import type { ChannelName } from '../workflows/definitions.js';
+import { Prisma, type Db, type NotificationStatus } from './db.js';
+import type { UnstartedCandidate } from './notifications.js';
+import type { NotificationPriority } from '../workflows/priority.js';
+
+/** What every notification of one bulk request shares: bound once, not once a recipient. */
+export interface BulkCommon {
+  category: string;
+  title: string | null;
+  body: string | null;
+  template: string | null;
+  data: Record<string, unknown>;
+  channels: ChannelName[];
+  fallback: boolean;
+  sendAt: Date | null;
+  status: NotificationStatus;
+  requestId: string;
+  source: string | null;
+  priority: NotificationPriority;
+}
+
+/** What differs between the notifications of one bulk request. */
+export interface BulkItem {
+  id: string;
+  userId: string;
+  idempotencyKey: string | null;
+  requestHash: string;
+  workflowId: string;
+}
+
+/**
+ * The notifications table's columns as a bulk insert fills them: the shared ones from one value, the
+ * per-recipient ones from arrays unnested side by side (PostgreSQL's 65,535 bind parameters never
+ * come near). A new column is one line here.
+ */
+function bulkColumns(common: BulkCommon): [column: string, value: Prisma.Sql][] {
+  return [
+    ['id', Prisma.sql`item.id`],
+    ['user_id', Prisma.sql`item.user_id`],
+    ['idempotency_key', Prisma.sql`item.idempotency_key`],
+    ['request_hash', Prisma.sql`item.request_hash`],
+    ['workflow_id', Prisma.sql`item.workflow_id`],
+    ['category', Prisma.sql`${common.category}::text`],
+    ['title', Prisma.sql`${common.title}::text`],
+    ['body', Prisma.sql`${common.body}::text`],
+    ['template', Prisma.sql`${common.template}::text`],
+    ['data', Prisma.sql`${JSON.stringify(common.data)}::jsonb`],
+    ['channels', Prisma.sql`${common.channels}::"Channel"[]`],
+    ['fallback', Prisma.sql`${common.fallback}::boolean`],
+    ['send_at', Prisma.sql`${common.sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC'`],
+    ['status', Prisma.sql`${common.status}::"NotificationStatus"`],
+    ['request_id', Prisma.sql`${common.requestId}::text`],
+    ['source', Prisma.sql`${common.source}::text`],
+    ['priority', Prisma.sql`${common.priority}::"NotificationPriority"`],
+    ['created_at', Prisma.sql`now() AT TIME ZONE 'UTC'`],
+    ['updated_at', Prisma.sql`now() AT TIME ZONE 'UTC'`],
+  ];
+}
+
+/**
+ * Each recipient's user id, in the order given; null where no user has that id or externalId. The id
+ * match wins over an externalId, as for a single notification.
+ */
+export async function resolveRecipients(
+  db: Db,
+  recipients: readonly { given: string; asUuid: string | null }[],
+): Promise<(string | null)[]> {
+  if (recipients.length === 0) return [];
+  const rows = await db.$queryRaw<{ ord: bigint; userId: string | null }[]>`
+    SELECT r.ord, coalesce(by_id.id, by_external.id)::text AS "userId"
+    FROM unnest(${recipients.map((r) => r.given)}::text[], ${recipients.map((r) => r.asUuid)}::uuid[])
+      WITH ORDINALITY AS r(given, as_uuid, ord)
+    LEFT JOIN users by_id ON by_id.id = r.as_uuid
+    LEFT JOIN users by_external ON by_external.external_id = r.given
+    ORDER BY r.ord`;
+  return rows.map((r) => r.userId);
+}
+
+/**
+ * Records the notifications and, when any is new and `bulkSendId` is given, the bulk row listing them in
+ * the order given, in one statement. An item whose Idempotency-Key was used before, or whose user was
+ * deleted meanwhile, is left out; the ids returned are those recorded, and `bulkSendId` is set only when
+ * the bulk row was.
+ */
+export async function insertBulkNotifications(
+  db: Db,
+  bulkSendId: string | null,
+  common: BulkCommon,
+  items: readonly BulkItem[],
+): Promise<{ inserted: Set<string>; bulkSendId: string | null }> {
+  if (items.length === 0) return { inserted: new Set(), bulkSendId: null };
+  const columns = bulkColumns(common);
+  const bulk = bulkSendId
+    ? Prisma.sql`
+      INSERT INTO bulk_sends (id, notification_ids, request_id, source, created_at)
+      SELECT ${bulkSendId}::uuid, array_agg(item.id ORDER BY item.ord), ${common.requestId}::text,
+        ${common.source}::text, now() AT TIME ZONE 'UTC'
+      FROM inserted JOIN item ON item.id = inserted.id
+      HAVING count(*) > 0
+      RETURNING id`
+    : Prisma.sql`SELECT NULL::uuid AS id WHERE false`;
+  const rows = await db.$queryRaw<{ id: string | null; bulkSendId: string | null }[]>`
+    WITH item AS (
+      SELECT * FROM unnest(
+        ${items.map((i) => i.id)}::uuid[],
+        ${items.map((i) => i.userId)}::uuid[],
+        ${items.map((i) => i.idempotencyKey)}::text[],
+        ${items.map((i) => i.requestHash)}::text[],
+        ${items.map((i) => i.workflowId)}::text[]
+      ) WITH ORDINALITY AS item(id, user_id, idempotency_key, request_hash, workflow_id, ord)
+    ),
+    inserted AS (
+      INSERT INTO notifications (${Prisma.raw(columns.map(([column]) => column).join(', '))})
+      SELECT ${Prisma.join(columns.map(([, value]) => value))}
+      -- A user deleted since the recipients were resolved is skipped, not a failed statement.
+      FROM item JOIN users ON users.id = item.user_id
+      ORDER BY item.ord
+      ON CONFLICT (idempotency_key) DO NOTHING
+      RETURNING id
+    ),
+    bulk AS (${bulk})
+    SELECT inserted.id::text AS id, NULL AS "bulkSendId" FROM inserted
+    UNION ALL
+    SELECT NULL, bulk.id::text FROM bulk`;
+  const inserted = new Set<string>();
+  let recorded: string | null = null;
+  for (const row of rows) {
+    if (row.id) inserted.add(row.id);
+    if (row.bulkSendId) recorded = row.bulkSendId;
+  }
+  return { inserted, bulkSendId: recorded };
+}
+
+/** Records a bulk row for notifications recorded one by one (after the one statement failed). */
+export async function insertBulkSend(
+  db: Db,
+  bulk: { id: string; notificationIds: string[]; requestId: string; source: string | null },
+): Promise<void> {
+  await db.bulkSend.create({ data: bulk });
+}
+
+/** Notifications found by their Idempotency-Keys: what an earlier request recorded. */
+export function findByIdempotencyKeys(db: Db, keys: readonly string[]) {
+  return db.notification.findMany({
+    where: { idempotencyKey: { in: [...keys] } },
+    select: { id: true, idempotencyKey: true, requestHash: true, status: true, workflowId: true },
+  });
+}
+
+/**
+ * One page of a bulk send's notifications, `offset` from its start, in its order: those still waiting
+ * for their workflow (accepted or scheduled), with what starting it takes. One that has moved on was
+ * started; one whose user was deleted is gone.
+ */
+export async function bulkSendPage(
+  db: Db,
+  bulkSendId: string,
+  offset: number,
+  limit: number,
+): Promise<{ ids: string[]; requestId: string | null; unstarted: Map<string, UnstartedCandidate> }> {
+  const [bulk] = await db.$queryRaw<{ ids: string[] | null; requestId: string | null }[]>`
+    SELECT notification_ids[${offset + 1}:${offset + limit}]::text[] AS ids, request_id AS "requestId"
+    FROM bulk_sends WHERE id = ${bulkSendId}::uuid`;
+  const ids = bulk?.ids ?? [];
+  const rows = await db.notification.findMany({
+    where: { id: { in: ids }, status: { in: ['accepted', 'scheduled'] } },
+    select: {
+      id: true,
+      userId: true,
+      category: true,
+      channels: true,
+      sendAt: true,
+      fallback: true,
+      workflowId: true,
+      priority: true,
+      source: true,
+    },
+  });
+  return { ids, requestId: bulk?.requestId ?? null, unstarted: new Map(rows.map((row) => [row.id, row])) };
+}
