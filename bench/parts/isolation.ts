@@ -210,12 +210,17 @@ export async function runIsolation(
       onAccepted: (count) => (loadAccepted += count),
       signal: stopLoad.signal,
     });
-    // Its end is awaited below; an abort then is how it ends.
-    loading.catch(() => undefined);
+    // Its end is awaited below; an abort then is how it ends. A failure before the window says so.
+    let loadFailure: unknown;
+    loading.catch((error: unknown) => (loadFailure = error));
     // The window opens once the load is flowing: its first deliveries reached the sink.
     const flowingBy = Date.now() + SETTLE_TIMEOUT_MS;
     while (loadDelivered === 0) {
-      if (Date.now() > flowingBy) throw new Error('the low-priority load never reached the sink');
+      if (loadFailure) throw new Error(`the low-priority load failed: ${String(loadFailure)}`);
+      if (Date.now() > flowingBy)
+        throw new Error(
+          `the low-priority load never reached the sink (${loadAccepted} accepted in ${SETTLE_TIMEOUT_MS / 1000} s)`,
+        );
       await Promise.race([loading, sleep(200)]);
     }
     log(
