@@ -138,13 +138,6 @@ async function run(options: BenchOptions): Promise<BenchReport> {
         ratePerSecond: INBOX_RATE,
       });
     if (has('bulk')) report.bulk = await runBulk(stack, connection);
-    // Last of the measured parts: it leaves the rest of its low-priority load queued on the server.
-    if (has('isolation'))
-      report.isolation = await runIsolation(stack, {
-        load: options.isolationLoad,
-        ratePerSecond: ISOLATION_RATE,
-        windowSeconds: ISOLATION_WINDOW_SECONDS,
-      });
     if (has('scaling') && report.e2e) {
       const twoWorkers = await runEndToEnd(stack, client, {
         label: 'scale-2',
@@ -161,6 +154,13 @@ async function run(options: BenchOptions): Promise<BenchReport> {
         concurrency,
         variants: options.variants,
         rounds: options.rounds,
+      });
+    // After the parts that measure throughput: it leaves the rest of its low-priority load queued.
+    if (has('isolation'))
+      report.isolation = await runIsolation(stack, client, {
+        load: options.isolationLoad,
+        ratePerSecond: ISOLATION_RATE,
+        windowSeconds: ISOLATION_WINDOW_SECONDS,
       });
     if (options.soak) {
       report.soak = await runEndToEnd(stack, client, {

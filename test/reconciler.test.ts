@@ -172,6 +172,20 @@ describe('reconciler', () => {
     assert.equal(t.smtp.messages.filter((m) => m.envelopeTo.includes(user.email)).length, 1);
   });
 
+  it('starts a left-behind notification with its priority, its caller as fairness key', async () => {
+    const user = await createUser();
+    const left = await acceptWhileDown(user.id, { priority: 'high' });
+    await age(left.id, 2 * 60_000);
+    assert.ok((await reconcileNow()).started.includes(left.id));
+    const { source } = await t.herald.db.notification.findUniqueOrThrow({ where: { id: left.id } });
+    const described = await t.herald.temporal.workflow.getHandle(left.workflowId).describe();
+    const priority = described.raw.workflowExecutionInfo?.priority;
+    assert.equal(priority?.priorityKey, 1);
+    assert.ok(source);
+    assert.equal(priority?.fairnessKey, source);
+    await t.smtp.waitFor((m) => m.envelopeTo.includes(user.email));
+  });
+
   it('leaves alone what moved on or is not due: started, cancelled, far-off scheduled', async () => {
     const user = await createUser();
     // Started by the live API: its run exists, so the sweep finds it and starts nothing.
