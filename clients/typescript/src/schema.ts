@@ -201,7 +201,7 @@ export interface paths {
     /** Notifications newest first, filtered, a page at a time (pass nextCursor as cursor) */
     get: operations['listNotifications'];
     put?: never;
-    /** Send a notification */
+    /** Send a notification to a user, or to every subscriber of a topic (a broadcast) */
     post: operations['sendNotification'];
     delete?: never;
     options?: never;
@@ -233,7 +233,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A notification with the state of each channel */
+    /** A notification with the state of each channel, or a broadcast with its recipients' progress */
     get: operations['getNotification'];
     put?: never;
     post?: never;
@@ -359,6 +359,75 @@ export interface paths {
     put?: never;
     /** Telegram delivers bot updates here (webhook mode: TELEGRAM_WEBHOOK_URL); the bot process handles them */
     post: operations['telegramWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/topics/{key}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A topic with its subscriber count */
+    get: operations['getTopic'];
+    /** Create a topic, or replace its name and description */
+    put: operations['putTopic'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/topics/{key}/subscribers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Subscribe up to 1,000 users (ids or externalIds); repeating it changes nothing */
+    post: operations['addTopicSubscribers'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/topics/{key}/subscribers/{userId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Unsubscribe a user (broadcasts not yet at their page skip the user too) */
+    delete: operations['removeTopicSubscriber'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/users/{id}/topics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The topics a user subscribes to */
+    get: operations['getUserTopics'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -1194,6 +1263,91 @@ export interface components {
       /** Format: date-time */
       expiresAt: string;
     };
+    Topic: {
+      key: string;
+      name: string;
+      description: string | null;
+      subscribers: number;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    SubscribeResult: {
+      subscribed: number;
+      alreadySubscribed: number;
+      failed: number;
+      results: (
+        | {
+            user: string;
+            /** Format: uuid */
+            userId: string;
+            /** @enum {string} */
+            status: 'subscribed' | 'already_subscribed';
+          }
+        | {
+            user: string;
+            error: {
+              /** Format: uri */
+              type: string;
+              title: string;
+              detail: string;
+            };
+          }
+      )[];
+    };
+    UserTopics: {
+      items: {
+        key: string;
+        name: string;
+        description: string | null;
+        /** Format: date-time */
+        subscribedAt: string;
+      }[];
+    };
+    AcceptedBroadcast: {
+      /** Format: uuid */
+      id: string;
+      /** @constant */
+      kind: 'broadcast';
+      topic: string;
+      /** @enum {string} */
+      status: 'accepted' | 'starting' | 'started' | 'completed' | 'cancelled';
+      recipients: number;
+      workflowId: string;
+    };
+    Broadcast: {
+      /** Format: uuid */
+      id: string;
+      /** @constant */
+      kind: 'broadcast';
+      topic: string;
+      category: string;
+      /** @enum {string} */
+      status: 'accepted' | 'starting' | 'started' | 'completed' | 'cancelled';
+      title: string | null;
+      template: string | null;
+      channels: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
+      fallback: boolean;
+      sendAt: string | null;
+      workflowId: string;
+      /** Format: date-time */
+      createdAt: string;
+      completedAt: string | null;
+      progress: {
+        recipients: number;
+        started: number;
+        sent: number;
+        failed: number;
+        skipped: number;
+        cancelled: number;
+      };
+    };
+    AcceptedNotificationOrBroadcast:
+      components['schemas']['AcceptedNotification'] | components['schemas']['AcceptedBroadcast'];
+    NotificationOrBroadcast: components['schemas']['Notification'] | components['schemas']['Broadcast'];
+    CancelledNotificationOrBroadcast:
+      components['schemas']['WorkflowStatus'] | components['schemas']['Broadcast'];
     TelegramLink: {
       /** Format: uuid */
       userId: string;
@@ -2024,7 +2178,8 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
-          userId: string;
+          userId?: string;
+          topic?: string;
           category: string;
           title?: string;
           body?: string;
@@ -2036,7 +2191,7 @@ export interface operations {
           /** Format: date-time */
           sendAt?: string;
           fallback?: boolean;
-        } & (unknown | unknown);
+        } & ((unknown | unknown) & (unknown | unknown));
       };
     };
     responses: {
@@ -2050,7 +2205,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['AcceptedNotification'];
+          'application/json': components['schemas']['AcceptedNotificationOrBroadcast'];
         };
       };
       400: components['responses']['MalformedRequest'];
@@ -2126,7 +2281,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description The notification */
+      /** @description The notification or broadcast */
       200: {
         headers: {
           'X-Request-Id': components['headers']['RequestId'];
@@ -2135,7 +2290,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Notification'];
+          'application/json': components['schemas']['NotificationOrBroadcast'];
         };
       };
       401: components['responses']['Unauthorized'];
@@ -2163,7 +2318,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Cancelled; the workflow status */
+      /** @description Cancelled; the workflow status, or the broadcast's once no recipient's delivery will start */
       200: {
         headers: {
           'X-Request-Id': components['headers']['RequestId'];
@@ -2172,7 +2327,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['WorkflowStatus'];
+          'application/json': components['schemas']['CancelledNotificationOrBroadcast'];
         };
       };
       400: components['responses']['MalformedRequest'];
@@ -2184,6 +2339,7 @@ export interface operations {
       415: components['responses']['UnsupportedMediaType'];
       422: components['responses']['ValidationError'];
       429: components['responses']['RateLimited'];
+      503: components['responses']['Unavailable'];
     };
   };
   retryNotification: {
@@ -2540,6 +2696,191 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+    };
+  };
+  getTopic: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Topic key */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The topic */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Topic'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  putTopic: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Topic key */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name: string;
+          description?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Updated */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Topic'];
+        };
+      };
+      /** @description Created */
+      201: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Topic'];
+        };
+      };
+      400: components['responses']['MalformedRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  addTopicSubscribers: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Topic key */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          users: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description One result per user, subscribed or unknown */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SubscribeResult'];
+        };
+      };
+      400: components['responses']['MalformedRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  removeTopicSubscriber: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Topic key */
+        key: string;
+        /** @description User id or the caller's externalId */
+        userId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Not subscribed (any more) */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  getUserTopics: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description User id or the caller's externalId */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The user's topics */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UserTopics'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
     };
   };
   codecEncode: {
