@@ -120,7 +120,7 @@ const ANSWERED = `^((SMTP|push|Telegram|SMS gateway|Twilio|Discord|Teams) [0-9]{
  * An attempt that may have delivered without Herald hearing of it: it never finished (the worker died),
  * or it failed transiently with no answer from the provider (a cut connection) other than a refused one.
  */
-const AMBIGUOUS_ATTEMPT = `(a.outcome IS NULL OR (a.outcome = 'transient_failure'
+export const AMBIGUOUS_ATTEMPT = `(a.outcome IS NULL OR (a.outcome = 'transient_failure'
   AND a.error !~ '${ANSWERED}' AND a.error !~ 'ECONNREFUSED'))`;
 
 export async function verify(options: {

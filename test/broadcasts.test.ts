@@ -163,9 +163,9 @@ describe('topics and broadcasts', () => {
       { timeoutMs: 400_000, what: 'every recipient sent or skipped' },
     );
     assert.deepEqual(done.progress, {
-      recipients: 300,
-      started: 300,
-      sent: 299,
+      recipients: 200,
+      started: 200,
+      sent: 199,
       failed: 0,
       skipped: 1,
       cancelled: 0,

@@ -21,7 +21,7 @@ import {
 import { findTopic } from '../store/topics.js';
 import { NOTIFICATIONS_QUEUE, SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
 import { broadcastWorkflowIdFor, cancelBroadcastUpdate } from '../workflows/broadcast-definitions.js';
-import { broadcastWorkflow } from '../workflows/broadcast.js';
+import { broadcastWorkflow, cancelStartedBroadcastWorkflow } from '../workflows/broadcast.js';
 import {
   ConflictError,
   ForbiddenError,
@@ -277,22 +277,53 @@ async function cancelBroadcast(
   reason: string | undefined,
 ): Promise<BroadcastResponse> {
   if (broadcast.status === 'cancelled') return broadcastView(db, broadcast);
-  const handle = temporal.workflow.getHandle(broadcast.workflowId);
+  const deadline = Date.now() + CANCEL_DEADLINE_MS;
   try {
-    await temporal.connection.withDeadline(Date.now() + CANCEL_DEADLINE_MS, () =>
-      handle.executeUpdate(cancelBroadcastUpdate, { args: [{ reason }] }),
-    );
+    if (broadcast.status === 'started') await cancelStartedBroadcast(temporal, broadcast, reason, deadline);
+    else
+      await temporal.connection.withDeadline(deadline, () =>
+        temporal.workflow
+          .getHandle(broadcast.workflowId)
+          .executeUpdate(cancelBroadcastUpdate, { args: [{ reason }] }),
+      );
   } catch (error) {
     const now = (await findBroadcast(db, broadcast.id)) ?? broadcast;
     if (now.status === 'cancelled') return broadcastView(db, now);
-    if (error instanceof WorkflowUpdateFailedError || now.status === 'started')
-      throw new ConflictError(
-        'cannot-cancel',
-        "every recipient's notification has started: cancel them one by one (GET /v1/notifications?…)",
-      );
+    // Every recipient started while the update was on its way: their cleanup has a workflow of its own.
+    if (now.status === 'started' && broadcast.status !== 'started')
+      return cancelBroadcast(db, temporal, now, reason);
     if (error instanceof WorkflowNotFoundError && now.status === 'accepted')
       throw new UnavailableError("The broadcast's workflow has not started yet; retry the cancel");
-    throw new UnavailableError("The broadcast's workflow did not answer in time; retry the cancel");
+    if (error instanceof WorkflowUpdateFailedError) throw new ConflictError('cannot-cancel', error.message);
+    throw new UnavailableError('The broadcast is still being cancelled; retry the cancel to wait for it');
   }
   return broadcastView(db, (await findBroadcast(db, broadcast.id)) ?? broadcast);
+}
+
+/** Starts (or joins) the cleanup workflow of a broadcast whose fan-out has ended, and waits for it. */
+async function cancelStartedBroadcast(
+  temporal: Client,
+  broadcast: BroadcastRow,
+  reason: string | undefined,
+  deadline: number,
+): Promise<void> {
+  const handle = await temporal.connection.withDeadline(deadline, () =>
+    temporal.workflow.start(cancelStartedBroadcastWorkflow, {
+      taskQueue: NOTIFICATIONS_QUEUE,
+      workflowId: `${broadcast.workflowId}-cancel`,
+      args: [{ broadcastId: broadcast.id, reason: reason ?? 'the broadcast was cancelled' }],
+      // A repeated cancel waits for the same cleanup.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.NotificationId, value: broadcast.id }],
+    }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('deadline exceeded')), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    await Promise.race([handle.result(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

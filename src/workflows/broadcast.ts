@@ -113,3 +113,14 @@ export async function broadcastWorkflow(input: BroadcastInput): Promise<Broadcas
   await condition(allHandlersFinished);
   return state;
 }
+
+/**
+ * A cancel that comes once every recipient has started (the broadcast's own workflow has ended): the same
+ * cleanup, as a workflow of its own (`broadcast-cancel-<id>`), so it survives the API and the worker.
+ */
+export async function cancelStartedBroadcastWorkflow(input: {
+  broadcastId: string;
+  reason: string;
+}): Promise<void> {
+  await cancelBroadcastRecipients(input);
+}

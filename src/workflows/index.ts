@@ -1,4 +1,4 @@
 export { notificationWorkflow } from './notification.js';
 export { reconcileNotificationsWorkflow } from './reconciler.js';
 export { pruneInboxWorkflow } from './inbox-retention.js';
-export { broadcastWorkflow } from './broadcast.js';
+export { broadcastWorkflow, cancelStartedBroadcastWorkflow } from './broadcast.js';
