@@ -11,11 +11,8 @@ import { CODEC_PATH, codecRoutes, type CodecServerOptions } from './codec.js';
 import { rateLimitPerKey } from './rate-limit.js';
 import { listNotifications } from '../domain/notification-list.js';
 import { acceptNotification, actOnNotification, type NotificationReach } from '../domain/notifications.js';
-import {
-  acceptBroadcast,
-  cancelNotificationOrBroadcast,
-  getNotificationOrBroadcast,
-} from '../domain/broadcasts.js';
+import { acceptBroadcast, getNotificationOrBroadcast } from '../domain/broadcasts.js';
+import { cancelNotificationOrBroadcast } from '../domain/broadcast-cancel.js';
 import { topicRoutes } from './topics.js';
 import { openApiDocument } from './openapi.js';
 import { apiDocsRoutes } from './api-docs.js';

@@ -2,12 +2,7 @@
 // UUID like a notification's, so GET and cancel under /v1/notifications/:id reach either) and its own
 // workflow, which records and starts one ordinary notification per recipient.
 import { randomUUID } from 'node:crypto';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
 import {
@@ -20,29 +15,14 @@ import {
 } from '../store/broadcasts.js';
 import { findTopic } from '../store/topics.js';
 import { NOTIFICATIONS_QUEUE, SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
-import { broadcastWorkflowIdFor, cancelBroadcastUpdate } from '../workflows/broadcast-definitions.js';
-import { broadcastWorkflow, cancelStartedBroadcastWorkflow } from '../workflows/broadcast.js';
-import {
-  ConflictError,
-  ForbiddenError,
-  InvalidInputError,
-  NotFoundError,
-  UnavailableError,
-} from './errors.js';
-import {
-  actOnNotification,
-  getNotification,
-  requestHash,
-  type AcceptContext,
-  type NotificationReach,
-} from './notifications.js';
+import { broadcastWorkflowIdFor } from '../workflows/broadcast-definitions.js';
+import { broadcastWorkflow } from '../workflows/broadcast.js';
+import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from './errors.js';
+import { getNotification, requestHash, type AcceptContext, type NotificationReach } from './notifications.js';
 import { START_DEADLINE_MS } from './notification-workflow.js';
 import type { CreateNotification } from './schemas.js';
 import type { AcceptedBroadcastResponse, BroadcastResponse } from './topic-views.js';
-import type { NotificationResponse, WorkflowStatusResponse } from './views.js';
-
-/** A cancel waits for every open recipient to be cancelled: longer than a single notification's. */
-const CANCEL_DEADLINE_MS = 60_000;
+import type { NotificationResponse } from './views.js';
 
 /**
  * Records the broadcast with its snapshot, then starts its workflow. A repeated Idempotency-Key finds the
@@ -190,20 +170,7 @@ export async function startUnstartedBroadcasts(
   return started;
 }
 
-/** Absent (undefined) when there is no such broadcast or the caller may not see it. */
-async function visibleBroadcast(
-  db: Db,
-  id: string,
-  reach: NotificationReach,
-): Promise<BroadcastRow | undefined> {
-  const row = await findBroadcast(db, id);
-  if (!row || reach.source === undefined || row.source === reach.source) return row;
-  if (reach.others === 'forbidden')
-    throw new ForbiddenError(`Broadcast ${id} was created by another API key; this key may not act on it`);
-  return undefined;
-}
-
-async function broadcastView(db: Db, row: BroadcastRow): Promise<BroadcastResponse> {
+export async function broadcastView(db: Db, row: BroadcastRow): Promise<BroadcastResponse> {
   const counts = await countRecipientsByStatus(db, row.id);
   const count = (...statuses: (keyof typeof counts)[]) => statuses.reduce((n, s) => n + (counts[s] ?? 0), 0);
   const ended = count('sent', 'partially_sent', 'failed', 'skipped', 'cancelled');
@@ -245,85 +212,5 @@ export async function getNotificationOrBroadcast(
     const broadcast = await findBroadcast(db, id);
     if (!broadcast || (reach.source !== undefined && broadcast.source !== reach.source)) throw error;
     return broadcastView(db, broadcast);
-  }
-}
-
-/** POST /v1/notifications/:id/cancel: a notification's, or a broadcast's (everything not yet sent). */
-export async function cancelNotificationOrBroadcast(
-  db: Db,
-  temporal: Client,
-  id: string,
-  reason: string | undefined,
-  reach: NotificationReach = {},
-): Promise<WorkflowStatusResponse | BroadcastResponse> {
-  try {
-    return await actOnNotification(db, temporal, id, { kind: 'cancel', reason }, reach);
-  } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
-    const broadcast = await visibleBroadcast(db, id, reach);
-    if (!broadcast) throw error;
-    return cancelBroadcast(db, temporal, broadcast, reason);
-  }
-}
-
-/**
- * Stops the fan-out and cancels every recipient's notification that has not ended; answers when that is
- * done, so no recipient's delivery starts after the answer. Cancelling a cancelled broadcast repeats its view.
- */
-async function cancelBroadcast(
-  db: Db,
-  temporal: Client,
-  broadcast: BroadcastRow,
-  reason: string | undefined,
-): Promise<BroadcastResponse> {
-  if (broadcast.status === 'cancelled') return broadcastView(db, broadcast);
-  const deadline = Date.now() + CANCEL_DEADLINE_MS;
-  try {
-    if (broadcast.status === 'started') await cancelStartedBroadcast(temporal, broadcast, reason, deadline);
-    else
-      await temporal.connection.withDeadline(deadline, () =>
-        temporal.workflow
-          .getHandle(broadcast.workflowId)
-          .executeUpdate(cancelBroadcastUpdate, { args: [{ reason }] }),
-      );
-  } catch (error) {
-    const now = (await findBroadcast(db, broadcast.id)) ?? broadcast;
-    if (now.status === 'cancelled') return broadcastView(db, now);
-    // Every recipient started while the update was on its way: their cleanup has a workflow of its own.
-    if (now.status === 'started' && broadcast.status !== 'started')
-      return cancelBroadcast(db, temporal, now, reason);
-    if (error instanceof WorkflowNotFoundError && now.status === 'accepted')
-      throw new UnavailableError("The broadcast's workflow has not started yet; retry the cancel");
-    if (error instanceof WorkflowUpdateFailedError) throw new ConflictError('cannot-cancel', error.message);
-    throw new UnavailableError('The broadcast is still being cancelled; retry the cancel to wait for it');
-  }
-  return broadcastView(db, (await findBroadcast(db, broadcast.id)) ?? broadcast);
-}
-
-/** Starts (or joins) the cleanup workflow of a broadcast whose fan-out has ended, and waits for it. */
-async function cancelStartedBroadcast(
-  temporal: Client,
-  broadcast: BroadcastRow,
-  reason: string | undefined,
-  deadline: number,
-): Promise<void> {
-  const handle = await temporal.connection.withDeadline(deadline, () =>
-    temporal.workflow.start(cancelStartedBroadcastWorkflow, {
-      taskQueue: NOTIFICATIONS_QUEUE,
-      workflowId: `${broadcast.workflowId}-cancel`,
-      args: [{ broadcastId: broadcast.id, reason: reason ?? 'the broadcast was cancelled' }],
-      // A repeated cancel waits for the same cleanup.
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.NotificationId, value: broadcast.id }],
-    }),
-  );
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('deadline exceeded')), Math.max(0, deadline - Date.now()));
-  });
-  try {
-    await Promise.race([handle.result(), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
