@@ -232,8 +232,21 @@ describe('topics and broadcasts', () => {
     const final = await view(accepted.id);
     assert.ok(final.progress.cancelled > 0, JSON.stringify(final.progress));
     assert.ok(final.progress.sent < 300, JSON.stringify(final.progress));
+    // An email already handed to the sink when the cancel came counts as a sent delivery, though its
+    // notification ends cancelled: every email that arrived is a delivery recorded sent, and no other.
     const sentEmails = users.filter((u) => mailsTo(u.email) > 0).length;
-    assert.equal(sentEmails, final.progress.sent, 'each sent recipient got its email, no one else');
+    const sentDeliveries = await t.herald.db.delivery.count({
+      where: { status: 'sent', notification: { broadcastId: accepted.id } },
+    });
+    assert.equal(
+      sentEmails,
+      sentDeliveries,
+      'each recipient with a sent delivery got its email, no one else',
+    );
+    assert.ok(
+      users.every((u) => mailsTo(u.email) <= 1),
+      'no one got it twice',
+    );
     assert.equal(
       (await api(`/v1/notifications/${accepted.id}/cancel`, { json: {} })).status,
       200,
