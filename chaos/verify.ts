@@ -152,7 +152,7 @@ const ANSWERED = `^((SMTP|push|FCM|APNs|Telegram|SMS gateway|Twilio|Discord|Team
  * An attempt that may have delivered without Herald hearing of it: it never finished (the worker died),
  * or it failed transiently with no answer from the provider (a cut connection) other than a refused one.
  */
-const AMBIGUOUS_ATTEMPT = `(a.outcome IS NULL OR (a.outcome = 'transient_failure'
+export const AMBIGUOUS_ATTEMPT = `(a.outcome IS NULL OR (a.outcome = 'transient_failure'
   AND a.error !~ '${ANSWERED}' AND a.error !~ 'ECONNREFUSED'))`;
 
 export async function verify(options: {

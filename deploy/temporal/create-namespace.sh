@@ -56,4 +56,6 @@ register UserId Keyword
 register Category Keyword
 register Channels KeywordList
 register DeliveryStatus Keyword
+register BroadcastRecipients Int
+register BroadcastStarted Int
 echo 'temporal-namespace: done'

@@ -13,6 +13,7 @@ import { createPruneInbox } from './prune-inbox.js';
 import { createPruneHistory } from './prune-history.js';
 import { createDigestPreference } from './digest-preference.js';
 import { createStartBulkPage } from './start-bulk-page.js';
+import { createBroadcastActivities } from './broadcast.js';
 
 export type { DeliveryInput, DeliveryResult } from './deliver.js';
 export type { RecipientPlan } from './resolve-recipient.js';
@@ -51,6 +52,7 @@ export function createNotificationActivities(deps: ActivityDeps) {
     pruneHistory: createPruneHistory(deps),
     digestPreference: createDigestPreference(deps.db),
     startBulkPage: createStartBulkPage(deps),
+    ...createBroadcastActivities(deps),
   };
 }
 export type NotificationActivities = ReturnType<typeof createNotificationActivities>;

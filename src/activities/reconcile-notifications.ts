@@ -7,6 +7,7 @@ import type { Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
 import { findUnstartedCandidates } from '../store/notifications.js';
 import { notificationInputFor, startNotificationWorkflow } from '../domain/notification-workflow.js';
+import { startUnstartedBroadcasts } from '../domain/broadcasts.js';
 
 export interface ReconcileInput {
   /** Only notifications recorded at least this long ago: a younger one may be starting right now. */
@@ -57,6 +58,8 @@ export function createReconcileNotifications(deps: { db: Db; temporal: Client; l
       const last = page[page.length - 1]!;
       after = { createdAt: last.createdAt, id: last.id };
     }
+    // Broadcasts recorded whose workflow never started: the same sweep, for the same reason.
+    result.started.push(...(await startUnstartedBroadcasts(deps, recordedBefore)));
     return result;
   };
 }

@@ -11,12 +11,10 @@ import type { CategoryPriorities } from '../workflows/priority.js';
 import { CODEC_PATH, codecRoutes, type CodecServerOptions } from './codec.js';
 import { rateLimitPerKey } from './rate-limit.js';
 import { listNotifications } from '../domain/notification-list.js';
-import {
-  acceptNotification,
-  actOnNotification,
-  getNotification,
-  type NotificationReach,
-} from '../domain/notifications.js';
+import { acceptNotification, actOnNotification, type NotificationReach } from '../domain/notifications.js';
+import { acceptBroadcast, getNotificationOrBroadcast } from '../domain/broadcasts.js';
+import { cancelNotificationOrBroadcast } from '../domain/broadcast-cancel.js';
+import { topicRoutes } from './topics.js';
 import { openApiDocument } from './openapi.js';
 import { apiDocsRoutes } from './api-docs.js';
 import {
@@ -263,18 +261,21 @@ export function createApp(deps: ApiDeps): express.Express {
     const rawKey = req.header('idempotency-key');
     const idempotencyKey =
       rawKey === undefined ? undefined : parse(idempotencyKeySchema, rawKey, 'Idempotency-Key');
-    const accepted = await acceptNotification(
-      {
-        db,
-        temporal,
-        logger,
-        requestId: req.id,
-        idempotencyKey,
-        source: req.caller?.keyId,
-        categoryPriorities: deps.categoryPriorities,
-      },
-      input,
-    );
+    const ctx = {
+      db,
+      temporal,
+      logger,
+      requestId: req.id,
+      idempotencyKey,
+      source: req.caller?.keyId,
+      categoryPriorities: deps.categoryPriorities,
+    };
+    if (input.topic !== undefined) {
+      const broadcast = await acceptBroadcast(ctx, { ...input, topic: input.topic });
+      res.status(202).location(`/v1/notifications/${broadcast.id}`).json(broadcast);
+      return;
+    }
+    const accepted = await acceptNotification(ctx, input);
     res
       .status(202)
       .location(`/v1/notifications/${accepted.id}`)
@@ -299,12 +300,13 @@ export function createApp(deps: ApiDeps): express.Express {
     res.status(202).json({ accepted: results.length - failed, failed, results });
   });
   v1.get('/notifications/:id', read, async (req, res) => {
-    res.json(await getNotification(db, parse(notificationIdSchema, req.params.id, 'id'), readReach(req)));
+    const id = parse(notificationIdSchema, req.params.id, 'id');
+    res.json(await getNotificationOrBroadcast(db, id, readReach(req)));
   });
   v1.post('/notifications/:id/cancel', send, async (req, res) => {
     const id = parse(notificationIdSchema, req.params.id, 'id');
     const { reason } = parse(cancelNotificationSchema, req.body ?? {});
-    res.json(await actOnNotification(db, temporal, id, { kind: 'cancel', reason }, actReach(req)));
+    res.json(await cancelNotificationOrBroadcast(db, temporal, id, reason, actReach(req)));
   });
   v1.post('/notifications/:id/retry', send, async (req, res) => {
     const id = parse(notificationIdSchema, req.params.id, 'id');
@@ -328,6 +330,8 @@ export function createApp(deps: ApiDeps): express.Express {
     );
     res.status(204).end();
   });
+
+  v1.use(topicRoutes(db, manage));
 
   // A key's webhooks hear about the notifications it sends: send manages its own, admin any key's.
   v1.use('/webhooks', send, webhookRoutes(db, outbound));

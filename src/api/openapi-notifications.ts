@@ -1,12 +1,6 @@
 // OpenAPI paths of notifications: send one or many, list, read, cancel and retry.
 import { header, json, jsonResponse, link, pathParam, queryParams, v1 } from './openapi-parts.js';
-import {
-  acceptedNotificationResponse,
-  bulkResponse,
-  notificationPageResponse,
-  notificationResponse,
-  workflowStatusResponse,
-} from '../domain/views.js';
+import { bulkResponse, notificationPageResponse, workflowStatusResponse } from '../domain/views.js';
 import {
   bulkNotificationSchema,
   cancelNotificationSchema,
@@ -15,6 +9,11 @@ import {
   listNotificationsQuerySchema,
   notificationIdSchema,
 } from '../domain/schemas.js';
+import {
+  acceptedNotificationOrBroadcastResponse,
+  cancelledNotificationOrBroadcastResponse,
+  notificationOrBroadcastResponse,
+} from '../domain/topic-views.js';
 
 const notificationIdParam = pathParam('id', notificationIdSchema, 'Notification id');
 const idempotencyKeyHeader = {
@@ -41,11 +40,11 @@ export const notificationPaths = {
     }),
     post: v1({
       operationId: 'sendNotification',
-      summary: 'Send a notification',
+      summary: 'Send a notification to a user, or to every subscriber of a topic (a broadcast)',
       parameters: [idempotencyKeyHeader],
       body: createNotificationSchema,
       responses: {
-        '202': jsonResponse('Accepted: a workflow was started', acceptedNotificationResponse, {
+        '202': jsonResponse('Accepted: a workflow was started', acceptedNotificationOrBroadcastResponse, {
           headers: { Location: header('Location') },
           links: notificationLinks,
         }),
@@ -65,9 +64,9 @@ export const notificationPaths = {
   '/v1/notifications/{id}': {
     get: v1({
       operationId: 'getNotification',
-      summary: 'A notification with the state of each channel',
+      summary: "A notification with the state of each channel, or a broadcast with its recipients' progress",
       parameters: [notificationIdParam],
-      responses: { '200': jsonResponse('The notification', notificationResponse) },
+      responses: { '200': jsonResponse('The notification or broadcast', notificationOrBroadcastResponse) },
       errors: [404, 422],
     }),
   },
@@ -78,8 +77,13 @@ export const notificationPaths = {
       parameters: [notificationIdParam],
       body: cancelNotificationSchema,
       bodyOptional: true,
-      responses: { '200': jsonResponse('Cancelled; the workflow status', workflowStatusResponse) },
-      errors: [404, 409],
+      responses: {
+        '200': jsonResponse(
+          "Cancelled; the workflow status, or the broadcast's once no recipient's delivery will start",
+          cancelledNotificationOrBroadcastResponse,
+        ),
+      },
+      errors: [404, 409, 503],
     }),
   },
   '/v1/notifications/{id}/retry': {

@@ -73,6 +73,12 @@ function canonical(value: unknown): unknown {
  */
 export async function acceptNotification(ctx: AcceptContext, input: CreateNotification): Promise<Accepted> {
   const { db } = ctx;
+  // A `topic` instead is a broadcast (src/domain/broadcasts.ts).
+  const userId = input.userId;
+  if (userId === undefined)
+    throw new InvalidInputError('invalid-request', 'Invalid request', 'give userId', [
+      { field: 'userId', message: 'is required' },
+    ]);
   if (
     input.template &&
     !(await db.template.findFirst({ where: { key: input.template }, select: { key: true } }))
@@ -98,7 +104,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
 
   const inserted = await insertNotification(db, {
     id,
-    userIdOrExternalId: input.userId,
+    userIdOrExternalId: userId,
     idempotencyKey: idempotencyKey ?? null,
     requestHash: hash,
     category: input.category,
@@ -148,7 +154,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     };
   } else {
     // Either no such user, or the Idempotency-Key is taken: say which.
-    await findUser(db, input.userId).catch((error: unknown) => {
+    await findUser(db, userId).catch((error: unknown) => {
       if (error instanceof NotFoundError)
         throw new InvalidInputError('unknown-user', 'Unknown user', `No user has the id ${input.userId}`, [
           { field: 'userId', message: 'no such user' },

@@ -131,13 +131,30 @@ const notificationFields = {
   ack: z.boolean().optional(),
 };
 
+export const topicKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,99}$/, {
+  message: 'must be a lowercase key such as product-updates',
+});
+
+/** One recipient, or every subscriber of a topic (a broadcast). */
+function requireRecipient(value: { userId?: string; topic?: string }, ctx: z.RefinementCtx): void {
+  if ((value.userId === undefined) === (value.topic === undefined))
+    ctx.addIssue({ code: 'custom', path: ['userId'], message: 'give either userId or topic' });
+}
+const RECIPIENT_ALTERNATIVES = [
+  { required: ['userId'], not: { required: ['topic'] } },
+  { required: ['topic'], not: { required: ['userId'] } },
+];
+
 export const createNotificationSchema = z
   .strictObject({
-    userId: text(200),
+    userId: text(200).optional(),
+    /** A topic's key: the notification goes to each of its subscribers (a broadcast). */
+    topic: topicKeySchema.optional(),
     ...notificationFields,
   })
   .superRefine(requireContent)
-  .meta({ oneOf: CONTENT_ALTERNATIVES });
+  .superRefine(requireRecipient)
+  .meta({ allOf: [{ oneOf: CONTENT_ALTERNATIVES }, { oneOf: RECIPIENT_ALTERNATIVES }] });
 export type CreateNotification = z.infer<typeof createNotificationSchema>;
 
 export const idempotencyKeySchema = z

@@ -161,9 +161,17 @@ export const SEARCH_ATTRIBUTES = {
   Category: defineSearchAttributeKey('Category', SearchAttributeType.KEYWORD),
   Channels: defineSearchAttributeKey('Channels', SearchAttributeType.KEYWORD_LIST),
   DeliveryStatus: defineSearchAttributeKey('DeliveryStatus', SearchAttributeType.KEYWORD),
+  // A broadcast's progress (src/workflows/broadcast.ts): its snapshot's size, and notifications started.
+  BroadcastRecipients: defineSearchAttributeKey('BroadcastRecipients', SearchAttributeType.INT),
+  BroadcastStarted: defineSearchAttributeKey('BroadcastStarted', SearchAttributeType.INT),
 } as const;
 
 /** `Name=Type` pairs in the form `temporal server start-dev --search-attribute` takes. */
+const FLAG_TYPES: Partial<Record<SearchAttributeType, string>> = {
+  [SearchAttributeType.KEYWORD]: 'Keyword',
+  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
+  [SearchAttributeType.INT]: 'Int',
+};
 export const SEARCH_ATTRIBUTE_FLAGS = Object.values(SEARCH_ATTRIBUTES).map(
-  (key) => `${key.name}=${key.type === SearchAttributeType.KEYWORD_LIST ? 'KeywordList' : 'Keyword'}`,
+  (key) => `${key.name}=${FLAG_TYPES[key.type] ?? 'Keyword'}`,
 );

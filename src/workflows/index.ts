@@ -3,3 +3,4 @@ export { reconcileNotificationsWorkflow } from './reconciler.js';
 export { pruneInboxWorkflow } from './inbox-retention.js';
 export { pruneHistoryWorkflow } from './history-retention.js';
 export { bulkFanOutWorkflow } from './bulk-fan-out.js';
+export { broadcastWorkflow, cancelStartedBroadcastWorkflow } from './broadcast.js';

@@ -53,7 +53,9 @@ export async function startTimeSkippingHerald(
         key.name,
         key.type === SearchAttributeType.KEYWORD_LIST
           ? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST
-          : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+          : key.type === SearchAttributeType.INT
+            ? IndexedValueType.INDEXED_VALUE_TYPE_INT
+            : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
       ]),
     ),
   });

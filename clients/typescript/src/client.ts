@@ -18,6 +18,7 @@ export type PushSubscriptionInput = JsonBody<operations['addPushSubscription']>;
 export type CreateWebhookInput = JsonBody<operations['createWebhook']>;
 export type AcceptedNotification = components['schemas']['AcceptedNotification'];
 export type Notification = components['schemas']['Notification'];
+export type Broadcast = components['schemas']['Broadcast'];
 export type NotificationPage = components['schemas']['NotificationPage'];
 export type NotificationSummary = NotificationPage['items'][number];
 export type User = components['schemas']['User'];
@@ -93,8 +94,17 @@ export function createHeraldClient(options: HeraldClientOptions) {
       return { ...result, idempotencyKey };
     },
     /** The notification with each channel's deliveries. */
-    get: async (notificationId: string): Promise<Notification> =>
-      unwrap(await api.GET('/v1/notifications/{id}', { params: id(notificationId) })),
+    get: async (notificationId: string): Promise<Notification> => {
+      const found = unwrap(await api.GET('/v1/notifications/{id}', { params: id(notificationId) }));
+      if ('kind' in found) throw new Error(`${notificationId} is a broadcast: read it with getBroadcast`);
+      return found;
+    },
+    /** A broadcast (sent with `topic`) with its recipients' progress. */
+    getBroadcast: async (broadcastId: string): Promise<Broadcast> => {
+      const found = unwrap(await api.GET('/v1/notifications/{id}', { params: id(broadcastId) }));
+      if (!('kind' in found)) throw new Error(`${broadcastId} is a notification, not a broadcast`);
+      return found;
+    },
     /** One page; pass its `nextCursor` as `cursor` for the next. */
     listPage,
     /** Every notification the query matches, newest first, fetching pages as the loop needs them. */

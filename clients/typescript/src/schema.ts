@@ -201,7 +201,7 @@ export interface paths {
     /** Notifications newest first, filtered, a page at a time (pass nextCursor as cursor) */
     get: operations['listNotifications'];
     put?: never;
-    /** Send a notification */
+    /** Send a notification to a user, or to every subscriber of a topic (a broadcast) */
     post: operations['sendNotification'];
     delete?: never;
     options?: never;
@@ -218,7 +218,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** One notification to up to 10,000 recipients; each is reported on its own */
+    /** One notification to up to 1,000 recipients; each is reported on its own */
     post: operations['sendBulk'];
     delete?: never;
     options?: never;
@@ -233,7 +233,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A notification with the state of each channel */
+    /** A notification with the state of each channel, or a broadcast with its recipients' progress */
     get: operations['getNotification'];
     put?: never;
     post?: never;
@@ -359,6 +359,75 @@ export interface paths {
     put?: never;
     /** Telegram delivers bot updates here (webhook mode: TELEGRAM_WEBHOOK_URL); the bot process handles them */
     post: operations['telegramWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/topics/{key}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A topic with its subscriber count */
+    get: operations['getTopic'];
+    /** Create a topic, or replace its name and description */
+    put: operations['putTopic'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/topics/{key}/subscribers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Subscribe up to 1,000 users (ids or externalIds); repeating it changes nothing */
+    post: operations['addTopicSubscribers'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/topics/{key}/subscribers/{userId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Unsubscribe a user (broadcasts not yet at their page skip the user too) */
+    delete: operations['removeTopicSubscriber'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/users/{id}/topics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The topics a user subscribes to */
+    get: operations['getUserTopics'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -570,24 +639,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/ack/{token}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** An acknowledge link opened in a browser: a page that asks before it acknowledges (a GET changes nothing) */
-    get: operations['acknowledgePage'];
-    put?: never;
-    /** Acknowledges the link's delivery (the first time is recorded and signalled to the notification's workflow) */
-    post: operations['acknowledge'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/providers/twilio/status': {
     parameters: {
       query?: never;
@@ -776,23 +827,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/inbox/v1/messages/{id}/acknowledge': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** Acknowledge a message that asks for it (`ackRequested`), and read it: recorded once on the notification's in_app delivery and signalled to its workflow */
-    post: operations['acknowledgeInboxMessage'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/healthz': {
     parameters: {
       query?: never;
@@ -926,19 +960,6 @@ export interface components {
         end: string;
         timezone?: string;
       } | null;
-      digests: (
-        | {
-            category: string;
-            /** @enum {string} */
-            mode: 'off' | 'hourly';
-          }
-        | {
-            category: string;
-            /** @constant */
-            mode: 'daily';
-            hour: number;
-          }
-      )[];
     };
     PushSubscription: {
       /** Format: uuid */
@@ -988,10 +1009,7 @@ export interface components {
       completedAt: string | null;
       channels: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
       fallback: boolean;
-      ack: boolean;
       sendAt: string | null;
-      /** @enum {string} */
-      priority: 'high' | 'normal' | 'low';
       workflowId: string;
       deliveries: {
         /** @enum {string} */
@@ -1013,7 +1031,6 @@ export interface components {
         sentAt: string | null;
         readAt: string | null;
         clickedAt: string | null;
-        acknowledgedAt: string | null;
       }[];
     };
     NotificationPage: {
@@ -1115,7 +1132,7 @@ export interface components {
       engagement?: {
         read?: {
           /** @enum {string} */
-          kind: 'read' | 'clicked' | 'acknowledged';
+          kind: 'read' | 'clicked';
           /** @enum {string} */
           channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
           /** Format: date-time */
@@ -1124,16 +1141,7 @@ export interface components {
         };
         clicked?: {
           /** @enum {string} */
-          kind: 'read' | 'clicked' | 'acknowledged';
-          /** @enum {string} */
-          channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
-          /** Format: date-time */
-          at: string;
-          action?: string;
-        };
-        acknowledged?: {
-          /** @enum {string} */
-          kind: 'read' | 'clicked' | 'acknowledged';
+          kind: 'read' | 'clicked';
           /** @enum {string} */
           channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
           /** Format: date-time */
@@ -1236,8 +1244,6 @@ export interface components {
       seenAt: string | null;
       readAt: string | null;
       archivedAt: string | null;
-      ackRequested: boolean;
-      acknowledgedAt: string | null;
     };
     InboxPage: {
       items: components['schemas']['InboxMessage'][];
@@ -1257,6 +1263,91 @@ export interface components {
       /** Format: date-time */
       expiresAt: string;
     };
+    Topic: {
+      key: string;
+      name: string;
+      description: string | null;
+      subscribers: number;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    SubscribeResult: {
+      subscribed: number;
+      alreadySubscribed: number;
+      failed: number;
+      results: (
+        | {
+            user: string;
+            /** Format: uuid */
+            userId: string;
+            /** @enum {string} */
+            status: 'subscribed' | 'already_subscribed';
+          }
+        | {
+            user: string;
+            error: {
+              /** Format: uri */
+              type: string;
+              title: string;
+              detail: string;
+            };
+          }
+      )[];
+    };
+    UserTopics: {
+      items: {
+        key: string;
+        name: string;
+        description: string | null;
+        /** Format: date-time */
+        subscribedAt: string;
+      }[];
+    };
+    AcceptedBroadcast: {
+      /** Format: uuid */
+      id: string;
+      /** @constant */
+      kind: 'broadcast';
+      topic: string;
+      /** @enum {string} */
+      status: 'accepted' | 'starting' | 'started' | 'completed' | 'cancelled';
+      recipients: number;
+      workflowId: string;
+    };
+    Broadcast: {
+      /** Format: uuid */
+      id: string;
+      /** @constant */
+      kind: 'broadcast';
+      topic: string;
+      category: string;
+      /** @enum {string} */
+      status: 'accepted' | 'starting' | 'started' | 'completed' | 'cancelled';
+      title: string | null;
+      template: string | null;
+      channels: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
+      fallback: boolean;
+      sendAt: string | null;
+      workflowId: string;
+      /** Format: date-time */
+      createdAt: string;
+      completedAt: string | null;
+      progress: {
+        recipients: number;
+        started: number;
+        sent: number;
+        failed: number;
+        skipped: number;
+        cancelled: number;
+      };
+    };
+    AcceptedNotificationOrBroadcast:
+      components['schemas']['AcceptedNotification'] | components['schemas']['AcceptedBroadcast'];
+    NotificationOrBroadcast: components['schemas']['Notification'] | components['schemas']['Broadcast'];
+    CancelledNotificationOrBroadcast:
+      components['schemas']['WorkflowStatus'] | components['schemas']['Broadcast'];
     TelegramLink: {
       /** Format: uuid */
       userId: string;
@@ -1705,19 +1796,6 @@ export interface operations {
             timezone?: string;
           } | null;
           channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
-          digests?: (
-            | {
-                category: '*' | string;
-                /** @enum {string} */
-                mode: 'off' | 'hourly';
-              }
-            | {
-                category: '*' | string;
-                /** @constant */
-                mode: 'daily';
-                hour: number;
-              }
-          )[];
         };
       };
     };
@@ -2100,7 +2178,8 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
-          userId: string;
+          userId?: string;
+          topic?: string;
           category: string;
           title?: string;
           body?: string;
@@ -2112,10 +2191,7 @@ export interface operations {
           /** Format: date-time */
           sendAt?: string;
           fallback?: boolean;
-          /** @enum {string} */
-          priority?: 'high' | 'normal' | 'low';
-          ack?: boolean;
-        } & (unknown | unknown);
+        } & ((unknown | unknown) & (unknown | unknown));
       };
     };
     responses: {
@@ -2129,7 +2205,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['AcceptedNotification'];
+          'application/json': components['schemas']['AcceptedNotificationOrBroadcast'];
         };
       };
       400: components['responses']['MalformedRequest'];
@@ -2168,9 +2244,6 @@ export interface operations {
           /** Format: date-time */
           sendAt?: string;
           fallback?: boolean;
-          /** @enum {string} */
-          priority?: 'high' | 'normal' | 'low';
-          ack?: boolean;
         } & (unknown | unknown);
       };
     };
@@ -2208,7 +2281,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description The notification */
+      /** @description The notification or broadcast */
       200: {
         headers: {
           'X-Request-Id': components['headers']['RequestId'];
@@ -2217,7 +2290,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Notification'];
+          'application/json': components['schemas']['NotificationOrBroadcast'];
         };
       };
       401: components['responses']['Unauthorized'];
@@ -2245,7 +2318,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Cancelled; the workflow status */
+      /** @description Cancelled; the workflow status, or the broadcast's once no recipient's delivery will start */
       200: {
         headers: {
           'X-Request-Id': components['headers']['RequestId'];
@@ -2254,7 +2327,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['WorkflowStatus'];
+          'application/json': components['schemas']['CancelledNotificationOrBroadcast'];
         };
       };
       400: components['responses']['MalformedRequest'];
@@ -2266,6 +2339,7 @@ export interface operations {
       415: components['responses']['UnsupportedMediaType'];
       422: components['responses']['ValidationError'];
       429: components['responses']['RateLimited'];
+      503: components['responses']['Unavailable'];
     };
   };
   retryNotification: {
@@ -2622,6 +2696,191 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+    };
+  };
+  getTopic: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Topic key */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The topic */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Topic'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  putTopic: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Topic key */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name: string;
+          description?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Updated */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Topic'];
+        };
+      };
+      /** @description Created */
+      201: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Topic'];
+        };
+      };
+      400: components['responses']['MalformedRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  addTopicSubscribers: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Topic key */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          users: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description One result per user, subscribed or unknown */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SubscribeResult'];
+        };
+      };
+      400: components['responses']['MalformedRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  removeTopicSubscriber: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Topic key */
+        key: string;
+        /** @description User id or the caller's externalId */
+        userId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Not subscribed (any more) */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  getUserTopics: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description User id or the caller's externalId */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The user's topics */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UserTopics'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
     };
   };
   codecEncode: {
@@ -3152,19 +3411,6 @@ export interface operations {
             timezone?: string;
           } | null;
           channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
-          digests?: (
-            | {
-                category: '*' | string;
-                /** @enum {string} */
-                mode: 'off' | 'hourly';
-              }
-            | {
-                category: '*' | string;
-                /** @constant */
-                mode: 'daily';
-                hour: number;
-              }
-          )[];
           timezone?: string;
         };
       };
@@ -3742,116 +3988,6 @@ export interface operations {
         };
         content: {
           'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-    };
-  };
-  acknowledgePage: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The signed token of the acknowledge link (valid 30 days) */
-        token: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The confirmation page, or when it was acknowledged already */
-      200: {
-        headers: {
-          'X-Request-Id': components['headers']['RequestId'];
-          [name: string]: unknown;
-        };
-        content: {
-          'text/html': string;
-        };
-      };
-      /** @description The link is not valid: altered, forged, or revoked */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['RequestId'];
-          [name: string]: unknown;
-        };
-        content: {
-          'text/html': string;
-        };
-      };
-      /** @description The link's user or notification no longer exists; or the preference center is off (no PREFERENCES_SECRET), or no such resource (problem+json) */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['RequestId'];
-          [name: string]: unknown;
-        };
-        content: {
-          'text/html': string;
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description The link has expired */
-      410: {
-        headers: {
-          'X-Request-Id': components['headers']['RequestId'];
-          [name: string]: unknown;
-        };
-        content: {
-          'text/html': string;
-        };
-      };
-    };
-  };
-  acknowledge: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The signed token of the acknowledge link (valid 30 days) */
-        token: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Acknowledged (a repeat changes nothing and shows when it was) */
-      200: {
-        headers: {
-          'X-Request-Id': components['headers']['RequestId'];
-          [name: string]: unknown;
-        };
-        content: {
-          'text/html': string;
-        };
-      };
-      /** @description The link is not valid: altered, forged, or revoked; nothing was changed */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['RequestId'];
-          [name: string]: unknown;
-        };
-        content: {
-          'text/html': string;
-        };
-      };
-      /** @description The link's user or notification no longer exists; nothing was changed; or the preference center is off (no PREFERENCES_SECRET), or no such resource (problem+json) */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['RequestId'];
-          [name: string]: unknown;
-        };
-        content: {
-          'text/html': string;
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description The link has expired; nothing was changed */
-      410: {
-        headers: {
-          'X-Request-Id': components['headers']['RequestId'];
-          [name: string]: unknown;
-        };
-        content: {
-          'text/html': string;
         };
       };
     };
@@ -4579,85 +4715,6 @@ export interface operations {
       };
       /** @description The inbox is off (no INBOX_SECRET), or no such message of this user */
       404: {
-        headers: {
-          'X-Request-Id': components['headers']['RequestId'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description The request is invalid; `errors` lists every field, and nothing was changed */
-      422: {
-        headers: {
-          'X-Request-Id': components['headers']['RequestId'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Too many requests for this user (60 at once, then 10 a second, per API process) */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['RequestId'];
-          RateLimit: components['headers']['RateLimit'];
-          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
-          'Retry-After': components['headers']['RetryAfter'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-    };
-  };
-  acknowledgeInboxMessage: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The message as it is now (`acknowledgedAt` set; a repeat changes nothing) */
-      200: {
-        headers: {
-          'X-Request-Id': components['headers']['RequestId'];
-          RateLimit: components['headers']['RateLimit'];
-          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['InboxMessage'];
-        };
-      };
-      /** @description No inbox token, or one altered, expired or revoked (`type` says which); nothing was changed */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['RequestId'];
-          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description The inbox is off (no INBOX_SECRET), or no such message of this user */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['RequestId'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description The message does not ask to be acknowledged; nothing was changed */
-      409: {
         headers: {
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
