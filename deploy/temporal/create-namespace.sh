@@ -56,4 +56,5 @@ register UserId Keyword
 register Category Keyword
 register Channels KeywordList
 register DeliveryStatus Keyword
+register FlowStep Keyword
 echo 'temporal-namespace: done'

@@ -17,6 +17,10 @@ export interface DeliveryInput {
   notificationId: string;
   /** The channel, for readable history; the activity's own channel decides. */
   channel?: ChannelName;
+  /** Add an acknowledge action (a flow's send step with `ack: true`). */
+  ack?: boolean;
+  /** A flow step's content, in place of the notification's title/body/template. */
+  content?: { title?: string; body?: string; template?: string };
 }
 
 export interface DeliveryResult {
@@ -37,16 +41,20 @@ const isAccepted = (status: string) => (ACCEPTED_STATUSES as readonly string[]).
  */
 export function createDeliver(db: Db, provider: ChannelProvider, options: { defaultLocale: string }) {
   const channel: ChannelName = provider.channel;
-  return async function deliver({ notificationId }: DeliveryInput): Promise<DeliveryResult> {
+  return async function deliver({ notificationId, content }: DeliveryInput): Promise<DeliveryResult> {
     const budget = startAttemptBudget();
     try {
-      return await attempt(notificationId, budget);
+      return await attempt(notificationId, budget, content);
     } finally {
       budget.end();
     }
   };
 
-  async function attempt(notificationId: string, budget: AttemptBudget): Promise<DeliveryResult> {
+  async function attempt(
+    notificationId: string,
+    budget: AttemptBudget,
+    stepContent?: DeliveryInput['content'],
+  ): Promise<DeliveryResult> {
     // One statement: the delivery found (or created) and leased, the attempt opened, the content and
     // the recipient read.
     const delivery = await openAttempt(
@@ -84,7 +92,15 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: { defa
 
     let providerMessageId: string | undefined;
     try {
-      const content = await resolveContent(db, notification, recipient.locale, options.defaultLocale);
+      const source = stepContent
+        ? {
+            ...notification,
+            title: stepContent.title ?? null,
+            body: stepContent.body ?? null,
+            template: stepContent.template ?? null,
+          }
+        : notification;
+      const content = await resolveContent(db, source, recipient.locale, options.defaultLocale);
       const message: OutgoingMessage = {
         notificationId,
         category: notification.category,

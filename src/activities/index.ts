@@ -10,6 +10,7 @@ import { createResolveRecipient } from './resolve-recipient.js';
 import { createRecordWebhookFailure } from './webhooks.js';
 import { createReconcileNotifications } from './reconcile-notifications.js';
 import { createPruneInbox } from './prune-inbox.js';
+import { createFlowActivities } from './flows.js';
 
 export type { DeliveryInput, DeliveryResult } from './deliver.js';
 export type { RecipientPlan } from './resolve-recipient.js';
@@ -39,6 +40,7 @@ export function createNotificationActivities(deps: ActivityDeps) {
     recordWebhookFailure: createRecordWebhookFailure(deps.db),
     reconcileNotifications: createReconcileNotifications(deps),
     pruneInbox: createPruneInbox(deps),
+    ...createFlowActivities(deps),
   };
 }
 export type NotificationActivities = ReturnType<typeof createNotificationActivities>;

@@ -12,6 +12,7 @@ import { healthResponse, readinessResponse } from '../domain/views.js';
 import { notificationPaths } from './openapi-notifications.js';
 import { resourcePaths } from './openapi-resources.js';
 import { userPaths } from './openapi-users.js';
+import { flowPaths } from './openapi-flows.js';
 import { twilioOpenApiPaths } from './twilio.js';
 
 /** The OpenAPI 3.1 document, generated from the schemas that validate requests and shape responses. */
@@ -59,6 +60,7 @@ export function openApiDocument(): Record<string, unknown> {
       ...userPaths,
       ...notificationPaths,
       ...resourcePaths,
+      ...flowPaths,
       ...codecOpenApiPaths(),
       ...preferenceCenterOpenApiPaths(),
       ...twilioOpenApiPaths(),

@@ -119,6 +119,20 @@ export const notificationResponse = z
     fallback: z.boolean(),
     sendAt: timestamp.nullable(),
     workflowId: z.string(),
+    /** The flow version it runs (docs/flows.md), what each step did, and its cancellation key. */
+    flow: z.object({ key: z.string(), version: z.int() }).nullable(),
+    flowSteps: z.array(
+      z.object({
+        path: z.string(),
+        type: z.string(),
+        outcome: z.string(),
+        at: timestamp,
+        detail: z.string().optional(),
+      }),
+    ),
+    cancellationKey: z.string().nullable(),
+    /** Digested: the digest workflow it joined and, once the window closed, the digest notification. */
+    digest: z.object({ workflowId: z.string(), notificationId: z.uuid().nullable() }).nullable(),
     deliveries: z.array(
       z.object({
         ...deliveryState,
@@ -161,7 +175,7 @@ export const bulkResponse = z
   });
 
 const engagementEvent = z.object({
-  kind: z.enum(['read', 'clicked']),
+  kind: z.enum(['read', 'clicked', 'acknowledged']),
   channel,
   at: timestamp,
   action: z.string().optional(),
@@ -187,8 +201,14 @@ export const workflowStatusResponse = z
     ),
     /** The first read and click the workflow heard of (the in-app inbox). */
     engagement: z
-      .object({ read: engagementEvent.optional(), clicked: engagementEvent.optional() })
+      .object({
+        read: engagementEvent.optional(),
+        clicked: engagementEvent.optional(),
+        acknowledged: engagementEvent.optional(),
+      })
       .optional(),
+    /** In a flow: the step running now. */
+    flowStep: z.object({ path: z.string(), type: z.string() }).optional(),
   })
   .register(responseSchemas, { id: 'WorkflowStatus' });
 export type WorkflowStatusResponse = z.infer<typeof workflowStatusResponse>;

@@ -22,6 +22,10 @@ export interface NewNotification {
   workflowId: string;
   requestId: string;
   source: string | null;
+  /** The flow version pinned (docs/flows.md), and the cancellation key. */
+  flowKey?: string | null;
+  flowVersion?: number | null;
+  cancellationKey?: string | null;
 }
 
 /**
@@ -43,12 +47,13 @@ export async function insertNotification(
     )
     INSERT INTO notifications (id, user_id, idempotency_key, request_hash, category, title, body,
       template, data, channels, fallback, send_at, status, workflow_id, request_id, source,
-      created_at, updated_at)
+      flow_key, flow_version, cancellation_key, created_at, updated_at)
     SELECT ${n.id}::uuid, recipient.id, ${n.idempotencyKey}, ${n.requestHash}, ${n.category},
       ${n.title}, ${n.body}, ${n.template},
       ${JSON.stringify(n.data)}::jsonb, ${n.channels}::"Channel"[], ${n.fallback},
       ${n.sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC', ${n.status}::"NotificationStatus",
       ${n.workflowId}, ${n.requestId}, ${n.source},
+      ${n.flowKey ?? null}, ${n.flowVersion ?? null}::int, ${n.cancellationKey ?? null},
       now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
     FROM recipient
     ON CONFLICT (idempotency_key) DO NOTHING
@@ -140,6 +145,7 @@ export async function recordCompletion(
   outcome: NotificationOutcome,
   failed: readonly FailedDelivery[],
   reason?: string,
+  flowTrace?: readonly object[],
 ): Promise<void> {
   await writeTogether(db, [
     ...markFailed(db, notificationId, failed),
@@ -151,10 +157,20 @@ export async function recordCompletion(
           }),
         ]
       : []),
-    db.notification.updateMany({
-      where: { id: notificationId },
-      data: { status: outcome, completedAt: new Date() },
-    }),
+    // A digested notification was marked when it joined: a cancellation key may have withdrawn it since.
+    outcome === 'digested'
+      ? db.notification.updateMany({
+          where: { id: notificationId },
+          data: { flowTrace: flowTrace as Prisma.InputJsonValue },
+        })
+      : db.notification.updateMany({
+          where: { id: notificationId },
+          data: {
+            status: outcome,
+            completedAt: new Date(),
+            ...(flowTrace ? { flowTrace: flowTrace as Prisma.InputJsonValue } : {}),
+          },
+        }),
   ]);
 }
 
@@ -167,6 +183,9 @@ export interface UnstartedCandidate {
   sendAt: Date | null;
   fallback: boolean;
   workflowId: string;
+  flowKey: string | null;
+  flowVersion: number | null;
+  flowStartStep: number | null;
 }
 
 /**
@@ -208,6 +227,9 @@ export async function findUnstartedCandidates(
       sendAt: true,
       fallback: true,
       workflowId: true,
+      flowKey: true,
+      flowVersion: true,
+      flowStartStep: true,
       createdAt: true,
     },
   });

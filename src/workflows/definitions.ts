@@ -28,6 +28,17 @@ export interface NotificationInput {
   sendAt?: string;
   /** When a channel fails permanently or has no address, try the next one in the user's order. */
   fallback?: boolean;
+  /** Ask the channels to add an acknowledge action (a button, a signed link). */
+  ack?: boolean;
+  /** The flow version the notification runs instead of one delivery (src/workflows/flows/). */
+  flow?: FlowRef;
+}
+
+/** A flow version pinned on a notification; `startStep` is set on a digest notification (after its digest). */
+export interface FlowRef {
+  key: string;
+  version: number;
+  startStep?: number;
 }
 
 // One status vocabulary: a notification's status is the same word on its row (the NotificationStatus
@@ -43,11 +54,19 @@ export const NOTIFICATION_STATUSES = [
   'failed',
   'skipped',
   'cancelled',
+  'digested',
 ] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
 /** The statuses a notification ends in. */
-export const NOTIFICATION_OUTCOMES = ['sent', 'partially_sent', 'failed', 'skipped', 'cancelled'] as const;
+export const NOTIFICATION_OUTCOMES = [
+  'sent',
+  'partially_sent',
+  'failed',
+  'skipped',
+  'cancelled',
+  'digested',
+] as const;
 export type NotificationOutcome = (typeof NOTIFICATION_OUTCOMES)[number];
 
 export const DELIVERY_STATUSES = [
@@ -86,6 +105,8 @@ export const NOTIFICATION_PHASES = [
   'deferred',
   'delivering',
   'awaiting_retry',
+  // A flow's delay, wait or throttle step (docs/flows.md).
+  'waiting',
   'completed',
   'cancelled',
 ] as const;
@@ -102,7 +123,7 @@ export interface ChannelStatus {
 
 /** The recipient read the notification, or opened its link or one of its buttons (the in-app inbox). */
 export interface EngagementEvent {
-  kind: 'read' | 'clicked';
+  kind: 'read' | 'clicked' | 'acknowledged';
   channel: ChannelName;
   /** When it happened, as the API saw it (ISO). */
   at: string;
@@ -124,7 +145,9 @@ export interface WorkflowStatus {
   outcome?: NotificationOutcome;
   channels: Partial<Record<ChannelName, ChannelStatus>>;
   /** The first read and the first click the workflow heard of (engagementSignal). */
-  engagement?: { read?: EngagementEvent; clicked?: EngagementEvent };
+  engagement?: { read?: EngagementEvent; clicked?: EngagementEvent; acknowledged?: EngagementEvent };
+  /** In a flow: the step running now (its path, such as `2` or `1.0.0`, and type), as FlowStep shows it. */
+  flowStep?: { path: string; type: string };
 }
 
 /** Failure types thrown by delivery activities: permanent ones are never retried. */
@@ -156,6 +179,8 @@ export const SEARCH_ATTRIBUTES = {
   Category: defineSearchAttributeKey('Category', SearchAttributeType.KEYWORD),
   Channels: defineSearchAttributeKey('Channels', SearchAttributeType.KEYWORD_LIST),
   DeliveryStatus: defineSearchAttributeKey('DeliveryStatus', SearchAttributeType.KEYWORD),
+  /** A flow's current step, `<path> <type>` (`1 wait`), then `done`. */
+  FlowStep: defineSearchAttributeKey('FlowStep', SearchAttributeType.KEYWORD),
 } as const;
 
 /** `Name=Type` pairs in the form `temporal server start-dev --search-attribute` takes. */

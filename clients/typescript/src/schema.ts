@@ -365,6 +365,59 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/flows': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The flows (deleted ones are left out) */
+    get: operations['listFlows'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/flows/{key}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A flow with its current steps and every version */
+    get: operations['getFlow'];
+    /** Store the steps as a new version (201); steps equal to the current version add none (200). Running notifications keep the version they started with */
+    put: operations['putFlow'];
+    post?: never;
+    /** Delete a flow: new notifications cannot use it; running ones keep their version */
+    delete: operations['deleteFlow'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/notifications/cancel': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Cancel every pending step of every notification carrying the cancellationKey, and withdraw them from digests not yet sent */
+    post: operations['cancelNotificationsByKey'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/codec/encode': {
     parameters: {
       query?: never;
@@ -913,7 +966,8 @@ export interface components {
         | 'partially_sent'
         | 'failed'
         | 'skipped'
-        | 'cancelled';
+        | 'cancelled'
+        | 'digested';
       workflowId: string;
     };
     Notification: {
@@ -932,7 +986,8 @@ export interface components {
         | 'partially_sent'
         | 'failed'
         | 'skipped'
-        | 'cancelled';
+        | 'cancelled'
+        | 'digested';
       title: string | null;
       template: string | null;
       /** Format: date-time */
@@ -942,6 +997,23 @@ export interface components {
       fallback: boolean;
       sendAt: string | null;
       workflowId: string;
+      flow: {
+        key: string;
+        version: number;
+      } | null;
+      flowSteps: {
+        path: string;
+        type: string;
+        outcome: string;
+        /** Format: date-time */
+        at: string;
+        detail?: string;
+      }[];
+      cancellationKey: string | null;
+      digest: {
+        workflowId: string;
+        notificationId: string | null;
+      } | null;
       deliveries: {
         /** @enum {string} */
         channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
@@ -981,7 +1053,8 @@ export interface components {
           | 'partially_sent'
           | 'failed'
           | 'skipped'
-          | 'cancelled';
+          | 'cancelled'
+          | 'digested';
         title: string | null;
         template: string | null;
         /** Format: date-time */
@@ -1023,7 +1096,8 @@ export interface components {
               | 'partially_sent'
               | 'failed'
               | 'skipped'
-              | 'cancelled';
+              | 'cancelled'
+              | 'digested';
             workflowId: string;
           }
         | {
@@ -1040,7 +1114,14 @@ export interface components {
     WorkflowStatus: {
       /** @enum {string} */
       state:
-        'scheduled' | 'resolving' | 'deferred' | 'delivering' | 'awaiting_retry' | 'completed' | 'cancelled';
+        | 'scheduled'
+        | 'resolving'
+        | 'deferred'
+        | 'delivering'
+        | 'awaiting_retry'
+        | 'waiting'
+        | 'completed'
+        | 'cancelled';
       /** Format: date-time */
       sendAt?: string;
       /** Format: date-time */
@@ -1049,7 +1130,7 @@ export interface components {
       retryDeadline?: string;
       retries: number;
       /** @enum {string} */
-      outcome?: 'sent' | 'partially_sent' | 'failed' | 'skipped' | 'cancelled';
+      outcome?: 'sent' | 'partially_sent' | 'failed' | 'skipped' | 'cancelled' | 'digested';
       channels: {
         [key: string]: {
           /** @enum {string} */
@@ -1063,7 +1144,7 @@ export interface components {
       engagement?: {
         read?: {
           /** @enum {string} */
-          kind: 'read' | 'clicked';
+          kind: 'read' | 'clicked' | 'acknowledged';
           /** @enum {string} */
           channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
           /** Format: date-time */
@@ -1072,13 +1153,26 @@ export interface components {
         };
         clicked?: {
           /** @enum {string} */
-          kind: 'read' | 'clicked';
+          kind: 'read' | 'clicked' | 'acknowledged';
           /** @enum {string} */
           channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
           /** Format: date-time */
           at: string;
           action?: string;
         };
+        acknowledged?: {
+          /** @enum {string} */
+          kind: 'read' | 'clicked' | 'acknowledged';
+          /** @enum {string} */
+          channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
+          /** Format: date-time */
+          at: string;
+          action?: string;
+        };
+      };
+      flowStep?: {
+        path: string;
+        type: string;
       };
     };
     Template: {
@@ -1112,6 +1206,41 @@ export interface components {
         } | null;
         data?: string | null;
       }[];
+    };
+    FlowSummary: {
+      key: string;
+      name: string | null;
+      currentVersion: number;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    Flow: {
+      key: string;
+      name: string | null;
+      currentVersion: number;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      /** @description The steps (docs/flows.md) */
+      steps: {
+        [key: string]: unknown;
+      }[];
+      created?: boolean;
+      versions: {
+        version: number;
+        /** @description The steps (docs/flows.md) */
+        steps: {
+          [key: string]: unknown;
+        }[];
+        /** Format: date-time */
+        createdAt: string;
+      }[];
+    };
+    FlowList: {
+      items: components['schemas']['FlowSummary'][];
     };
     PreferenceCenter: {
       /** Format: date-time */
@@ -1217,6 +1346,7 @@ export interface components {
         | 'notification.failed'
         | 'notification.skipped'
         | 'notification.cancelled'
+        | 'notification.digested'
       )[];
       description: string | null;
       /** Format: date-time */
@@ -1232,6 +1362,7 @@ export interface components {
         | 'notification.failed'
         | 'notification.skipped'
         | 'notification.cancelled'
+        | 'notification.digested'
       )[];
       description: string | null;
       /** Format: date-time */
@@ -1252,6 +1383,7 @@ export interface components {
         | 'notification.failed'
         | 'notification.skipped'
         | 'notification.cancelled'
+        | 'notification.digested'
       )[];
       description: string | null;
       /** Format: date-time */
@@ -1264,7 +1396,8 @@ export interface components {
           | 'notification.partially_sent'
           | 'notification.failed'
           | 'notification.skipped'
-          | 'notification.cancelled';
+          | 'notification.cancelled'
+          | 'notification.digested';
         notificationId: string | null;
         /** @enum {string} */
         status: 'pending' | 'retrying' | 'delivered' | 'failed';
@@ -1275,6 +1408,13 @@ export interface components {
         createdAt: string;
         deliveredAt: string | null;
       }[];
+    };
+    CancelByKeyResult: {
+      cancellationKey: string;
+      /** @description Running notifications told to cancel */
+      cancelled: number;
+      /** @description Items withdrawn from digests not yet sent */
+      withdrawnFromDigests: number;
     };
   };
   responses: {
@@ -1979,7 +2119,8 @@ export interface operations {
           | 'partially_sent'
           | 'failed'
           | 'skipped'
-          | 'cancelled';
+          | 'cancelled'
+          | 'digested';
         category?: string;
         since?: string;
         until?: string;
@@ -2036,7 +2177,9 @@ export interface operations {
           /** Format: date-time */
           sendAt?: string;
           fallback?: boolean;
-        } & (unknown | unknown);
+          flow?: string;
+          cancellationKey?: string;
+        } & (unknown | unknown | unknown);
       };
     };
     responses: {
@@ -2089,7 +2232,9 @@ export interface operations {
           /** Format: date-time */
           sendAt?: string;
           fallback?: boolean;
-        } & (unknown | unknown);
+          flow?: string;
+          cancellationKey?: string;
+        } & (unknown | unknown | unknown);
       };
     };
     responses: {
@@ -2373,6 +2518,7 @@ export interface operations {
             | 'notification.failed'
             | 'notification.skipped'
             | 'notification.cancelled'
+            | 'notification.digested'
           )[];
           description?: string;
         };
@@ -2540,6 +2686,186 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+    };
+  };
+  listFlows: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The flows */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlowList'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  getFlow: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Flow key */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The flow */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Flow'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  putFlow: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Flow key */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name?: string;
+          steps: ({
+            /** @enum {string} */
+            type: 'send' | 'delay' | 'wait' | 'digest' | 'throttle' | 'branch';
+          } & {
+            [key: string]: unknown;
+          })[];
+        };
+      };
+    };
+    responses: {
+      /** @description Unchanged: the current version */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Flow'];
+        };
+      };
+      /** @description Stored as a new version */
+      201: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Flow'];
+        };
+      };
+      400: components['responses']['MalformedRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  deleteFlow: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Flow key */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  cancelNotificationsByKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          cancellationKey: string;
+          reason?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description How many it reached */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CancelByKeyResult'];
+        };
+      };
+      400: components['responses']['MalformedRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
     };
   };
   codecEncode: {
