@@ -1,61 +1,14 @@
 // Flows end to end (docs/flows.md): stored through the API, run by the notification workflow on the real
 // Temporal dev server with real timers of a few seconds, delivered to the SMTP sink and the Telegram fake.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startSmtpSink, type SmtpSink } from '../tools/fakes/smtp-sink.js';
-import { startTelegramFake, type TelegramFake } from '../tools/fakes/telegram-fake.js';
+import { describe, it } from 'node:test';
 import { engagementSignal, workflowIdFor, type WorkflowStatus } from '../src/workflows/definitions.js';
-import { deliveryClient } from './support/deliveries.js';
+import { useFlowStack } from './support/flow-stack.js';
 import { recordHistory } from './support/histories.js';
-import { eventually, startHerald, testEnv, uniqueId, type RunningStack } from './support/stack.js';
-
-const BOT_TOKEN = '123456:TEST-token_abcdefghijklmnopqrstuvwxyz';
-
-interface FlowView {
-  status: string;
-  flow: { key: string; version: number } | null;
-  flowSteps: { path: string; type: string; outcome: string; detail?: string }[];
-  digest: { workflowId: string; notificationId: string | null } | null;
-  deliveries: { channel: string; status: string }[];
-}
+import { eventually, uniqueId } from './support/stack.js';
 
 describe('notification flows', () => {
-  let smtp: SmtpSink;
-  let telegram: TelegramFake;
-  let herald: RunningStack;
-  const { createUser, settled } = deliveryClient(() => herald);
-
-  before(async () => {
-    [smtp, telegram] = await Promise.all([startSmtpSink(), startTelegramFake({ token: BOT_TOKEN })]);
-    const fast = { initialInterval: '200ms', maximumInterval: '2s' };
-    herald = await startHerald(
-      testEnv({
-        SMTP_URL: smtp.url,
-        MAIL_FROM: 'Herald <herald@example.test>',
-        TELEGRAM_BOT_TOKEN: BOT_TOKEN,
-        TELEGRAM_API_URL: telegram.url,
-        DELIVERY_RETRY_POLICIES: JSON.stringify({ email: fast, telegram: fast }),
-      }),
-    );
-  });
-  after(async () => {
-    await herald?.stop();
-    await Promise.all([smtp?.close(), telegram?.stop()]);
-  });
-
-  const putFlow = async (key: string, body: unknown) => {
-    const res = await herald.api(`/v1/flows/${key}`, { method: 'PUT', json: body });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
-  const notify = async (fields: Record<string, unknown>) => {
-    const res = await herald.api('/v1/notifications', {
-      json: { category: 'updates', title: 'Hello', body: 'Flow test', ...fields },
-    });
-    assert.equal(res.status, 202, await res.clone().text());
-    return (await res.json()) as { id: string; workflowId: string };
-  };
-  const view = async (id: string) => (await (await herald.api(`/v1/notifications/${id}`)).json()) as FlowView;
-  const mailsTo = (address: string) => smtp.messages.filter((m) => m.envelopeTo.includes(address));
+  const { stack, putFlow, notify, view, settled, mailsTo, flowUser, createUser } = useFlowStack();
   const escalation = {
     steps: [
       { type: 'send', channels: ['telegram'], ack: true },
@@ -63,22 +16,17 @@ describe('notification flows', () => {
       { type: 'send', channels: ['email'] },
     ],
   };
-  const escalatingUser = async () => {
-    const email = `${uniqueId('esc')}@example.test`;
-    const chat = String(700_000 + Math.floor(Math.random() * 99_999));
-    return { ...(await createUser({ email, telegramChatId: chat })), email, chat };
-  };
 
   describe('escalation: send telegram (ack), wait acknowledged 5s, send email', () => {
     it('sends the email after the timeout when nobody acknowledges', async () => {
       const key = uniqueId('escalate');
       assert.equal((await putFlow(key, escalation)).status, 201);
-      const user = await escalatingUser();
+      const user = await flowUser();
       const started = Date.now();
       const { id } = await notify({ userId: user.id, flow: key });
-      await telegram.waitFor((m) => m.chatId === user.chat);
+      await stack.telegram.waitFor((m) => m.chatId === user.chat);
       // The status query and FlowStep show the wait.
-      const handle = herald.temporal.workflow.getHandle(workflowIdFor(id));
+      const handle = stack.herald.temporal.workflow.getHandle(workflowIdFor(id));
       const waiting = await eventually(async () => {
         const s = await handle.query<WorkflowStatus>('status');
         return s.flowStep?.type === 'wait' && s;
@@ -92,11 +40,11 @@ describe('notification flows', () => {
       assert.ok(described);
       assert.equal(mailsTo(user.email).length, 0, 'no email before the timeout');
 
-      const mail = await smtp.waitFor((m) => m.envelopeTo.includes(user.email), 15_000);
+      const mail = await stack.smtp.waitFor((m) => m.envelopeTo.includes(user.email), 15_000);
       assert.ok(mail.at - started >= 5_000, `the email came ${mail.at - started} ms after the request`);
       const done = await settled(id, 'sent');
       assert.deepEqual(
-        (done as unknown as FlowView).flowSteps.map((s) => [s.path, s.type, s.outcome]),
+        done.flowSteps.map((s) => [s.path, s.type, s.outcome]),
         [
           ['0', 'send', 'sent'],
           ['1', 'wait', 'timed_out'],
@@ -110,17 +58,17 @@ describe('notification flows', () => {
     it('sends no email when the telegram message is acknowledged in time', async () => {
       const key = uniqueId('escalate');
       await putFlow(key, escalation);
-      const user = await escalatingUser();
+      const user = await flowUser();
       const { id } = await notify({ userId: user.id, flow: key });
-      await telegram.waitFor((m) => m.chatId === user.chat);
-      const handle = herald.temporal.workflow.getHandle(workflowIdFor(id));
+      await stack.telegram.waitFor((m) => m.chatId === user.chat);
+      const handle = stack.herald.temporal.workflow.getHandle(workflowIdFor(id));
       await eventually(async () => (await handle.query<WorkflowStatus>('status')).flowStep?.type === 'wait');
       await handle.signal(engagementSignal, {
         kind: 'acknowledged',
         channel: 'telegram',
         at: new Date().toISOString(),
       });
-      const done = (await settled(id, 'sent')) as unknown as FlowView;
+      const done = await settled(id, 'sent');
       assert.deepEqual(
         done.flowSteps.map((s) => [s.type, s.outcome]),
         [
@@ -146,20 +94,20 @@ describe('notification flows', () => {
         { type: 'send', channels: ['email'], title: 'Version one', body: 'v1' },
       ],
     });
-    const user = await escalatingUser();
+    const user = await flowUser();
     const { id } = await notify({ userId: user.id, flow: key });
     const v2 = await putFlow(key, {
       steps: [{ type: 'send', channels: ['telegram'], title: 'Version two', body: 'v2' }],
     });
     assert.equal(v2.status, 201);
     assert.equal(v2.body.currentVersion, 2);
-    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(user.email), 15_000);
+    const mail = await stack.smtp.waitFor((m) => m.envelopeTo.includes(user.email), 15_000);
     assert.equal(mail.parsed.subject, 'Version one');
-    const done = (await settled(id, 'sent')) as unknown as FlowView;
+    const done = await settled(id, 'sent');
     assert.deepEqual(done.flow, { key, version: 1 });
     // A later notification pins version 2.
     const second = await notify({ userId: user.id, flow: key });
-    await telegram.waitFor((m) => m.chatId === user.chat && m.text.includes('Version two'));
+    await stack.telegram.waitFor((m) => m.chatId === user.chat && m.text.includes('Version two'));
     await settled(second.id, 'sent');
     assert.deepEqual((await view(second.id)).flow, { key, version: 2 });
   });
@@ -173,18 +121,18 @@ describe('notification flows', () => {
       const again = await putFlow(key, { steps });
       assert.equal(again.status, 200);
       assert.equal(again.body.currentVersion, 1);
-      const list = (await (await herald.api('/v1/flows')).json()) as { items: { key: string }[] };
+      const list = (await (await stack.herald.api('/v1/flows')).json()) as { items: { key: string }[] };
       assert.ok(list.items.some((f) => f.key === key));
-      const got = (await (await herald.api(`/v1/flows/${key}`)).json()) as {
+      const got = (await (await stack.herald.api(`/v1/flows/${key}`)).json()) as {
         versions: unknown[];
         name: string;
       };
       assert.equal(got.versions.length, 1);
       assert.equal(got.name, 'Store');
-      assert.equal((await herald.api(`/v1/flows/${key}`, { method: 'DELETE' })).status, 204);
-      assert.equal((await herald.api(`/v1/flows/${key}`)).status, 404);
+      assert.equal((await stack.herald.api(`/v1/flows/${key}`, { method: 'DELETE' })).status, 204);
+      assert.equal((await stack.herald.api(`/v1/flows/${key}`)).status, 404);
       const user = await createUser({ email: `${uniqueId()}@example.test` });
-      const res = await herald.api('/v1/notifications', {
+      const res = await stack.herald.api('/v1/notifications', {
         json: { userId: user.id, category: 'updates', title: 't', body: 'b', flow: key },
       });
       assert.equal(res.status, 422);
@@ -192,7 +140,7 @@ describe('notification flows', () => {
 
     it('answers 422 listing every problem with its JSON path, and stores nothing', async () => {
       const key = uniqueId('invalid');
-      const res = await herald.api(`/v1/flows/${key}`, {
+      const res = await stack.herald.api(`/v1/flows/${key}`, {
         method: 'PUT',
         json: {
           steps: [
@@ -215,9 +163,9 @@ describe('notification flows', () => {
       const fields = problem.errors.map((e) => e.field);
       for (const field of ['steps.0.type', 'steps.1.duration', 'steps.2.channels.0', 'steps.4.branches'])
         assert.ok(fields.includes(field), `${field} in ${JSON.stringify(problem.errors)}`);
-      assert.equal((await herald.api(`/v1/flows/${key}`)).status, 404);
+      assert.equal((await stack.herald.api(`/v1/flows/${key}`)).status, 404);
 
-      const twice = await herald.api(`/v1/flows/${key}`, {
+      const twice = await stack.herald.api(`/v1/flows/${key}`, {
         method: 'PUT',
         json: {
           steps: [
@@ -243,9 +191,9 @@ describe('notification flows', () => {
         n === 0
           ? [{ type: 'send', channels: ['email'] }]
           : [{ type: 'branch', branches: [{ if: { previous: true, equals: 'sent' }, steps: deep(n - 1) }] }];
-      const tooDeep = await herald.api(`/v1/flows/${key}`, { method: 'PUT', json: { steps: deep(6) } });
+      const tooDeep = await stack.herald.api(`/v1/flows/${key}`, { method: 'PUT', json: { steps: deep(6) } });
       assert.equal(tooDeep.status, 422);
-      const unknownTemplate = await herald.api(`/v1/flows/${key}`, {
+      const unknownTemplate = await stack.herald.api(`/v1/flows/${key}`, {
         method: 'PUT',
         json: { steps: [{ type: 'send', channels: ['email'], template: 'no-such-template' }] },
       });
@@ -260,11 +208,11 @@ describe('notification flows', () => {
       const key = uniqueId('bare');
       await putFlow(key, { steps: [{ type: 'send', channels: ['email'] }] });
       const user = await createUser({ email: `${uniqueId()}@example.test` });
-      const bare = await herald.api('/v1/notifications', {
+      const bare = await stack.herald.api('/v1/notifications', {
         json: { userId: user.id, category: 'updates', flow: key },
       });
       assert.equal(bare.status, 422);
-      const both = await herald.api('/v1/notifications', {
+      const both = await stack.herald.api('/v1/notifications', {
         json: { userId: user.id, category: 'updates', flow: key, channels: ['email'], title: 't', body: 'b' },
       });
       assert.equal(both.status, 422);

@@ -63,8 +63,7 @@ export function createFlowActivities(deps: { db: Db; temporal: Client }) {
       step: DigestStep;
       keyValue: string;
     }): Promise<string> {
-      const keyHash = createHash('sha256').update(input.keyValue).digest('hex').slice(0, 16);
-      const workflowId = `digest-${input.flow.key}-v${input.flow.version}-${input.userId}-${keyHash}`;
+      const workflowId = digestWorkflowIdFor(input.userId, input.flow, input.keyValue);
       await markDigested(db, input.notificationId, workflowId);
       const args: DigestInput = {
         userId: input.userId,
@@ -121,6 +120,12 @@ export function createFlowActivities(deps: { db: Db; temporal: Client }) {
   };
 }
 export type FlowActivities = ReturnType<typeof createFlowActivities>;
+
+/** One digest workflow per (user, flow version, key): the id every joining notification signals. */
+export function digestWorkflowIdFor(userId: string, flow: FlowRef, keyValue: string): string {
+  const keyHash = createHash('sha256').update(keyValue).digest('hex').slice(0, 16);
+  return `digest-${flow.key}-v${flow.version}-${userId}-${keyHash}`;
+}
 
 /** The digest's default content: every item's title, so every channel shows them without a template. */
 function renderDigest(items: DigestItem[]) {
