@@ -158,7 +158,7 @@ describe('flow digests', () => {
         const listed = mailsTo(user.email).flatMap((m) => (m.parsed.text ?? '').trim().split('\n'));
         return listed.length >= 60 && listed;
       },
-      { timeoutMs: 45_000, what: '60 digested titles' },
+      { timeoutMs: 90_000, what: '60 digested titles' },
     );
     assert.deepEqual([...titles].sort(), Array.from({ length: 60 }, (_, i) => `• Long ${i}`).sort());
     const firstRun = await stack.herald.temporal.workflow.getHandle(workflowId, first).describe();

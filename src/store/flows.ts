@@ -1,5 +1,4 @@
 // Flows and their immutable versions, the throttle step's counter, and what cancellation keys reach.
-import type { Prisma } from './db.js';
 import type { Db } from './db.js';
 import type { Step } from '../workflows/flows/steps.js';
 
@@ -80,22 +79,19 @@ export async function passThrottle(
   db: Db,
   hit: { notificationId: string; throttleKey: string; limit: number; windowMs: number },
 ): Promise<boolean> {
-  return db.$transaction(async (tx: Prisma.TransactionClient) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${hit.throttleKey}, 0))`;
-    const [mine] = await tx.$queryRaw<{ n: number }[]>`
-      SELECT 1 AS n FROM flow_throttle_hits
-      WHERE notification_id = ${hit.notificationId}::uuid AND throttle_key = ${hit.throttleKey}`;
-    if (mine) return true;
-    const [{ count }] = (await tx.$queryRaw<{ count: number }[]>`
-      SELECT count(*)::int AS count FROM flow_throttle_hits
-      WHERE throttle_key = ${hit.throttleKey}
-        AND at > (now() AT TIME ZONE 'UTC') - make_interval(secs => ${hit.windowMs / 1000})`) as [
-      { count: number },
-    ];
-    if (count >= hit.limit) return false;
-    await tx.$executeRaw`
+  // One batch in one transaction; each statement sees what committed before the lock was granted.
+  const [, , [counted]] = await db.$transaction([
+    db.$queryRaw`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(hashtextextended(${hit.throttleKey}, 0))) l`,
+    db.$executeRaw`
       INSERT INTO flow_throttle_hits (notification_id, throttle_key, at)
-      VALUES (${hit.notificationId}::uuid, ${hit.throttleKey}, now() AT TIME ZONE 'UTC')`;
-    return true;
-  });
+      SELECT ${hit.notificationId}::uuid, ${hit.throttleKey}, now() AT TIME ZONE 'UTC'
+      WHERE (SELECT count(*) FROM flow_throttle_hits
+             WHERE throttle_key = ${hit.throttleKey}
+               AND at > (now() AT TIME ZONE 'UTC') - make_interval(secs => ${hit.windowMs / 1000})) < ${hit.limit}
+      ON CONFLICT (notification_id, throttle_key) DO NOTHING`,
+    db.$queryRaw<{ passed: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM flow_throttle_hits
+        WHERE notification_id = ${hit.notificationId}::uuid AND throttle_key = ${hit.throttleKey}) AS passed`,
+  ]);
+  return Boolean((counted as { passed: boolean } | undefined)?.passed);
 }
