@@ -102,6 +102,7 @@ describe('a repeated Idempotency-Key', () => {
       workflowId: __,
       data,
       idempotencyKey,
+      flowTrace: ___,
       ...row
     } = await t.herald.db.notification.findUniqueOrThrow({ where: { id } });
     const ghost = crypto.randomUUID();

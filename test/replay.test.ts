@@ -36,6 +36,10 @@ describe('replay of recorded workflow histories', () => {
   it('replays every recorded history through the current workflow code', async () => {
     const histories = loadHistories();
     assert.ok(histories.length >= 10, `expected the recorded histories, found ${histories.length}`);
+    // Flows (docs/flows.md): notifications running steps, and the digest workflow.
+    const flows = histories.filter(({ workflowId }) => workflowId.startsWith('flow-'));
+    assert.ok(flows.length >= 6, `expected the recorded flow histories, found ${flows.length}`);
+    assert.ok(flows.some(({ workflowId }) => workflowId === 'flow-digest'));
     const { replayed, failures } = await replay(await workflowBundle());
     assert.equal(replayed, histories.length);
     assert.deepEqual(failures, []);

@@ -58,4 +58,5 @@ register Channels KeywordList
 register DeliveryStatus Keyword
 register BroadcastRecipients Int
 register BroadcastStarted Int
+register FlowStep Keyword
 echo 'temporal-namespace: done'

@@ -1,6 +1,7 @@
 import type { Db } from '../store/db.js';
 import { recordCompletion, recordProgress, type FailedDelivery } from '../store/notifications.js';
 import type { NotificationOutcome } from '../workflows/definitions.js';
+import type { TraceEntry } from '../workflows/flows/steps.js';
 
 export type { FailedDelivery };
 
@@ -16,6 +17,8 @@ export interface CompletionInput {
   failed: FailedDelivery[];
   /** Why it was cancelled, for the record. */
   reason?: string;
+  /** A flow's steps, as they ran (docs/flows.md). */
+  flowTrace?: TraceEntry[];
 }
 
 /** The notification's state while it is still open: processing again, or failed and awaiting a retry. */
@@ -28,6 +31,13 @@ export function createRecordProgress(db: Db) {
 /** Records the notification's final state; a cancelled one cancels every delivery not yet sent. */
 export function createCompleteNotification(db: Db) {
   return async function completeNotification(input: CompletionInput): Promise<void> {
-    await recordCompletion(db, input.notificationId, input.outcome, input.failed, input.reason);
+    await recordCompletion(
+      db,
+      input.notificationId,
+      input.outcome,
+      input.failed,
+      input.reason,
+      input.flowTrace,
+    );
   };
 }

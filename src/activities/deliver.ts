@@ -26,6 +26,8 @@ export interface DeliveryInput {
   channel?: ChannelName;
   /** The send carries an acknowledge action (a button, a signed link) for the recipient. */
   ack?: boolean;
+  /** A flow step's content, in place of the notification's title/body/template. */
+  content?: { title?: string; body?: string; template?: string };
 }
 
 export interface DeliveryResult {
@@ -52,10 +54,10 @@ const isAccepted = (status: string) => (ACCEPTED_STATUSES as readonly string[]).
  */
 export function createDeliver(db: Db, provider: ChannelProvider, options: DeliverOptions) {
   const channel: ChannelName = provider.channel;
-  return async function deliver({ notificationId, ack }: DeliveryInput): Promise<DeliveryResult> {
+  return async function deliver({ notificationId, ack, content }: DeliveryInput): Promise<DeliveryResult> {
     const budget = startAttemptBudget();
     try {
-      return await attempt(notificationId, budget, ack === true);
+      return await attempt(notificationId, budget, ack === true, content);
     } finally {
       budget.end();
     }
@@ -65,6 +67,7 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: Delive
     notificationId: string,
     budget: AttemptBudget,
     ack: boolean,
+    stepContent?: DeliveryInput['content'],
   ): Promise<DeliveryResult> {
     // One statement: the delivery found (or created) and leased, the attempt opened, the content and
     // the recipient read.
@@ -103,7 +106,15 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: Delive
 
     let providerMessageId: string | undefined;
     try {
-      const content = await resolveContent(db, notification, recipient.locale, options.defaultLocale);
+      const source = stepContent
+        ? {
+            ...notification,
+            title: stepContent.title ?? null,
+            body: stepContent.body ?? null,
+            template: stepContent.template ?? null,
+          }
+        : notification;
+      const content = await resolveContent(db, source, recipient.locale, options.defaultLocale);
       const message: OutgoingMessage = {
         notificationId,
         category: notification.category,

@@ -14,6 +14,7 @@ import { createPruneHistory } from './prune-history.js';
 import { createDigestPreference } from './digest-preference.js';
 import { createStartBulkPage } from './start-bulk-page.js';
 import { createBroadcastActivities } from './broadcast.js';
+import { createFlowActivities } from './flows.js';
 
 export type { DeliveryInput, DeliveryResult } from './deliver.js';
 export type { RecipientPlan } from './resolve-recipient.js';
@@ -53,6 +54,7 @@ export function createNotificationActivities(deps: ActivityDeps) {
     digestPreference: createDigestPreference(deps.db),
     startBulkPage: createStartBulkPage(deps),
     ...createBroadcastActivities(deps),
+    ...createFlowActivities(deps),
   };
 }
 export type NotificationActivities = ReturnType<typeof createNotificationActivities>;

@@ -34,6 +34,10 @@ export interface ResolveDeps {
 export interface ResolveInput extends NotificationInput {
   /** Workflow time of the call: quiet hours are judged at this instant, so replays agree. */
   at: string;
+  /** A flow's send step: plan only the first usable channel, the others become its fallbacks. */
+  firstOnly?: boolean;
+  /** A flow's send step: channels earlier steps delivered on (one delivery per channel). */
+  exclude?: ChannelName[];
 }
 
 /**
@@ -64,6 +68,8 @@ export function createResolveRecipient({
 
     type Unusable = { kind: 'gone' | 'unconfigured' | 'no_address' | 'opted_out'; reason: string };
     const unusable = (channel: ChannelName): Unusable | undefined => {
+      if (input.exclude?.includes(channel))
+        return { kind: 'unconfigured', reason: `an earlier step of the flow delivered on ${channel}` };
       if (!user) return { kind: 'gone', reason: 'the user no longer exists' };
       if (!configuredChannels.includes(channel))
         return { kind: 'unconfigured', reason: `the ${channel} channel is not configured` };
@@ -91,6 +97,8 @@ export function createResolveRecipient({
       // A requested channel without an address falls back at once to the next usable one.
       plan.planned.push(...plan.fallbacks.splice(0, missingAddresses));
     }
+    if (input.firstOnly && plan.planned.length > 1)
+      plan.fallbacks = [...plan.planned.splice(1), ...plan.fallbacks];
 
     if (user?.quietHours && plan.planned.length > 0 && !mandatory) {
       const end = quietHoursEnd(new Date(input.at), {

@@ -61,6 +61,9 @@ import { methodNotAllowed } from './method-not-allowed.js';
 import { checkContactUrls, checkedPushSubscription, parse } from './validate.js';
 import { createOutboundPolicy, type OutboundPolicy } from '../platform/outbound.js';
 import { webhookRoutes } from './webhooks.js';
+import { flowRoutes } from './flows.js';
+import { cancelByKey } from '../domain/cancellation.js';
+import { cancelByKeySchema } from '../domain/flow-schema.js';
 import { addPushDeviceRoutes } from './push-devices.js';
 import type { InboxHub } from './inbox/hub.js';
 import { acknowledgeRoutes } from './acknowledge.js';
@@ -299,6 +302,11 @@ export function createApp(deps: ApiDeps): express.Express {
     const failed = results.filter((r) => 'error' in r).length;
     res.status(202).json({ accepted: results.length - failed, failed, results });
   });
+  // Every notification (and digested item) carrying the key; a send key reaches only its own.
+  v1.post('/notifications/cancel', send, async (req, res) => {
+    const request = parse(cancelByKeySchema, req.body);
+    res.json(await cancelByKey(db, temporal, request, actReach(req).source));
+  });
   v1.get('/notifications/:id', read, async (req, res) => {
     const id = parse(notificationIdSchema, req.params.id, 'id');
     res.json(await getNotificationOrBroadcast(db, id, readReach(req)));
@@ -335,6 +343,7 @@ export function createApp(deps: ApiDeps): express.Express {
 
   // A key's webhooks hear about the notifications it sends: send manages its own, admin any key's.
   v1.use('/webhooks', send, webhookRoutes(db, outbound));
+  v1.use('/flows', manage, flowRoutes(db));
 
   app.use('/v1', v1);
   app.use((req, _res) => {

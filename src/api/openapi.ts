@@ -13,6 +13,7 @@ import { notificationPaths } from './openapi-notifications.js';
 import { resourcePaths } from './openapi-resources.js';
 import { userPaths } from './openapi-users.js';
 import { topicOpenApiPaths } from './topics.js';
+import { flowPaths } from './openapi-flows.js';
 import { twilioOpenApiPaths } from './twilio.js';
 
 /** The OpenAPI 3.1 document, generated from the schemas that validate requests and shape responses. */
@@ -61,6 +62,7 @@ export function openApiDocument(): Record<string, unknown> {
       ...notificationPaths,
       ...resourcePaths,
       ...topicOpenApiPaths,
+      ...flowPaths,
       ...codecOpenApiPaths(),
       ...preferenceCenterOpenApiPaths(),
       ...twilioOpenApiPaths(),

@@ -21,6 +21,7 @@ import { broadcastWorkflow } from '../workflows/broadcast.js';
 import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from './errors.js';
 import { getNotification, requestHash, type AcceptContext, type NotificationReach } from './notifications.js';
 import { START_DEADLINE_MS } from './notification-workflow.js';
+import { pinFlow } from './flows.js';
 import { choosePriority, temporalPriorityFor } from '../workflows/priority.js';
 import type { CreateNotification } from './schemas.js';
 import type { AcceptedBroadcastResponse, BroadcastResponse } from './topic-views.js';
@@ -46,6 +47,10 @@ export async function acceptBroadcast(
       [{ field: 'template', message: 'no such template' }],
     );
   }
+  // The flow's current version, pinned once for every recipient (docs/flows.md).
+  const flow = input.flow
+    ? await pinFlow(db, input.flow, Boolean(input.template || input.title !== undefined))
+    : undefined;
   const hash = requestHash(input);
   const idempotencyKey =
     ctx.idempotencyKey && (ctx.source ? `${ctx.source}/${ctx.idempotencyKey}` : ctx.idempotencyKey);
@@ -73,6 +78,9 @@ export async function acceptBroadcast(
     channels: input.channels ?? [],
     fallback: input.fallback ?? false,
     ack: input.ack ?? false,
+    flowKey: input.flow ?? null,
+    flowVersion: flow?.version ?? null,
+    cancellationKey: input.cancellationKey ?? null,
     // A campaign: low unless the caller says otherwise (src/workflows/priority.ts).
     priority: choosePriority(input, 'broadcast'),
     sendAt: input.sendAt ? new Date(input.sendAt) : null,

@@ -20,6 +20,7 @@ import { bulkFanOutWorkflowId } from '../workflows/bulk-fan-out.js';
 import { bulkFanOutWorkflow } from '../workflows/index.js';
 import { ConflictError, InvalidInputError, UnavailableError } from './errors.js';
 import { START_DEADLINE_MS } from './notification-workflow.js';
+import { pinFlow } from './flows.js';
 import { choosePriority, temporalPriorityFor } from '../workflows/priority.js';
 import { requestHash, type AcceptContext } from './notifications.js';
 import type { BulkNotification } from './schemas.js';
@@ -59,6 +60,16 @@ export async function acceptBulk(
     );
     recipients.forEach((_, i) => fail(i, unknown));
     return { outcomes, bulkSendId: null };
+  }
+  // The flow's current version, pinned for every recipient; an unknown flow fails each item as a template does.
+  let flow: { version: number } | undefined;
+  if (input.flow) {
+    try {
+      flow = await pinFlow(ctx.db, input.flow, Boolean(input.template || input.title !== undefined));
+    } catch (error) {
+      recipients.forEach((_, i) => fail(i, error));
+      return { outcomes, bulkSendId: null };
+    }
   }
 
   // Each recipient once: a repeat of the same string in one request is reported, not sent twice.
@@ -109,6 +120,9 @@ export async function acceptBulk(
     channels: input.channels ?? [],
     fallback: input.fallback ?? false,
     ack: input.ack ?? false,
+    flowKey: input.flow ?? null,
+    flowVersion: flow?.version ?? null,
+    cancellationKey: input.cancellationKey ?? null,
     // As JavaScript reads it: PostgreSQL refuses offsets beyond ±15:59 that the schema lets through.
     sendAt: input.sendAt ? new Date(input.sendAt) : null,
     status,

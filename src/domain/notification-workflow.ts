@@ -59,8 +59,20 @@ export function notificationInputFor(row: {
   sendAt: Date | null;
   fallback: boolean;
   ack?: boolean;
+  flowKey?: string | null;
+  flowVersion?: number | null;
+  flowStartStep?: number | null;
 }): NotificationInput {
+  const flow =
+    row.flowKey && row.flowVersion
+      ? {
+          key: row.flowKey,
+          version: row.flowVersion,
+          ...(row.flowStartStep ? { startStep: row.flowStartStep } : {}),
+        }
+      : undefined;
   return {
+    ...(flow ? { flow } : {}),
     notificationId: row.id,
     userId: row.userId,
     category: row.category,

@@ -20,6 +20,7 @@ import {
 import type { NotificationResponse, WorkflowStatusResponse } from './views.js';
 import type { CreateNotification } from './schemas.js';
 import { findUser } from './users.js';
+import { pinFlow } from './flows.js';
 import {
   START_DEADLINE_MS,
   notificationInputFor,
@@ -90,6 +91,8 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
       [{ field: 'template', message: 'no such template' }],
     );
   }
+  const hasContent = Boolean(input.template || input.title !== undefined);
+  const flow = input.flow ? await pinFlow(db, input.flow, hasContent) : undefined;
   const hash = requestHash(input);
   // Keys are the caller's own: another API key reusing the same string neither collides nor sees this one.
   const idempotencyKey =
@@ -121,6 +124,9 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     requestId: ctx.requestId,
     source: ctx.source ?? null,
     priority,
+    flowKey: input.flow ?? null,
+    flowVersion: flow?.version ?? null,
+    cancellationKey: input.cancellationKey ?? null,
   });
 
   let notification: Pick<
@@ -136,7 +142,8 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     | 'workflowId'
     | 'priority'
     | 'source'
-  >;
+  > &
+    Partial<Pick<NotificationRow, 'flowKey' | 'flowVersion' | 'flowStartStep'>>;
   let created = true;
   if (inserted) {
     notification = {
@@ -151,6 +158,8 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
       workflowId,
       priority,
       source: ctx.source ?? null,
+      flowKey: input.flow ?? null,
+      flowVersion: flow?.version ?? null,
     };
   } else {
     // Either no such user, or the Idempotency-Key is taken: say which.
@@ -261,6 +270,15 @@ export async function getNotification(
     sendAt: notification.sendAt?.toISOString() ?? null,
     priority: notification.priority,
     workflowId: notification.workflowId,
+    flow:
+      notification.flowKey && notification.flowVersion
+        ? { key: notification.flowKey, version: notification.flowVersion }
+        : null,
+    flowSteps: notification.flowTrace as NotificationResponse['flowSteps'],
+    cancellationKey: notification.cancellationKey,
+    digest: notification.digestWorkflowId
+      ? { workflowId: notification.digestWorkflowId, notificationId: notification.digestId }
+      : null,
     createdAt: notification.createdAt.toISOString(),
     completedAt: notification.completedAt?.toISOString() ?? null,
     deliveries: notification.deliveries.map((d) => ({

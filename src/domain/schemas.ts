@@ -95,13 +95,26 @@ export const templateKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,99}$/,
 const CONTENT_ALTERNATIVES = [
   { required: ['template'], not: { anyOf: [{ required: ['title'] }, { required: ['body'] }] } },
   { required: ['title', 'body'], not: { required: ['template'] } },
+  // A flow's send steps may carry the content (docs/flows.md).
+  {
+    required: ['flow'],
+    not: { anyOf: [{ required: ['template'] }, { required: ['title'] }, { required: ['body'] }] },
+  },
 ];
 
 /** Either a stored template or direct content, never both and never neither. */
 function requireContent(
-  value: { template?: string; title?: string; body?: string },
+  value: { template?: string; title?: string; body?: string; flow?: string; channels?: unknown },
   ctx: z.RefinementCtx,
 ): void {
+  if (value.flow !== undefined && value.channels !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['channels'],
+      message: "give either channels or flow: the flow's steps choose",
+    });
+  if (value.flow !== undefined && !value.template && value.title === undefined && value.body === undefined)
+    return;
   if (value.template) {
     for (const field of ['title', 'body'] as const)
       if (value[field] !== undefined)
@@ -129,6 +142,10 @@ const notificationFields = {
   priority: z.enum(NOTIFICATION_PRIORITIES).optional(),
   /** Ask the recipient to acknowledge it: a button, link or action on each channel (docs/channels.md#acknowledgements). */
   ack: z.boolean().optional(),
+  /** A flow's key: its steps run instead of one delivery (docs/flows.md). */
+  flow: templateKeySchema.optional(),
+  /** POST /v1/notifications/cancel with this key stops every notification carrying it. */
+  cancellationKey: text(200).optional(),
 };
 
 export const topicKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,99}$/, {

@@ -130,6 +130,20 @@ export const notificationResponse = z
     sendAt: timestamp.nullable(),
     priority: z.enum(NOTIFICATION_PRIORITIES),
     workflowId: z.string(),
+    /** The flow version it runs (docs/flows.md), what each step did, and its cancellation key. */
+    flow: z.object({ key: z.string(), version: z.int() }).nullable(),
+    flowSteps: z.array(
+      z.object({
+        path: z.string(),
+        type: z.string(),
+        outcome: z.string(),
+        at: timestamp,
+        detail: z.string().optional(),
+      }),
+    ),
+    cancellationKey: z.string().nullable(),
+    /** Digested: the digest workflow it joined and, once the window closed, the digest notification. */
+    digest: z.object({ workflowId: z.string(), notificationId: z.uuid().nullable() }).nullable(),
     deliveries: z.array(
       z.object({
         ...deliveryState,
@@ -206,6 +220,8 @@ export const workflowStatusResponse = z
         acknowledged: engagementEvent.optional(),
       })
       .optional(),
+    /** In a flow: the step running now. */
+    flowStep: z.object({ path: z.string(), type: z.string() }).optional(),
   })
   .register(responseSchemas, { id: 'WorkflowStatus' });
 export type WorkflowStatusResponse = z.infer<typeof workflowStatusResponse>;

@@ -18,6 +18,9 @@ export interface NewBroadcast {
   fallback: boolean;
   ack: boolean;
   priority: NotificationPriority;
+  flowKey: string | null;
+  flowVersion: number | null;
+  cancellationKey: string | null;
   sendAt: Date | null;
   workflowId: string;
   requestId: string;
@@ -61,11 +64,12 @@ export async function insertBroadcast(db: Db, b: NewBroadcast): Promise<{ recipi
   const [row] = await db.$queryRaw<{ recipients: number }[]>`
     WITH boundary AS (SELECT coalesce(max(id), 0) AS id FROM topic_subscriptions)
     INSERT INTO broadcasts (id, topic_id, idempotency_key, request_hash, category, title, body, template,
-      data, channels, fallback, ack, priority, send_at, status, snapshot_subscription_id, recipients, workflow_id,
+      data, channels, fallback, ack, priority, flow_key, flow_version, cancellation_key, send_at, status, snapshot_subscription_id, recipients, workflow_id,
       request_id, source, created_at, updated_at)
     SELECT ${b.id}::uuid, t.id, ${b.idempotencyKey}, ${b.requestHash}, ${b.category}, ${b.title},
       ${b.body}, ${b.template}, ${JSON.stringify(b.data)}::jsonb, ${b.channels}::"Channel"[], ${b.fallback},
-      ${b.ack}, ${b.priority}::"NotificationPriority", ${b.sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC', 'accepted', boundary.id,
+      ${b.ack}, ${b.priority}::"NotificationPriority", ${b.flowKey}, ${b.flowVersion}::int,
+      ${b.cancellationKey}, ${b.sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC', 'accepted', boundary.id,
       (SELECT count(*) FROM topic_subscriptions s WHERE s.topic_id = t.id AND s.id <= boundary.id),
       ${b.workflowId}, ${b.requestId}, ${b.source}, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
     FROM topics t, boundary
@@ -119,6 +123,8 @@ export interface RecipientNotification {
   workflowId: string;
   priority: NotificationPriority;
   source: string | null;
+  flowKey: string | null;
+  flowVersion: number | null;
 }
 
 /**
@@ -136,9 +142,10 @@ export async function insertRecipientNotifications(
   return db.$queryRaw<RecipientNotification[]>`
     WITH inserted AS (
       INSERT INTO notifications (id, user_id, broadcast_id, category, title, body, template, data, channels,
-        fallback, ack, priority, send_at, status, workflow_id, request_id, source, created_at, updated_at)
+        fallback, ack, priority, flow_key, flow_version, cancellation_key, send_at, status, workflow_id,
+        request_id, source, created_at, updated_at)
       SELECT r.id, r.user_id, b.id, b.category, b.title, b.body, b.template, b.data, b.channels, b.fallback,
-        b.ack, b.priority,
+        b.ack, b.priority, b.flow_key, b.flow_version, b.cancellation_key,
         b.send_at, CASE WHEN b.send_at IS NULL THEN 'accepted' ELSE 'scheduled' END::"NotificationStatus",
         r.workflow_id, ${requestId}, b.source, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
       FROM unnest(${ids}::uuid[], ${recipients.map((r) => r.userId)}::uuid[],
@@ -146,13 +153,16 @@ export async function insertRecipientNotifications(
       JOIN users u ON u.id = r.user_id
       JOIN broadcasts b ON b.id = ${broadcastId}::uuid
       ON CONFLICT DO NOTHING
-      RETURNING id, user_id, category, channels, send_at, fallback, ack, status, workflow_id, priority, source
+      RETURNING id, user_id, category, channels, send_at, fallback, ack, status, workflow_id, priority, source,
+        flow_key, flow_version
     ), earlier AS (
-      SELECT id, user_id, category, channels, send_at, fallback, ack, status, workflow_id, priority, source
+      SELECT id, user_id, category, channels, send_at, fallback, ack, status, workflow_id, priority, source,
+        flow_key, flow_version
       FROM notifications WHERE id = ANY (${ids}::uuid[])
     )
     SELECT id::text, user_id::text AS "userId", category, channels::text[] AS channels, send_at AS "sendAt",
-      fallback, ack, status::text AS status, workflow_id AS "workflowId", priority::text AS priority, source
+      fallback, ack, status::text AS status, workflow_id AS "workflowId", priority::text AS priority, source,
+      flow_key AS "flowKey", flow_version AS "flowVersion"
     FROM (SELECT * FROM inserted UNION ALL SELECT * FROM earlier) n`;
 }
 

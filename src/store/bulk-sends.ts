@@ -15,6 +15,9 @@ export interface BulkCommon {
   channels: ChannelName[];
   fallback: boolean;
   ack: boolean;
+  flowKey: string | null;
+  flowVersion: number | null;
+  cancellationKey: string | null;
   sendAt: Date | null;
   status: NotificationStatus;
   requestId: string;
@@ -51,6 +54,9 @@ function bulkColumns(common: BulkCommon): [column: string, value: Prisma.Sql][] 
     ['channels', Prisma.sql`${common.channels}::"Channel"[]`],
     ['fallback', Prisma.sql`${common.fallback}::boolean`],
     ['ack', Prisma.sql`${common.ack}::boolean`],
+    ['flow_key', Prisma.sql`${common.flowKey}::text`],
+    ['flow_version', Prisma.sql`${common.flowVersion}::int`],
+    ['cancellation_key', Prisma.sql`${common.cancellationKey}::text`],
     ['send_at', Prisma.sql`${common.sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC'`],
     ['status', Prisma.sql`${common.status}::"NotificationStatus"`],
     ['request_id', Prisma.sql`${common.requestId}::text`],
@@ -179,6 +185,9 @@ export async function bulkSendPage(
       workflowId: true,
       priority: true,
       source: true,
+      flowKey: true,
+      flowVersion: true,
+      flowStartStep: true,
     },
   });
   return { ids, requestId: bulk?.requestId ?? null, unstarted: new Map(rows.map((row) => [row.id, row])) };

@@ -25,6 +25,10 @@ export interface NewNotification {
   requestId: string;
   source: string | null;
   priority: NotificationPriority;
+  /** The flow version pinned (docs/flows.md), and the cancellation key. */
+  flowKey?: string | null;
+  flowVersion?: number | null;
+  cancellationKey?: string | null;
 }
 
 /**
@@ -46,13 +50,14 @@ export async function insertNotification(
     )
     INSERT INTO notifications (id, user_id, idempotency_key, request_hash, category, title, body,
       template, data, channels, fallback, ack, send_at, status, workflow_id, request_id, source,
-      priority, created_at, updated_at)
+      priority, flow_key, flow_version, cancellation_key, created_at, updated_at)
     SELECT ${n.id}::uuid, recipient.id, ${n.idempotencyKey}, ${n.requestHash}, ${n.category},
       ${n.title}, ${n.body}, ${n.template},
       ${JSON.stringify(n.data)}::jsonb, ${n.channels}::"Channel"[], ${n.fallback}, ${n.ack},
       ${n.sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC', ${n.status}::"NotificationStatus",
       ${n.workflowId}, ${n.requestId}, ${n.source},
-      ${n.priority}::"NotificationPriority", now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+      ${n.priority}::"NotificationPriority", ${n.flowKey ?? null}, ${n.flowVersion ?? null}::int,
+      ${n.cancellationKey ?? null}, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
     FROM recipient
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING user_id::text AS "userId"`;
@@ -143,6 +148,7 @@ export async function recordCompletion(
   outcome: NotificationOutcome,
   failed: readonly FailedDelivery[],
   reason?: string,
+  flowTrace?: readonly object[],
 ): Promise<void> {
   await writeTogether(db, [
     ...markFailed(db, notificationId, failed),
@@ -154,10 +160,20 @@ export async function recordCompletion(
           }),
         ]
       : []),
-    db.notification.updateMany({
-      where: { id: notificationId },
-      data: { status: outcome, completedAt: new Date() },
-    }),
+    // A digested notification was marked when it joined: a cancellation key may have withdrawn it since.
+    outcome === 'digested'
+      ? db.notification.updateMany({
+          where: { id: notificationId },
+          data: { flowTrace: flowTrace as Prisma.InputJsonValue },
+        })
+      : db.notification.updateMany({
+          where: { id: notificationId },
+          data: {
+            status: outcome,
+            completedAt: new Date(),
+            ...(flowTrace ? { flowTrace: flowTrace as Prisma.InputJsonValue } : {}),
+          },
+        }),
   ]);
 }
 
@@ -174,6 +190,9 @@ export interface UnstartedCandidate {
   /** Its start carries the notification's priority and fairness key, as the API's did. */
   priority: NotificationPriority;
   source: string | null;
+  flowKey: string | null;
+  flowVersion: number | null;
+  flowStartStep: number | null;
 }
 
 /**
@@ -218,6 +237,9 @@ export async function findUnstartedCandidates(
       workflowId: true,
       priority: true,
       source: true,
+      flowKey: true,
+      flowVersion: true,
+      flowStartStep: true,
       createdAt: true,
     },
   });

@@ -28,8 +28,17 @@ export interface NotificationInput {
   sendAt?: string;
   /** When a channel fails permanently or has no address, try the next one in the user's order. */
   fallback?: boolean;
-  /** Ask the recipient to acknowledge it: its sends carry an acknowledge button, link or action. */
+  /** Ask the channels to add an acknowledge action (a button, a signed link). */
   ack?: boolean;
+  /** The flow version the notification runs instead of one delivery (src/workflows/flows/). */
+  flow?: FlowRef;
+}
+
+/** A flow version pinned on a notification; `startStep` is set on a digest notification (after its digest). */
+export interface FlowRef {
+  key: string;
+  version: number;
+  startStep?: number;
 }
 
 // One status vocabulary: a notification's status is the same word on its row (the NotificationStatus
@@ -45,11 +54,19 @@ export const NOTIFICATION_STATUSES = [
   'failed',
   'skipped',
   'cancelled',
+  'digested',
 ] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
 /** The statuses a notification ends in. */
-export const NOTIFICATION_OUTCOMES = ['sent', 'partially_sent', 'failed', 'skipped', 'cancelled'] as const;
+export const NOTIFICATION_OUTCOMES = [
+  'sent',
+  'partially_sent',
+  'failed',
+  'skipped',
+  'cancelled',
+  'digested',
+] as const;
 export type NotificationOutcome = (typeof NOTIFICATION_OUTCOMES)[number];
 
 export const DELIVERY_STATUSES = [
@@ -88,6 +105,8 @@ export const NOTIFICATION_PHASES = [
   'deferred',
   'delivering',
   'awaiting_retry',
+  // A flow's delay, wait or throttle step (docs/flows.md).
+  'waiting',
   'completed',
   'cancelled',
 ] as const;
@@ -128,8 +147,10 @@ export interface WorkflowStatus {
   retries: number;
   outcome?: NotificationOutcome;
   channels: Partial<Record<ChannelName, ChannelStatus>>;
-  /** The first read, click and acknowledgement the workflow heard of (engagementSignal). */
+  /** The first read and the first click the workflow heard of (engagementSignal). */
   engagement?: { read?: EngagementEvent; clicked?: EngagementEvent; acknowledged?: EngagementEvent };
+  /** In a flow: the step running now (its path, such as `2` or `1.0.0`, and type), as FlowStep shows it. */
+  flowStep?: { path: string; type: string };
 }
 
 /** Failure types thrown by delivery activities: permanent ones are never retried. */
@@ -164,6 +185,8 @@ export const SEARCH_ATTRIBUTES = {
   // A broadcast's progress (src/workflows/broadcast.ts): its snapshot's size, and notifications started.
   BroadcastRecipients: defineSearchAttributeKey('BroadcastRecipients', SearchAttributeType.INT),
   BroadcastStarted: defineSearchAttributeKey('BroadcastStarted', SearchAttributeType.INT),
+  /** A flow's current step, `<path> <type>` (`1 wait`), then `done`. */
+  FlowStep: defineSearchAttributeKey('FlowStep', SearchAttributeType.KEYWORD),
 } as const;
 
 /** `Name=Type` pairs in the form `temporal server start-dev --search-attribute` takes. */

@@ -5,7 +5,7 @@ import {
   isCancellation,
   proxyActivities,
 } from '@temporalio/workflow';
-import type { DeliverActivity } from '../activities/index.js';
+import type { DeliverActivity, DeliveryInput } from '../activities/index.js';
 import {
   PERMANENT_FAILURE_TYPE,
   deliverActivityName,
@@ -30,10 +30,12 @@ export interface DeliveryRound {
   fallbacks: ChannelName[];
   settings: DeliverySettings;
   status: WorkflowStatus;
-  /** Each send carries an acknowledge action (a button, a signed link) for the recipient. */
-  ack?: boolean;
   /** Called when a lane ends without sending while other lanes still run. */
   onLaneFailed?: () => void;
+  /** Ask the channels to add an acknowledge action (DeliveryInput.ack). */
+  ack?: boolean;
+  /** A flow step's own content, in place of the notification's (DeliveryInput.content). */
+  content?: DeliveryInput['content'];
 }
 
 type Result = 'sent' | 'permanent' | 'exhausted';
@@ -83,8 +85,12 @@ async function deliverOn(channel: ChannelName, round: DeliveryRound): Promise<Re
     deliveryActivityOptions(channel, round.settings.retry[channel]),
   )[deliverActivityName(channel)]!;
   try {
-    // `ack` only when asked: the activity input of a plain round stays as it always was.
-    await deliver({ notificationId: round.notificationId, channel, ...(round.ack ? { ack: true } : {}) });
+    await deliver({
+      notificationId: round.notificationId,
+      channel,
+      ...(round.ack ? { ack: true } : {}),
+      ...(round.content ? { content: round.content } : {}),
+    });
     status.channels[channel] = { state: 'sent', fallbackFor };
     return 'sent';
   } catch (error) {

@@ -4,3 +4,4 @@ export { pruneInboxWorkflow } from './inbox-retention.js';
 export { pruneHistoryWorkflow } from './history-retention.js';
 export { bulkFanOutWorkflow } from './bulk-fan-out.js';
 export { broadcastWorkflow, cancelStartedBroadcastWorkflow } from './broadcast.js';
+export { digestWorkflow } from './flows/digest.js';

@@ -24,6 +24,8 @@ import {
 } from './definitions.js';
 import { deliverAll, type Lane } from './delivery-lanes.js';
 import { createAnnouncer } from './webhooks.js';
+import { runFlow } from './flows/interpreter.js';
+import type { TraceEntry } from './flows/steps.js';
 
 type DatabaseSteps = Pick<
   NotificationActivities,
@@ -50,6 +52,7 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
   let cancelledBy: string | undefined;
   let retryRequested = false;
   let closing = false;
+  const flowTrace: TraceEntry[] = [];
 
   const finished = () => closing || status.state === 'completed' || status.state === 'cancelled';
   const cancel = (reason = 'cancelled on request') => {
@@ -104,6 +107,16 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
           status.sendAt = input.sendAt;
           await sleep(wait);
         }
+      }
+      const { flow } = input;
+      if (flow) {
+        return runFlow({
+          input: { ...input, flow },
+          status,
+          trace: flowTrace,
+          setWebhookTargets: (plan) => webhooks.setTargets(plan.webhooks, plan.settings.webhookRetryForMs),
+          show: (value) => showDeliveryStatus(value),
+        });
       }
       // Search shows no `resolving` status: the planned channels go out with the status that follows.
       status.state = 'resolving';
@@ -202,6 +215,7 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
       outcome,
       failed: failedChannels(status),
       reason,
+      ...(input.flow ? { flowTrace } : {}),
     });
     status.outcome = outcome;
     enter(outcome === 'cancelled' ? 'cancelled' : 'completed', outcome);

@@ -18,6 +18,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'notification.failed',
   'notification.skipped',
   'notification.cancelled',
+  'notification.digested',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

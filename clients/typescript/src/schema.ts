@@ -218,7 +218,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** One notification to up to 1,000 recipients; each is reported on its own */
+    /** One notification to up to 10,000 recipients; each is reported on its own */
     post: operations['sendBulk'];
     delete?: never;
     options?: never;
@@ -434,6 +434,59 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/flows': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The flows (deleted ones are left out) */
+    get: operations['listFlows'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/flows/{key}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A flow with its current steps and every version */
+    get: operations['getFlow'];
+    /** Store the steps as a new version (201); steps equal to the current version add none (200). Running notifications keep the version they started with */
+    put: operations['putFlow'];
+    post?: never;
+    /** Delete a flow: new notifications cannot use it; running ones keep their version */
+    delete: operations['deleteFlow'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/notifications/cancel': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Cancel every pending step of every notification carrying the cancellationKey, and withdraw them from digests not yet sent */
+    post: operations['cancelNotificationsByKey'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/codec/encode': {
     parameters: {
       query?: never;
@@ -639,6 +692,24 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/ack/{token}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An acknowledge link opened in a browser: a page that asks before it acknowledges (a GET changes nothing) */
+    get: operations['acknowledgePage'];
+    put?: never;
+    /** Acknowledges the link's delivery (the first time is recorded and signalled to the notification's workflow) */
+    post: operations['acknowledge'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/providers/twilio/status': {
     parameters: {
       query?: never;
@@ -827,6 +898,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/inbox/v1/messages/{id}/acknowledge': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Acknowledge a message that asks for it (`ackRequested`), and read it: recorded once on the notification's in_app delivery and signalled to its workflow */
+    post: operations['acknowledgeInboxMessage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/healthz': {
     parameters: {
       query?: never;
@@ -960,6 +1048,19 @@ export interface components {
         end: string;
         timezone?: string;
       } | null;
+      digests: (
+        | {
+            category: string;
+            /** @enum {string} */
+            mode: 'off' | 'hourly';
+          }
+        | {
+            category: string;
+            /** @constant */
+            mode: 'daily';
+            hour: number;
+          }
+      )[];
     };
     PushSubscription: {
       /** Format: uuid */
@@ -982,7 +1083,8 @@ export interface components {
         | 'partially_sent'
         | 'failed'
         | 'skipped'
-        | 'cancelled';
+        | 'cancelled'
+        | 'digested';
       workflowId: string;
     };
     Notification: {
@@ -1001,7 +1103,8 @@ export interface components {
         | 'partially_sent'
         | 'failed'
         | 'skipped'
-        | 'cancelled';
+        | 'cancelled'
+        | 'digested';
       title: string | null;
       template: string | null;
       /** Format: date-time */
@@ -1009,8 +1112,28 @@ export interface components {
       completedAt: string | null;
       channels: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
       fallback: boolean;
+      ack: boolean;
       sendAt: string | null;
+      /** @enum {string} */
+      priority: 'high' | 'normal' | 'low';
       workflowId: string;
+      flow: {
+        key: string;
+        version: number;
+      } | null;
+      flowSteps: {
+        path: string;
+        type: string;
+        outcome: string;
+        /** Format: date-time */
+        at: string;
+        detail?: string;
+      }[];
+      cancellationKey: string | null;
+      digest: {
+        workflowId: string;
+        notificationId: string | null;
+      } | null;
       deliveries: {
         /** @enum {string} */
         channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
@@ -1031,6 +1154,7 @@ export interface components {
         sentAt: string | null;
         readAt: string | null;
         clickedAt: string | null;
+        acknowledgedAt: string | null;
       }[];
     };
     NotificationPage: {
@@ -1050,7 +1174,8 @@ export interface components {
           | 'partially_sent'
           | 'failed'
           | 'skipped'
-          | 'cancelled';
+          | 'cancelled'
+          | 'digested';
         title: string | null;
         template: string | null;
         /** Format: date-time */
@@ -1092,7 +1217,8 @@ export interface components {
               | 'partially_sent'
               | 'failed'
               | 'skipped'
-              | 'cancelled';
+              | 'cancelled'
+              | 'digested';
             workflowId: string;
           }
         | {
@@ -1109,7 +1235,14 @@ export interface components {
     WorkflowStatus: {
       /** @enum {string} */
       state:
-        'scheduled' | 'resolving' | 'deferred' | 'delivering' | 'awaiting_retry' | 'completed' | 'cancelled';
+        | 'scheduled'
+        | 'resolving'
+        | 'deferred'
+        | 'delivering'
+        | 'awaiting_retry'
+        | 'waiting'
+        | 'completed'
+        | 'cancelled';
       /** Format: date-time */
       sendAt?: string;
       /** Format: date-time */
@@ -1118,7 +1251,7 @@ export interface components {
       retryDeadline?: string;
       retries: number;
       /** @enum {string} */
-      outcome?: 'sent' | 'partially_sent' | 'failed' | 'skipped' | 'cancelled';
+      outcome?: 'sent' | 'partially_sent' | 'failed' | 'skipped' | 'cancelled' | 'digested';
       channels: {
         [key: string]: {
           /** @enum {string} */
@@ -1132,7 +1265,7 @@ export interface components {
       engagement?: {
         read?: {
           /** @enum {string} */
-          kind: 'read' | 'clicked';
+          kind: 'read' | 'clicked' | 'acknowledged';
           /** @enum {string} */
           channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
           /** Format: date-time */
@@ -1141,13 +1274,26 @@ export interface components {
         };
         clicked?: {
           /** @enum {string} */
-          kind: 'read' | 'clicked';
+          kind: 'read' | 'clicked' | 'acknowledged';
           /** @enum {string} */
           channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
           /** Format: date-time */
           at: string;
           action?: string;
         };
+        acknowledged?: {
+          /** @enum {string} */
+          kind: 'read' | 'clicked' | 'acknowledged';
+          /** @enum {string} */
+          channel: 'email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app';
+          /** Format: date-time */
+          at: string;
+          action?: string;
+        };
+      };
+      flowStep?: {
+        path: string;
+        type: string;
       };
     };
     Template: {
@@ -1181,6 +1327,41 @@ export interface components {
         } | null;
         data?: string | null;
       }[];
+    };
+    FlowSummary: {
+      key: string;
+      name: string | null;
+      currentVersion: number;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    Flow: {
+      key: string;
+      name: string | null;
+      currentVersion: number;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      /** @description The steps (docs/flows.md) */
+      steps: {
+        [key: string]: unknown;
+      }[];
+      created?: boolean;
+      versions: {
+        version: number;
+        /** @description The steps (docs/flows.md) */
+        steps: {
+          [key: string]: unknown;
+        }[];
+        /** Format: date-time */
+        createdAt: string;
+      }[];
+    };
+    FlowList: {
+      items: components['schemas']['FlowSummary'][];
     };
     PreferenceCenter: {
       /** Format: date-time */
@@ -1244,6 +1425,8 @@ export interface components {
       seenAt: string | null;
       readAt: string | null;
       archivedAt: string | null;
+      ackRequested: boolean;
+      acknowledgedAt: string | null;
     };
     InboxPage: {
       items: components['schemas']['InboxMessage'][];
@@ -1371,6 +1554,7 @@ export interface components {
         | 'notification.failed'
         | 'notification.skipped'
         | 'notification.cancelled'
+        | 'notification.digested'
       )[];
       description: string | null;
       /** Format: date-time */
@@ -1386,6 +1570,7 @@ export interface components {
         | 'notification.failed'
         | 'notification.skipped'
         | 'notification.cancelled'
+        | 'notification.digested'
       )[];
       description: string | null;
       /** Format: date-time */
@@ -1406,6 +1591,7 @@ export interface components {
         | 'notification.failed'
         | 'notification.skipped'
         | 'notification.cancelled'
+        | 'notification.digested'
       )[];
       description: string | null;
       /** Format: date-time */
@@ -1418,7 +1604,8 @@ export interface components {
           | 'notification.partially_sent'
           | 'notification.failed'
           | 'notification.skipped'
-          | 'notification.cancelled';
+          | 'notification.cancelled'
+          | 'notification.digested';
         notificationId: string | null;
         /** @enum {string} */
         status: 'pending' | 'retrying' | 'delivered' | 'failed';
@@ -1429,6 +1616,13 @@ export interface components {
         createdAt: string;
         deliveredAt: string | null;
       }[];
+    };
+    CancelByKeyResult: {
+      cancellationKey: string;
+      /** @description Running notifications told to cancel */
+      cancelled: number;
+      /** @description Items withdrawn from digests not yet sent */
+      withdrawnFromDigests: number;
     };
   };
   responses: {
@@ -1796,6 +1990,19 @@ export interface operations {
             timezone?: string;
           } | null;
           channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
+          digests?: (
+            | {
+                category: '*' | string;
+                /** @enum {string} */
+                mode: 'off' | 'hourly';
+              }
+            | {
+                category: '*' | string;
+                /** @constant */
+                mode: 'daily';
+                hour: number;
+              }
+          )[];
         };
       };
     };
@@ -2133,7 +2340,8 @@ export interface operations {
           | 'partially_sent'
           | 'failed'
           | 'skipped'
-          | 'cancelled';
+          | 'cancelled'
+          | 'digested';
         category?: string;
         since?: string;
         until?: string;
@@ -2191,7 +2399,12 @@ export interface operations {
           /** Format: date-time */
           sendAt?: string;
           fallback?: boolean;
-        } & ((unknown | unknown) & (unknown | unknown));
+          /** @enum {string} */
+          priority?: 'high' | 'normal' | 'low';
+          ack?: boolean;
+          flow?: string;
+          cancellationKey?: string;
+        } & ((unknown | unknown | unknown) & (unknown | unknown));
       };
     };
     responses: {
@@ -2244,7 +2457,12 @@ export interface operations {
           /** Format: date-time */
           sendAt?: string;
           fallback?: boolean;
-        } & (unknown | unknown);
+          /** @enum {string} */
+          priority?: 'high' | 'normal' | 'low';
+          ack?: boolean;
+          flow?: string;
+          cancellationKey?: string;
+        } & (unknown | unknown | unknown);
       };
     };
     responses: {
@@ -2529,6 +2747,7 @@ export interface operations {
             | 'notification.failed'
             | 'notification.skipped'
             | 'notification.cancelled'
+            | 'notification.digested'
           )[];
           description?: string;
         };
@@ -2879,6 +3098,186 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  listFlows: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The flows */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlowList'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  getFlow: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Flow key */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The flow */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Flow'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  putFlow: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Flow key */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name?: string;
+          steps: ({
+            /** @enum {string} */
+            type: 'send' | 'delay' | 'wait' | 'digest' | 'throttle' | 'branch';
+          } & {
+            [key: string]: unknown;
+          })[];
+        };
+      };
+    };
+    responses: {
+      /** @description Unchanged: the current version */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Flow'];
+        };
+      };
+      /** @description Stored as a new version */
+      201: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Flow'];
+        };
+      };
+      400: components['responses']['MalformedRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  deleteFlow: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Flow key */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      422: components['responses']['ValidationError'];
+      429: components['responses']['RateLimited'];
+    };
+  };
+  cancelNotificationsByKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          cancellationKey: string;
+          reason?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description How many it reached */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CancelByKeyResult'];
+        };
+      };
+      400: components['responses']['MalformedRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
       422: components['responses']['ValidationError'];
       429: components['responses']['RateLimited'];
     };
@@ -3411,6 +3810,19 @@ export interface operations {
             timezone?: string;
           } | null;
           channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
+          digests?: (
+            | {
+                category: '*' | string;
+                /** @enum {string} */
+                mode: 'off' | 'hourly';
+              }
+            | {
+                category: '*' | string;
+                /** @constant */
+                mode: 'daily';
+                hour: number;
+              }
+          )[];
           timezone?: string;
         };
       };
@@ -3988,6 +4400,116 @@ export interface operations {
         };
         content: {
           'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  acknowledgePage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The signed token of the acknowledge link (valid 30 days) */
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The confirmation page, or when it was acknowledged already */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The link is not valid: altered, forged, or revoked */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The link's user or notification no longer exists; or the preference center is off (no PREFERENCES_SECRET), or no such resource (problem+json) */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The link has expired */
+      410: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+    };
+  };
+  acknowledge: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The signed token of the acknowledge link (valid 30 days) */
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Acknowledged (a repeat changes nothing and shows when it was) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The link is not valid: altered, forged, or revoked; nothing was changed */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The link's user or notification no longer exists; nothing was changed; or the preference center is off (no PREFERENCES_SECRET), or no such resource (problem+json) */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The link has expired; nothing was changed */
+      410: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
         };
       };
     };
@@ -4715,6 +5237,85 @@ export interface operations {
       };
       /** @description The inbox is off (no INBOX_SECRET), or no such message of this user */
       404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The request is invalid; `errors` lists every field, and nothing was changed */
+      422: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests for this user (60 at once, then 10 a second, per API process) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  acknowledgeInboxMessage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The message as it is now (`acknowledgedAt` set; a repeat changes nothing) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimitPolicy'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InboxMessage'];
+        };
+      };
+      /** @description No inbox token, or one altered, expired or revoked (`type` says which); nothing was changed */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The inbox is off (no INBOX_SECRET), or no such message of this user */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The message does not ask to be acknowledged; nothing was changed */
+      409: {
         headers: {
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;

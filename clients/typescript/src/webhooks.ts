@@ -5,7 +5,7 @@ import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 
 export { WebhookVerificationError };
 
-export type NotificationOutcome = 'sent' | 'partially_sent' | 'failed' | 'skipped' | 'cancelled';
+export type NotificationOutcome = 'sent' | 'partially_sent' | 'failed' | 'skipped' | 'cancelled' | 'digested';
 
 export interface ChannelOutcome {
   state: string;
