@@ -196,6 +196,35 @@ describe('bulk sends', () => {
     await t.smtp.waitFor((m) => m.envelopeTo.includes(alice!.email));
   });
 
+  it('keys each recipient as a single send with `<key>:<recipient>` would, and refuses another body', async () => {
+    const [carol] = await seedUsers(1);
+    const key = uniqueId('bulk-key');
+    const data = { order: { id: 7, lines: ['a', 'b'] }, amount: 12.5 };
+    const single = await t.herald.api('/v1/notifications', {
+      headers: { 'idempotency-key': `${key}:${carol!.externalId}` },
+      json: { userId: carol!.externalId, ...content, data },
+    });
+    assert.equal(single.status, 202, await single.clone().text());
+    const { id } = (await single.json()) as { id: string };
+    const before = await counts();
+
+    const same = await bulk(
+      { recipients: [carol!.externalId], ...content, data },
+      { 'idempotency-key': key },
+    );
+    assert.equal(((await same.json()) as BulkAnswer).results[0]!.id, id, 'the single send, found');
+    const other = await bulk(
+      { recipients: [carol!.externalId], ...content, data, title: 'Another' },
+      { 'idempotency-key': key },
+    );
+    assert.equal(
+      ((await other.json()) as BulkAnswer).results[0]!.error?.type,
+      PROBLEMS + 'idempotency-key-reused',
+    );
+    assert.deepEqual(await counts(), before);
+    await t.smtp.waitFor((m) => m.envelopeTo.includes(carol!.email));
+  });
+
   it('refuses 10,001 recipients with 422 and records nothing; 10,000 pass validation', async () => {
     const before = await counts();
     const tooMany = await bulk({
