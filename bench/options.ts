@@ -4,7 +4,17 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../tools/local-stack/paths.js';
 
-export const PARTS = ['e2e', 'floor', 'smtp', 'api', 'memory', 'scaling', 'inbox', 'bulk'] as const;
+export const PARTS = [
+  'e2e',
+  'floor',
+  'smtp',
+  'api',
+  'memory',
+  'scaling',
+  'inbox',
+  'bulk',
+  'isolation',
+] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
@@ -17,6 +27,8 @@ export interface BenchOptions {
   concurrency: number;
   /** Inbox streams held open while the inbox part sends. */
   inboxStreams: number;
+  /** Low-priority notifications the isolation part runs its urgent ones against. */
+  isolationLoad: number;
   /** CPU profiles (node --cpu-prof) of every Herald and floor process, summarised in the report. */
   profile: boolean;
   outDir: string;
@@ -35,6 +47,7 @@ export const USAGE = `npm run bench -- [PART ...] [options]
   --notifications N       notifications per part (default 1000; the inbox part sends at most 600)
   --parts LIST            any of ${PARTS.join(',')} (default all)
   --inbox-streams N       event streams the inbox part holds open (default 1000)
+  --isolation-load N      low-priority notifications the isolation part sends (default 3000)
   --soak                  also push 100,000 notifications and chart memory (long)
   --soak-notifications N  the soak's size (default 100000)
   --concurrency C         API requests / workflow starts in flight (default 16)
@@ -57,6 +70,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'soak-notifications': { type: 'string', default: '100000' },
       concurrency: { type: 'string', default: '16' },
       'inbox-streams': { type: 'string', default: '1000' },
+      'isolation-load': { type: 'string', default: '3000' },
       'no-profile': { type: 'boolean', default: false },
       variant: { type: 'string', multiple: true, default: [] },
       baseline: { type: 'string' },
@@ -90,6 +104,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     soakNotifications: count('soak-notifications', values['soak-notifications']),
     concurrency: count('concurrency', values.concurrency),
     inboxStreams: count('inbox-streams', values['inbox-streams']),
+    isolationLoad: count('isolation-load', values['isolation-load']),
     profile: !values['no-profile'],
     variants: values.variant.map((variant) => {
       const pairs = variant.split(',').map((pair) => pair.split('='));

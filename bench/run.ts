@@ -15,6 +15,7 @@ import { runBulk } from './parts/bulk.js';
 import { runEndToEnd } from './parts/e2e.js';
 import { runFloor } from './parts/floor.js';
 import { runInbox } from './parts/inbox.js';
+import { runIsolation } from './parts/isolation.js';
 import { runMemory } from './parts/memory.js';
 import { runChannelLimit } from './parts/smtp.js';
 import { runTuning } from './parts/tuning.js';
@@ -28,6 +29,9 @@ import { workerTuningSummary } from './tuning.js';
 /** The inbox part sends at a pace the stack keeps up with, so that it measures latency, not a backlog. */
 const INBOX_RATE = 10;
 const INBOX_NOTIFICATIONS = 600;
+/** The isolation part's urgent notifications: 2 a second (the pace) for a minute in each phase. */
+const ISOLATION_RATE = 2;
+const ISOLATION_WINDOW_SECONDS = 60;
 
 const loadAverage = () => Math.round(os.loadavg()[0]! * 10) / 10;
 
@@ -134,6 +138,13 @@ async function run(options: BenchOptions): Promise<BenchReport> {
         ratePerSecond: INBOX_RATE,
       });
     if (has('bulk')) report.bulk = await runBulk(stack, connection);
+    // Last of the measured parts: it leaves the rest of its low-priority load queued on the server.
+    if (has('isolation'))
+      report.isolation = await runIsolation(stack, {
+        load: options.isolationLoad,
+        ratePerSecond: ISOLATION_RATE,
+        windowSeconds: ISOLATION_WINDOW_SECONDS,
+      });
     if (has('scaling') && report.e2e) {
       const twoWorkers = await runEndToEnd(stack, client, {
         label: 'scale-2',

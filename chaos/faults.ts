@@ -8,7 +8,7 @@ export interface FaultContext {
   notifications: number;
   /** Notifications accepted so far. */
   accepted(): number;
-  /** Recipients whose push subscription the push service now says is gone (410). */
+  /** Recipients whose push target (browser or phone) its provider now says is gone. */
   goneSubscriptions: Set<number>;
   log(line: string): void;
 }
@@ -99,15 +99,41 @@ export const teamsBurst = (at: number, status: 429 | 500 | 502 | 503, times: num
   },
 });
 
-/** From now on, every `every`-th recipient not yet accepted has a push subscription the service calls gone. */
+/** FCM's 429 is QUOTA_EXCEEDED with Retry-After; a 5xx its own (UNAVAILABLE for 503, INTERNAL for 500). */
+export const fcmBurst = (at: number, status: 429 | 500 | 503, times: number): Fault => ({
+  at,
+  name: `FCM ${status} × ${times}`,
+  async inject({ stack }) {
+    stack.sinks.fcm.failNext(times, { status, ...(status === 429 && { retryAfter: 1 }) });
+  },
+});
+
+/** APNs says TooManyRequests on 429, InternalServerError or ServiceUnavailable on a 5xx. */
+export const apnsBurst = (at: number, status: 429 | 500 | 503, times: number): Fault => ({
+  at,
+  name: `APNs ${status} × ${times}`,
+  async inject({ stack }) {
+    const reason =
+      status === 429 ? 'TooManyRequests' : status === 500 ? 'InternalServerError' : 'ServiceUnavailable';
+    stack.sinks.apns.failNext(times, { status, reason, ...(status === 429 && { retryAfter: 1 }) });
+  },
+});
+
+/**
+ * From now on, every `every`-th recipient not yet accepted has a push target its provider calls gone:
+ * a browser subscription answers 410, an FCM device UNREGISTERED (404), an APNs device 410 Unregistered.
+ */
 export const pushGone = (at: number, every: number): Fault => ({
   at,
-  name: `push 410 for every ${every}th subscription from here on`,
+  name: `push gone (410, UNREGISTERED) for every ${every}th browser or phone from here on`,
   async inject({ stack, notifications, accepted, goneSubscriptions }) {
     for (let i = accepted(); i < notifications; i++) {
       if (i % every !== 3) continue;
       goneSubscriptions.add(i);
-      stack.sinks.push.answerNext(recipientOf.pushPath(i), 410, 3);
+      const target = recipientOf.pushTarget(i);
+      if (target === 'browser') stack.sinks.push.answerNext(recipientOf.pushPath(i), 410, 3);
+      else if (target === 'fcm') stack.sinks.fcm.unregister(recipientOf.fcmToken(i));
+      else stack.sinks.apns.unregister(recipientOf.apnsToken(i));
     }
   },
 });
@@ -146,19 +172,28 @@ export function fullPlan(smtpDownSeconds = 30): Fault[] {
     teamsBurst(0.8, 502, 30),
     killWorker(0.75),
     telegramBurst(0.85, 429, 40),
+    fcmBurst(0.22, 429, 30),
+    apnsBurst(0.42, 503, 30),
+    fcmBurst(0.62, 503, 30),
+    apnsBurst(0.78, 429, 30),
   ];
 }
 
 export function shortPlan(): Fault[] {
+  // In order of `at`: the faults go in in that order.
   return [
     telegramBurst(0.1, 429, 20),
     pushGone(0.15, 25),
     slackBurst(0.2, 429, 15),
+    fcmBurst(0.25, 429, 6),
     killWorker(0.3),
     discordBurst(0.35, 502, 10),
     killApi(0.4),
     twilioBurst(0.45, 429, 15),
     smtpDown(0.5, 5),
+    apnsBurst(0.55, 503, 6),
     teamsBurst(0.6, 503, 10),
+    fcmBurst(0.65, 503, 5),
+    apnsBurst(0.7, 429, 5),
   ];
 }

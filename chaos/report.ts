@@ -11,7 +11,7 @@ export function resultTable(result: ChaosResult): string {
   const rows: string[][] = [
     ['delivered', ...CHANNELS.map((c) => String(v.delivered[c]))],
     ['confirmed by a receipt (Twilio callback)', ...CHANNELS.map((c) => String(v.confirmed[c]))],
-    ['refused for good (push 410)', ...CHANNELS.map((c) => String(v.permanentFailures[c]))],
+    ['refused for good (push target gone)', ...CHANNELS.map((c) => String(v.permanentFailures[c]))],
     ['duplicates at the sink', ...CHANNELS.map((c) => String(v.duplicates[c]))],
     ['of them unexplained (no lost outcome)', ...CHANNELS.map((c) => String(v.unexplainedDuplicates[c]))],
   ];
@@ -46,6 +46,7 @@ export function markdownReport(result: ChaosResult, command: string): string {
     '',
     `- Email Message-IDs seen twice: ${result.repeatedEmailMessageIds} (a resend carries the first one's Message-ID, so mail clients can fold it). Receipts for no accepted notification: ${v.strays}.`,
     `- A duplicate is explained when an attempt's outcome never reached Herald: the worker was killed mid-send, or the connection was cut after the provider had the message. Neither SMTP nor these HTTP providers can say whether it arrived, so Herald sends again rather than risk a loss.`,
+    `- Push by what it reached (a third of the recipients each): browser ${v.pushDelivered.browser}, FCM phone ${v.pushDelivered.fcm}, APNs phone ${v.pushDelivered.apns}; gone (410, UNREGISTERED) ${v.permanentFailures.push}.`,
     `- 429 and 5xx answers given by the fakes (the bursts): ${Object.entries(result.refusedAnswers)
       .map(([provider, n]) => `${provider} ${n}`)
       .join(', ')}.`,

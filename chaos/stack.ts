@@ -1,7 +1,7 @@
 // The whole stack as real processes, each one restartable in place: an embedded PostgreSQL (same data
 // folder and port), the Temporal dev server (same --db-filename, so its state survives), the provider
-// sinks (SMTP behind a TCP gate that can go down; Slack, Discord, Teams; SMS through Twilio, whose status
-// callbacks reach the API), Herald's worker and API under a supervisor.
+// sinks (SMTP behind a TCP gate that can go down; Web Push, FCM and APNs; Slack, Discord, Teams; SMS
+// through Twilio, whose status callbacks reach the API), Herald's worker and API under a supervisor.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -18,6 +18,7 @@ import { createBrowserSubscription } from '../tools/fakes/push-endpoint.js';
 import {
   chatAndTwilioEnv,
   heraldProcessEnv,
+  nativePushEnv,
   sinkCertificates,
   startSinks,
   stopSinks,
@@ -36,11 +37,23 @@ export const recipientOf = {
   email: (i: number) => `u${i}@chaos.test`,
   telegram: (i: number) => String(1_000_000 + i),
   phone: (i: number) => `+1555${String(i).padStart(7, '0')}`,
+  /** Where push reaches recipient i: a third each have a browser, an Android phone (FCM), an iPhone (APNs). */
+  pushTarget: (i: number): PushTarget => PUSH_TARGETS[i % PUSH_TARGETS.length]!,
   pushPath: (i: number) => `/push/u${i}`,
+  /** Shaped as the providers' tokens are (FCM: 32+ URL-safe characters; APNs: 32+ bytes in hex). */
+  fcmToken: (i: number) => `chaos-fcm-${String(i).padStart(22, '0')}`,
+  apnsToken: (i: number) => String(i).padStart(64, '0'),
   slack: (i: number) => `U${String(i).padStart(7, '0')}`,
   discordWebhookId: (i: number) => String(1_000_000 + i),
   teamsWorkflowId: (i: number) => String(i).padStart(32, '0'),
 };
+
+/**
+ * One push target per recipient, so each provider's bursts are met by notifications that only it can
+ * deliver: a user with a browser and a phone is delivered when either accepts (docs/channels.md).
+ */
+export const PUSH_TARGETS = ['browser', 'fcm', 'apns'] as const;
+export type PushTarget = (typeof PUSH_TARGETS)[number];
 
 export interface ChaosStackOptions {
   dir: string;
@@ -63,6 +76,20 @@ export interface ChaosStack {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const indexes = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** POST /v1/users/:id/push-devices for recipient i's phone (FCM or APNs). */
+async function registerPhone(apiUrl: string, i: number): Promise<void> {
+  const provider = recipientOf.pushTarget(i);
+  const token = provider === 'fcm' ? recipientOf.fcmToken(i) : recipientOf.apnsToken(i);
+  const res = await fetch(`${apiUrl}/v1/users/${recipientOf.externalId(i)}/push-devices`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${CHAOS_API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ provider, token }),
+  });
+  if (res.status !== 201)
+    throw new Error(`registering ${provider} device of #${i}: ${res.status} ${await res.text()}`);
+}
 
 export async function startChaosStack(options: ChaosStackOptions): Promise<ChaosStack> {
   const { dir, log } = options;
@@ -117,6 +144,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
         smtpUrl: `smtp://127.0.0.1:${smtpGate.port}`,
       }),
       ...chatAndTwilioEnv(sinks, { publicUrl: apiUrl }),
+      ...nativePushEnv(sinks),
       PORT: String(apiPort),
       DELIVERY_RETRY_POLICIES: JSON.stringify(options.retryPolicies),
       // A delivery refused for good (a 410 push) closes its notification soon instead of in 7 days.
@@ -200,12 +228,17 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
              ('teams'::"Channel", w.teams)) AS c(channel, address)`,
           [webhooks.map(([discord]) => discord), webhooks.map(([, teams]) => teams)],
         );
+        const browsers = indexes(n).filter((i) => recipientOf.pushTarget(i) === 'browser');
         await pool.query(
           `INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth)
            SELECT gen_random_uuid(), u.id, $2 || '/push/u' || i, $3, $4
-           FROM generate_series(0, $1::int - 1) AS i JOIN users u ON u.external_id = 'chaos-' || i`,
-          [n, sinks.push.origin, subscription.keys.p256dh, subscription.keys.auth],
+           FROM unnest($1::int[]) AS i JOIN users u ON u.external_id = 'chaos-' || i`,
+          [browsers, sinks.push.origin, subscription.keys.p256dh, subscription.keys.auth],
         );
+        // Phones are registered as apps register them: through the API.
+        const phones = indexes(n).filter((i) => recipientOf.pushTarget(i) !== 'browser');
+        for (let start = 0; start < phones.length; start += 16)
+          await Promise.all(phones.slice(start, start + 16).map((i) => registerPhone(apiUrl, i)));
       },
       stop,
     };

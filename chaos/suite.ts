@@ -49,7 +49,7 @@ export interface ChaosResult {
   /** Notifications the API never accepted, whatever the retries. */
   refused: number;
   repeatedEmailMessageIds: number;
-  /** 429 and 5xx answers the Slack, Discord, Teams and Twilio fakes gave (the bursts, once Herald met them). */
+  /** 429 and 5xx answers the Slack, Discord, Teams, Twilio, FCM and APNs fakes gave (the bursts, once Herald met them). */
   refusedAnswers: ReturnType<typeof refusedAnswers>;
   /** Twilio's `delivered` status callbacks the API took, and those it did not (down at the time). */
   twilioCallbacks: { taken: number; missed: number };

@@ -3,6 +3,7 @@
 // the database agrees with what the sinks saw.
 import type pg from 'pg';
 import type { Sinks } from '../tools/fakes/sinks.js';
+import { PUSH_TARGETS, recipientOf, type PushTarget } from './stack.js';
 
 export const CHANNELS = ['email', 'push', 'telegram', 'sms', 'slack', 'discord', 'teams'] as const;
 export type ChaosChannel = (typeof CHANNELS)[number];
@@ -16,9 +17,11 @@ export interface Verdict {
   accepted: number;
   finalStates: Record<string, number>;
   delivered: PerChannel;
+  /** Push deliveries by what reached the recipient: a browser (Web Push), an FCM or an APNs phone. */
+  pushDelivered: Record<PushTarget, number>;
   /** Deliveries the provider's receipt confirmed (`delivered`: Twilio's status callback). */
   confirmed: PerChannel;
-  /** Deliveries refused for good by the provider, each explained (push 410). */
+  /** Deliveries refused for good by the provider, each explained (a push target gone: 410, UNREGISTERED). */
   permanentFailures: PerChannel;
   duplicates: PerChannel;
   /**
@@ -49,12 +52,8 @@ export function countReceipts(sinks: Sinks): Record<ChaosChannel, Map<number, nu
     const match = /^u(\d+)@chaos\.test$/.exec(mail.envelopeTo[0] ?? '');
     add('email', match ? Number(match[1]) : -1);
   }
-  // Only what the push service accepted (201) reached the browser.
-  for (const request of sinks.push.received) {
-    if (request.status !== 201) continue;
-    const match = /^\/push\/u(\d+)$/.exec(request.path);
-    add('push', match ? Number(match[1]) : -1);
-  }
+  // Push: only what each provider accepted (Web Push 201, FCM and APNs 200) reached the browser or phone.
+  for (const index of pushReceipts(sinks).map(([, i]) => i)) add('push', index);
   for (const message of sinks.telegram.messages) add('telegram', Number(message.chatId) - 1_000_000);
   // SMS goes through Twilio; the HTTP gateway is covered by its own tests.
   for (const message of sinks.twilio.messages) add('sms', Number(message.to.slice('+1555'.length)));
@@ -64,10 +63,39 @@ export function countReceipts(sinks: Sinks): Record<ChaosChannel, Map<number, nu
   return counts;
 }
 
+/** Push sends each provider accepted, as [target kind, recipient index]. */
+function pushReceipts(sinks: Sinks): [PushTarget, number][] {
+  const index = (match: RegExpExecArray | null) => (match ? Number(match[1]) : -1);
+  return [
+    ...sinks.push.received
+      .filter((r) => r.status === 201)
+      .map((r): [PushTarget, number] => ['browser', index(/^\/push\/u(\d+)$/.exec(r.path))]),
+    ...sinks.fcm.requests
+      .filter((r) => r.status === 200)
+      .map((r): [PushTarget, number] => ['fcm', index(/^chaos-fcm-(\d+)$/.exec(r.message?.token ?? ''))]),
+    ...sinks.apns.requests
+      .filter((r) => r.status === 200)
+      .map((r): [PushTarget, number] => ['apns', index(/^(\d{64})$/.exec(r.token))]),
+  ];
+}
+
+/** Recipients whose push arrived, by the kind of target their push went to. */
+function pushDeliveredByTarget(sinks: Sinks, accepted: Set<number>): Record<PushTarget, number> {
+  const reached = Object.fromEntries(PUSH_TARGETS.map((t) => [t, new Set<number>()])) as Record<
+    PushTarget,
+    Set<number>
+  >;
+  for (const [target, i] of pushReceipts(sinks))
+    if (accepted.has(i) && recipientOf.pushTarget(i) === target) reached[target].add(i);
+  return Object.fromEntries(PUSH_TARGETS.map((t) => [t, reached[t].size])) as Record<PushTarget, number>;
+}
+
 /** Messages at all the sinks the suite sends to, accepted or not (push), for telling when they are quiet. */
 export const receiptCount = (sinks: Sinks): number =>
   sinks.smtp.messages.length +
   sinks.push.received.length +
+  sinks.fcm.requests.length +
+  sinks.apns.requests.length +
   sinks.telegram.messages.length +
   sinks.twilio.messages.length +
   sinks.slack.messages.length +
@@ -75,7 +103,9 @@ export const receiptCount = (sinks: Sinks): number =>
   sinks.teams.cards.length;
 
 /** The 429 and 5xx answers each new provider's fake gave: the bursts, as Herald met them. */
-export function refusedAnswers(sinks: Sinks): Record<'slack' | 'discord' | 'teams' | 'twilio', number> {
+export function refusedAnswers(
+  sinks: Sinks,
+): Record<'slack' | 'discord' | 'teams' | 'twilio' | 'fcm' | 'apns', number> {
   const refused = (requests: { status: number }[]) =>
     requests.filter((r) => r.status === 429 || r.status >= 500).length;
   return {
@@ -83,6 +113,8 @@ export function refusedAnswers(sinks: Sinks): Record<'slack' | 'discord' | 'team
     discord: refused(sinks.discord.requests),
     teams: refused(sinks.teams.requests),
     twilio: refused(sinks.twilio.requests),
+    fcm: refused(sinks.fcm.requests),
+    apns: refused(sinks.apns.requests),
   };
 }
 
@@ -114,7 +146,7 @@ interface Row {
  * (`Slack ratelimited`, `Slack internal_error`), where an unanswered one reads `Slack timed out` or
  * `Slack unreachable: ECONNRESET`.
  */
-const ANSWERED = `^((SMTP|push|Telegram|SMS gateway|Twilio|Discord|Teams) [0-9]{3}|Slack [a-z_0-9]+$)`;
+const ANSWERED = `^((SMTP|push|FCM|APNs|Telegram|SMS gateway|Twilio|Discord|Teams) [0-9]{3}|Slack [a-z_0-9]+$)`;
 
 /**
  * An attempt that may have delivered without Herald hearing of it: it never finished (the worker died),
@@ -148,6 +180,7 @@ export async function verify(options: {
     accepted: accepted.size,
     finalStates: {},
     delivered: perChannel(),
+    pushDelivered: pushDeliveredByTarget(options.sinks, new Set(accepted.keys())),
     confirmed: perChannel(),
     permanentFailures: perChannel(),
     duplicates: perChannel(),
@@ -183,7 +216,7 @@ export async function verify(options: {
       // `delivered` is `sent` confirmed by the provider's receipt.
       if (status === 'sent' || status === 'delivered') {
         if (received === 0) verdict.lost.push(`#${index} ${channel}: sent in the database, never arrived`);
-      } else if (status === 'failed' && gone && /410/.test(delivery?.last_error ?? '')) {
+      } else if (status === 'failed' && gone && /410|UNREGISTERED/.test(delivery?.last_error ?? '')) {
         verdict.permanentFailures[channel]++;
         if (received > 0) verdict.disagreements.push(`#${index} ${channel}: failed in the database, arrived`);
       } else {

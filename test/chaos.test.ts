@@ -1,8 +1,9 @@
 // The short run of the fault-injection suite (chaos/): 100 notifications over all seven channels (SMS
-// through Twilio) through real processes of its own (PostgreSQL, Temporal, sinks, worker, API) while
-// Telegram, Slack and Twilio answer bursts of 429 and Discord and Teams of 5xx, some push subscriptions
-// turn 410, the SMTP sink goes down for 5 s, and the worker and the API are SIGKILLed (clients retry
-// with their Idempotency-Key: every notification is recorded once and none stays open).
+// through Twilio; push to a browser, an FCM or an APNs phone, a third each) through real processes of its
+// own (PostgreSQL, Temporal, sinks, worker, API) while Telegram, Slack and Twilio answer bursts of 429,
+// Discord and Teams of 5xx, FCM and APNs of both, some browsers and phones turn gone, the SMTP sink goes
+// down for 5 s, and the worker and the API are SIGKILLed (clients retry with their Idempotency-Key: every
+// notification is recorded once and none stays open).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { shortPlan } from '../chaos/faults.js';
@@ -11,7 +12,7 @@ import { runChaos } from '../chaos/suite.js';
 import { CHANNELS } from '../chaos/verify.js';
 
 test(
-  'nothing is lost or doubled under worker and API SIGKILLs, an SMTP outage, provider 429 and 5xx bursts and push 410s',
+  'nothing is lost or doubled under worker and API SIGKILLs, an SMTP outage, provider 429 and 5xx bursts (FCM and APNs too) and push targets gone',
   {
     timeout: 420_000,
   },
@@ -53,6 +54,13 @@ test(
     assert.ok(verdict.confirmed.sms > 0, context);
     assert.ok(verdict.permanentFailures.push > 0, `some push subscriptions answered 410\n${context}`);
     assert.equal(verdict.delivered.push + verdict.permanentFailures.push, 100, context);
+    // Phones as well as browsers: every push arrived where its recipient has it (browser, FCM, APNs).
+    assert.equal(
+      verdict.pushDelivered.browser + verdict.pushDelivered.fcm + verdict.pushDelivered.apns,
+      verdict.delivered.push,
+      context,
+    );
+    assert.ok(verdict.pushDelivered.fcm >= 30 && verdict.pushDelivered.apns >= 30, context);
     assert.ok(result.workerStarts >= 2, context);
     assert.ok(result.apiStarts >= 2, context);
     assert.ok(result.passed, context);

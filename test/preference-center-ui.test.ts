@@ -182,6 +182,65 @@ describe('the preference page in Chromium', () => {
     }
   });
 
+  it('sets a category’s digest (hourly, daily at a local hour, off); other saves keep it', async () => {
+    const user = await c.createUser({ timezone: 'Europe/Berlin' });
+    const { db } = herald;
+    const digests = async () =>
+      (await db.digestPreference.findMany({ where: { userId: user.id }, orderBy: { category: 'asc' } })).map(
+        (d) => [d.category, d.mode, d.hour],
+      );
+    const { context, page, link } = await openPage(user.id);
+    try {
+      const billing = page.getByLabel('How “billing” notifications come');
+      assert.equal(await billing.inputValue(), 'off');
+      assert.match(
+        (await page.locator('#digest-hint').textContent()) ?? '',
+        /your time zone \(Europe\/Berlin\)/,
+      );
+
+      // Daily at a local hour: 08:00 in the user’s time zone.
+      await billing.focus();
+      await billing.selectOption('daily:8');
+      await statusSays(page, 'Saved: “billing” notifications come as a daily digest at 08:00.');
+      assert.deepEqual(await digests(), [['billing', 'daily', 8]]);
+
+      await page.getByLabel('How “news” notifications come').selectOption({ label: 'Hourly digest' });
+      await statusSays(page, 'Saved: “news” notifications come as an hourly digest.');
+      assert.deepEqual(await digests(), [
+        ['billing', 'daily', 8],
+        ['news', 'hourly', null],
+      ]);
+
+      // A channel switch and the quiet-hours form save the rules, and leave the digests alone.
+      await page.getByRole('checkbox', { name: '“billing” by Email' }).click();
+      await statusSays(page, 'Saved: “billing” by Email is off.');
+      await page.getByLabel('Your time zone').selectOption('Asia/Tokyo');
+      await page.getByRole('button', { name: 'Save quiet hours and time zone' }).click();
+      await statusSays(page, 'Saved: no quiet hours; time zone Asia/Tokyo.');
+      assert.deepEqual(await digests(), [
+        ['billing', 'daily', 8],
+        ['news', 'hourly', null],
+      ]);
+      assert.match((await page.locator('#digest-hint').textContent()) ?? '', /\(Asia\/Tokyo\)/);
+
+      // Back to each as it comes: the choice is gone, not stored as off.
+      await page.getByLabel('How “news” notifications come').selectOption('off');
+      await statusSays(page, 'Saved: “news” notifications come as each as it comes.');
+      assert.deepEqual(await digests(), [['billing', 'daily', 8]]);
+
+      // Opened again, the page shows what was saved.
+      const again = await context.newPage();
+      await again.goto(onTestApi(herald, link.url));
+      await again.getByRole('heading', { name: 'What you receive' }).waitFor();
+      assert.equal(await again.getByLabel('How “billing” notifications come').inputValue(), 'daily:8');
+      assert.equal(await again.getByLabel('How “news” notifications come').inputValue(), 'off');
+      assert.equal(await again.getByRole('checkbox', { name: '“billing” by Email' }).isChecked(), false);
+      await screenshot(again, 'digests');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('refuses an expired or an altered link with a page that says so', async () => {
     const user = await c.createUser();
     const links = createPreferenceLinks({
@@ -292,7 +351,7 @@ describe('the preference page in Chromium', () => {
         what: 'the test result',
         timeoutMs: 30_000,
       });
-      assert.equal(await result.textContent(), 'Test sent. Email: sent. Browser push: sent.');
+      assert.equal(await result.textContent(), 'Test sent. Email: sent. Push (browsers and phones): sent.');
       const mail = await smtp.waitFor((m) => m.envelopeTo.includes(user.email));
       assert.equal(mail.parsed.subject, 'Test notification');
       const pushed = await pushService.waitFor((r) => browserSide.subscription.endpoint.endsWith(r.path));

@@ -1,8 +1,10 @@
 // Phones registered through the API: POST and DELETE /v1/users/:id/push-devices, the user's list, the
-// cap, and refusals (422 problem+json, 404, 403) that change nothing.
+// cap, refusals (422 problem+json, 404, 403) that change nothing, and the preference page counting them.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import webpush from 'web-push';
 import { createApiKey } from '../src/domain/api-keys.js';
+import { preferenceCenterEnv } from './support/preference-center.js';
 import { snapshotTables } from './support/db-snapshot.js';
 import { apnsToken, deviceApi, fcmToken, type DeviceView } from './support/push-devices.js';
 import { startHerald, testEnv, uniqueId, type RunningStack } from './support/stack.js';
@@ -10,8 +12,16 @@ import { startHerald, testEnv, uniqueId, type RunningStack } from './support/sta
 describe('registering push devices', () => {
   let herald: RunningStack;
   before(async () => {
-    // The API alone: nothing here is delivered.
-    herald = await startHerald(testEnv(), { queues: [] });
+    // The API alone: nothing here is delivered. Browser push on, so the page counts browsers and phones.
+    const vapid = webpush.generateVAPIDKeys();
+    herald = await startHerald(
+      testEnv({
+        ...preferenceCenterEnv(),
+        VAPID_PUBLIC_KEY: vapid.publicKey,
+        VAPID_PRIVATE_KEY: vapid.privateKey,
+      }),
+      { queues: [] },
+    );
   });
   after(() => herald?.stop());
   const { createUser, register, registered } = deviceApi(() => herald);
@@ -122,5 +132,45 @@ describe('registering push devices', () => {
     const after = await snapshotTables(herald.db);
     assert.deepEqual(after.push_devices, before.push_devices);
     assert.deepEqual(after.users, before.users);
+  });
+
+  it('shows push on the preference page as one channel for browsers and phones, counting the active ones', async () => {
+    const user = await createUser();
+    const pageState = async () => {
+      const link = await herald.api(`/v1/users/${user.id}/preferences-link`, { method: 'POST' });
+      assert.equal(link.status, 201);
+      const token = new URL(((await link.json()) as { url: string }).url).pathname.split('/').pop()!;
+      const res = await fetch(`${herald.apiUrl}/preferences/api/state`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.status, 200);
+      const state = (await res.json()) as {
+        channels: { channel: string; available: boolean; detail: string }[];
+        labels: Record<string, string>;
+      };
+      return { push: state.channels.find((c) => c.channel === 'push'), label: state.labels.push };
+    };
+    assert.deepEqual(await pageState(), {
+      push: { channel: 'push', available: true, detail: '0 browsers' },
+      label: 'Push (browsers and phones)',
+    });
+
+    await registered(user.id, { provider: 'fcm', token: fcmToken() });
+    const iphone = await registered(user.id, { provider: 'apns', token: apnsToken() });
+    const retired = await registered(user.id, { provider: 'apns', token: apnsToken() });
+    await herald.db.pushDevice.update({
+      where: { id: retired.id },
+      data: { active: false, deactivatedAt: new Date() },
+    });
+    await herald.db.pushSubscription.create({
+      data: { userId: user.id, endpoint: `https://push.example.test/${uniqueId()}`, p256dh: 'k', auth: 'a' },
+    });
+    assert.deepEqual((await pageState()).push, {
+      channel: 'push',
+      available: true,
+      detail: '1 browser and 2 phones',
+    });
+    await herald.api(`/v1/users/${user.id}/push-devices/${iphone.id}`, { method: 'DELETE' });
+    assert.equal((await pageState()).push?.detail, '1 browser and 1 phone');
   });
 });

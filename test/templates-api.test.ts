@@ -65,4 +65,25 @@ describe('templates API', () => {
     assert.equal(await herald.db.template.count(), before);
     assert.equal((await herald.api('/v1/templates/Bad%20Key')).status, 422);
   });
+
+  it('stores loops and branches, and refuses text that does not compile with 422 naming each field', async () => {
+    const k = key();
+    const looping = { title: '{{items.length}} updates', body: '{{#each items}}- {{title}}\n{{/each}}' };
+    assert.equal((await put(k, 'en', looping)).status, 201);
+
+    const before = await herald.db.template.findMany({ where: { key: k } });
+    const res = await put(k, 'en', { title: 'Order {{id', body: '{{#each items}}{{> row}}{{/each}}' });
+    assert.equal(res.status, 422);
+    const problem = (await res.json()) as { errors: { field: string; message: string }[] };
+    assert.deepEqual(
+      problem.errors.map((e) => e.field),
+      ['title', 'body'],
+    );
+    assert.match(problem.errors[0]!.message, /does not compile: Parse error on line 1/);
+    assert.match(problem.errors[1]!.message, /partials/);
+    const unknownHelper = await put(key(), 'en', { title: 'T', body: '{{shout name}}' });
+    assert.equal(unknownHelper.status, 422);
+    assert.match(await unknownHelper.text(), /unknown helper shout/);
+    assert.deepEqual(await herald.db.template.findMany({ where: { key: k } }), before);
+  });
 });

@@ -1,7 +1,8 @@
 // The API: POST /v1/notifications at a fixed concurrency against `client.workflow.start` of the same
 // workflow, with the same options, at the same concurrency. Both start into a namespace no worker polls,
 // so nothing runs afterwards and only accepting is measured. Rounds alternate, so drift on a busy
-// machine falls on both sides.
+// machine falls on both sides. Each side also reports what a notification cost the Temporal server and
+// PostgreSQL, and the history it left (bench/per-notification.ts).
 import { randomUUID } from 'node:crypto';
 import { Client, type Connection } from '@temporalio/client';
 import {
@@ -11,10 +12,11 @@ import {
 } from '../../src/workflows/definitions.js';
 import { startHeraldProcesses } from '../herald.js';
 import { benchClient, perSecond, runConcurrent, summarize, type LatencySummary } from '../load.js';
-import { cpuSeconds } from '../../tools/local-stack/processes.js';
+import { cpuSeconds, treeCpuSeconds } from '../../tools/local-stack/processes.js';
+import { historyCost, spreadSample, type HistoryCost } from '../per-notification.js';
 import { showProgress } from '../progress.js';
 import { ACCEPT_NAMESPACE, BENCH_API_KEY, type BenchStack, type HeraldBuild } from '../stack.js';
-import { CHANNELS } from './e2e.js';
+import { CHANNELS, serverProcesses } from './e2e.js';
 
 export interface AcceptSide {
   requests: number;
@@ -22,6 +24,10 @@ export interface AcceptSide {
   latency: LatencySummary;
   /** CPU milliseconds per request of the process that did the work (the API; the benchmark for direct). */
   cpuMsPerRequest: number;
+  /** CPU milliseconds per request of the servers behind it: `temporal-server`, `postgres` (embedded only). */
+  serverCpuMsPerRequest?: Record<string, number>;
+  /** The histories its workflows left (started, never run: nothing polls the namespace). */
+  history?: HistoryCost;
 }
 
 export interface ApiResult {
@@ -64,20 +70,28 @@ export async function runApi(
   const api = benchClient(herald.apiUrl, BENCH_API_KEY);
   const client = new Client({ connection, namespace: ACCEPT_NAMESPACE });
   const category = `bench-accept-${Date.now().toString(36)}`;
-  const sides = {
-    api: { latencies: [] as number[], ms: 0, cpu: 0, count: 0 },
-    direct: { latencies: [] as number[], ms: 0, cpu: 0, count: 0 },
-  };
+  const servers = serverProcesses(stack);
+  const serverCpuMs = () => servers.map((w) => (w.tree ? treeCpuSeconds(w.pid) : cpuSeconds(w.pid)) * 1000);
+  const newSide = () => ({
+    latencies: [] as number[],
+    ms: 0,
+    cpu: 0,
+    count: 0,
+    serverCpu: servers.map(() => 0),
+    workflowIds: [] as string[],
+  });
+  const sides = { api: newSide(), direct: newSide() };
 
   const viaApi = async (i: number) => {
     // A HeraldProblem for anything but 202.
-    await api.notifications.send({
+    const { id } = await api.notifications.send({
       userId: `bench-${i % recipients}`,
       category,
       channels: CHANNELS,
       title: `Benchmark ${i}`,
       body: 'Your benchmark notification, on email, push and Telegram.',
     });
+    if (i < n) sides.api.workflowIds.push(`notification-${id}`);
   };
   // What the API asks of Temporal for a notification (src/api/notifications.ts), minus the database.
   const direct = async (i: number) => {
@@ -97,6 +111,7 @@ export async function runApi(
       ],
       memo: { requestId: `bench-${i}`, summary: `${category} notification for user ${input.userId}` },
     });
+    if (i < n) sides.direct.workflowIds.push(`notification-${notificationId}`);
   };
   // CPU milliseconds of the process doing the work: the API process, or this one for direct starts.
   const cpuMs = (side: 'api' | 'direct') => {
@@ -108,6 +123,7 @@ export async function runApi(
     const work = side === 'api' ? viaApi : direct;
     const record = sides[side];
     const cpuBefore = cpuMs(side);
+    const serversBefore = serverCpuMs();
     const began = performance.now();
     await runConcurrent(
       count,
@@ -122,6 +138,7 @@ export async function runApi(
     );
     record.ms += performance.now() - began;
     record.cpu += cpuMs(side) - cpuBefore;
+    serverCpuMs().forEach((ms, k) => (record.serverCpu[k]! += ms - serversBefore[k]!));
   };
 
   const stopProgress = showProgress(
@@ -140,17 +157,22 @@ export async function runApi(
     stopProgress();
     await herald.stop();
   }
-  const summary = (side: keyof typeof sides): AcceptSide => ({
-    requests: sides[side].count,
-    perSecond: perSecond(sides[side].count, sides[side].ms),
-    latency: summarize(sides[side].latencies),
-    cpuMsPerRequest: Math.round((sides[side].cpu / Math.max(1, sides[side].count)) * 100) / 100,
+  const perRequest = (ms: number, count: number) => Math.round((ms / Math.max(1, count)) * 100) / 100;
+  const summary = async (name: keyof typeof sides): Promise<AcceptSide> => ({
+    requests: sides[name].count,
+    perSecond: perSecond(sides[name].count, sides[name].ms),
+    latency: summarize(sides[name].latencies),
+    cpuMsPerRequest: perRequest(sides[name].cpu, sides[name].count),
+    serverCpuMsPerRequest: Object.fromEntries(
+      servers.map((w, k) => [w.name, perRequest(sides[name].serverCpu[k]!, sides[name].count)]),
+    ),
+    history: await historyCost(client, spreadSample(sides[name].workflowIds)),
   });
   return {
     build: build.name,
     concurrency: options.concurrency,
-    api: summary('api'),
-    direct: summary('direct'),
+    api: await summary('api'),
+    direct: await summary('direct'),
     startupMs: Math.round(herald.api!.startupMs),
   };
 }

@@ -1,9 +1,19 @@
-// End to end: N notifications through the API, each on email + push + telegram, received at the sinks.
+// End to end: N notifications through the API, each on email + push + telegram, received at the sinks,
+// and what each cost (Temporal history, CPU per process, PostgreSQL rows and WAL: bench/per-notification.ts).
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
+import { workflowIdFor } from '../../src/workflows/definitions.js';
 import { startHeraldProcesses } from '../herald.js';
 import { benchClient, perSecond, runConcurrent, sleep, summarize, type LatencySummary } from '../load.js';
 import { startMonitor, type MemoryUse, type Watched } from '../monitor.js';
+import {
+  cpuMsPerNotification,
+  historyCost,
+  spreadSample,
+  databaseMark,
+  storageCost,
+  type PerNotificationCost,
+} from '../per-notification.js';
 import { showProgress } from '../progress.js';
 import { clearSinks, drainReceipts, type BenchChannel } from '../receipts.js';
 import { BENCH_API_KEY, type BenchStack, type HeraldBuild } from '../stack.js';
@@ -37,6 +47,8 @@ export interface EndToEndResult {
   /** Activity attempts that failed and were retried by Temporal (the workers' "Activity failed" lines). */
   failedActivityAttempts: number;
   cpuSeconds: Record<string, number>;
+  /** Temporal history, CPU per process and PostgreSQL per notification (absent in older reports). */
+  perNotification?: PerNotificationCost;
   memory: Record<string, MemoryUse>;
   startupMs: Record<string, number>;
 }
@@ -59,7 +71,7 @@ export interface EndToEndOptions {
 
 /** Processes other than Herald's that share the machine: their CPU time belongs in the picture. */
 export function serverProcesses(stack: BenchStack): Watched[] {
-  const servers: Watched[] = [{ name: 'temporal-server', pid: stack.temporal.process.pid! }];
+  const servers: Watched[] = [{ name: 'temporal-server', pid: stack.temporal.process.pid!, tree: true }];
   if (stack.database.serverPid) servers.push({ name: 'postgres', pid: stack.database.serverPid, tree: true });
   return servers;
 }
@@ -88,6 +100,8 @@ export async function runEndToEnd(
   );
   const api = benchClient(herald.apiUrl, BENCH_API_KEY);
   const acceptedAt = new Float64Array(n);
+  const notificationIds: string[] = [];
+  const atStart = await databaseMark(build.pool);
   const receiptsAt: Record<BenchChannel, Float64Array> = {
     email: new Float64Array(n),
     push: new Float64Array(n),
@@ -118,7 +132,7 @@ export async function runEndToEnd(
   try {
     const posting = runConcurrent(n, options.concurrency, async (i) => {
       if (options.ratePerSecond) await sleep(began + (i * 1000) / options.ratePerSecond - Date.now());
-      await api.notifications.send({
+      const { id } = await api.notifications.send({
         userId: `bench-${i}`,
         category,
         channels: CHANNELS,
@@ -126,6 +140,7 @@ export async function runEndToEnd(
         body: 'Your benchmark notification, on email, push and Telegram.',
       });
       acceptedAt[i] = Date.now();
+      notificationIds[i] = id;
       posted += 1;
     }).then(() => (postsDoneAt = Date.now()));
     await posting;
@@ -148,6 +163,12 @@ export async function runEndToEnd(
     [category],
   );
   await herald.stop();
+  const perNotification: PerNotificationCost = {
+    notifications: n,
+    history: await historyCost(client, spreadSample(notificationIds.filter(Boolean)).map(workflowIdFor)),
+    cpuMs: cpuMsPerNotification(cpu, n),
+    storage: await storageCost(build.pool, { category, notifications: n, atStart }),
+  };
   const failedActivityAttempts = herald.workers
     .map((w) => readFileSync(w.logFile, 'utf8').split('"msg":"Activity failed"').length - 1)
     .reduce((a, b) => a + b, 0);
@@ -177,6 +198,7 @@ export async function runEndToEnd(
     outcomes: Object.fromEntries(rows.map((r) => [r.status, Number(r.count)])),
     failedActivityAttempts,
     cpuSeconds: cpu,
+    perNotification,
     memory,
     startupMs: Object.fromEntries(herald.all.map((p) => [p.name, Math.round(p.startupMs)])),
   };

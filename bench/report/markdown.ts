@@ -2,7 +2,9 @@
 import type { LatencySummary } from '../load.js';
 import type { EndToEndResult } from '../parts/e2e.js';
 import { bulkMarkdown } from '../parts/bulk.js';
+import { isolationMarkdown } from '../parts/isolation.js';
 import type { ProcessProfile, ProfileSummary } from './profile.js';
+import { perNotificationLines } from './per-notification.js';
 import { median } from '../load.js';
 import { currentOverBaseline, sideBySide, type BenchReport } from './report.js';
 
@@ -258,6 +260,7 @@ export function renderMarkdown(report: BenchReport, files: { json: string; svg: 
       '',
     );
   }
+  if (report.isolation) out.push(...isolationMarkdown(report.isolation));
   if (report.inbox) {
     const i = report.inbox;
     out.push(
@@ -304,6 +307,7 @@ export function renderMarkdown(report: BenchReport, files: { json: string; svg: 
     ...(report.floor?.variants.map((v) => ({ label: v.label, n: v.workflows, cpu: v.cpuSeconds })) ?? []),
     ...(report.e2e ? [{ label: 'Herald e2e', n: report.e2e.notifications, cpu: report.e2e.cpuSeconds }] : []),
   ];
+  out.push(...perNotificationLines(report.e2e, report.api));
   if (cpuParts.length > 0)
     out.push(
       '## Where the time goes',

@@ -4,6 +4,7 @@ import type { BulkPartResult } from '../parts/bulk.js';
 import type { EndToEndResult } from '../parts/e2e.js';
 import type { FloorPartResult } from '../parts/floor.js';
 import type { InboxPartResult } from '../parts/inbox.js';
+import { isolationRatio, type IsolationPartResult } from '../parts/isolation.js';
 import type { MemoryPartResult } from '../parts/memory.js';
 import type { ChannelLimitResult } from '../parts/smtp.js';
 import type { TuningConfig } from '../parts/tuning.js';
@@ -38,6 +39,7 @@ export interface BenchReport {
   memory?: MemoryPartResult;
   inbox?: InboxPartResult;
   bulk?: BulkPartResult;
+  isolation?: IsolationPartResult;
   scaling?: { oneWorker: EndToEndResult; twoWorkers: EndToEndResult };
   soak?: EndToEndResult;
   /** End to end under the configuration as it stands and each --variant, side by side. */
@@ -216,6 +218,7 @@ export function computeRatios(report: Omit<BenchReport, 'ratios'>): Ratio[] {
       value: ratio(scaling.twoWorkers.notificationsPerSecond, scaling.oneWorker.notificationsPerSecond),
       explanation: `${scaling.twoWorkers.notificationsPerSecond} against ${scaling.oneWorker.notificationsPerSecond} notifications/s`,
     });
+  if (report.isolation) ratios.push(isolationRatio(report.isolation));
   return ratios;
 }
 

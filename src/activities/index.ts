@@ -10,6 +10,8 @@ import { createResolveRecipient } from './resolve-recipient.js';
 import { createRecordWebhookFailure } from './webhooks.js';
 import { createReconcileNotifications } from './reconcile-notifications.js';
 import { createPruneInbox } from './prune-inbox.js';
+import { createPruneHistory } from './prune-history.js';
+import { createDigestPreference } from './digest-preference.js';
 import { createStartBulkPage } from './start-bulk-page.js';
 
 export type { DeliveryInput, DeliveryResult } from './deliver.js';
@@ -17,6 +19,9 @@ export type { RecipientPlan } from './resolve-recipient.js';
 export type { CompletionInput, ProgressInput } from './complete-notification.js';
 export type { ReconcileInput, ReconcileResult } from './reconcile-notifications.js';
 export type { PruneInboxInput, PruneInboxResult } from './prune-inbox.js';
+export type { PruneHistoryInput, PruneHistoryResult } from './prune-history.js';
+export type { DigestPreferenceInput } from './digest-preference.js';
+export type { DigestPreference } from '../domain/digest-preference.js';
 export type { BulkPageInput, BulkPageResult } from './start-bulk-page.js';
 export { createWebhookActivities, type WebhookActivities } from './webhooks.js';
 
@@ -30,6 +35,8 @@ export interface ActivityDeps {
   logger: Logger;
   /** INBOX_RETENTION: inbox retention removes read and archived messages older than this. */
   inboxRetentionMs: number;
+  /** HISTORY_RETENTION: history retention removes notifications that ended longer ago than this. */
+  historyRetentionMs: number;
 }
 
 /** Activities of the notifications queue: orchestration side effects. */
@@ -41,6 +48,8 @@ export function createNotificationActivities(deps: ActivityDeps) {
     recordWebhookFailure: createRecordWebhookFailure(deps.db),
     reconcileNotifications: createReconcileNotifications(deps),
     pruneInbox: createPruneInbox(deps),
+    pruneHistory: createPruneHistory(deps),
+    digestPreference: createDigestPreference(deps.db),
     startBulkPage: createStartBulkPage(deps),
   };
 }

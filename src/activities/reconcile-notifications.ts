@@ -41,6 +41,7 @@ export function createReconcileNotifications(deps: { db: Db; temporal: Client; l
           notificationInputFor(row),
           row.workflowId,
           'reconciler',
+          row,
         );
         if (outcome === 'started') {
           result.started.push(row.id);

@@ -50,6 +50,7 @@ export function createStartBulkPage(deps: { db: Db; temporal: Client; logger: Lo
               notificationInputFor(row),
               row.workflowId,
               requestId ?? input.bulkSendId,
+              row,
             )
           : 'existing';
         if (outcome === 'started') result.started += 1;

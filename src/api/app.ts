@@ -7,6 +7,7 @@ import type { Logger } from '../platform/logger.js';
 import { observeRequests } from '../platform/metrics.js';
 import { notificationAccess, requireApiKey, requireScope, type UnknownKeyLimit } from './auth.js';
 import { acceptBulk, BULK_BODY_LIMIT } from './bulk.js';
+import type { CategoryPriorities } from '../workflows/priority.js';
 import { CODEC_PATH, codecRoutes, type CodecServerOptions } from './codec.js';
 import { rateLimitPerKey } from './rate-limit.js';
 import { listNotifications } from '../domain/notification-list.js';
@@ -89,6 +90,8 @@ export interface ApiDeps {
   twilioStatus?: TwilioStatusOptions;
   /** The in-app inbox (/inbox), with this process's streams; off when unset. */
   inbox?: InboxOptions & { hub: InboxHub };
+  /** Default priorities of single notifications by category (CATEGORY_PRIORITIES); none when unset. */
+  categoryPriorities?: CategoryPriorities;
 }
 
 const READINESS_DEADLINE_MS = 2_000;
@@ -257,7 +260,15 @@ export function createApp(deps: ApiDeps): express.Express {
     const idempotencyKey =
       rawKey === undefined ? undefined : parse(idempotencyKeySchema, rawKey, 'Idempotency-Key');
     const accepted = await acceptNotification(
-      { db, temporal, logger, requestId: req.id, idempotencyKey, source: req.caller?.keyId },
+      {
+        db,
+        temporal,
+        logger,
+        requestId: req.id,
+        idempotencyKey,
+        source: req.caller?.keyId,
+        categoryPriorities: deps.categoryPriorities,
+      },
       input,
     );
     res

@@ -35,6 +35,7 @@ const app = createApp({
   outbound: config.outbound,
   twilioStatus: twilioStatusOptions(config),
   inbox: inbox && inboxHub && { ...inbox, hub: inboxHub },
+  categoryPriorities: config.categoryPriorities,
 });
 
 const server = app.listen(config.port, () => {

@@ -1,5 +1,6 @@
 // What the preference page shows: the user's channels with their addresses partly hidden, the
 // categories worth a switch, their rules and quiet hours, and the browsers subscribed to Web Push.
+// Push reaches browsers and phones alike: its line counts both.
 import { z } from 'zod';
 import type { Db } from '../store/db.js';
 import { CHANNEL_DEFINITIONS, CHANNELS, type ChannelName } from '../activities/channels/registry.js';
@@ -26,7 +27,7 @@ export const preferenceCenterResponse = z
         detail: z.string(),
       }),
     ),
-    /** Each channel's name as people read it ("Browser push"), from the channel registry. */
+    /** Each channel's name as people read it, from the channel registry. */
     labels: z.record(z.string(), z.string()),
     categories: z.array(z.object({ category: z.string(), mandatory: z.boolean() })),
     preferences: preferencesResponse,
@@ -39,6 +40,19 @@ export const preferenceCenterResponse = z
   })
   .register(responseSchemas, { id: 'PreferenceCenter' });
 type PreferenceCenterResponse = z.infer<typeof preferenceCenterResponse>;
+
+const counted = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+/**
+ * What push reaches: the browsers subscribed (undefined: browser push is not offered, so not counted) and
+ * the active phones (FCM, APNs). Undefined when neither is there to show: the channel is not available.
+ */
+export function pushTargets(browsers: number | undefined, phones: number): string | undefined {
+  if (browsers === undefined) return phones > 0 ? counted(phones, 'phone') : undefined;
+  return phones > 0
+    ? `${counted(browsers, 'browser')} and ${counted(phones, 'phone')}`
+    : counted(browsers, 'browser');
+}
 
 /** The page's state for the user of a link that is valid until `expiresAt`. */
 export async function pageState(
@@ -55,13 +69,13 @@ export async function pageState(
   ]);
   const push =
     deps.configuredChannels.includes('push') && deps.vapidPublicKey ? deps.vapidPublicKey : undefined;
-  // A channel with one address per user shows it partly hidden; browser push, the browsers subscribed.
+  // A channel with one address per user shows it partly hidden; push, the browsers and phones it reaches.
   const address = (channel: ChannelName): string | undefined => {
     const { contact, implicitAddress } = CHANNEL_DEFINITIONS[channel];
     if (implicitAddress) return implicitAddress;
     const value = user.contacts[channel];
     if (contact) return value === undefined ? undefined : contact.hint(value);
-    return push ? `${subscriptions.length} browser${subscriptions.length === 1 ? '' : 's'}` : undefined;
+    return pushTargets(push ? subscriptions.length : undefined, user.pushDevices.length);
   };
   const missing = (channel: ChannelName) =>
     CHANNEL_DEFINITIONS[channel].contact?.missing ?? 'not offered here';

@@ -135,6 +135,7 @@ async function dispatch(turn: Turn, recipient: string, subject: string, text: st
         // A redelivered update (webhook retries) finds the first notification instead of sending twice.
         idempotencyKey: `telegram-${turn.chatId}-${turn.messageId ?? turn.updateId}`,
         source: 'bot',
+        categoryPriorities: turn.deps.config.categoryPriorities,
       },
       input.data,
     );

@@ -1,16 +1,26 @@
-// /settings: an inline keyboard that turns channels and categories on and off. A tap edits the same
-// message in place. Changes go through the API's preference rules: (*, channel) and (category, *).
+// /settings: an inline keyboard that turns channels and categories on and off, and steps a category's
+// digest through off, hourly and daily. A tap edits the same message in place. Changes go through the
+// API's preferences: the rules (*, channel) and (category, *), and the digests.
 import { TelegramApiError, type CallbackQuery, type InlineKeyboardMarkup } from 'node-telegram-bot-api';
 import { preferencesSchema } from '../domain/schemas.js';
 import { preferencesOf, putPreferences, type UserRecord } from '../domain/users.js';
 import type { PreferencesResponse } from '../domain/views.js';
 import { CHANNEL_DEFINITIONS, CHANNELS, type ChannelName } from '../activities/channels/registry.js';
 import { isAllowed, type PreferenceRule } from '../domain/preferences.js';
+import {
+  describeDigest,
+  withDigestChoice,
+  type DigestChoice,
+  type DigestSetting,
+} from '../domain/digest-preference.js';
 import { NOT_LINKED, type Turn } from './turn.js';
 import { recentCategories } from '../store/notifications.js';
 
-/** Callback data: `set:ch:<channel>`, `set:cat:<category>`, `set:done` (Telegram allows 64 bytes). */
-const CALLBACK = /^set:(?:(ch|cat):([a-z0-9][a-z0-9_.-]{0,55})|(done))$/;
+/**
+ * Callback data: `set:ch:<channel>`, `set:cat:<category>`, `set:dig:<category>`, `set:done` (Telegram
+ * allows 64 bytes).
+ */
+const CALLBACK = /^set:(?:(ch|cat|dig):([a-z0-9][a-z0-9_.-]{0,55})|(done))$/;
 const MAX_CATEGORIES = 8;
 
 /** On unless a rule for it, or the catch-all (*, *), says off: the workflow's own rule. */
@@ -26,13 +36,32 @@ function flip(rules: PreferenceRule[], category: string, channel: string): Prefe
   return on === isOn(rest, category, channel) ? rest : [...rest, { category, channel, enabled: on }];
 }
 
-/** Categories worth a switch: those with a rule, then those the user was recently notified in. */
-async function knownCategories(turn: Turn, user: UserRecord, rules: readonly PreferenceRule[]) {
+/** Categories worth a switch: those with a rule or a digest, then those the user was recently notified in. */
+async function knownCategories(turn: Turn, user: UserRecord, prefs: PreferencesResponse) {
   const recent = await recentCategories(turn.deps.db, user.id, 20);
   const mandatory = turn.deps.config.delivery.mandatoryCategories;
-  return [...new Set([...rules.map((r) => r.category), ...recent])]
-    .filter((c) => c !== '*' && !mandatory.includes(c) && CALLBACK.test(`set:cat:${c}`))
+  return [
+    ...new Set([...prefs.rules.map((r) => r.category), ...prefs.digests.map((d) => d.category), ...recent]),
+  ]
+    .filter((c) => c !== '*' && !mandatory.includes(c) && CALLBACK.test(`set:dig:${c}`))
     .slice(0, MAX_CATEGORIES);
+}
+
+/** A category's digest: its own choice, else the one for every category, else off. */
+const digestOf = (digests: readonly DigestChoice[], category: string): DigestSetting =>
+  digests.find((d) => d.category === category) ?? digests.find((d) => d.category === '*') ?? { mode: 'off' };
+
+/** What a tap on a digest button steps through; the preference page offers every hour. */
+const DIGEST_STEPS: DigestSetting[] = [
+  { mode: 'off' },
+  { mode: 'hourly' },
+  { mode: 'daily', hour: 8 },
+  { mode: 'daily', hour: 18 },
+];
+function nextDigest(current: DigestSetting): DigestSetting {
+  const at = DIGEST_STEPS.findIndex((s) => describeDigest(s) === describeDigest(current));
+  // A daily hour set on the page is not a step: the next tap goes back to off.
+  return DIGEST_STEPS[(at === -1 ? DIGEST_STEPS.length - 1 : at) + 1] ?? DIGEST_STEPS[0]!;
 }
 
 async function render(
@@ -48,7 +77,7 @@ async function render(
   ]);
   // Push reaches browsers and phones alike: either is an address.
   const pushTargets = pushSubscriptions + user.pushDevices.length;
-  const categories = await knownCategories(turn, user, prefs.rules);
+  const categories = await knownCategories(turn, user, prefs);
   const mark = (on: boolean) => (on ? '✅' : '🚫');
   const address = (channel: ChannelName): boolean => {
     const { contact, implicitAddress } = CHANNEL_DEFINITIONS[channel];
@@ -63,6 +92,10 @@ async function render(
     text: `${mark(isOn(prefs.rules, c, '*'))} ${c}`,
     callback_data: `set:cat:${c}`,
   }));
+  const digestRows = categories.map((c) => ({
+    text: `📬 ${c}: ${describeDigest(digestOf(prefs.digests, c))}`,
+    callback_data: `set:dig:${c}`,
+  }));
   const q = prefs.quietHours;
   const text = [
     'Your notification settings. Tap a switch to turn it on or off.',
@@ -74,6 +107,13 @@ async function render(
     categories.length > 0
       ? 'Categories: ' + categories.map((c) => `${c} ${isOn(prefs.rules, c, '*') ? 'on' : 'off'}`).join(', ')
       : 'Categories appear here once you have notifications in them.',
+    ...(categories.length > 0
+      ? [
+          'Digests (📬): ' +
+            categories.map((c) => `${c} ${describeDigest(digestOf(prefs.digests, c))}`).join(', ') +
+            ` (daily ones in ${prefs.timezone})`,
+        ]
+      : []),
     q
       ? `Quiet hours: ${q.start}-${q.end} ${q.timezone ?? prefs.timezone} (/quiet)`
       : 'Quiet hours: none (/quiet)',
@@ -86,6 +126,7 @@ async function render(
       inline_keyboard: [
         ...pairs(channelRows),
         ...pairs(categoryRows),
+        ...pairs(digestRows),
         [{ text: 'Done', callback_data: 'set:done' }],
       ],
     },
@@ -130,14 +171,24 @@ export async function handleSettingsTap(turn: Turn, query: CallbackQuery): Promi
 
   const { db } = turn.deps;
   const prefs = await preferencesOf(db, turn.user);
-  const [category, channel] = isChannel ? ['*', name] : [name, '*'];
-  const rules = flip(prefs.rules, category, channel);
-  const parsed = preferencesSchema.safeParse({ rules, quietHours: prefs.quietHours });
+  let rules: PreferenceRule[] = prefs.rules;
+  let digests = prefs.digests;
+  let said: string;
+  if (kind === 'dig') {
+    const next = nextDigest(digestOf(digests, name));
+    digests = withDigestChoice(digests, { category: name, ...next });
+    said = `${name}: ${describeDigest(next)}`;
+  } else {
+    const [category, channel] = isChannel ? ['*', name] : [name, '*'];
+    rules = flip(prefs.rules, category, channel);
+    said = `${name} ${isOn(rules, category, channel) ? 'on' : 'off'}`;
+  }
+  const parsed = preferencesSchema.safeParse({ rules, quietHours: prefs.quietHours, digests });
   if (!parsed.success) return void (await answer('That setting cannot be changed here.', true));
   const saved = await putPreferences(db, turn.user.id, parsed.data);
-  turn.deps.logger.info({ chatId: turn.chatId, category, channel }, 'preference switched');
+  turn.deps.logger.info({ chatId: turn.chatId, kind, name }, 'preference switched');
 
-  await answer(`${name} ${isOn(rules, category, channel) ? 'on' : 'off'}`);
+  await answer(said);
   const view = await render(turn, turn.user, saved);
   await turn.api
     .editMessageText({ ...target, text: view.text, reply_markup: view.markup })

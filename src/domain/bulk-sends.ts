@@ -20,6 +20,7 @@ import { bulkFanOutWorkflowId } from '../workflows/bulk-fan-out.js';
 import { bulkFanOutWorkflow } from '../workflows/index.js';
 import { ConflictError, InvalidInputError, UnavailableError } from './errors.js';
 import { START_DEADLINE_MS } from './notification-workflow.js';
+import { choosePriority, temporalPriorityFor } from '../workflows/priority.js';
 import { canonical, requestHash, type AcceptContext } from './notifications.js';
 import type { BulkNotification } from './schemas.js';
 
@@ -113,6 +114,8 @@ export async function acceptBulk(
     status,
     requestId: ctx.requestId,
     source: ctx.source ?? null,
+    // A campaign: low unless the caller says otherwise (src/workflows/priority.ts).
+    priority: choosePriority(input, 'bulk'),
   };
   const recorded = await record(ctx, randomUUID(), common, [...pending.entries()], fail);
 
@@ -148,7 +151,7 @@ export async function acceptBulk(
     else outcomes[i] = { recipient, id: first.id, status: first.status, workflowId: first.workflowId };
   }
 
-  if (recorded.bulkSendId) await startFanOut(ctx, recorded.bulkSendId, recorded.inserted.size);
+  if (recorded.bulkSendId) await startFanOut(ctx, recorded.bulkSendId, recorded.inserted.size, common);
   for (let n = 0; n < recorded.inserted.size; n++) countAcceptedNotification(input.category);
   ctx.logger.info(
     {
@@ -238,7 +241,12 @@ async function record(
  * after our deadline), so the answer stays 202: the notifications are recorded `accepted`, and the
  * reconciler starts each one still waiting a minute later, under the same workflow ids.
  */
-async function startFanOut(ctx: AcceptContext, bulkSendId: string, total: number): Promise<void> {
+async function startFanOut(
+  ctx: AcceptContext,
+  bulkSendId: string,
+  total: number,
+  common: BulkCommon,
+): Promise<void> {
   const temporal: Client = ctx.temporal;
   try {
     await temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
@@ -247,6 +255,8 @@ async function startFanOut(ctx: AcceptContext, bulkSendId: string, total: number
         workflowId: bulkFanOutWorkflowId(bulkSendId),
         args: [{ bulkSendId, total }],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // The fan-out's own tasks wait behind urgent work as its notifications do.
+        priority: temporalPriorityFor({ priority: common.priority, source: common.source }),
         memo: { requestId: ctx.requestId, summary: `bulk send of ${total} notifications` },
       }),
     );

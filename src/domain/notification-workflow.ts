@@ -4,6 +4,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { NOTIFICATIONS_QUEUE, SEARCH_ATTRIBUTES, type NotificationInput } from '../workflows/definitions.js';
 import { notificationWorkflow } from '../workflows/index.js';
+import { temporalPriorityFor, type NotificationPriority } from '../workflows/priority.js';
 
 /** Bounded, so a caller learns of an outage in seconds rather than after the client's own retries. */
 export const START_DEADLINE_MS = 10_000;
@@ -16,6 +17,8 @@ export async function startNotificationWorkflow(
   input: NotificationInput,
   workflowId: string,
   requestId: string,
+  /** The notification's priority and who sent it: the run's Temporal priority and fairness key. */
+  dispatch: { priority: NotificationPriority; source: string | null },
 ): Promise<StartOutcome> {
   try {
     await temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
@@ -25,6 +28,8 @@ export async function startNotificationWorkflow(
         args: [input],
         // A closed run with this id is never started again: a cancelled or finished notification stays so.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // Its workflow tasks, and by inheritance its delivery activities on every channel's queue.
+        priority: temporalPriorityFor(dispatch),
         typedSearchAttributes: [
           { key: SEARCH_ATTRIBUTES.NotificationId, value: input.notificationId },
           { key: SEARCH_ATTRIBUTES.UserId, value: input.userId },

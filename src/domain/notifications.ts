@@ -25,6 +25,7 @@ import {
   notificationInputFor,
   startNotificationWorkflow,
 } from './notification-workflow.js';
+import { choosePriority, type CategoryPriorities, type NotificationDoor } from '../workflows/priority.js';
 
 type NotificationRow = Prisma.NotificationGetPayload<object>;
 
@@ -36,6 +37,10 @@ export interface AcceptContext {
   idempotencyKey?: string;
   /** Who asked, recorded on the notification: an API key's id, or `bot`. */
   source?: string;
+  /** Where it came in: bulk and broadcasts default to low priority. */
+  door?: NotificationDoor;
+  /** Single notifications of these categories default to these priorities (CATEGORY_PRIORITIES). */
+  categoryPriorities?: CategoryPriorities;
 }
 
 export interface Accepted {
@@ -89,6 +94,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
   const channels = input.channels ?? [];
   // As JavaScript reads it: PostgreSQL refuses offsets beyond ±15:59 that the schema lets through.
   const sendAt = input.sendAt ? new Date(input.sendAt) : null;
+  const priority = choosePriority(input, ctx.door ?? 'single', ctx.categoryPriorities);
 
   const inserted = await insertNotification(db, {
     id,
@@ -107,11 +113,21 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     workflowId,
     requestId: ctx.requestId,
     source: ctx.source ?? null,
+    priority,
   });
 
   let notification: Pick<
     NotificationRow,
-    'id' | 'userId' | 'category' | 'channels' | 'sendAt' | 'fallback' | 'status' | 'workflowId'
+    | 'id'
+    | 'userId'
+    | 'category'
+    | 'channels'
+    | 'sendAt'
+    | 'fallback'
+    | 'status'
+    | 'workflowId'
+    | 'priority'
+    | 'source'
   >;
   let created = true;
   if (inserted) {
@@ -124,6 +140,8 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
       fallback: input.fallback ?? false,
       status,
       workflowId,
+      priority,
+      source: ctx.source ?? null,
     };
   } else {
     // Either no such user, or the Idempotency-Key is taken: say which.
@@ -160,6 +178,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
         notificationInputFor(notification),
         notification.workflowId,
         ctx.requestId,
+        notification,
       );
     } catch (error) {
       // Recorded is accepted. A failed start is ambiguous (a deadline or a reset connection may come after
@@ -179,6 +198,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
       notificationId: notification.id,
       workflowId: notification.workflowId,
       category: notification.category,
+      priority: notification.priority,
       created,
     },
     created ? 'notification accepted' : 'notification already accepted (Idempotency-Key)',
@@ -229,6 +249,7 @@ export async function getNotification(
     channels: notification.channels,
     fallback: notification.fallback,
     sendAt: notification.sendAt?.toISOString() ?? null,
+    priority: notification.priority,
     workflowId: notification.workflowId,
     createdAt: notification.createdAt.toISOString(),
     completedAt: notification.completedAt?.toISOString() ?? null,

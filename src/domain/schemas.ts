@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CHANNELS, CONTACT_CHANNELS, type ChannelName } from '../activities/channels/registry.js';
 import { apnsTokenSchema, fcmTokenSchema } from '../activities/channels/push/devices.js';
 import { NOTIFICATION_STATUSES } from '../workflows/definitions.js';
+import { NOTIFICATION_PRIORITIES } from '../workflows/priority.js';
 import { isUuid } from '../platform/uuid.js';
 
 const isTimeZone = (zone: string): boolean => {
@@ -124,6 +125,8 @@ const notificationFields = {
   data: z.record(z.string(), z.unknown()).optional(),
   sendAt: timestampSchema.optional(),
   fallback: z.boolean().optional(),
+  /** high goes before normal and low on every queue; unset: the category's default, else normal (bulk: low). */
+  priority: z.enum(NOTIFICATION_PRIORITIES).optional(),
 };
 
 export const createNotificationSchema = z
@@ -177,6 +180,20 @@ const categoryOrAll = z.union([
   z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, { message: 'must be a category or *' }),
 ]);
 
+const digestHour = z.int().min(0).max(23);
+/** How each category's notifications from a flow's digest step come: each as it comes, hourly, or daily at a local hour. */
+export const digestChoicesSchema = z
+  .array(
+    z.discriminatedUnion('mode', [
+      z.strictObject({ category: categoryOrAll, mode: z.enum(['off', 'hourly']) }),
+      z.strictObject({ category: categoryOrAll, mode: z.literal('daily'), hour: digestHour }),
+    ]),
+  )
+  .max(200)
+  .refine((digests) => new Set(digests.map((d) => d.category)).size === digests.length, {
+    message: 'must not list the same category twice',
+  });
+
 export const preferencesSchema = z.strictObject({
   /** Opt-in/out rules; the most specific (category, channel) match wins, `*` matches any. */
   rules: z
@@ -201,6 +218,8 @@ export const preferencesSchema = z.strictObject({
     .refine((q) => q.start !== q.end, { message: 'start and end must differ' })
     .nullable(),
   channelOrder: channelOrderSchema.optional(),
+  /** Per-category digests for flows; absent: the stored ones stay. */
+  digests: digestChoicesSchema.optional(),
 });
 export type Preferences = z.infer<typeof preferencesSchema>;
 

@@ -1,5 +1,6 @@
 import type { Db } from '../store/db.js';
 import { PermanentChannelError } from '../activities/channels/channel.js';
+import { renderTemplateText } from './template-language.js';
 
 /**
  * A stored template was asked for but has no text in the user's locale nor the default one: permanent,
@@ -9,24 +10,21 @@ export class MissingTemplateError extends PermanentChannelError {
   override name = 'MissingTemplateError';
 }
 
-const VARIABLE = /\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*\}\}/g;
-
-function lookup(data: Record<string, unknown>, path: string): unknown {
-  let value: unknown = data;
-  for (const key of path.split('.')) {
-    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value;
+/** Stored text that no longer renders (it was stored before Herald checked templates, or data broke it). */
+export class TemplateRenderError extends PermanentChannelError {
+  override name = 'TemplateRenderError';
 }
 
-/** Fills `{{variables}}` from data; a missing one renders empty. Output is plain text: channels escape it. */
+/**
+ * Fills a template (Handlebars: `{{variables}}`, `{{#each}}`, `{{#if}}`) from data; a missing value
+ * renders empty. Output is plain text: channels escape it for their format.
+ */
 export function renderTemplate(text: string, data: Record<string, unknown>): string {
-  return text.replace(VARIABLE, (_, path: string) => {
-    const value = lookup(data, path);
-    if (value === undefined || value === null) return '';
-    return typeof value === 'object' ? JSON.stringify(value) : String(value);
-  });
+  try {
+    return renderTemplateText(text, data);
+  } catch (error) {
+    throw new TemplateRenderError(`the template does not render: ${(error as Error).message}`);
+  }
 }
 
 /** Locales to try for a user, most specific first: pt-BR, pt, then the deployment's default. */

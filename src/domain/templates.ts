@@ -1,5 +1,6 @@
 import type { Db } from '../store/db.js';
-import { NotFoundError } from './errors.js';
+import { InvalidInputError, NotFoundError, type FieldError } from './errors.js';
+import { checkTemplate, TemplateSyntaxError } from './template-language.js';
 
 import type { TemplateResponse } from './views.js';
 
@@ -17,13 +18,36 @@ const view = (t: {
   updatedAt: t.updatedAt.toISOString(),
 });
 
-/** Creates or replaces a template's text for one locale; true when it was created. */
+/** Each of title and body that does not compile, with the compiler's reason. */
+function templateProblems(content: { title: string; body: string }): FieldError[] {
+  const problems: FieldError[] = [];
+  for (const field of ['title', 'body'] as const) {
+    try {
+      checkTemplate(content[field]);
+    } catch (error) {
+      if (!(error instanceof TemplateSyntaxError)) throw error;
+      problems.push({ field, message: `does not compile: ${error.message}` });
+    }
+  }
+  return problems;
+}
+
+/** Creates or replaces a template's text for one locale; true when it was created. Refuses text that does not compile. */
 export async function putTemplate(
   db: Db,
   key: string,
   locale: string,
   content: { title: string; body: string },
 ): Promise<{ created: boolean; template: TemplateResponse }> {
+  const problems = templateProblems(content);
+  if (problems.length > 0) {
+    throw new InvalidInputError(
+      'validation-error',
+      'The request is invalid',
+      problems.map((p) => `${p.field} ${p.message}`).join('; '),
+      problems,
+    );
+  }
   const existing = await db.template.findUnique({
     where: { key_locale: { key, locale } },
     select: { key: true },

@@ -9,6 +9,7 @@ import {
 import { maskToken } from '../activities/channels/push/devices.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import type { PreferencesResponse, PushDeviceResponse, UserResponse } from './views.js';
+import { digestChoicesOf, replaceDigestChoices } from './digest-preference.js';
 import type { ContactChanges, Preferences } from './schemas.js';
 
 /** A user with their contacts: one address per channel that has one. */
@@ -202,12 +203,13 @@ export async function preferencesOf(
   db: Db,
   user: Pick<UserRecord, 'id' | 'timezone' | 'channelOrder'>,
 ): Promise<PreferencesResponse> {
-  const [rules, quietHours] = await Promise.all([
+  const [rules, quietHours, digests] = await Promise.all([
     db.preference.findMany({
       where: { userId: user.id },
       orderBy: [{ category: 'asc' }, { channel: 'asc' }],
     }),
     db.quietHours.findUnique({ where: { userId: user.id } }),
+    digestChoicesOf(db, user.id),
   ]);
   return {
     userId: user.id,
@@ -222,10 +224,11 @@ export async function preferencesOf(
     quietHours: quietHours
       ? { start: quietHours.start, end: quietHours.end, timezone: quietHours.timezone ?? undefined }
       : null,
+    digests,
   };
 }
 
-/** Replaces the user's rules and quiet hours in one transaction. */
+/** Replaces the user's rules and quiet hours (and digests, when given) in one transaction. */
 export async function putPreferences(db: Db, idOrExternalId: string, input: Preferences) {
   const user = await findUser(db, idOrExternalId);
   await db.$transaction([
@@ -241,6 +244,7 @@ export async function putPreferences(db: Db, idOrExternalId: string, input: Pref
     ...(input.channelOrder
       ? [db.user.update({ where: { id: user.id }, data: { channelOrder: input.channelOrder } })]
       : []),
+    ...(input.digests ? replaceDigestChoices(db, user.id, input.digests) : []),
   ]);
   return preferencesOf(db, input.channelOrder ? { ...user, channelOrder: input.channelOrder } : user);
 }

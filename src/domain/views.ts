@@ -8,6 +8,7 @@ import {
   NOTIFICATION_PHASES,
   NOTIFICATION_STATUSES,
 } from '../workflows/definitions.js';
+import { NOTIFICATION_PRIORITIES } from '../workflows/priority.js';
 import { CHANNELS, CONTACT_CHANNELS, type ChannelName } from '../activities/channels/registry.js';
 import { PUSH_PROVIDERS } from '../activities/channels/push/devices.js';
 
@@ -81,6 +82,13 @@ export const preferencesResponse = z
       z.object({ category: z.string(), channel: z.union([z.literal('*'), channel]), enabled: z.boolean() }),
     ),
     quietHours: z.object({ start: z.string(), end: z.string(), timezone: z.string().optional() }).nullable(),
+    /** Per-category digests in the user's time zone; a category not listed is off. */
+    digests: z.array(
+      z.union([
+        z.object({ category: z.string(), mode: z.enum(['off', 'hourly']) }),
+        z.object({ category: z.string(), mode: z.literal('daily'), hour: z.int().min(0).max(23) }),
+      ]),
+    ),
   })
   .register(responseSchemas, { id: 'Preferences' });
 export type PreferencesResponse = z.infer<typeof preferencesResponse>;
@@ -118,6 +126,7 @@ export const notificationResponse = z
     channels: z.array(channel),
     fallback: z.boolean(),
     sendAt: timestamp.nullable(),
+    priority: z.enum(NOTIFICATION_PRIORITIES),
     workflowId: z.string(),
     deliveries: z.array(
       z.object({

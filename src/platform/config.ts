@@ -20,6 +20,8 @@ import {
 } from './config/delivery.js';
 import { payloadEncryptionConfig, type CodecConfig } from './config/payload-encryption.js';
 import { outboundConfig, type OutboundConfig } from './config/outbound.js';
+import { historyConfig, type HistoryConfig } from './config/history.js';
+import { priorityConfig, type PriorityConfig } from './config/priority.js';
 import { CHANNEL_CONFIG_SLICES } from '../activities/channels/registry.js';
 
 export { ConfigError, type ConfigProblem } from './config/define.js';
@@ -42,8 +44,10 @@ export const CONFIG_SLICES = [
   deliveryConfig,
   webhooksConfig,
   preferencesConfig,
+  historyConfig,
   outboundConfig,
   payloadEncryptionConfig,
+  priorityConfig,
   ...CHANNEL_CONFIG_SLICES,
 ] as const;
 
@@ -55,8 +59,10 @@ export interface Config
     DeliveryConfig,
     WebhooksConfig,
     PreferencesConfig,
+    HistoryConfig,
     OutboundConfig,
     CodecConfig,
+    PriorityConfig,
     ChannelSettings {
   /** Weak production settings that do not stop start-up (empty outside production). */
   startupWarnings: ConfigProblem[];

@@ -44,6 +44,7 @@ function bulkColumns(common: BulkCommon): [column: string, value: Prisma.Sql][] 
     ['status', Prisma.sql`${common.status}::"NotificationStatus"`],
     ['request_id', Prisma.sql`${common.requestId}::text`],
     ['source', Prisma.sql`${common.source}::text`],
+    ['priority', Prisma.sql`${common.priority}::"NotificationPriority"`],
     ['created_at', Prisma.sql`now() AT TIME ZONE 'UTC'`],
     ['updated_at', Prisma.sql`now() AT TIME ZONE 'UTC'`],
   ];
@@ -164,6 +165,8 @@ export async function bulkSendPage(
       sendAt: true,
       fallback: true,
       workflowId: true,
+      priority: true,
+      source: true,
     },
   });
   return { ids, requestId: bulk?.requestId ?? null, unstarted: new Map(rows.map((row) => [row.id, row])) };

@@ -3,6 +3,7 @@ import { PrismaClient } from '../generated/prisma/client.js';
 import type * as Enums from '../generated/prisma/enums.js';
 import type { ChannelName } from '../activities/channels/registry.js';
 import type { DeliveryStatus, NotificationStatus } from '../workflows/definitions.js';
+import type { NotificationPriority } from '../workflows/priority.js';
 
 export type Db = PrismaClient;
 export { Prisma } from '../generated/prisma/client.js';
@@ -15,6 +16,8 @@ const vocabulariesAgree: Same<Enums.Channel, ChannelName> &
   Same<Enums.NotificationStatus, NotificationStatus> &
   Same<Enums.DeliveryStatus, DeliveryStatus> = true;
 void vocabulariesAgree;
+const prioritiesAgree: Same<Enums.NotificationPriority, NotificationPriority> = true;
+void prioritiesAgree;
 
 /** Whether the database answers: the API's readiness. */
 export async function pingDatabase(db: Db): Promise<void> {

@@ -3,6 +3,7 @@
 import { isUuid } from '../platform/uuid.js';
 import { ACCEPTED_STATUSES, type ChannelName, type NotificationOutcome } from '../workflows/definitions.js';
 import { Prisma, type Db, type NotificationStatus } from './db.js';
+import type { NotificationPriority } from '../workflows/priority.js';
 
 export interface NewNotification {
   id: string;
@@ -22,6 +23,7 @@ export interface NewNotification {
   workflowId: string;
   requestId: string;
   source: string | null;
+  priority: NotificationPriority;
 }
 
 /**
@@ -43,13 +45,13 @@ export async function insertNotification(
     )
     INSERT INTO notifications (id, user_id, idempotency_key, request_hash, category, title, body,
       template, data, channels, fallback, send_at, status, workflow_id, request_id, source,
-      created_at, updated_at)
+      priority, created_at, updated_at)
     SELECT ${n.id}::uuid, recipient.id, ${n.idempotencyKey}, ${n.requestHash}, ${n.category},
       ${n.title}, ${n.body}, ${n.template},
       ${JSON.stringify(n.data)}::jsonb, ${n.channels}::"Channel"[], ${n.fallback},
       ${n.sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC', ${n.status}::"NotificationStatus",
       ${n.workflowId}, ${n.requestId}, ${n.source},
-      now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+      ${n.priority}::"NotificationPriority", now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
     FROM recipient
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING user_id::text AS "userId"`;
@@ -167,6 +169,9 @@ export interface UnstartedCandidate {
   sendAt: Date | null;
   fallback: boolean;
   workflowId: string;
+  /** Its start carries the notification's priority and fairness key, as the API's did. */
+  priority: NotificationPriority;
+  source: string | null;
 }
 
 /**
@@ -208,6 +213,8 @@ export async function findUnstartedCandidates(
       sendAt: true,
       fallback: true,
       workflowId: true,
+      priority: true,
+      source: true,
       createdAt: true,
     },
   });

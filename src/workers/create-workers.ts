@@ -140,6 +140,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
           configuredChannels: configured,
           mandatoryCategories: config.delivery.mandatoryCategories,
           inboxRetentionMs: config.inbox.retentionMs,
+          historyRetentionMs: config.history.retentionMs,
           settings: {
             retry: config.delivery.retryPolicies,
             retryWindowMs: config.delivery.retryWindowMs,

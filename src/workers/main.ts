@@ -11,6 +11,7 @@ import { connectTemporalClient } from '../platform/temporal-client.js';
 import { NOTIFICATIONS_QUEUE } from '../workflows/definitions.js';
 import { ensureReconcilerSchedule } from './reconciler-schedule.js';
 import { ensureInboxRetentionSchedule } from './inbox-retention-schedule.js';
+import { ensureHistoryRetentionSchedule } from './history-retention-schedule.js';
 import { ALL_QUEUES, createWorkers, prebuiltWorkflowBundle, type QueueName } from './create-workers.js';
 import { WORKER_DATABASE_POOL_SIZE } from './tuning.js';
 
@@ -63,6 +64,10 @@ if (queues.includes(NOTIFICATIONS_QUEUE)) {
       (scheduleId) => logger.info({ scheduleId }, 'inbox retention scheduled every hour'),
       (error: unknown) => logger.error({ err: error }, 'could not set up the inbox retention schedule'),
     );
+  await ensureHistoryRetentionSchedule(temporal).then(
+    (scheduleId) => logger.info({ scheduleId }, 'history retention scheduled every hour'),
+    (error: unknown) => logger.error({ err: error }, 'could not set up the history retention schedule'),
+  );
 }
 const metrics = config.worker.metrics ? await serveMetrics(config.worker.metrics) : undefined;
 if (metrics) logger.info({ url: metrics.url }, 'serving Prometheus metrics');

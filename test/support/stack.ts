@@ -164,6 +164,7 @@ export async function startHerald(
       outbound: config.outbound,
       twilioStatus: twilioStatusOptions(config),
       inbox: inbox && inboxHub && { ...inbox, hub: inboxHub },
+      categoryPriorities: config.categoryPriorities,
       ...(options.rateLimit ? { rateLimit: config.api.rateLimit } : {}),
       ...(options.unknownKeyLimit ? { unknownKeyLimit: options.unknownKeyLimit } : {}),
     });

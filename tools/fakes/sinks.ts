@@ -1,7 +1,10 @@
-// The provider fakes a whole Herald stack talks to, started together: SMTP, HTTPS Web Push, the Telegram
-// Bot API, the SMS gateway, and the chat and Twilio fakes. Shared by the benchmark and the chaos suite.
+// The provider fakes a whole Herald stack talks to, started together: SMTP, HTTPS Web Push, FCM and APNs,
+// the Telegram Bot API, the SMS gateway, and the chat and Twilio fakes. Shared by the benchmark and the
+// chaos suite.
 import webpush from 'web-push';
+import { startApnsFake, type ApnsFake } from './apns-fake.js';
 import { startDiscordFake, type DiscordFake } from './discord-webhook.js';
+import { startFcmFake, type FcmFake } from './fcm-fake.js';
 import { startPushEndpoint, type PushEndpoint } from './push-endpoint.js';
 import { startSlackFake, type SlackFake } from './slack-api.js';
 import { startSmsGateway, type SmsGateway } from './sms-gateway.js';
@@ -13,6 +16,9 @@ import { startTwilioFake, type TwilioFake } from './twilio.js';
 export interface Sinks {
   smtp: SmtpSink;
   push: PushEndpoint;
+  /** Phones: Firebase Cloud Messaging (with Google's token endpoint) and Apple's push service. */
+  fcm: FcmFake;
+  apns: ApnsFake;
   telegram: TelegramFake;
   /** The generic HTTP SMS gateway (SMS_PROVIDER=http). */
   sms: SmsGateway;
@@ -30,6 +36,8 @@ export async function startSinks(telegramToken: string): Promise<Sinks> {
   return {
     smtp: await startSmtpSink(),
     push: await startPushEndpoint(),
+    fcm: await startFcmFake(),
+    apns: await startApnsFake(),
     telegram: await startTelegramFake({ token: telegramToken }),
     sms: await startSmsGateway(),
     slack: await startSlackFake({ token: SLACK_TOKEN }),
@@ -42,6 +50,8 @@ export async function startSinks(telegramToken: string): Promise<Sinks> {
 export async function stopSinks(sinks: Sinks): Promise<void> {
   await sinks.smtp.close();
   await sinks.push.stop();
+  await sinks.fcm.stop();
+  await sinks.apns.stop();
   await sinks.telegram.stop();
   await sinks.sms.stop();
   await sinks.slack.stop();
@@ -52,7 +62,7 @@ export async function stopSinks(sinks: Sinks): Promise<void> {
 
 /** The HTTPS fakes' certificates (PEM), to trust as CAs: the NODE_EXTRA_CA_CERTS file's content. */
 export const sinkCertificates = (sinks: Sinks): string =>
-  [...new Set([sinks.push.ca, sinks.discord.ca, sinks.teams.ca])].join('\n');
+  [...new Set([sinks.push.ca, sinks.fcm.ca, sinks.apns.ca, sinks.discord.ca, sinks.teams.ca])].join('\n');
 
 /**
  * The environment of Herald's processes (worker and API) against the sinks, before per-process
@@ -118,5 +128,21 @@ export function chatAndTwilioEnv(sinks: Sinks, o: { publicUrl: string }): Record
     PUBLIC_URL: o.publicUrl,
     // Lifted as Telegram's is: the fakes have no limits, and Slack's default (1 a second) would pace the run.
     CHANNEL_RATE_LIMITS: 'telegram=100000,slack=100000,discord=100000,teams=100000',
+  };
+}
+
+/**
+ * What turns on native push (FCM and APNs devices on the push channel), added to heraldProcessEnv's;
+ * kept apart as chatAndTwilioEnv is. The fakes' certificates must be in NODE_EXTRA_CA_CERTS (sinkCertificates).
+ */
+export function nativePushEnv(sinks: Sinks): Record<string, string> {
+  return {
+    FCM_SERVICE_ACCOUNT: JSON.stringify(sinks.fcm.serviceAccount),
+    FCM_API_URL: sinks.fcm.url,
+    APNS_KEY: sinks.apns.key,
+    APNS_KEY_ID: sinks.apns.keyId,
+    APNS_TEAM_ID: sinks.apns.teamId,
+    APNS_TOPIC: sinks.apns.topic,
+    APNS_API_URL: sinks.apns.url,
   };
 }

@@ -8,6 +8,18 @@ import { freePort } from './ports.js';
 
 export { TEMPORAL_CLI_VERSION, temporalCliPath };
 
+/**
+ * The dynamic config Herald's priority and fairness need (docs/operations.md, "Priority and fairness"),
+ * the same as deploy/temporal/dynamicconfig/herald.yaml: the matcher that orders by priority key, fairness
+ * among sources within a priority, and one partition per queue, since each partition orders on its own.
+ */
+export const PRIORITY_DYNAMIC_CONFIG: Readonly<Record<string, boolean | number>> = {
+  'matching.useNewMatcher': true,
+  'matching.enableFairness': true,
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+};
+
 export interface TemporalServerOptions {
   port: number;
   /** Web UI port; omit for a headless server. */
@@ -58,6 +70,8 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   for (const flag of SEARCH_ATTRIBUTE_FLAGS) args.push('--search-attribute', flag);
+  for (const [key, value] of Object.entries(PRIORITY_DYNAMIC_CONFIG))
+    args.push('--dynamic-config-value', `${key}=${value}`);
   args.push(...(options.extraArgs ?? []));
 
   const child = spawn(temporalCliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

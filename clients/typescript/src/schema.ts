@@ -891,6 +891,19 @@ export interface components {
         end: string;
         timezone?: string;
       } | null;
+      digests: (
+        | {
+            category: string;
+            /** @enum {string} */
+            mode: 'off' | 'hourly';
+          }
+        | {
+            category: string;
+            /** @constant */
+            mode: 'daily';
+            hour: number;
+          }
+      )[];
     };
     PushSubscription: {
       /** Format: uuid */
@@ -941,6 +954,8 @@ export interface components {
       channels: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
       fallback: boolean;
       sendAt: string | null;
+      /** @enum {string} */
+      priority: 'high' | 'normal' | 'low';
       workflowId: string;
       deliveries: {
         /** @enum {string} */
@@ -1642,6 +1657,19 @@ export interface operations {
             timezone?: string;
           } | null;
           channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
+          digests?: (
+            | {
+                category: '*' | string;
+                /** @enum {string} */
+                mode: 'off' | 'hourly';
+              }
+            | {
+                category: '*' | string;
+                /** @constant */
+                mode: 'daily';
+                hour: number;
+              }
+          )[];
         };
       };
     };
@@ -2036,6 +2064,8 @@ export interface operations {
           /** Format: date-time */
           sendAt?: string;
           fallback?: boolean;
+          /** @enum {string} */
+          priority?: 'high' | 'normal' | 'low';
         } & (unknown | unknown);
       };
     };
@@ -2089,6 +2119,8 @@ export interface operations {
           /** Format: date-time */
           sendAt?: string;
           fallback?: boolean;
+          /** @enum {string} */
+          priority?: 'high' | 'normal' | 'low';
         } & (unknown | unknown);
       };
     };
@@ -3070,6 +3102,19 @@ export interface operations {
             timezone?: string;
           } | null;
           channelOrder?: ('email' | 'sms' | 'push' | 'telegram' | 'slack' | 'discord' | 'teams' | 'in_app')[];
+          digests?: (
+            | {
+                category: '*' | string;
+                /** @enum {string} */
+                mode: 'off' | 'hourly';
+              }
+            | {
+                category: '*' | string;
+                /** @constant */
+                mode: 'daily';
+                hour: number;
+              }
+          )[];
           timezone?: string;
         };
       };

@@ -2,6 +2,8 @@
 // at once (the server validates it again), subscribes this browser to Web Push, and sends a test.
 // Plain browser JavaScript, no framework and no build step.
 
+import { describeDigest, digestOf, digestSelect, digestValue, withDigest } from './digests.js';
+
 const token = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() ?? '');
 const $ = (id) => document.getElementById(id);
 const FINAL = ['sent', 'partially_sent', 'failed', 'skipped', 'cancelled', 'deferred'];
@@ -78,9 +80,10 @@ const usable = () => state.channels.filter((c) => c.available).map((c) => c.chan
 
 // One save at a time, each computed from the state the previous one returned.
 let queue = Promise.resolve();
-function save(change, describe) {
+function save(change, describe, changeDigests) {
   queue = queue.then(async () => {
     const body = { rules: change(state.preferences.rules), quietHours: state.preferences.quietHours };
+    if (changeDigests) body.digests = changeDigests(state.preferences.digests);
     try {
       state = await api('/preferences', { method: 'PUT', body });
       say(`Saved: ${describe()}.`);
@@ -169,7 +172,16 @@ function buildCategories() {
           );
         });
     }
-    set.append(row);
+    set.append(
+      row,
+      digestSelect(category, (choice) =>
+        save(
+          (rules) => rules,
+          () => `“${category}” notifications come as ${describeDigest(choice)}`,
+          (digests) => withDigest(digests, category, choice),
+        ),
+      ),
+    );
     if (!mandatory)
       all.input.addEventListener('change', () => {
         const on = all.input.checked;
@@ -210,7 +222,10 @@ function refresh() {
     all.checked = mandatory || cells.some(Boolean);
     all.indeterminate = !mandatory && cells.some(Boolean) && !cells.every(Boolean);
     all.disabled = mandatory;
+    $(`digest-${category}`).value = digestValue(digestOf(state.preferences.digests, category));
   }
+  $('digest-hint').textContent =
+    `Digests collect notifications that come through a flow with a digest step. Daily digests follow your time zone (${state.timezone}).`;
 }
 
 function buildQuietHours() {
@@ -264,6 +279,7 @@ async function saveQuietHours(event) {
   }));
   button.disabled = false;
   buildQuietHours();
+  refresh();
 }
 
 const pushSupported = () => 'serviceWorker' in navigator && 'PushManager' in window;

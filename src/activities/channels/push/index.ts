@@ -171,7 +171,7 @@ export function createPushChannel(options: PushOptions): ChannelProvider {
 
 export const pushChannel: ChannelDefinition = {
   channel: 'push',
-  label: 'Browser push',
+  label: 'Push (browsers and phones)',
   config: pushConfig,
   composeProfiles: ['push'],
   hasAddress: (recipient) => recipient.pushSubscriptions.length + (recipient.pushDevices?.length ?? 0) > 0,
