@@ -3,15 +3,11 @@
 // and starts nothing; and a fan-out that could not start, whose notifications the reconciler starts.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createApp } from '../src/api/app.js';
+import { startApiWithoutTemporal, type ApiWithoutTemporal } from './support/api-without-temporal.js';
 import { createLogger } from '../src/platform/logger.js';
 import { createStartBulkPage } from '../src/activities/start-bulk-page.js';
-import { freePort } from '../tools/local-stack/ports.js';
 import { RECONCILE_DEFAULTS } from '../src/workflows/reconciler.js';
 import { bulkFanOutWorkflowId, type BulkFanOutResult } from '../src/workflows/bulk-fan-out.js';
 import { NOTIFICATIONS_QUEUE } from '../src/workflows/definitions.js';
@@ -44,7 +40,7 @@ const PROBLEMS = 'https://herald.dev/problems/';
 describe('bulk sends', () => {
   const t = {} as EmailStack;
   const since = new Date();
-  let deadApi: Server;
+  let deadApi: ApiWithoutTemporal;
   let deadApiUrl: string;
 
   before(async () => {
@@ -53,23 +49,11 @@ describe('bulk sends', () => {
       testEnv({ SMTP_URL: t.smtp.url, MAIL_FROM: 'Herald <herald@example.test>' }),
     );
     // The API as it is while Temporal is unreachable: it records, and cannot start the fan-out.
-    const deadTemporal = new Client({
-      connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 500 }),
-    });
-    const app = createApp({
-      db: t.herald.db,
-      temporal: deadTemporal,
-      logger: createLogger('test', 'silent'),
-      apiKeys: [TEST_API_KEY],
-    });
-    deadApi = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    deadApiUrl = `http://127.0.0.1:${(deadApi.address() as AddressInfo).port}`;
+    deadApi = await startApiWithoutTemporal(t.herald.db);
+    deadApiUrl = deadApi.url;
   });
   after(async () => {
-    deadApi.closeAllConnections();
-    await new Promise((resolve) => deadApi.close(resolve));
+    await deadApi.close();
     await terminateWorkflowsSince(t.herald.temporal, since, 'bulk test over');
     await t.herald.stop();
     await t.smtp.close();
@@ -210,6 +194,35 @@ describe('bulk sends', () => {
     assert.equal(after.bulkSends, before.bulkSends + 1);
     await t.smtp.waitFor((m) => m.envelopeTo.includes(bob!.email));
     await t.smtp.waitFor((m) => m.envelopeTo.includes(alice!.email));
+  });
+
+  it('keys each recipient as a single send with `<key>:<recipient>` would, and refuses another body', async () => {
+    const [carol] = await seedUsers(1);
+    const key = uniqueId('bulk-key');
+    const data = { order: { id: 7, lines: ['a', 'b'] }, amount: 12.5 };
+    const single = await t.herald.api('/v1/notifications', {
+      headers: { 'idempotency-key': `${key}:${carol!.externalId}` },
+      json: { userId: carol!.externalId, ...content, data },
+    });
+    assert.equal(single.status, 202, await single.clone().text());
+    const { id } = (await single.json()) as { id: string };
+    const before = await counts();
+
+    const same = await bulk(
+      { recipients: [carol!.externalId], ...content, data },
+      { 'idempotency-key': key },
+    );
+    assert.equal(((await same.json()) as BulkAnswer).results[0]!.id, id, 'the single send, found');
+    const other = await bulk(
+      { recipients: [carol!.externalId], ...content, data, title: 'Another' },
+      { 'idempotency-key': key },
+    );
+    assert.equal(
+      ((await other.json()) as BulkAnswer).results[0]!.error?.type,
+      PROBLEMS + 'idempotency-key-reused',
+    );
+    assert.deepEqual(await counts(), before);
+    await t.smtp.waitFor((m) => m.envelopeTo.includes(carol!.email));
   });
 
   it('refuses 10,001 recipients with 422 and records nothing; 10,000 pass validation', async () => {

@@ -1,13 +1,9 @@
 // The reconciler: a notification recorded but never started (the API died between the two, or the start
 // failed ambiguously) is started by a Temporal Schedule a minute later, once, and never one that moved on.
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
-import { createApp } from '../src/api/app.js';
-import { createLogger } from '../src/platform/logger.js';
-import { freePort } from '../tools/local-stack/ports.js';
+import { Client, ScheduleOverlapPolicy } from '@temporalio/client';
+import { startApiWithoutTemporal, type ApiWithoutTemporal } from './support/api-without-temporal.js';
 import { ensureReconcilerSchedule } from '../src/workers/reconciler-schedule.js';
 import { RECONCILE_DEFAULTS } from '../src/workflows/reconciler.js';
 import { heraldDataConverter } from '../src/platform/codec.js';
@@ -30,7 +26,7 @@ describe('reconciler', () => {
   const since = new Date();
   const scheduleId = uniqueId('reconciler-test');
   let deadApiUrl: string;
-  let deadApi: Server;
+  let deadApi: ApiWithoutTemporal;
 
   before(async () => {
     t.smtp = await startSmtpSink();
@@ -38,19 +34,8 @@ describe('reconciler', () => {
       testEnv({ SMTP_URL: t.smtp.url, MAIL_FROM: 'Herald <herald@example.test>' }),
     );
     // The API as it is while Temporal is unreachable: it records, and cannot start.
-    const deadTemporal = new Client({
-      connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 500 }),
-    });
-    const app = createApp({
-      db: t.herald.db,
-      temporal: deadTemporal,
-      logger: createLogger('test', 'silent'),
-      apiKeys: [TEST_API_KEY],
-    });
-    deadApi = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    deadApiUrl = `http://127.0.0.1:${(deadApi.address() as AddressInfo).port}`;
+    deadApi = await startApiWithoutTemporal(t.herald.db);
+    deadApiUrl = deadApi.url;
     // Paused: it runs only when this file triggers it, never under another file's workers.
     await ensureReconcilerSchedule(t.herald.temporal, { scheduleId, paused: true });
   });
@@ -59,8 +44,7 @@ describe('reconciler', () => {
       .getHandle(scheduleId)
       .delete()
       .catch(() => undefined);
-    deadApi.closeAllConnections();
-    await new Promise((resolve) => deadApi.close(resolve));
+    await deadApi.close();
     await terminateWorkflowsSince(t.herald.temporal, since, 'reconciler test over');
     await t.herald.stop();
     await t.smtp.close();

@@ -22,13 +22,16 @@ export interface BulkSizeResult {
 export interface BulkPartResult {
   sizes: BulkSizeResult[];
   /** One bulk of `recipients` run through a worker: the 202, then every start, then every outcome. */
-  fanOut: { recipients: number; answerMs: number; allStartedMs: number; allFinishedMs: number };
+  /** `allFinishedMs` is null when they had not all finished within FINISH_WITHIN_MS. */
+  fanOut: { recipients: number; answerMs: number; allStartedMs: number; allFinishedMs: number | null };
   /** The 202 of every measured request, all sizes together (ms). */
   latency: LatencySummary;
 }
 
 export const BULK_SIZES = [1_000, 10_000] as const;
 const ROUNDS = 3;
+/** A busy machine delivers slowly: past this the part reports what it saw rather than wait on. */
+const FINISH_WITHIN_MS = 10 * 60_000;
 
 async function sendBulk(apiUrl: string, recipients: number, category: string) {
   const body = JSON.stringify({
@@ -78,6 +81,13 @@ export async function runBulk(stack: BenchStack, connection: Connection): Promis
   } finally {
     await accept.stop();
   }
+  // Their workflows live in the namespace no worker polls; in the default one the reconciler of the next
+  // worker would start all of them (tens of thousands) and the fan-out below would measure that instead.
+  await build.pool.query(
+    `UPDATE notifications SET status = 'cancelled', completed_at = now()
+     WHERE category LIKE 'bench-bulk-%' AND category NOT LIKE 'bench-bulk-run-%'
+       AND status IN ('accepted', 'scheduled')`,
+  );
 
   // With a worker, in the namespace the worker polls: the fan-out and the notifications run.
   const recipients = BULK_SIZES[0];
@@ -95,17 +105,20 @@ export async function runBulk(stack: BenchStack, connection: Connection): Promis
     await new Client({ connection }).workflow.getHandle(bulkFanOutWorkflowId(row!.id)).result();
     const allStartedMs = Math.round(performance.now() - began);
     log(`bulk: fan-out of ${recipients} started every workflow ${allStartedMs} ms after the request`);
-    for (;;) {
+    let allFinishedMs: number | null = null;
+    while (performance.now() - began < FINISH_WITHIN_MS) {
       const { rows } = await build.pool.query<{ open: string }>(
         `SELECT count(*) AS open FROM notifications
          WHERE category = $1 AND status IN ('accepted', 'scheduled', 'processing', 'deferred')`,
         [category],
       );
-      if (Number(rows[0]!.open) === 0) break;
+      if (Number(rows[0]!.open) === 0) {
+        allFinishedMs = Math.round(performance.now() - began);
+        break;
+      }
       await sleep(250);
     }
-    const allFinishedMs = Math.round(performance.now() - began);
-    log(`bulk: all ${recipients} finished ${allFinishedMs} ms after the request`);
+    log(`bulk: all ${recipients} finished: ${allFinishedMs ?? 'not'} ms after the request`);
     return {
       sizes,
       fanOut: { recipients, answerMs: sent.ms, allStartedMs, allFinishedMs },
@@ -129,8 +142,10 @@ export function bulkMarkdown(result: BulkPartResult): string[] {
     ),
     '',
     `One bulk of ${result.fanOut.recipients} with a worker: 202 after ${result.fanOut.answerMs} ms, every ` +
-      `workflow started after ${result.fanOut.allStartedMs} ms, every notification finished after ` +
-      `${result.fanOut.allFinishedMs} ms.`,
+      `workflow started after ${result.fanOut.allStartedMs} ms, ` +
+      (result.fanOut.allFinishedMs === null
+        ? `not every notification finished within ${FINISH_WITHIN_MS / 60_000} min.`
+        : `every notification finished after ${result.fanOut.allFinishedMs} ms.`),
     '',
   ];
 }

@@ -2,7 +2,7 @@
 // notification is recorded in one statement, and a fan-out workflow starts their workflows, so the answer
 // does not wait on thousands of starts. What is recorded is accepted: if the fan-out cannot start, the
 // notifications stay `accepted` and the reconciler starts them a minute later.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { isUuid } from '../platform/uuid.js';
 import { countAcceptedNotification } from '../platform/metrics.js';
@@ -22,7 +22,7 @@ import { ConflictError, InvalidInputError, UnavailableError } from './errors.js'
 import { START_DEADLINE_MS } from './notification-workflow.js';
 import { pinFlow } from './flows.js';
 import { choosePriority, temporalPriorityFor } from '../workflows/priority.js';
-import { requestHash, type AcceptContext } from './notifications.js';
+import { canonical, requestHash, type AcceptContext } from './notifications.js';
 import type { BulkNotification } from './schemas.js';
 
 /** Each recipient's outcome, in the order given: its notification, or why it has none. */
@@ -88,6 +88,7 @@ export async function acceptBulk(
     unique.map((given) => ({ given, asUuid: isUuid(given) ? given : null })),
   );
 
+  const hashFor = requestHasher(shared);
   // The same key per recipient as a single send of it with `<key>:<recipient>` would use.
   const keyPrefix =
     ctx.idempotencyKey && (ctx.source ? `${ctx.source}/${ctx.idempotencyKey}` : ctx.idempotencyKey);
@@ -104,7 +105,7 @@ export async function acceptBulk(
         id,
         userId,
         idempotencyKey: keyPrefix ? `${keyPrefix}:${recipient}` : null,
-        requestHash: requestHash({ ...shared, userId: recipient }),
+        requestHash: hashFor(recipient),
         workflowId: workflowIdFor(id),
       },
     });
@@ -180,6 +181,19 @@ export async function acceptBulk(
     'bulk send accepted',
   );
   return { outcomes, bulkSendId: recorded.bulkSendId };
+}
+
+/**
+ * requestHash of `{...shared, userId}` for each recipient, as a single send of it would hash, without
+ * serialising the shared content once a recipient: its canonical JSON is split around the userId, and
+ * the part before it hashed once.
+ */
+function requestHasher(shared: Omit<BulkNotification, 'recipients'>): (userId: string) => string {
+  const mark = `\u0000${randomUUID()}\u0000`;
+  const parts = JSON.stringify(canonical({ ...shared, userId: mark })).split(JSON.stringify(mark));
+  if (parts.length !== 2) return (userId) => requestHash({ ...shared, userId });
+  const before = createHash('sha256').update(parts[0]!);
+  return (userId) => before.copy().update(JSON.stringify(userId)).update(parts[1]!).digest('hex');
 }
 
 const unknownUser = (recipient: string) =>

@@ -57,7 +57,7 @@ export const requestHash = (input: CreateNotification): string =>
     .update(JSON.stringify(canonical(input)))
     .digest('hex');
 
-function canonical(value: unknown): unknown {
+export function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === 'object')
     return Object.fromEntries(

@@ -1,29 +1,16 @@
 // Bulk sends: every recipient of a bulk request resolved in one query, and all its notifications
 // recorded in one statement with the bulk row that the fan-out workflow reads them back from.
-import type { ChannelName } from '../workflows/definitions.js';
-import { Prisma, type Db, type NotificationStatus } from './db.js';
-import type { UnstartedCandidate } from './notifications.js';
-import type { NotificationPriority } from '../workflows/priority.js';
+import { Prisma, type Db } from './db.js';
+import type { NewNotification, UnstartedCandidate } from './notifications.js';
 
-/** What every notification of one bulk request shares: bound once, not once a recipient. */
-export interface BulkCommon {
-  category: string;
-  title: string | null;
-  body: string | null;
-  template: string | null;
-  data: Record<string, unknown>;
-  channels: ChannelName[];
-  fallback: boolean;
-  ack: boolean;
-  flowKey: string | null;
-  flowVersion: number | null;
-  cancellationKey: string | null;
-  sendAt: Date | null;
-  status: NotificationStatus;
-  requestId: string;
-  source: string | null;
-  priority: NotificationPriority;
-}
+/**
+ * What every notification of one bulk request shares, bound once: a single notification's fields but
+ * those that differ per recipient (a field added there is owed here, and a line in bulkColumns).
+ */
+export type BulkCommon = Omit<
+  NewNotification,
+  'id' | 'userIdOrExternalId' | 'idempotencyKey' | 'requestHash' | 'workflowId'
+>;
 
 /** What differs between the notifications of one bulk request. */
 export interface BulkItem {
