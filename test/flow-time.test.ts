@@ -80,4 +80,35 @@ describe('flows at real lengths (time skipping)', () => {
     assert.equal(mail.parsed.subject, '3 new notifications');
     assert.equal((mail.parsed.text ?? '').trim(), '• Morning\n• Noon\n• Evening');
   });
+
+  it("waits for the person's daily digest hour instead of the flow's window", async () => {
+    const key = await flow([
+      { type: 'digest', window: '1m' },
+      { type: 'send', channels: ['email'] },
+    ]);
+    const u = await user();
+    // Daily at a UTC hour two to three hours ahead of the server's clock: well past the flow's minute.
+    const now = await herald.env.currentTimeMs();
+    const hour = (new Date(now).getUTCHours() + 3) % 24;
+    const due = Date.UTC(
+      new Date(now).getUTCFullYear(),
+      new Date(now).getUTCMonth(),
+      new Date(now).getUTCDate(),
+      new Date(now).getUTCHours() + 3,
+    );
+    await herald.db.user.update({ where: { id: u.id }, data: { timezone: 'UTC' } });
+    await herald.db.digestPreference.create({
+      data: { userId: u.id, category: 'updates', mode: 'daily', hour },
+    });
+    for (const title of ['First', 'Second'])
+      await herald.send({ userId: u.id, category: 'updates', title, body: 'b', flow: key });
+    await eventually(
+      async () => (await herald.db.notification.count({ where: { userId: u.id, status: 'digested' } })) === 2,
+    );
+    await herald.env.sleep(10 * 60_000);
+    assert.equal(mailsTo(u.email).length, 0, "the flow's minute is over, the person's hour is not");
+    await herald.env.sleep(due - (await herald.env.currentTimeMs()) + 1_000);
+    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(u.email));
+    assert.equal(mail.parsed.subject, '2 new notifications');
+  });
 });

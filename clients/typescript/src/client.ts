@@ -16,6 +16,8 @@ export type CreateUserInput = JsonBody<operations['createUser']>;
 export type UpdateUserInput = JsonBody<operations['updateUser']>;
 export type PushSubscriptionInput = JsonBody<operations['addPushSubscription']>;
 export type CreateWebhookInput = JsonBody<operations['createWebhook']>;
+export type FlowInput = JsonBody<operations['putFlow']>;
+export type TopicInput = JsonBody<operations['putTopic']>;
 export type AcceptedNotification = components['schemas']['AcceptedNotification'];
 export type Notification = components['schemas']['Notification'];
 export type Broadcast = components['schemas']['Broadcast'];
@@ -123,6 +125,13 @@ export function createHeraldClient(options: HeraldClientOptions) {
           body: reason === undefined ? {} : { reason },
         }),
       ),
+    /** Cancels every notification (and digested item) carrying the `cancellationKey` it was sent with. */
+    cancelByKey: async (cancellationKey: string, reason?: string) =>
+      unwrap(
+        await api.POST('/v1/notifications/cancel', {
+          body: reason === undefined ? { cancellationKey } : { cancellationKey, reason },
+        }),
+      ),
     /** Runs the failed deliveries again (while the notification waits for a retry). */
     retry: async (notificationId: string) =>
       unwrap(await api.POST('/v1/notifications/{id}/retry', { params: id(notificationId) })),
@@ -141,6 +150,42 @@ export function createHeraldClient(options: HeraldClientOptions) {
     },
     addPushSubscription: async (userId: string, subscription: PushSubscriptionInput) =>
       unwrap(await api.POST('/v1/users/{id}/push-subscriptions', { params: id(userId), body: subscription })),
+    /** A short-lived token the user's browser gives `<herald-inbox>` (the in-app inbox). */
+    inboxToken: async (userId: string) =>
+      unwrap(await api.POST('/v1/users/{id}/inbox-token', { params: id(userId) })),
+    /** The topics the user is subscribed to. */
+    topics: async (userId: string) => unwrap(await api.GET('/v1/users/{id}/topics', { params: id(userId) })),
+  };
+
+  const key = (value: string) => ({ path: { key: value } });
+  const flows = {
+    /** Stores a new version of the flow (the same steps again return the current version). */
+    put: async (flowKey: string, input: FlowInput) =>
+      unwrap(await api.PUT('/v1/flows/{key}', { params: key(flowKey), body: input })),
+    /** The flow with every version. */
+    get: async (flowKey: string) => unwrap(await api.GET('/v1/flows/{key}', { params: key(flowKey) })),
+    list: async () => unwrap(await api.GET('/v1/flows')),
+    /** Running notifications keep the version they started with. */
+    delete: async (flowKey: string): Promise<void> => {
+      unwrap(await api.DELETE('/v1/flows/{key}', { params: key(flowKey) }));
+    },
+  };
+
+  const topics = {
+    put: async (topicKey: string, input: TopicInput) =>
+      unwrap(await api.PUT('/v1/topics/{key}', { params: key(topicKey), body: input })),
+    /** The topic with its subscriber count. */
+    get: async (topicKey: string) => unwrap(await api.GET('/v1/topics/{key}', { params: key(topicKey) })),
+    /** Up to 1,000 user ids or externalIds a call; subscribing again changes nothing. */
+    subscribe: async (topicKey: string, users: string[]) =>
+      unwrap(await api.POST('/v1/topics/{key}/subscribers', { params: key(topicKey), body: { users } })),
+    unsubscribe: async (topicKey: string, userId: string): Promise<void> => {
+      unwrap(
+        await api.DELETE('/v1/topics/{key}/subscribers/{userId}', {
+          params: { path: { key: topicKey, userId } },
+        }),
+      );
+    },
   };
 
   const webhooks = {
@@ -153,7 +198,7 @@ export function createHeraldClient(options: HeraldClientOptions) {
   };
 
   /** `api` is the typed openapi-fetch client itself, for every other route (`api.GET('/v1/templates/{key}', …)`). */
-  return { notifications, users, webhooks, api };
+  return { notifications, users, webhooks, flows, topics, api };
 }
 
 export type HeraldClient = ReturnType<typeof createHeraldClient>;

@@ -5,6 +5,7 @@ export {
   type BulkNotificationInput,
   type CreateUserInput,
   type CreateWebhookInput,
+  type FlowInput,
   type HeraldClient,
   type HeraldClientOptions,
   type Notification,
@@ -14,6 +15,7 @@ export {
   type NotificationSummary,
   type PushSubscriptionInput,
   type SendOptions,
+  type TopicInput,
   type UpdateUserInput,
   type User,
 } from './client.js';

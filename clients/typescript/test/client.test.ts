@@ -67,6 +67,44 @@ describe('@herald/client against the API', () => {
     assert.equal(read.deliveries[0]?.status, 'sent');
   });
 
+  it('stores a flow, sends through it and cancels by key; manages a topic and its subscribers', async () => {
+    const user = await newUser();
+    const flowKey = uniqueId('client-flow').toLowerCase();
+    const stored = await herald.flows.put(flowKey, {
+      steps: [
+        { type: 'delay', duration: '1h' },
+        { type: 'send', channels: ['email'] },
+      ],
+    });
+    assert.equal(stored.currentVersion, 1);
+    assert.equal((await herald.flows.get(flowKey)).versions.length, 1);
+    const cancellationKey = uniqueId('order');
+    const sent = await herald.notifications.send({
+      userId: user.id,
+      category: 'orders',
+      title: 'Later',
+      body: 'b',
+      flow: flowKey,
+      cancellationKey,
+    });
+    const cancelled = await herald.notifications.cancelByKey(cancellationKey);
+    assert.equal(cancelled.cancelled, 1);
+    await untilStatus(t.herald, sent.id, 'cancelled');
+
+    const topicKey = uniqueId('client-topic').toLowerCase();
+    await herald.topics.put(topicKey, { name: 'Product news' });
+    const subscribed = await herald.topics.subscribe(topicKey, [user.id, user.id]);
+    assert.ok(subscribed.results.length >= 1);
+    assert.equal((await herald.topics.get(topicKey)).subscribers, 1);
+    assert.deepEqual(
+      (await herald.users.topics(user.id)).items.map((topic) => topic.key),
+      [topicKey],
+    );
+    await herald.topics.unsubscribe(topicKey, user.id);
+    assert.equal((await herald.topics.get(topicKey)).subscribers, 0);
+    await herald.flows.delete(flowKey);
+  });
+
   it('throws problem+json answers as typed exceptions', async () => {
     const unknownUser = await herald.notifications
       .send({ userId: uniqueId('nobody'), category: 'billing', title: 'x', body: 'y' })
