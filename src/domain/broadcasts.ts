@@ -19,11 +19,18 @@ import { NOTIFICATIONS_QUEUE, SEARCH_ATTRIBUTES } from '../workflows/definitions
 import { broadcastWorkflowIdFor } from '../workflows/broadcast-definitions.js';
 import { broadcastWorkflow } from '../workflows/broadcast.js';
 import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from './errors.js';
-import { getNotification, requestHash, type AcceptContext, type NotificationReach } from './notifications.js';
+import {
+  getNotification,
+  requestHash,
+  requestedFields,
+  type AcceptContext,
+  type NotificationReach,
+} from './notifications.js';
 import { START_DEADLINE_MS } from './notification-workflow.js';
 import { pinFlow } from './flows.js';
 import { choosePriority, temporalPriorityFor } from '../workflows/priority.js';
 import type { CreateNotification } from './schemas.js';
+import { requireKnownTemplate } from './templates.js';
 import type { AcceptedBroadcastResponse, BroadcastResponse } from './topic-views.js';
 import type { NotificationResponse } from './views.js';
 
@@ -36,17 +43,7 @@ export async function acceptBroadcast(
   input: CreateNotification & { topic: string },
 ): Promise<AcceptedBroadcastResponse> {
   const { db } = ctx;
-  if (
-    input.template &&
-    !(await db.template.findFirst({ where: { key: input.template }, select: { key: true } }))
-  ) {
-    throw new InvalidInputError(
-      'unknown-template',
-      'Unknown template',
-      `No template has the key ${input.template}`,
-      [{ field: 'template', message: 'no such template' }],
-    );
-  }
+  await requireKnownTemplate(db, input.template);
   // The flow's current version, pinned once for every recipient (docs/flows.md).
   const flow = input.flow
     ? await pinFlow(db, input.flow, Boolean(input.template || input.title !== undefined))
@@ -70,20 +67,9 @@ export async function acceptBroadcast(
     topicKey: input.topic,
     idempotencyKey: idempotencyKey ?? null,
     requestHash: hash,
-    category: input.category,
-    title: input.title ?? null,
-    body: input.body ?? null,
-    template: input.template ?? null,
-    data: input.data ?? {},
-    channels: input.channels ?? [],
-    fallback: input.fallback ?? false,
-    ack: input.ack ?? false,
-    flowKey: input.flow ?? null,
-    flowVersion: flow?.version ?? null,
-    cancellationKey: input.cancellationKey ?? null,
+    ...requestedFields(input, flow),
     // A campaign: low unless the caller says otherwise (src/workflows/priority.ts).
     priority: choosePriority(input, 'broadcast'),
-    sendAt: input.sendAt ? new Date(input.sendAt) : null,
     workflowId,
     requestId: ctx.requestId,
     source: ctx.source ?? null,

@@ -22,7 +22,7 @@ import { ConflictError, InvalidInputError, UnavailableError } from './errors.js'
 import { START_DEADLINE_MS } from './notification-workflow.js';
 import { pinFlow } from './flows.js';
 import { choosePriority, temporalPriorityFor } from '../workflows/priority.js';
-import { canonical, requestHash, type AcceptContext } from './notifications.js';
+import { canonical, requestHash, requestedFields, type AcceptContext } from './notifications.js';
 import type { BulkNotification } from './schemas.js';
 
 /** Each recipient's outcome, in the order given: its notification, or why it has none. */
@@ -113,19 +113,7 @@ export async function acceptBulk(
 
   const status: NotificationStatus = input.sendAt ? 'scheduled' : 'accepted';
   const common: BulkCommon = {
-    category: input.category,
-    title: input.title ?? null,
-    body: input.body ?? null,
-    template: input.template ?? null,
-    data: input.data ?? {},
-    channels: input.channels ?? [],
-    fallback: input.fallback ?? false,
-    ack: input.ack ?? false,
-    flowKey: input.flow ?? null,
-    flowVersion: flow?.version ?? null,
-    cancellationKey: input.cancellationKey ?? null,
-    // As JavaScript reads it: PostgreSQL refuses offsets beyond ±15:59 that the schema lets through.
-    sendAt: input.sendAt ? new Date(input.sendAt) : null,
+    ...requestedFields(shared, flow),
     status,
     requestId: ctx.requestId,
     source: ctx.source ?? null,

@@ -19,6 +19,7 @@ import {
 } from './errors.js';
 import type { NotificationResponse, WorkflowStatusResponse } from './views.js';
 import type { CreateNotification } from './schemas.js';
+import { requireKnownTemplate } from './templates.js';
 import { findUser } from './users.js';
 import { pinFlow } from './flows.js';
 import {
@@ -69,6 +70,28 @@ export function canonical(value: unknown): unknown {
 }
 
 /**
+ * What a notification's row takes from the request as given, the same for one recipient, each of a bulk's
+ * and a broadcast's: its content, channels, flow (with the version pinned) and cancellation key.
+ */
+export function requestedFields(input: Omit<CreateNotification, 'userId'>, flow?: { version: number }) {
+  return {
+    category: input.category,
+    title: input.title ?? null,
+    body: input.body ?? null,
+    template: input.template ?? null,
+    data: input.data ?? {},
+    channels: input.channels ?? [],
+    fallback: input.fallback ?? false,
+    ack: input.ack ?? false,
+    flowKey: input.flow ?? null,
+    flowVersion: flow?.version ?? null,
+    cancellationKey: input.cancellationKey ?? null,
+    // As JavaScript reads it: PostgreSQL refuses offsets beyond ±15:59 that the schema lets through.
+    sendAt: input.sendAt ? new Date(input.sendAt) : null,
+  };
+}
+
+/**
  * Records the notification, then starts its workflow. The workflow id derives from the notification,
  * and a repeated Idempotency-Key finds the first notification, so a retried request never sends twice.
  */
@@ -80,17 +103,7 @@ export async function acceptNotification(ctx: AcceptContext, input: CreateNotifi
     throw new InvalidInputError('invalid-request', 'Invalid request', 'give userId', [
       { field: 'userId', message: 'is required' },
     ]);
-  if (
-    input.template &&
-    !(await db.template.findFirst({ where: { key: input.template }, select: { key: true } }))
-  ) {
-    throw new InvalidInputError(
-      'unknown-template',
-      'Unknown template',
-      `No template has the key ${input.template}`,
-      [{ field: 'template', message: 'no such template' }],
-    );
-  }
+  await requireKnownTemplate(db, input.template);
   const hasContent = Boolean(input.template || input.title !== undefined);
   const flow = input.flow ? await pinFlow(db, input.flow, hasContent) : undefined;
   const hash = requestHash(input);

@@ -73,3 +73,11 @@ export async function deleteTemplate(db: Db, key: string, locale: string): Promi
   const { count } = await db.template.deleteMany({ where: { key, locale } });
   if (count === 0) throw new NotFoundError(`Template ${key} in ${locale}`);
 }
+
+/** Refuses a notification, bulk or broadcast naming a template that is not stored (422 unknown-template). */
+export async function requireKnownTemplate(db: Db, key: string | undefined): Promise<void> {
+  if (!key || (await db.template.findFirst({ where: { key }, select: { key: true } }))) return;
+  throw new InvalidInputError('unknown-template', 'Unknown template', `No template has the key ${key}`, [
+    { field: 'template', message: 'no such template' },
+  ]);
+}
