@@ -11,6 +11,7 @@ import { workerTuning } from '../src/workers/tuning.js';
 import { inRounds } from './baseline.js';
 import { PARTS, parseOptions, USAGE, type BenchOptions } from './options.js';
 import { runApi } from './parts/api.js';
+import { runBroadcast } from './parts/broadcast.js';
 import { runBulk } from './parts/bulk.js';
 import { runEndToEnd } from './parts/e2e.js';
 import { runFloor } from './parts/floor.js';
@@ -138,6 +139,11 @@ async function run(options: BenchOptions): Promise<BenchReport> {
         ratePerSecond: INBOX_RATE,
       });
     if (has('bulk')) report.bulk = await runBulk(stack, connection);
+    if (has('broadcast'))
+      report.broadcast = await runBroadcast(stack, client, {
+        subscribers: options.broadcastSubscribers,
+        profileDir,
+      });
     if (has('scaling') && report.e2e) {
       const twoWorkers = await runEndToEnd(stack, client, {
         label: 'scale-2',
