@@ -63,7 +63,12 @@ export async function runBroadcast(
 
   // The floor first and Herald right after, so both meet the machine in the same state.
   log(`broadcast: floor of ${n} one-delivery workflows, ${FLOOR_CONCURRENCY} starts in flight`);
-  const { worker } = await startFloorWorker(stack, options.profileDir);
+  const { worker } = await startFloorWorker(
+    stack,
+    options.profileDir,
+    // Its own name, so that its profile is not summed with the floor part's worker.
+    'broadcast-floor-worker',
+  );
   let floor: FloorResult;
   try {
     floor = await runVariant(

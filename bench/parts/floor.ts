@@ -60,7 +60,7 @@ export const FLOOR_VARIANTS = [
 const require = createRequire(import.meta.url);
 
 /** The floor's workflows bundled and their worker started (stop it when done). */
-export async function startFloorWorker(stack: BenchStack, profileDir?: string) {
+export async function startFloorWorker(stack: BenchStack, profileDir?: string, name = 'floor-worker') {
   const bundlePath = path.join(stack.tmpDir, 'floor-bundle.js');
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../floor/workflows.ts'),
@@ -68,11 +68,11 @@ export async function startFloorWorker(stack: BenchStack, profileDir?: string) {
   });
   writeFileSync(bundlePath, code);
   const worker = await spawnNode({
-    name: 'floor-worker',
+    name,
     entry: 'bench/floor/worker.ts',
     env: { ...stack.heraldEnv, FLOOR_BUNDLE_PATH: bundlePath },
     readyLine: /floor worker started/,
-    logFile: path.join(stack.tmpDir, 'floor-worker.log'),
+    logFile: path.join(stack.tmpDir, `${name}.log`),
     cpuProfileDir: profileDir,
   });
   return { worker, bundlePath };
