@@ -14,6 +14,7 @@ export const PARTS = [
   'inbox',
   'bulk',
   'isolation',
+  'broadcast',
 ] as const;
 export type Part = (typeof PARTS)[number];
 
@@ -29,6 +30,8 @@ export interface BenchOptions {
   inboxStreams: number;
   /** Low-priority notifications the isolation part runs its urgent ones against. */
   isolationLoad: number;
+  /** Subscribers of the topic the broadcast part sends one notification to. */
+  broadcastSubscribers: number;
   /** CPU profiles (node --cpu-prof) of every Herald and floor process, summarised in the report. */
   profile: boolean;
   outDir: string;
@@ -48,6 +51,7 @@ export const USAGE = `npm run bench -- [PART ...] [options]
   --parts LIST            any of ${PARTS.join(',')} (default all)
   --inbox-streams N       event streams the inbox part holds open (default 1000)
   --isolation-load N      low-priority notifications the isolation part sends (default 3000)
+  --broadcast-subscribers N  subscribers the broadcast part's one notification goes to (default 20000)
   --soak                  also push 100,000 notifications and chart memory (long)
   --soak-notifications N  the soak's size (default 100000)
   --concurrency C         API requests / workflow starts in flight (default 16)
@@ -71,6 +75,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       concurrency: { type: 'string', default: '16' },
       'inbox-streams': { type: 'string', default: '1000' },
       'isolation-load': { type: 'string', default: '3000' },
+      'broadcast-subscribers': { type: 'string', default: '20000' },
       'no-profile': { type: 'boolean', default: false },
       variant: { type: 'string', multiple: true, default: [] },
       baseline: { type: 'string' },
@@ -105,6 +110,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     concurrency: count('concurrency', values.concurrency),
     inboxStreams: count('inbox-streams', values['inbox-streams']),
     isolationLoad: count('isolation-load', values['isolation-load']),
+    broadcastSubscribers: count('broadcast-subscribers', values['broadcast-subscribers']),
     profile: !values['no-profile'],
     variants: values.variant.map((variant) => {
       const pairs = variant.split(',').map((pair) => pair.split('='));

@@ -11,6 +11,7 @@ import { workerTuning } from '../src/workers/tuning.js';
 import { inRounds } from './baseline.js';
 import { PARTS, parseOptions, USAGE, type BenchOptions } from './options.js';
 import { runApi } from './parts/api.js';
+import { runBroadcast } from './parts/broadcast.js';
 import { runBulk } from './parts/bulk.js';
 import { runEndToEnd } from './parts/e2e.js';
 import { runFloor } from './parts/floor.js';
@@ -138,6 +139,11 @@ async function run(options: BenchOptions): Promise<BenchReport> {
         ratePerSecond: INBOX_RATE,
       });
     if (has('bulk')) report.bulk = await runBulk(stack, connection);
+    if (has('broadcast'))
+      report.broadcast = await runBroadcast(stack, client, {
+        subscribers: options.broadcastSubscribers,
+        profileDir,
+      });
     if (has('scaling') && report.e2e) {
       const twoWorkers = await runEndToEnd(stack, client, {
         label: 'scale-2',
@@ -214,7 +220,9 @@ function emailConcurrency(env: Record<string, string>): number {
 function writeReport(report: BenchReport, outDir: string, parts: readonly string[]): string {
   // A run of some parts only is named after them, beside the full runs of the same day.
   const only = parts.length < PARTS.length ? `-${parts.join('-')}` : '';
-  const base = `${report.startedAt.slice(0, 10)}-${report.notifications}${only}`;
+  // The broadcast alone is named after its audience: --notifications does not size it.
+  const size = parts.length === 1 && report.broadcast ? report.broadcast.subscribers : report.notifications;
+  const base = `${report.startedAt.slice(0, 10)}-${size}${only}`;
   const files = { json: `${base}.json`, md: `${base}.md`, svg: `${base}.svg` };
   writeFileSync(path.join(outDir, files.json), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(path.join(outDir, files.svg), chartOf(report));

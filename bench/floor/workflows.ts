@@ -40,3 +40,8 @@ export async function floorShapeLocalWorkflow(): Promise<void> {
   await Promise.all(FLOOR_QUEUES.channels.map((queue) => onQueue(queue)()));
   await noop();
 }
+
+/** One no-op on the email queue: one delivery, nothing around it (the broadcast part's floor). */
+export async function floorDeliveryWorkflow(): Promise<void> {
+  await onQueue(FLOOR_QUEUES.channels[0])();
+}

@@ -43,6 +43,13 @@ export interface FloorPartResult {
   eager: { eager: EagerSide; normal: EagerSide };
 }
 
+/** One kind of floor workflow, run `notifications` times. */
+export interface FloorVariant {
+  label: string;
+  workflowType: string;
+  activitiesPerWorkflow: number;
+}
+
 export const FLOOR_VARIANTS = [
   { label: 'floor', workflowType: 'floorWorkflow', activitiesPerWorkflow: 3 },
   { label: 'floor-shape', workflowType: 'floorShapeWorkflow', activitiesPerWorkflow: 5 },
@@ -52,11 +59,8 @@ export const FLOOR_VARIANTS = [
 
 const require = createRequire(import.meta.url);
 
-export async function runFloor(
-  stack: BenchStack,
-  client: Client,
-  options: { notifications: number; concurrency: number; profileDir?: string },
-): Promise<FloorPartResult> {
+/** The floor's workflows bundled and their worker started (stop it when done). */
+export async function startFloorWorker(stack: BenchStack, profileDir?: string, name = 'floor-worker') {
   const bundlePath = path.join(stack.tmpDir, 'floor-bundle.js');
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../floor/workflows.ts'),
@@ -64,13 +68,22 @@ export async function runFloor(
   });
   writeFileSync(bundlePath, code);
   const worker = await spawnNode({
-    name: 'floor-worker',
+    name,
     entry: 'bench/floor/worker.ts',
     env: { ...stack.heraldEnv, FLOOR_BUNDLE_PATH: bundlePath },
     readyLine: /floor worker started/,
-    logFile: path.join(stack.tmpDir, 'floor-worker.log'),
-    cpuProfileDir: options.profileDir,
+    logFile: path.join(stack.tmpDir, `${name}.log`),
+    cpuProfileDir: profileDir,
   });
+  return { worker, bundlePath };
+}
+
+export async function runFloor(
+  stack: BenchStack,
+  client: Client,
+  options: { notifications: number; concurrency: number; profileDir?: string },
+): Promise<FloorPartResult> {
+  const { worker, bundlePath } = await startFloorWorker(stack, options.profileDir);
   const results: FloorResult[] = [];
   try {
     for (const variant of FLOOR_VARIANTS) {
@@ -108,10 +121,11 @@ async function runEager(
   return { eager: await side('eager'), normal: await side('normal') };
 }
 
-async function runVariant(
+/** Starts `notifications` workflows of the variant, `concurrency` at a time, and waits for all to close. */
+export async function runVariant(
   stack: BenchStack,
   client: Client,
-  variant: (typeof FLOOR_VARIANTS)[number],
+  variant: FloorVariant,
   worker: { name: string; pid: number },
   options: { notifications: number; concurrency: number },
 ): Promise<FloorResult> {

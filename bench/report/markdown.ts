@@ -1,6 +1,7 @@
 // The Markdown summary of a run, beside its JSON and chart.
 import type { LatencySummary } from '../load.js';
 import type { EndToEndResult } from '../parts/e2e.js';
+import { broadcastMarkdown } from '../parts/broadcast.js';
 import { bulkMarkdown } from '../parts/bulk.js';
 import { isolationMarkdown } from '../parts/isolation.js';
 import type { ProcessProfile, ProfileSummary } from './profile.js';
@@ -281,6 +282,7 @@ export function renderMarkdown(report: BenchReport, files: { json: string; svg: 
     );
   }
   if (report.bulk) out.push(...bulkMarkdown(report.bulk));
+  if (report.broadcast) out.push(...broadcastMarkdown(report.broadcast));
   const memoryRuns = [report.e2e, report.soak].filter((r): r is EndToEndResult => Boolean(r));
   if (memoryRuns.length > 0 || report.memory) {
     out.push('## Memory (resident set, MiB)', '', ...header('run', 'process', 'start', 'peak', 'after'));

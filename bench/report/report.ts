@@ -1,5 +1,6 @@
 // The report of one run: every part's measurements, the ratios they are judged by, and its chart.
 import type { ApiResult } from '../parts/api.js';
+import { broadcastRatio, type BroadcastPartResult } from '../parts/broadcast.js';
 import type { BulkPartResult } from '../parts/bulk.js';
 import type { EndToEndResult } from '../parts/e2e.js';
 import type { FloorPartResult } from '../parts/floor.js';
@@ -40,6 +41,7 @@ export interface BenchReport {
   inbox?: InboxPartResult;
   bulk?: BulkPartResult;
   isolation?: IsolationPartResult;
+  broadcast?: BroadcastPartResult;
   scaling?: { oneWorker: EndToEndResult; twoWorkers: EndToEndResult };
   soak?: EndToEndResult;
   /** End to end under the configuration as it stands and each --variant, side by side. */
@@ -219,6 +221,7 @@ export function computeRatios(report: Omit<BenchReport, 'ratios'>): Ratio[] {
       explanation: `${scaling.twoWorkers.notificationsPerSecond} against ${scaling.oneWorker.notificationsPerSecond} notifications/s`,
     });
   if (report.isolation) ratios.push(isolationRatio(report.isolation));
+  if (report.broadcast) ratios.push(broadcastRatio(report.broadcast));
   return ratios;
 }
 
