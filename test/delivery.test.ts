@@ -174,13 +174,15 @@ describe('delivery on every channel', () => {
     it('keeps to the channel rate limit (telegram=4 per second here)', async () => {
       const user = await createUser({ telegramChatId: '700004' });
       const ids = [];
-      for (let i = 0; i < 8; i++) ids.push((await notify({ userId: user.id, channels: ['telegram'] })).id);
+      for (let i = 0; i < 12; i++) ids.push((await notify({ userId: user.id, channels: ['telegram'] })).id);
       await Promise.all(ids.map((id) => settled(id, 'sent')));
       const times = telegram.messages.filter((m) => m.chatId === '700004').map((m) => m.at);
-      assert.equal(times.length, 8);
-      // Eight sends at four per second cannot all happen within one second, however the burst falls.
+      assert.equal(times.length, 12);
+      // The server's matcher for priority and fairness (docs/operations.md#priority-and-fairness) keeps
+      // the rate with a token bucket that holds up to about two seconds' worth (twelve in 1.3 s measured at
+      // the slowest): however the burst falls, twelve sends at four per second need one second or more.
       assert.ok(
-        Math.max(...times) - Math.min(...times) >= 900,
+        Math.max(...times) - Math.min(...times) >= 950,
         `spread ${Math.max(...times) - Math.min(...times)} ms`,
       );
     });
