@@ -73,9 +73,11 @@ describe('operators: search attributes and retry from the Temporal UI', () => {
     });
     for (const key of Object.values(SEARCH_ATTRIBUTES)) {
       const expected =
-        key.type === SearchAttributeType.KEYWORD_LIST
-          ? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST
-          : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+        {
+          [SearchAttributeType.KEYWORD_LIST]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+          // A broadcast's progress (BroadcastRecipients, BroadcastStarted) is a number.
+          [SearchAttributeType.INT]: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+        }[key.type as string] ?? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
       assert.equal(customAttributes?.[key.name], expected, key.name);
     }
   });
