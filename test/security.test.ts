@@ -49,6 +49,8 @@ const PUBLIC_ROUTES = [
   // Twilio's status callbacks, signed with the auth token (test/delivery-receipts.test.ts refuses forgeries).
   /^\/providers\/twilio\/status$/,
   /^\/inbox\/.+$/,
+  // Acknowledge links, signed per delivery and user (test/acknowledge-link.test.ts refuses forgeries).
+  /^\/ack\/.+$/,
 ];
 
 interface OpenApiOperation {
