@@ -1,7 +1,7 @@
 // Bulk sends: every recipient of a bulk request resolved in one query, and all its notifications
 // recorded in one statement with the bulk row that the fan-out workflow reads them back from.
 import { Prisma, type Db } from './db.js';
-import type { NewNotification, UnstartedCandidate } from './notifications.js';
+import { UNSTARTED_FIELDS, type NewNotification, type UnstartedCandidate } from './notifications.js';
 
 /**
  * What every notification of one bulk request shares, bound once: a single notification's fields but
@@ -161,21 +161,7 @@ export async function bulkSendPage(
   const ids = bulk?.ids ?? [];
   const rows = await db.notification.findMany({
     where: { id: { in: ids }, status: { in: ['accepted', 'scheduled'] } },
-    select: {
-      id: true,
-      userId: true,
-      category: true,
-      channels: true,
-      sendAt: true,
-      fallback: true,
-      ack: true,
-      workflowId: true,
-      priority: true,
-      source: true,
-      flowKey: true,
-      flowVersion: true,
-      flowStartStep: true,
-    },
+    select: UNSTARTED_FIELDS,
   });
   return { ids, requestId: bulk?.requestId ?? null, unstarted: new Map(rows.map((row) => [row.id, row])) };
 }

@@ -178,6 +178,23 @@ export async function recordCompletion(
 }
 
 /** A recorded notification as the reconciler reads it: enough to start its workflow. */
+/** What starting a notification's workflow reads from its row: one list for the reconciler and the bulk fan-out. */
+export const UNSTARTED_FIELDS = {
+  id: true,
+  userId: true,
+  category: true,
+  channels: true,
+  sendAt: true,
+  fallback: true,
+  ack: true,
+  workflowId: true,
+  priority: true,
+  source: true,
+  flowKey: true,
+  flowVersion: true,
+  flowStartStep: true,
+} as const;
+
 export interface UnstartedCandidate {
   id: string;
   userId: string;
@@ -226,22 +243,7 @@ export async function findUnstartedCandidates(
     },
     orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     take: page.limit,
-    select: {
-      id: true,
-      userId: true,
-      category: true,
-      channels: true,
-      sendAt: true,
-      fallback: true,
-      ack: true,
-      workflowId: true,
-      priority: true,
-      source: true,
-      flowKey: true,
-      flowVersion: true,
-      flowStartStep: true,
-      createdAt: true,
-    },
+    select: { ...UNSTARTED_FIELDS, createdAt: true },
   });
 }
 
