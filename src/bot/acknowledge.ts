@@ -4,11 +4,15 @@
 // message's keyboard then shows it was acknowledged.
 import type { CallbackQuery } from 'node-telegram-bot-api';
 import { acknowledgementLinksFromConfig } from '../domain/acknowledgement-links.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { acknowledge } from '../domain/acknowledgements.js';
+import { isTelegramSendUnrecorded } from '../store/acknowledgements.js';
 import { isNotModified } from './settings.js';
 import type { Turn } from './turn.js';
 
 export const ACKNOWLEDGED_LABEL = '✅ Acknowledged';
+const UNRECORDED_SEND_WAIT_MS = 5000;
+const UNRECORDED_SEND_POLL_MS = 200;
 
 export async function handleAcknowledgeTap(turn: Turn, query: CallbackQuery): Promise<void> {
   const answer = (text: string, alert = false) =>
@@ -18,12 +22,17 @@ export async function handleAcknowledgeTap(turn: Turn, query: CallbackQuery): Pr
   const messageId = query.message?.message_id;
   if (!deliveryId || messageId === undefined)
     return void (await answer('This button is not valid: nothing was acknowledged.', true));
-  const recorded = await acknowledge(turn.deps, {
-    via: 'telegram',
-    deliveryId,
-    chatId: turn.chatId,
-    messageId,
-  });
+  const claim = { via: 'telegram' as const, deliveryId, chatId: turn.chatId, messageId };
+  let recorded = await acknowledge(turn.deps, claim);
+  // A tap right after the message arrived can come before its send is recorded: wait for that briefly
+  // (Telegram shows the button's spinner until it is answered) rather than refuse a genuine tap.
+  for (
+    const until = Date.now() + UNRECORDED_SEND_WAIT_MS;
+    !recorded && Date.now() < until && (await isTelegramSendUnrecorded(turn.deps.db, deliveryId));
+  ) {
+    await sleep(UNRECORDED_SEND_POLL_MS);
+    recorded = await acknowledge(turn.deps, claim);
+  }
   if (!recorded) {
     turn.deps.logger.warn(
       { chatId: turn.chatId, deliveryId },

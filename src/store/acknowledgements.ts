@@ -73,3 +73,15 @@ export async function findAcknowledgeable(
     WHERE d.id = ${deliveryId}::uuid AND n.user_id = ${userId}::uuid`;
   return row;
 }
+
+/**
+ * Whether a Telegram delivery's send is still being recorded: the message may already be in the chat
+ * (and its button tapped) a moment before the sending activity writes which message it was.
+ */
+export async function isTelegramSendUnrecorded(db: Db, deliveryId: string): Promise<boolean> {
+  const [row] = await db.$queryRaw<{ unrecorded: boolean }[]>`
+    SELECT true AS unrecorded FROM deliveries
+    WHERE id = ${deliveryId}::uuid AND channel = 'telegram' AND provider_message_id IS NULL
+      AND status IN ('pending', 'sending', 'retrying')`;
+  return row?.unrecorded ?? false;
+}

@@ -1,30 +1,18 @@
 // A broadcast's rows: the broadcast itself, its recipients' notifications (inserted a batch at a time),
 // and its progress, counted from those notifications by status.
 import { NOTIFICATION_OUTCOMES, type ChannelName } from '../workflows/definitions.js';
-import type { Db, NotificationStatus } from './db.js';
+import { Prisma, type Db, type NotificationStatus } from './db.js';
+import { CONTENT_COLUMNS, contentValues, type NotificationContent } from './notifications.js';
 import type { NotificationPriority } from '../workflows/priority.js';
 
-export interface NewBroadcast {
+/** A broadcast carries what its recipients' notifications will say (copied into each as it starts). */
+export interface NewBroadcast extends NotificationContent {
   id: string;
   topicKey: string;
   idempotencyKey: string | null;
   requestHash: string;
-  category: string;
-  title: string | null;
-  body: string | null;
-  template: string | null;
-  data: Record<string, unknown>;
-  channels: ChannelName[];
-  fallback: boolean;
-  ack: boolean;
-  priority: NotificationPriority;
-  flowKey: string | null;
-  flowVersion: number | null;
-  cancellationKey: string | null;
-  sendAt: Date | null;
   workflowId: string;
   requestId: string;
-  source: string | null;
 }
 
 export type BroadcastStatus = 'accepted' | 'starting' | 'started' | 'cancelled';
@@ -63,15 +51,13 @@ const BROADCAST_COLUMNS = `b.id::text AS id, t.key AS "topicKey", b.idempotency_
 export async function insertBroadcast(db: Db, b: NewBroadcast): Promise<{ recipients: number } | undefined> {
   const [row] = await db.$queryRaw<{ recipients: number }[]>`
     WITH boundary AS (SELECT coalesce(max(id), 0) AS id FROM topic_subscriptions)
-    INSERT INTO broadcasts (id, topic_id, idempotency_key, request_hash, category, title, body, template,
-      data, channels, fallback, ack, priority, flow_key, flow_version, cancellation_key, send_at, status, snapshot_subscription_id, recipients, workflow_id,
-      request_id, source, created_at, updated_at)
-    SELECT ${b.id}::uuid, t.id, ${b.idempotencyKey}, ${b.requestHash}, ${b.category}, ${b.title},
-      ${b.body}, ${b.template}, ${JSON.stringify(b.data)}::jsonb, ${b.channels}::"Channel"[], ${b.fallback},
-      ${b.ack}, ${b.priority}::"NotificationPriority", ${b.flowKey}, ${b.flowVersion}::int,
-      ${b.cancellationKey}, ${b.sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC', 'accepted', boundary.id,
+    INSERT INTO broadcasts (id, topic_id, idempotency_key, request_hash, workflow_id, request_id,
+      ${Prisma.raw(CONTENT_COLUMNS.join(', '))}, status, snapshot_subscription_id, recipients,
+      created_at, updated_at)
+    SELECT ${b.id}::uuid, t.id, ${b.idempotencyKey}, ${b.requestHash}, ${b.workflowId}, ${b.requestId},
+      ${Prisma.join(contentValues(b))}, 'accepted', boundary.id,
       (SELECT count(*) FROM topic_subscriptions s WHERE s.topic_id = t.id AND s.id <= boundary.id),
-      ${b.workflowId}, ${b.requestId}, ${b.source}, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+      now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
     FROM topics t, boundary
     WHERE t.key = ${b.topicKey}
     ON CONFLICT (idempotency_key) DO NOTHING
@@ -141,13 +127,12 @@ export async function insertRecipientNotifications(
   const ids = recipients.map((r) => r.id);
   return db.$queryRaw<RecipientNotification[]>`
     WITH inserted AS (
-      INSERT INTO notifications (id, user_id, broadcast_id, category, title, body, template, data, channels,
-        fallback, ack, priority, flow_key, flow_version, cancellation_key, send_at, status, workflow_id,
-        request_id, source, created_at, updated_at)
-      SELECT r.id, r.user_id, b.id, b.category, b.title, b.body, b.template, b.data, b.channels, b.fallback,
-        b.ack, b.priority, b.flow_key, b.flow_version, b.cancellation_key,
-        b.send_at, CASE WHEN b.send_at IS NULL THEN 'accepted' ELSE 'scheduled' END::"NotificationStatus",
-        r.workflow_id, ${requestId}, b.source, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+      INSERT INTO notifications (id, user_id, broadcast_id, workflow_id, request_id, status,
+        ${Prisma.raw(CONTENT_COLUMNS.join(', '))}, created_at, updated_at)
+      SELECT r.id, r.user_id, b.id, r.workflow_id, ${requestId},
+        CASE WHEN b.send_at IS NULL THEN 'accepted' ELSE 'scheduled' END::"NotificationStatus",
+        ${Prisma.raw(CONTENT_COLUMNS.map((column) => `b.${column}`).join(', '))},
+        now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
       FROM unnest(${ids}::uuid[], ${recipients.map((r) => r.userId)}::uuid[],
                   ${recipients.map((r) => r.workflowId)}::text[]) AS r(id, user_id, workflow_id)
       JOIN users u ON u.id = r.user_id

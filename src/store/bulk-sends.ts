@@ -1,11 +1,17 @@
 // Bulk sends: every recipient of a bulk request resolved in one query, and all its notifications
 // recorded in one statement with the bulk row that the fan-out workflow reads them back from.
 import { Prisma, type Db } from './db.js';
-import { UNSTARTED_FIELDS, type NewNotification, type UnstartedCandidate } from './notifications.js';
+import {
+  CONTENT_COLUMNS,
+  UNSTARTED_FIELDS,
+  contentValues,
+  type NewNotification,
+  type UnstartedCandidate,
+} from './notifications.js';
 
 /**
  * What every notification of one bulk request shares, bound once: a single notification's fields but
- * those that differ per recipient (a field added there is owed here, and a line in bulkColumns).
+ * those that differ per recipient.
  */
 export type BulkCommon = Omit<
   NewNotification,
@@ -24,31 +30,19 @@ export interface BulkItem {
 /**
  * The notifications table's columns as a bulk insert fills them: the shared ones from one value, the
  * per-recipient ones from arrays unnested side by side (PostgreSQL's 65,535 bind parameters never
- * come near). A new column is one line here.
+ * come near). The content columns are shared with a single notification (CONTENT_COLUMNS).
  */
 function bulkColumns(common: BulkCommon): [column: string, value: Prisma.Sql][] {
+  const content = contentValues(common);
   return [
     ['id', Prisma.sql`item.id`],
     ['user_id', Prisma.sql`item.user_id`],
     ['idempotency_key', Prisma.sql`item.idempotency_key`],
     ['request_hash', Prisma.sql`item.request_hash`],
     ['workflow_id', Prisma.sql`item.workflow_id`],
-    ['category', Prisma.sql`${common.category}::text`],
-    ['title', Prisma.sql`${common.title}::text`],
-    ['body', Prisma.sql`${common.body}::text`],
-    ['template', Prisma.sql`${common.template}::text`],
-    ['data', Prisma.sql`${JSON.stringify(common.data)}::jsonb`],
-    ['channels', Prisma.sql`${common.channels}::"Channel"[]`],
-    ['fallback', Prisma.sql`${common.fallback}::boolean`],
-    ['ack', Prisma.sql`${common.ack}::boolean`],
-    ['flow_key', Prisma.sql`${common.flowKey}::text`],
-    ['flow_version', Prisma.sql`${common.flowVersion}::int`],
-    ['cancellation_key', Prisma.sql`${common.cancellationKey}::text`],
-    ['send_at', Prisma.sql`${common.sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC'`],
+    ...CONTENT_COLUMNS.map((column, i): [string, Prisma.Sql] => [column, content[i]!]),
     ['status', Prisma.sql`${common.status}::"NotificationStatus"`],
     ['request_id', Prisma.sql`${common.requestId}::text`],
-    ['source', Prisma.sql`${common.source}::text`],
-    ['priority', Prisma.sql`${common.priority}::"NotificationPriority"`],
     ['created_at', Prisma.sql`now() AT TIME ZONE 'UTC'`],
     ['updated_at', Prisma.sql`now() AT TIME ZONE 'UTC'`],
   ];

@@ -32,6 +32,69 @@ export interface NewNotification {
 }
 
 /**
+ * What a notification says and how it travels: the fields a single notification, each recipient of a
+ * bulk request and a broadcast (then each of its recipients) carry alike.
+ */
+export type NotificationContent = Pick<
+  NewNotification,
+  | 'category'
+  | 'title'
+  | 'body'
+  | 'template'
+  | 'data'
+  | 'channels'
+  | 'fallback'
+  | 'ack'
+  | 'sendAt'
+  | 'source'
+  | 'priority'
+  | 'flowKey'
+  | 'flowVersion'
+  | 'cancellationKey'
+>;
+
+/**
+ * The columns of NotificationContent, in the notifications and broadcasts tables alike, in the order of
+ * contentValues: a new content field is one line in each.
+ */
+export const CONTENT_COLUMNS = [
+  'category',
+  'title',
+  'body',
+  'template',
+  'data',
+  'channels',
+  'fallback',
+  'ack',
+  'send_at',
+  'source',
+  'priority',
+  'flow_key',
+  'flow_version',
+  'cancellation_key',
+] as const;
+
+/** NotificationContent's values as typed SQL parameters, in the order of CONTENT_COLUMNS. */
+export function contentValues(c: NotificationContent): Prisma.Sql[] {
+  return [
+    Prisma.sql`${c.category}::text`,
+    Prisma.sql`${c.title}::text`,
+    Prisma.sql`${c.body}::text`,
+    Prisma.sql`${c.template}::text`,
+    Prisma.sql`${JSON.stringify(c.data)}::jsonb`,
+    Prisma.sql`${c.channels}::"Channel"[]`,
+    Prisma.sql`${c.fallback}::boolean`,
+    Prisma.sql`${c.ack}::boolean`,
+    Prisma.sql`${c.sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC'`,
+    Prisma.sql`${c.source}::text`,
+    Prisma.sql`${c.priority}::"NotificationPriority"`,
+    Prisma.sql`${c.flowKey ?? null}::text`,
+    Prisma.sql`${c.flowVersion ?? null}::int`,
+    Prisma.sql`${c.cancellationKey ?? null}::text`,
+  ];
+}
+
+/**
  * Finds the user and records the notification in one statement. Undefined when the user is unknown or
  * the Idempotency-Key was used before (a concurrent duplicate waits here for the first to commit).
  */
@@ -48,16 +111,11 @@ export async function insertNotification(
       ORDER BY external_id = ${user}
       LIMIT 1
     )
-    INSERT INTO notifications (id, user_id, idempotency_key, request_hash, category, title, body,
-      template, data, channels, fallback, ack, send_at, status, workflow_id, request_id, source,
-      priority, flow_key, flow_version, cancellation_key, created_at, updated_at)
-    SELECT ${n.id}::uuid, recipient.id, ${n.idempotencyKey}, ${n.requestHash}, ${n.category},
-      ${n.title}, ${n.body}, ${n.template},
-      ${JSON.stringify(n.data)}::jsonb, ${n.channels}::"Channel"[], ${n.fallback}, ${n.ack},
-      ${n.sendAt?.toISOString() ?? null}::timestamptz AT TIME ZONE 'UTC', ${n.status}::"NotificationStatus",
-      ${n.workflowId}, ${n.requestId}, ${n.source},
-      ${n.priority}::"NotificationPriority", ${n.flowKey ?? null}, ${n.flowVersion ?? null}::int,
-      ${n.cancellationKey ?? null}, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+    INSERT INTO notifications (id, user_id, idempotency_key, request_hash, workflow_id, status,
+      ${Prisma.raw(CONTENT_COLUMNS.join(', '))}, created_at, updated_at)
+    SELECT ${n.id}::uuid, recipient.id, ${n.idempotencyKey}, ${n.requestHash}, ${n.workflowId},
+      ${n.status}::"NotificationStatus", ${Prisma.join(contentValues(n))},
+      now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
     FROM recipient
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING user_id::text AS "userId"`;
