@@ -5,9 +5,9 @@ import { describe, it } from 'node:test';
 import { useFlowStack } from './support/flow-stack.js';
 import { recordHistory } from './support/histories.js';
 import { eventually, uniqueId } from './support/stack.js';
-import { NOTIFICATIONS_QUEUE, workflowIdFor } from '../src/workflows/definitions.js';
+import { NOTIFICATIONS_QUEUE, statusQuery, workflowIdFor } from '../src/workflows/definitions.js';
 import { digestWorkflowIdFor } from '../src/activities/flows.js';
-import { digestItemSignal, digestWorkflow } from '../src/workflows/flows/digest.js';
+import { digestItemSignal, digestStatusQuery, digestWorkflow } from '../src/workflows/flows/digest.js';
 
 describe('flow digests', () => {
   const { stack, putFlow, notify, view, settled, mailsTo, flowUser } = useFlowStack();
@@ -21,6 +21,11 @@ describe('flow digests', () => {
     });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     return key;
+  };
+  const cancelByKey = async (cancellationKey: string) => {
+    const res = await stack.herald.api('/v1/notifications/cancel', { json: { cancellationKey } });
+    assert.equal(res.status, 200, await res.clone().text());
+    return (await res.json()) as { cancelled: number; withdrawnFromDigests: number };
   };
 
   it('collects 10 notifications of a 5 s window into one email listing all 10 titles', async () => {
@@ -163,5 +168,89 @@ describe('flow digests', () => {
     assert.deepEqual([...titles].sort(), Array.from({ length: 60 }, (_, i) => `• Long ${i}`).sort());
     const firstRun = await stack.herald.temporal.workflow.getHandle(workflowId, first).describe();
     assert.equal(firstRun.status.name, 'CONTINUED_AS_NEW');
+  });
+
+  it('no longer counts items withdrawn by a cancellation key toward max, nor lists them', async () => {
+    const key = await digestFlow({ max: 3, window: '1h' });
+    const user = await flowUser();
+    const cancellationKey = uniqueId('thread');
+    const gone = await Promise.all(
+      [1, 2].map((i) => notify({ userId: user.id, flow: key, title: `Gone ${i}`, cancellationKey })),
+    );
+    const digest = stack.herald.temporal.workflow.getHandle(
+      digestWorkflowIdFor(user.id, { key, version: 1 }, ''),
+    );
+    // Not found until the first item's signal-with-start started it.
+    const itemsIn = () =>
+      digest.query(digestStatusQuery).then(
+        ({ items }) => items,
+        () => -1,
+      );
+    await eventually(async () => (await itemsIn()) === 2);
+    assert.deepEqual(await cancelByKey(cancellationKey), {
+      cancellationKey,
+      cancelled: 0,
+      withdrawnFromDigests: 2,
+    });
+    await eventually(async () => (await itemsIn()) === 0, {
+      what: 'the withdrawn items to leave the window',
+    });
+    assert.deepEqual(
+      (await Promise.all(gone.map((n) => view(n.id)))).map((v) => v.status),
+      ['cancelled', 'cancelled'],
+    );
+    // Three more items fill the window: one digest of exactly those three, well before the hour.
+    for (let i = 1; i <= 3; i++) await notify({ userId: user.id, flow: key, title: `Kept ${i}` });
+    const mail = await stack.smtp.waitFor((m) => m.envelopeTo.includes(user.email), 15_000);
+    assert.equal(mail.parsed.subject, '3 new notifications');
+    assert.deepEqual((mail.parsed.text ?? '').trim().split('\n'), ['• Kept 1', '• Kept 2', '• Kept 3']);
+    await recordHistory(digest, 'flow-digest-withdrawn');
+  });
+
+  it("carries its items' one cancellation key to the digest notification, which the key then cancels", async () => {
+    const key = uniqueId('digest');
+    const res = await putFlow(key, {
+      steps: [
+        { type: 'digest', window: '2s' },
+        { type: 'delay', duration: '1h' },
+        { type: 'send', channels: ['email'] },
+      ],
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const shared = await flowUser();
+    const mixed = await flowUser();
+    const cancellationKey = uniqueId('ticket');
+    const items = await Promise.all([
+      notify({ userId: shared.id, flow: key, title: 'Shared 1', cancellationKey }),
+      notify({ userId: shared.id, flow: key, title: 'Shared 2', cancellationKey }),
+      notify({ userId: mixed.id, flow: key, title: 'Mixed 1', cancellationKey }),
+      notify({ userId: mixed.id, flow: key, title: 'Mixed 2' }),
+    ]);
+    // Both windows closed: each digest notification rests in its hour's delay.
+    const [sharedDigest, mixedDigest] = await eventually(async () => {
+      const views = await Promise.all(items.map((n) => view(n.id)));
+      return (
+        views.every((v) => v.digest?.notificationId) && [0, 2].map((i) => views[i]!.digest!.notificationId!)
+      );
+    });
+    const handles = [sharedDigest!, mixedDigest!].map((id) =>
+      stack.herald.temporal.workflow.getHandle(workflowIdFor(id)),
+    );
+    for (const handle of handles)
+      await eventually(async () => (await handle.query(statusQuery)).flowStep?.type === 'delay');
+    const keyOf = async (id: string) =>
+      ((await view(id)) as unknown as { cancellationKey: string | null }).cancellationKey;
+    assert.equal(await keyOf(sharedDigest!), cancellationKey);
+    assert.equal(await keyOf(mixedDigest!), null, 'items with different keys: the digest carries none');
+
+    assert.deepEqual(await cancelByKey(cancellationKey), {
+      cancellationKey,
+      cancelled: 1,
+      withdrawnFromDigests: 0,
+    });
+    await settled(sharedDigest!, 'cancelled');
+    assert.equal((await handles[1]!.query(statusQuery)).state, 'waiting', 'the mixed digest goes on');
+    await handles[1]!.terminate('test over');
+    assert.equal(mailsTo(shared.email).length, 0);
   });
 });

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { useFlowStack } from './support/flow-stack.js';
 import { recordHistory } from './support/histories.js';
 import { eventually, uniqueId } from './support/stack.js';
-import { workflowIdFor } from '../src/workflows/definitions.js';
+import { statusQuery, workflowIdFor } from '../src/workflows/definitions.js';
 
 describe('flow steps', () => {
   const { stack, putFlow, notify, view, settled, mailsTo, flowUser, createUser } = useFlowStack();
@@ -171,5 +171,31 @@ describe('flow steps', () => {
     assert.equal(mail.parsed.subject, 'Kept');
     await new Promise((r) => setTimeout(r, 2_000));
     assert.equal(mailsTo(emptied.email).length, 0, 'an emptied digest sends nothing');
+  });
+
+  it('shows the steps done so far in flowSteps while the flow rests in a wait', async () => {
+    const key = await flow([
+      { type: 'send', channels: ['email'] },
+      { type: 'wait', until: 'read', timeout: '1h' },
+      { type: 'send', channels: ['telegram'] },
+    ]);
+    const user = await flowUser();
+    const { id } = await notify({ userId: user.id, flow: key, title: 'Resting' });
+    const handle = stack.herald.temporal.workflow.getHandle(workflowIdFor(id));
+    await eventually(async () => (await handle.query(statusQuery)).flowStep?.type === 'wait');
+    // An hour's wait ahead: GET shows the send step already, not only once the flow ends.
+    const resting = await eventually(async () => {
+      const seen = await view(id);
+      return seen.flowSteps.length > 0 && seen;
+    });
+    assert.deepEqual(
+      resting.flowSteps.map((s) => [s.path, s.type, s.outcome]),
+      [['0', 'send', 'sent']],
+    );
+    assert.notEqual(resting.status, 'sent', 'still running');
+    const res = await stack.herald.api(`/v1/notifications/${id}/cancel`, { method: 'POST', json: {} });
+    assert.equal(res.status, 200, await res.clone().text());
+    await settled(id, 'cancelled');
+    await recordHistory(handle, 'flow-steps-shown-while-waiting');
   });
 });

@@ -7,8 +7,11 @@ export type { FailedDelivery };
 
 export interface ProgressInput {
   notificationId: string;
-  status: 'processing' | NotificationOutcome;
+  /** Absent: the status stays as it is (a flow recording its steps so far). */
+  status?: 'processing' | NotificationOutcome;
   failed?: FailedDelivery[];
+  /** A flow's steps done so far, shown while it rests in a delay or a wait (docs/flows.md). */
+  flowTrace?: TraceEntry[];
 }
 
 export interface CompletionInput {
@@ -24,7 +27,7 @@ export interface CompletionInput {
 /** The notification's state while it is still open: processing again, or failed and awaiting a retry. */
 export function createRecordProgress(db: Db) {
   return async function recordProgressActivity(input: ProgressInput): Promise<void> {
-    await recordProgress(db, input.notificationId, input.status, input.failed);
+    await recordProgress(db, input.notificationId, input.status, input.failed, input.flowTrace);
   };
 }
 

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../store/db.js';
 import { findByCancellationKey, withdrawDigested } from '../store/digests.js';
 import { cancelSignal } from '../workflows/definitions.js';
+import { digestWithdrawSignal } from '../workflows/flows/digest.js';
 
 /** How many notifications one request signals at a time. */
 const CONCURRENCY = 16;
@@ -24,23 +25,48 @@ export async function cancelByKey(
 ): Promise<CancelByKeyResult> {
   const reason = request.reason ?? `cancelled by key ${request.cancellationKey}`;
   // Withdrawn first: an item a digest has not taken yet is gone from it from now on.
-  const withdrawnFromDigests = await withdrawDigested(db, request.cancellationKey, source);
+  const withdrawn = await withdrawDigested(db, request.cancellationKey, source);
+  await tellDigests(temporal, withdrawn);
   const open = await findByCancellationKey(db, request.cancellationKey, source);
   let cancelled = 0;
+  await eachConcurrently(open, async (notification) => {
+    // A signal, not an update: it reaches a run mid-step and a closed run is simply not counted.
+    const reached = await temporal.workflow
+      .getHandle(notification.workflowId)
+      .signal(cancelSignal, { reason })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (reached) cancelled += 1;
+  });
+  return { cancellationKey: request.cancellationKey, cancelled, withdrawnFromDigests: withdrawn.length };
+}
+
+/**
+ * Tells each digest workflow which of its items left, so they stop counting toward its `max`. Best
+ * effort: a digest that already closed took only the items still digested in the database.
+ */
+async function tellDigests(
+  temporal: Client,
+  withdrawn: readonly { id: string; digestWorkflowId: string }[],
+): Promise<void> {
+  const byDigest = new Map<string, string[]>();
+  for (const { id, digestWorkflowId } of withdrawn)
+    byDigest.set(digestWorkflowId, [...(byDigest.get(digestWorkflowId) ?? []), id]);
+  await eachConcurrently([...byDigest], async ([workflowId, notificationIds]) => {
+    await temporal.workflow
+      .getHandle(workflowId)
+      .signal(digestWithdrawSignal, { notificationIds })
+      .catch(() => undefined);
+  });
+}
+
+/** Runs `act` on every item, CONCURRENCY at a time. */
+async function eachConcurrently<T>(list: readonly T[], act: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
-    for (let i = next++; i < open.length; i = next++) {
-      // A signal, not an update: it reaches a run mid-step and a closed run is simply not counted.
-      const reached = await temporal.workflow
-        .getHandle(open[i]!.workflowId)
-        .signal(cancelSignal, { reason })
-        .then(
-          () => true,
-          () => false,
-        );
-      if (reached) cancelled += 1;
-    }
+    for (let i = next++; i < list.length; i = next++) await act(list[i]!);
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, open.length) }, worker));
-  return { cancellationKey: request.cancellationKey, cancelled, withdrawnFromDigests };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, list.length) }, worker));
 }

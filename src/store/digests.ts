@@ -19,6 +19,7 @@ export interface DigestItem {
   category: string;
   data: unknown;
   source: string | null;
+  cancellationKey: string | null;
   createdAt: Date;
 }
 
@@ -45,20 +46,32 @@ export async function recordDigest(
       UPDATE notifications SET digest_id = ${digest.id}::uuid
       WHERE id = ANY(${digest.items}::uuid[]) AND digest_workflow_id = ${digest.digestWorkflowId}
         AND status = 'digested' AND (digest_id IS NULL OR digest_id = ${digest.id}::uuid)
-      RETURNING id::text, title, body, template, category, data, source, created_at AS "createdAt"`;
+      RETURNING id::text, title, body, template, category, data, source,
+        cancellation_key AS "cancellationKey", created_at AS "createdAt"`;
     if (items.length === 0) return undefined;
+    const cancellationKey = sharedCancellationKey(items);
     items.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
     const { title, body, data } = digest.render(items);
     await tx.$executeRaw`
       INSERT INTO notifications (id, user_id, category, title, body, data, channels, fallback, status,
-        workflow_id, source, flow_key, flow_version, flow_start_step, created_at, updated_at)
+        workflow_id, source, flow_key, flow_version, flow_start_step, cancellation_key, created_at, updated_at)
       VALUES (${digest.id}::uuid, ${digest.userId}::uuid, ${items[0]!.category}, ${title}, ${body},
         ${JSON.stringify(data)}::jsonb, '{}'::"Channel"[], false, 'accepted', ${workflowIdFor(digest.id)},
         ${items[0]!.source}, ${digest.flowKey}, ${digest.flowVersion}, ${digest.startStep},
-        now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+        ${cancellationKey}, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
       ON CONFLICT (id) DO NOTHING`;
     return { count: items.length };
   });
+}
+
+/**
+ * The key a digest notification carries: its items' one cancellation key when every item has that same
+ * key (cancelling the key then stops the digest's later steps too), else none: a digest that also holds
+ * items the key does not name goes on, and is cancelled by its id (docs/flows.md#cancellation).
+ */
+function sharedCancellationKey(items: readonly DigestItem[]): string | null {
+  const keys = new Set(items.map((item) => item.cancellationKey));
+  return keys.size === 1 ? [...keys][0]! : null;
 }
 
 /** Notifications a cancellation key reaches: open ones (to signal) and digested items still waiting. */
@@ -73,16 +86,19 @@ export async function findByCancellationKey(db: Db, key: string, source?: string
   });
 }
 
-/** Withdraws digested items not yet in a digest notification; they end cancelled. */
-export async function withdrawDigested(db: Db, key: string, source?: string): Promise<number> {
-  const { count } = await db.notification.updateMany({
-    where: {
-      cancellationKey: key,
-      status: 'digested',
-      digestId: null,
-      ...(source === undefined ? {} : { source }),
-    },
-    data: { status: 'cancelled' },
-  });
-  return count;
+/**
+ * Withdraws digested items not yet in a digest notification; they end cancelled. Returns them with the
+ * digest workflow each had joined, which is told so it no longer counts them (digestWithdrawSignal).
+ */
+export async function withdrawDigested(
+  db: Db,
+  key: string,
+  source?: string,
+): Promise<{ id: string; digestWorkflowId: string }[]> {
+  return db.$queryRaw<{ id: string; digestWorkflowId: string }[]>`
+    UPDATE notifications SET status = 'cancelled', updated_at = now() AT TIME ZONE 'UTC'
+    WHERE cancellation_key = ${key} AND status = 'digested' AND digest_id IS NULL
+      AND digest_workflow_id IS NOT NULL
+      AND (${source ?? null}::text IS NULL OR source = ${source ?? null}::text)
+    RETURNING id::text, digest_workflow_id AS "digestWorkflowId"`;
 }

@@ -185,17 +185,27 @@ async function writeTogether(db: Db, writes: Prisma.PrismaPromise<unknown>[]): P
   else await db.$transaction(writes);
 }
 
-/** The notification's state while it is still open: processing again, or failed and awaiting a retry. */
+/**
+ * The notification's state while it is still open: processing again, or failed and awaiting a retry;
+ * for a flow resting in a delay or a wait, the steps it did so far (its status unchanged).
+ */
 export async function recordProgress(
   db: Db,
   notificationId: string,
-  status: 'processing' | NotificationOutcome,
+  status: 'processing' | NotificationOutcome | undefined,
   failed: readonly FailedDelivery[] = [],
+  flowTrace?: readonly object[],
 ): Promise<void> {
   await writeTogether(db, [
     ...markFailed(db, notificationId, failed),
     // updateMany: a notification deleted with its user is simply gone, not an error to retry.
-    db.notification.updateMany({ where: { id: notificationId }, data: { status } }),
+    db.notification.updateMany({
+      where: { id: notificationId },
+      data: {
+        ...(status ? { status } : {}),
+        ...(flowTrace ? { flowTrace: flowTrace as Prisma.InputJsonValue } : {}),
+      },
+    }),
   ]);
 }
 

@@ -39,6 +39,15 @@ export interface DigestItemSignal {
   notificationId: string;
 }
 export const digestItemSignal = defineSignal<[DigestItemSignal]>('digestItem');
+/**
+ * Items a cancellation key withdrew (src/domain/cancellation.ts): they leave the open window, so they no
+ * longer count toward `max`. The database already keeps them out of the digest notification; this keeps
+ * the count right, and a window left with no item sends nothing.
+ */
+export interface DigestWithdrawSignal {
+  notificationIds: string[];
+}
+export const digestWithdrawSignal = defineSignal<[DigestWithdrawSignal]>('digestWithdraw');
 export const digestStatusQuery = defineQuery<{ items: number; windowEnd?: string }>('digestStatus');
 
 const { closeDigest } = proxyLocalActivities<Pick<FlowActivities, 'closeDigest'>>({
@@ -57,6 +66,15 @@ export async function digestWorkflow(input: DigestInput): Promise<void> {
     if (seen.has(notificationId)) return;
     seen.add(notificationId);
     (items.length < cap ? items : overflow).push(notificationId);
+  });
+  // Changes no command by itself; histories recorded before it carry no such signal.
+  setHandler(digestWithdrawSignal, ({ notificationIds }) => {
+    const withdrawn = new Set(notificationIds);
+    // An item withdrawn before its own join signal arrives must not join afterwards.
+    for (const id of withdrawn) seen.add(id);
+    for (const list of [items, overflow])
+      for (let i = list.length - 1; i >= 0; i--) if (withdrawn.has(list[i]!)) list.splice(i, 1);
+    while (items.length < cap && overflow.length > 0) items.push(overflow.shift()!);
   });
   setHandler(digestStatusQuery, () => ({
     items: items.length + overflow.length,
@@ -85,13 +103,16 @@ export async function digestWorkflow(input: DigestInput): Promise<void> {
   }
 
   const closing = items.splice(0);
-  await closeDigest({
-    digestId: uuid4(),
-    digestWorkflowId: workflowInfo().workflowId,
-    items: closing,
-    userId: input.userId,
-    flow: input.flow,
-  });
+  // Every item withdrawn while the window was open: nothing to send. (Never empty in histories recorded
+  // before withdrawals reached the workflow: items were only ever added.)
+  if (closing.length > 0)
+    await closeDigest({
+      digestId: uuid4(),
+      digestWorkflowId: workflowInfo().workflowId,
+      items: closing,
+      userId: input.userId,
+      flow: input.flow,
+    });
   // Items that came while the window closed open the next one. A signal that arrives as this run
   // completes fails the completion, and the run replays with it: the next window gets it.
   const next = [...overflow, ...items];

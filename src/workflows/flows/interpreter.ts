@@ -1,7 +1,13 @@
 // The flow interpreter: runs a notification's pinned flow version step by step inside its workflow
 // (src/workflows/notification.ts), with each step visible in the status query and the FlowStep search
 // attribute. docs/flows.md describes every step.
-import { condition, proxyLocalActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  condition,
+  patched,
+  proxyLocalActivities,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { NotificationActivities, RecipientPlan } from '../../activities/index.js';
 import {
   SEARCH_ATTRIBUTES,
@@ -55,6 +61,16 @@ export async function runFlow(host: FlowHost): Promise<NotificationOutcome> {
     previous = outcome;
     trace.push({ path, type, outcome, at: new Date().toISOString(), ...(detail ? { detail } : {}) });
   };
+  // flowSteps in GET /v1/notifications/:id is written when the flow ends; before a delay or a wait, the
+  // steps done so far are written too, so a flow resting there shows them. One local activity per rest,
+  // only when a step ran since the last: plain notifications and quick flows pay nothing. Flows that ran
+  // before this wrote nothing then, and replay so.
+  let traceShown = 0;
+  const showStepsSoFar = async () => {
+    if (trace.length === traceShown || !patched('flow-steps-while-resting')) return;
+    traceShown = trace.length;
+    await recordProgress({ notificationId: input.notificationId, flowTrace: [...trace] });
+  };
   const enterStep = (path: string, type: Step['type']) => {
     status.flowStep = { path, type };
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.FlowStep, value: `${path} ${type}` }]);
@@ -90,12 +106,16 @@ export async function runFlow(host: FlowHost): Promise<NotificationOutcome> {
           }
           ms = at - Date.now();
         }
-        if (ms > 0) await sleep(ms);
+        if (ms > 0) {
+          await showStepsSoFar();
+          await sleep(ms);
+        }
         record(path, 'delay', 'waited');
         return 'next';
       }
       case 'wait': {
         status.state = 'waiting';
+        await showStepsSoFar();
         const happened = await condition(
           () => status.engagement?.[step.until] !== undefined,
           durationMs(step.timeout)!,
