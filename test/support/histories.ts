@@ -29,7 +29,7 @@ const JSON_FORM = { longs: String, enums: String, bytes: String, defaults: false
 /**
  * The recorded histories: the current workflow code's at the top and, in subfolders, any recorded by
  * earlier code that a running notification may still need (`before-<patch id>/` while a patch is in
- * place; see docs/workflow-versioning.md). Until the first release there are none.
+ * place; see docs/workflow-versioning.md).
  */
 export function loadHistories(): { workflowId: string; history: proto.temporal.api.history.v1.IHistory }[] {
   return readdirSync(HISTORIES_DIR, { recursive: true, encoding: 'utf8' })
