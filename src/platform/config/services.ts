@@ -220,15 +220,15 @@ export const workerConfig = defineConfigSlice({
     }),
     WORKER_ACTIVITY_CONCURRENCY: variable({
       description:
-        'Activities one worker runs at once on each task queue it serves (`maxConcurrentActivityTaskExecutions`); see bench/README.md.',
+        'Activities one worker runs at once on each task queue it serves (`maxConcurrentActivityTaskExecutions`); see docs/benchmarks.md#isolation-priority-under-a-campaign.',
       parse: positiveInt,
-      whenUnset: "the SDK's (100)",
+      whenUnset: '20',
     }),
     WORKER_WORKFLOW_TASK_CONCURRENCY: variable({
       description:
-        'Workflow tasks the notifications worker runs at once (`maxConcurrentWorkflowTaskExecutions`).',
+        'Workflow tasks the notifications worker runs at once (`maxConcurrentWorkflowTaskExecutions`); see docs/benchmarks.md#isolation-priority-under-a-campaign.',
       parse: positiveInt,
-      whenUnset: "the SDK's (40)",
+      whenUnset: '8',
     }),
     WORKER_CACHED_WORKFLOWS: variable({
       description:
