@@ -148,7 +148,7 @@ export async function broadcastWorkflow(input: BroadcastInput): Promise<Broadcas
 
 /**
  * A cancel that comes once every recipient has started (the broadcast's own workflow has ended): the same
- * cleanup, as a workflow of its own (`broadcast-cancel-<id>`), so it survives the API and the worker.
+ * cleanup, as a workflow of its own (`broadcast-<id>-cancel`), so it survives the API and the worker.
  */
 export async function cancelStartedBroadcastWorkflow(input: {
   broadcastId: string;
