@@ -4,7 +4,9 @@
 // recipients are cancelled one by one, after which no delivery starts even once email has a worker.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import proto from '@temporalio/proto';
 import { ALL_QUEUES } from '../src/workers/create-workers.js';
+import { BROADCAST_CANCELLED_REASON } from '../src/workflows/broadcast-definitions.js';
 import { startSmtpSink, type SmtpSink } from '../tools/fakes/smtp-sink.js';
 import {
   eventually,
@@ -14,6 +16,7 @@ import {
   useEmailStack,
   type RunningStack,
 } from './support/stack.js';
+import { recordHistory } from './support/histories.js';
 
 interface BroadcastView {
   id: string;
@@ -432,5 +435,38 @@ describe('cancelling a broadcast whose deliveries wait in the email queue', () =
     }
     assert.equal(smtp.messages.length, 0, 'no email reached the sink');
     assert.equal(smtp.sessions.length, 0, 'no connection was even opened');
+    if (process.env.HERALD_RECORD_HISTORIES) await recordCancelHistories(midway, started);
   });
+
+  /**
+   * Replay fixtures (`HERALD_RECORD_HISTORIES=1 npx tsx test/run.ts test/broadcasts.test.ts`): the
+   * broadcast cancelled midway, and a recipient stopped by each check, at its delivery attempt and at its
+   * resolve (its history has no cancel update: the check alone ended it).
+   */
+  async function recordCancelHistories(midway: string, started: string) {
+    const handle = (workflowId: string) => herald.temporal.workflow.getHandle(workflowId);
+    await recordHistory(handle(`broadcast-${midway}`), 'broadcast-cancelled-midway');
+    const { EventType } = proto.temporal.api.enums.v1;
+    const untouched = async (workflowId: string) =>
+      !(await handle(workflowId).fetchHistory()).events?.some(
+        (e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+      );
+    const atAttempt = await herald.db.notification.findMany({
+      where: { broadcastId: started, deliveries: { some: { lastError: BROADCAST_CANCELLED_REASON } } },
+      take: 20,
+    });
+    // Most recipients without deliveries got the cleanup's cancel before they resolved: look further.
+    const atResolve = await herald.db.notification.findMany({
+      where: { broadcastId: { in: [midway, started] }, deliveries: { none: {} } },
+    });
+    for (const [candidates, name] of [
+      [atAttempt, 'broadcast-recipient-stopped-at-attempt'],
+      [atResolve, 'broadcast-recipient-stopped-at-resolve'],
+    ] as const)
+      for (const { workflowId } of candidates)
+        if (await untouched(workflowId)) {
+          await recordHistory(handle(workflowId), name);
+          break;
+        }
+  }
 });
