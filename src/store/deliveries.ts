@@ -94,8 +94,8 @@ export const BROADCAST_CANCELLED = { broadcastCancelled: true } as const;
  *
  * A broadcast's cancel is final here: when the notification's broadcast is `cancelled` in this
  * statement's snapshot, nothing is created or opened and BROADCAST_CANCELLED comes back (unless the
- * delivery was sent before). So an attempt either opened before the cancel was committed, or never
- * opens: no window between the cancel's answer and a delivery starting. For a notification of no
+ * delivery was sent before). So an attempt either opened in a statement that began before the cancel
+ * was committed (its started_at is earlier), or never opens: none opens after the cancel's answer. For a notification of no
  * broadcast (broadcast_id NULL) the check is one primary-key read of the notification.
  */
 export async function openAttempt(
