@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { temporal } from '@temporalio/proto';
 import { createDb, type Db } from '../src/store/db.js';
-import { openAttempt, recordFailed } from '../src/store/deliveries.js';
+import { BROADCAST_CANCELLED, openAttempt, recordFailed, recordSent } from '../src/store/deliveries.js';
+import { broadcastCancelledSql } from '../src/store/broadcasts.js';
 import { startSmtpSink, type SmtpSink } from '../tools/fakes/smtp-sink.js';
 import { startTcpGate, type TcpGate } from '../tools/fakes/tcp-gate.js';
 import { snapshotTables } from './support/db-snapshot.js';
@@ -62,6 +63,13 @@ function assertNoOverlap(attempts: { attempt: number; startedAt: Date; finishedA
 async function pendingDelivery(handle: ReturnType<RunningStack['temporal']['workflow']['getHandle']>) {
   const { raw } = await handle.describe();
   return raw.pendingActivities?.[0] as temporal.api.workflow.v1.IPendingActivityInfo | undefined;
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Actual Loops': number;
+  Plans?: PlanNode[];
 }
 
 describe('an attempt keeps to its time budget', () => {
@@ -147,7 +155,14 @@ describe('the lease on a delivery being sent', () => {
     await db?.$disconnect();
   });
 
-  async function createNotification() {
+  /** An attempt on a notification of no broadcast: its opening is never BROADCAST_CANCELLED. */
+  const openPlain = async (...args: Parameters<typeof openAttempt>) => {
+    const opened = await openAttempt(...args);
+    assert.ok(!opened || !('broadcastCancelled' in opened), 'a notification of no broadcast');
+    return opened;
+  };
+
+  async function createNotification(broadcastId?: string) {
     const user = await db.user.create({ data: { externalId: uniqueId() } });
     await db.contact.create({
       data: { userId: user.id, channel: 'email', address: `${uniqueId('lease')}@example.test` },
@@ -161,18 +176,38 @@ describe('the lease on a delivery being sent', () => {
         title: 'Leased',
         body: 'Lease test',
         workflowId: `notification-${notificationId}`,
+        broadcastId,
       },
     });
     return notificationId;
   }
 
+  /** A broadcast row (its workflow is not run here) to hang recipients' notifications on. */
+  async function createBroadcast() {
+    const topic = await db.topic.create({ data: { key: uniqueId('gate'), name: 'Gate' } });
+    const id = randomUUID();
+    await db.broadcast.create({
+      data: {
+        id,
+        topicId: topic.id,
+        category: 'updates',
+        channels: ['email'],
+        status: 'starting',
+        snapshotSubscriptionId: 0,
+        recipients: 2,
+        workflowId: `broadcast-${id}`,
+      },
+    });
+    return id;
+  }
+
   it('refuses a second attempt while the first holds the lease, and changes nothing', async () => {
     const notificationId = await createNotification();
-    const first = await openAttempt(db, notificationId, 'email', 1, 60_000);
+    const first = await openPlain(db, notificationId, 'email', 1, 60_000);
     assert.ok(first?.attemptId, 'the first attempt opened');
 
     const before = await snapshotTables(db);
-    const second = await openAttempt(db, notificationId, 'email', 2, 60_000);
+    const second = await openPlain(db, notificationId, 'email', 2, 60_000);
     assert.equal(second?.attemptId, null, 'the second attempt did not open');
     assert.notEqual(second?.status, 'sent');
     assert.ok(
@@ -184,18 +219,18 @@ describe('the lease on a delivery being sent', () => {
     // The lease ends with the attempt that held it: the next attempt opens.
     const ids = { attemptId: first.attemptId, deliveryId: first.id };
     await recordFailed(db, ids, { permanent: false, reason: 'SMTP 451: try later' });
-    const third = await openAttempt(db, notificationId, 'email', 3, 60_000);
+    const third = await openPlain(db, notificationId, 'email', 3, 60_000);
     assert.ok(third?.attemptId, 'the next attempt opened once the lease was released');
   });
 
   it('lets an attempt through once the lease has run out, and a late end never releases it', async () => {
     const notificationId = await createNotification();
     // An attempt that crashed: it never records its end, and its short lease runs out.
-    const crashed = await openAttempt(db, notificationId, 'email', 1, 300);
+    const crashed = await openPlain(db, notificationId, 'email', 1, 300);
     assert.ok(crashed?.attemptId);
     const next = await eventually(
       async () => {
-        const opened = await openAttempt(db, notificationId, 'email', 2, 60_000);
+        const opened = await openPlain(db, notificationId, 'email', 2, 60_000);
         return opened?.attemptId ? opened : undefined;
       },
       { what: 'the crashed attempt’s lease to run out' },
@@ -207,10 +242,52 @@ describe('the lease on a delivery being sent', () => {
       { attemptId: crashed.attemptId, deliveryId: crashed.id },
       { permanent: false, reason: 'late' },
     );
-    const refused = await openAttempt(db, notificationId, 'email', 3, 60_000);
+    const refused = await openPlain(db, notificationId, 'email', 3, 60_000);
     assert.equal(refused?.attemptId, null);
     const delivery = await db.delivery.findUniqueOrThrow({ where: { id: next.id } });
     assert.equal(delivery.leaseAttemptId, next.attemptId);
+  });
+  it("opens no attempt once the notification's broadcast is cancelled, in the statement that opens it", async () => {
+    const broadcastId = await createBroadcast();
+    const sent = await createNotification(broadcastId);
+    const queued = await createNotification(broadcastId);
+    const first = await openAttempt(db, sent, 'email', 1, 60_000);
+    assert.ok(first && !('broadcastCancelled' in first) && first.attemptId, 'opens while the broadcast runs');
+    await recordSent(db, { attemptId: first.attemptId, deliveryId: first.id }, 'msg-1');
+
+    await db.broadcast.update({ where: { id: broadcastId }, data: { status: 'cancelled' } });
+    const before = await snapshotTables(db);
+    // Neither a delivery that exists nor one a fallback would create: nothing changes.
+    assert.deepEqual(await openAttempt(db, queued, 'email', 1, 60_000), BROADCAST_CANCELLED);
+    assert.deepEqual(await openAttempt(db, queued, 'sms', 1, 60_000), BROADCAST_CANCELLED);
+    assert.deepEqual(await snapshotTables(db), before, 'no row of any table changed');
+    // One the provider accepted before the cancel stays sent: nothing is sent again.
+    const again = await openAttempt(db, sent, 'email', 2, 60_000);
+    assert.ok(again && !('broadcastCancelled' in again), 'a sent delivery is read as sent');
+    assert.equal(again.status, 'sent');
+    assert.equal(again.attemptId, null);
+  });
+
+  it('checks a notification of no broadcast by its primary key alone, never reading broadcasts', async () => {
+    const plain = await createNotification();
+    const [row] = await db.$queryRaw<{ 'QUERY PLAN': [{ Plan: PlanNode }] }[]>`
+      EXPLAIN (ANALYZE, FORMAT JSON) SELECT ${broadcastCancelledSql(plain)}`;
+    const [plan] = row!['QUERY PLAN'];
+    const nodes: PlanNode[] = [];
+    const walk = (node: PlanNode) => {
+      nodes.push(node);
+      node.Plans?.forEach(walk);
+    };
+    walk(plan.Plan);
+    const shown = JSON.stringify(plan.Plan);
+    const notifications = nodes.filter((n) => n['Relation Name'] === 'notifications');
+    assert.deepEqual(
+      notifications.map((n) => n['Node Type']),
+      ['Index Scan'],
+      `one index lookup of the notification: ${shown}`,
+    );
+    for (const node of nodes.filter((n) => n['Relation Name'] === 'broadcasts'))
+      assert.equal(node['Actual Loops'], 0, `the broadcasts table is not read: ${shown}`);
   });
 });
 

@@ -112,14 +112,17 @@ export function createBroadcastActivities(deps: { db: Db; temporal: Client; logg
   }
 
   /**
-   * Cancels every recipient's notification that has not ended, each through its workflow's cancel update:
-   * when it answers, that notification starts no delivery. One recorded but never started is cancelled in
-   * its row. Then the broadcast is recorded as cancelled.
+   * Records the broadcast as cancelled (if it was not yet: from then on no recipient's delivery starts),
+   * then cancels every recipient's notification that has not ended, each through its workflow's cancel
+   * update, so its status ends `cancelled` and its timers (sendAt, quiet hours, a retry window) are not
+   * left waiting. One recorded but never started is cancelled in its row. Runs after the cancel was
+   * answered; its time grows with the audience.
    */
   async function cancelBroadcastRecipients(input: { broadcastId: string; reason: string }): Promise<number> {
     const context = Context.current();
     let after: string | null = null;
     let cancelled = 0;
+    await recordBroadcastEnd(db, input.broadcastId, 'cancelled');
     // Beats while updates wait on busy workflows too: slow is not dead.
     const beat = setInterval(() => context.heartbeat(cancelled), HEARTBEAT_EVERY_MS);
     try {
@@ -127,8 +130,7 @@ export function createBroadcastActivities(deps: { db: Db; temporal: Client; logg
     } finally {
       clearInterval(beat);
     }
-    await recordBroadcastEnd(db, input.broadcastId, 'cancelled');
-    logger.info({ broadcastId: input.broadcastId, cancelled }, 'broadcast cancelled');
+    logger.info({ broadcastId: input.broadcastId, cancelled }, "broadcast's recipients cancelled");
     return cancelled;
 
     async function cancelAll(): Promise<void> {

@@ -16,6 +16,7 @@ import type {
 } from './channels/registry.js';
 import type { AcknowledgementLinks } from '../domain/acknowledgement-links.js';
 import { openAttempt, recordFailed, recordSent, type AttemptIds } from '../store/deliveries.js';
+import { BROADCAST_CANCELLED_REASON, BROADCAST_CANCELLED_TYPE } from '../workflows/broadcast-definitions.js';
 import { resolveContent } from '../domain/template-rendering.js';
 import { providerCall } from '../platform/telemetry.js';
 import { startAttemptBudget, type AttemptBudget } from './attempt-budget.js';
@@ -82,6 +83,12 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: Delive
     if (!delivery) {
       countDelivery(channel, 'skipped');
       throw ApplicationFailure.nonRetryable('the notification was deleted', PERMANENT_FAILURE_TYPE);
+    }
+    // Its broadcast was cancelled: nothing was opened. The workflow ends the notification cancelled, and
+    // the delivery with it (src/workflows/notification.ts).
+    if ('broadcastCancelled' in delivery) {
+      countDelivery(channel, 'skipped');
+      throw ApplicationFailure.nonRetryable(BROADCAST_CANCELLED_REASON, BROADCAST_CANCELLED_TYPE);
     }
     if (isAccepted(delivery.status)) {
       // Another attempt sent it meanwhile (a receipt may have followed): nothing was opened, nothing to send.

@@ -20,6 +20,8 @@ export interface RecipientPlan {
   settings: DeliverySettings;
   /** Endpoints of the API key that sent it, told of the outcome (absent when the notification is gone). */
   webhooks?: WebhookTarget[];
+  /** Its broadcast was cancelled: nothing was planned or recorded, the notification is to end cancelled. */
+  broadcastCancelled?: boolean;
 }
 
 export interface ResolveDeps {
@@ -51,9 +53,17 @@ export function createResolveRecipient({
   settings,
 }: ResolveDeps) {
   return async function resolveRecipient(input: ResolveInput): Promise<RecipientPlan> {
-    const { user, notification, webhooks } = await loadRecipient(db, input.userId, input.notificationId);
+    const { user, notification, broadcastCancelled, webhooks } = await loadRecipient(
+      db,
+      input.userId,
+      input.notificationId,
+    );
     // Deleted with its user: nothing to deliver and nothing left to record.
     if (!notification) return { planned: [], skipped: [], fallbacks: [], settings };
+    // Its broadcast was cancelled before it was resolved: no delivery is planned, none will start; the
+    // workflow goes straight to cancelled (the openAttempt check stops one planned just before the cancel).
+    if (broadcastCancelled)
+      return { planned: [], skipped: [], fallbacks: [], settings, webhooks, broadcastCancelled: true };
     // The user's order first, then any channel it leaves out.
     const order = [...new Set([...(user?.channelOrder ?? []), ...CHANNELS])];
     const explicit = input.channels.length > 0;

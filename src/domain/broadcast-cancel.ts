@@ -2,7 +2,7 @@
 // recipient has started, a cleanup workflow of its own cancels what has not been sent.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Db } from '../store/db.js';
-import { findBroadcast, type BroadcastRow } from '../store/broadcasts.js';
+import { findBroadcast, recordBroadcastEnd, type BroadcastRow } from '../store/broadcasts.js';
 import { NOTIFICATIONS_QUEUE, SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
 import { cancelBroadcastUpdate } from '../workflows/broadcast-definitions.js';
 import { cancelStartedBroadcastWorkflow } from '../workflows/broadcast.js';
@@ -12,7 +12,10 @@ import { broadcastView } from './broadcasts.js';
 import type { BroadcastResponse } from './topic-views.js';
 import type { WorkflowStatusResponse } from './views.js';
 
-/** A cancel waits for every open recipient to be cancelled: longer than a single notification's. */
+/**
+ * A cancel waits for the fan-out's running batch to stop (it hears of the cancel with its next heartbeat,
+ * within seconds), not for the recipients: the API's usual deadline is plenty.
+ */
 const CANCEL_DEADLINE_MS = 60_000;
 
 /** Absent (undefined) when there is no such broadcast or the caller may not see it. */
@@ -47,8 +50,10 @@ export async function cancelNotificationOrBroadcast(
 }
 
 /**
- * Stops the fan-out and cancels every recipient's notification that has not ended; answers when that is
- * done, so no recipient's delivery starts after the answer. Cancelling a cancelled broadcast repeats its view.
+ * Records the broadcast cancelled and stops its fan-out; answers once both are done, so no recipient's
+ * delivery starts after the answer (each attempt checks the broadcast's row as it opens). The recipients'
+ * notifications are cancelled after the answer, in the background: how long the answer takes does not
+ * grow with the audience. Cancelling a cancelled broadcast repeats its view.
  */
 async function cancelBroadcast(
   db: Db,
@@ -59,7 +64,8 @@ async function cancelBroadcast(
   if (broadcast.status === 'cancelled') return broadcastView(db, broadcast);
   const deadline = Date.now() + CANCEL_DEADLINE_MS;
   try {
-    if (broadcast.status === 'started') await cancelStartedBroadcast(temporal, broadcast, reason, deadline);
+    if (broadcast.status === 'started')
+      await cancelStartedBroadcast(db, temporal, broadcast, reason, deadline);
     else
       await temporal.connection.withDeadline(deadline, () =>
         temporal.workflow
@@ -80,14 +86,20 @@ async function cancelBroadcast(
   return broadcastView(db, (await findBroadcast(db, broadcast.id)) ?? broadcast);
 }
 
-/** Starts (or joins) the cleanup workflow of a broadcast whose fan-out has ended, and waits for it. */
+/**
+ * A broadcast whose fan-out has ended: starts (or joins) its cleanup workflow, then records the broadcast
+ * cancelled, and does not wait for the cleanup. In that order: once the row says cancelled a repeated
+ * cancel answers at once, so the cleanup must exist by then (it records the row itself too, should this
+ * process die in between).
+ */
 async function cancelStartedBroadcast(
+  db: Db,
   temporal: Client,
   broadcast: BroadcastRow,
   reason: string | undefined,
   deadline: number,
 ): Promise<void> {
-  const handle = await temporal.connection.withDeadline(deadline, () =>
+  await temporal.connection.withDeadline(deadline, () =>
     temporal.workflow.start(cancelStartedBroadcastWorkflow, {
       taskQueue: NOTIFICATIONS_QUEUE,
       workflowId: `${broadcast.workflowId}-cancel`,
@@ -97,13 +109,5 @@ async function cancelStartedBroadcast(
       typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.NotificationId, value: broadcast.id }],
     }),
   );
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('deadline exceeded')), Math.max(0, deadline - Date.now()));
-  });
-  try {
-    await Promise.race([handle.result(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await recordBroadcastEnd(db, broadcast.id, 'cancelled');
 }

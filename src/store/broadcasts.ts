@@ -178,6 +178,16 @@ export async function recordBroadcastEnd(
     WHERE id = ${broadcastId}::uuid AND status <> 'cancelled'`;
 }
 
+/**
+ * SQL: whether the notification's broadcast was cancelled, the check that stops a recipient's delivery
+ * (openAttempt) and its resolve (loadRecipient). For a notification of no broadcast (broadcast_id NULL)
+ * it is one primary-key read of the notification: the broadcast's row is read only for a recipient.
+ */
+export const broadcastCancelledSql = (notificationId: string): Prisma.Sql => Prisma.sql`EXISTS (
+  SELECT 1 FROM notifications bn
+  WHERE bn.id = ${notificationId}::uuid AND bn.broadcast_id IS NOT NULL
+    AND (SELECT b.status FROM broadcasts b WHERE b.id = bn.broadcast_id) = 'cancelled')`;
+
 /** The recipients' notifications by status, from the (broadcast_id, status) index. */
 export async function countRecipientsByStatus(
   db: Db,

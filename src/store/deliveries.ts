@@ -8,6 +8,7 @@ import type { Db } from './db.js';
 import { ACCEPTED_STATUSES, type ChannelName, type ReceiptStatus } from '../workflows/definitions.js';
 import type { Recipient } from '../activities/channels/registry.js';
 import { RECIPIENT_FIELDS } from './recipients.js';
+import { broadcastCancelledSql } from './broadcasts.js';
 
 const ACCEPTED: string[] = [...ACCEPTED_STATUSES];
 const KEPT_ON_FAILURE: string[] = [...ACCEPTED_STATUSES, 'cancelled'];
@@ -80,6 +81,9 @@ interface DeliveryToSend {
   recipient: Recipient;
 }
 
+/** Nothing was opened: the notification belongs to a broadcast that was cancelled. */
+export const BROADCAST_CANCELLED = { broadcastCancelled: true } as const;
+
 /**
  * Opens attempt number `attempt` of a notification's delivery on a channel, in one statement: it
  * creates the delivery when the workflow turns to a fallback channel that has none yet, marks it
@@ -87,6 +91,12 @@ interface DeliveryToSend {
  * content and the recipient (active push subscriptions too). A delivery already sent, or leased by an
  * attempt that may still be talking to the provider, is only read. Undefined when the notification is
  * gone (deleted with its user).
+ *
+ * A broadcast's cancel is final here: when the notification's broadcast is `cancelled` in this
+ * statement's snapshot, nothing is created or opened and BROADCAST_CANCELLED comes back (unless the
+ * delivery was sent before). So an attempt either opened in a statement that began before the cancel
+ * was committed (its started_at is earlier), or never opens: none opens after the cancel's answer. For a notification of no
+ * broadcast (broadcast_id NULL) the check is one primary-key read of the notification.
  */
 export async function openAttempt(
   db: Db,
@@ -94,20 +104,22 @@ export async function openAttempt(
   channel: ChannelName,
   attempt: number,
   leaseMs: number,
-): Promise<DeliveryToSend | undefined> {
+): Promise<DeliveryToSend | typeof BROADCAST_CANCELLED | undefined> {
   // Chosen here so that the lease can name the attempt holding it, in the same statement.
   const attemptId = randomUUID();
   // A delivery created at this moment by another attempt is not in this statement's snapshot: the
   // second try sees it.
   for (let i = 0; i < 2; i++) {
-    const [row] = await db.$queryRaw<DeliveryToSend[]>`
-      WITH created AS (
+    const [row] = await db.$queryRaw<(DeliveryToSend & { broadcastCancelled: boolean })[]>`
+      WITH stopped AS (
+        SELECT ${broadcastCancelledSql(notificationId)} AS cancelled
+      ), created AS (
         INSERT INTO deliveries (id, notification_id, channel, status, attempts, lease_until,
                                 lease_attempt_id, updated_at)
         SELECT gen_random_uuid(), n.id, ${channel}::"Channel", 'sending', 1,
           now() AT TIME ZONE 'UTC' + ${leaseMs}::int * interval '1 millisecond', ${attemptId}::uuid,
           now() AT TIME ZONE 'UTC'
-        FROM notifications n WHERE n.id = ${notificationId}::uuid
+        FROM notifications n WHERE n.id = ${notificationId}::uuid AND NOT (SELECT cancelled FROM stopped)
         ON CONFLICT (notification_id, channel) DO NOTHING
         RETURNING id, status, provider_message_id, NULL::timestamp(3) AS lease_until
       ), existing AS (
@@ -126,6 +138,7 @@ export async function openAttempt(
           -- Whatever the status says (the workflow may have marked it failed meanwhile), an unexpired
           -- lease means an attempt may still be talking to the provider.
           AND (lease_until IS NULL OR lease_until <= now() AT TIME ZONE 'UTC')
+          AND NOT (SELECT cancelled FROM stopped)
         RETURNING id
       ), delivery AS (
         SELECT id, status, provider_message_id, lease_until FROM created
@@ -147,15 +160,23 @@ export async function openAttempt(
         END AS "leaseRemainingMs",
         json_build_object('category', n.category, 'title', n.title, 'body', n.body,
                           'template', n.template, 'data', n.data) AS notification,
-        json_build_object(${RECIPIENT_FIELDS}) AS recipient
+        json_build_object(${RECIPIENT_FIELDS}) AS recipient,
+        (SELECT cancelled FROM stopped) AS "broadcastCancelled"
       FROM delivery d
       JOIN notifications n ON n.id = ${notificationId}::uuid
       JOIN users u ON u.id = n.user_id
       LIMIT 1`;
-    if (row) return row;
-    const exists = await db.$queryRaw<unknown[]>`
-      SELECT 1 FROM notifications WHERE id = ${notificationId}::uuid`;
-    if (exists.length === 0) return undefined;
+    if (row) {
+      const { broadcastCancelled, ...delivery } = row;
+      // A delivery the provider accepted before the cancel stays sent.
+      return broadcastCancelled && !ACCEPTED.includes(delivery.status) ? BROADCAST_CANCELLED : delivery;
+    }
+    // No delivery row: none was created (another attempt is creating it, or the broadcast was cancelled).
+    const [found] = await db.$queryRaw<{ exists: boolean; broadcastCancelled: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM notifications WHERE id = ${notificationId}::uuid) AS exists,
+        ${broadcastCancelledSql(notificationId)} AS "broadcastCancelled"`;
+    if (!found?.exists) return undefined;
+    if (found.broadcastCancelled) return BROADCAST_CANCELLED;
   }
   throw new Error(`the ${channel} delivery of notification ${notificationId} could not be found or created`);
 }

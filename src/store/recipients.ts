@@ -5,6 +5,7 @@ import type { PreferenceRule } from '../domain/preferences.js';
 import type { ChannelName } from '../workflows/definitions.js';
 import type { WebhookTarget } from '../workflows/webhooks.js';
 import { Prisma, type Db } from './db.js';
+import { broadcastCancelledSql } from './broadcasts.js';
 
 /** `json_build_object` arguments for the Recipient of `users u`. */
 export const RECIPIENT_FIELDS = Prisma.sql`
@@ -28,20 +29,24 @@ export interface RecipientRecord extends Recipient {
   quietHours: { start: string; end: string; timezone: string | null } | null;
 }
 
+export interface RecipientLoad {
+  user: RecipientRecord | null;
+  notification: boolean;
+  /** The notification belongs to a broadcast that was cancelled: nothing is to be planned. */
+  broadcastCancelled: boolean;
+  webhooks: WebhookTarget[];
+}
+
 /**
  * The user with their contacts, preferences, quiet hours and active push targets, whether the
- * notification still exists, and the webhook endpoints of the API key that sent it: one statement.
+ * notification still exists (and whether its broadcast was cancelled), and the webhook endpoints of the
+ * API key that sent it: one statement.
  */
-export async function loadRecipient(
-  db: Db,
-  userId: string,
-  notificationId: string,
-): Promise<{ user: RecipientRecord | null; notification: boolean; webhooks: WebhookTarget[] }> {
-  const [row] = await db.$queryRaw<
-    { user: RecipientRecord | null; notification: boolean; webhooks: WebhookTarget[] }[]
-  >`
+export async function loadRecipient(db: Db, userId: string, notificationId: string): Promise<RecipientLoad> {
+  const [row] = await db.$queryRaw<RecipientLoad[]>`
     SELECT
       EXISTS (SELECT 1 FROM notifications WHERE id = ${notificationId}::uuid) AS notification,
+      ${broadcastCancelledSql(notificationId)} AS "broadcastCancelled",
       (SELECT json_build_object(${RECIPIENT_FIELDS},
          'timezone', u.timezone, 'channelOrder', u.channel_order,
          'preferences', COALESCE((

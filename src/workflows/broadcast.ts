@@ -10,6 +10,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -43,16 +44,32 @@ const { cancelBroadcastRecipients, recordBroadcastEnd } = proxyActivities<Broadc
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
+/**
+ * A cancel is answered once the broadcast's row says `cancelled` and the fan-out has stopped, no longer
+ * after every recipient's notification was cancelled (a time that grew with the audience): the row is
+ * what stops deliveries (openAttempt and resolveRecipient read it), and the recipients are cancelled
+ * after the answer. Runs cancelled before this patch answered after the cleanup, and replay so.
+ */
+export const ANSWER_CANCEL_BEFORE_CLEANUP = 'broadcast-cancel-answered-before-cleanup';
+
 export async function broadcastWorkflow(input: BroadcastInput): Promise<BroadcastState> {
   const state: BroadcastState = { phase: 'starting', started: input.started ?? 0 };
   let cursor = input.cursor ?? '0';
   let cancelReason: string | undefined;
+  /** The broadcast's row recorded `cancelled` (with the patch): the first thing a cancel does. */
+  let cancelRecorded: Promise<void> | undefined;
   const fanOut = new CancellationScope();
+  const recordCancelled = () =>
+    (cancelRecorded ??= CancellationScope.nonCancellable(() =>
+      recordBroadcastEnd({ broadcastId: input.broadcastId, status: 'cancelled' }),
+    ));
 
   const cancel = (reason = 'the broadcast was cancelled') => {
     if (state.phase !== 'starting') return;
     cancelReason = reason;
     state.phase = 'cancelling';
+    // Deliveries stop as soon as the row says so, while the running batch winds down.
+    if (patched(ANSWER_CANCEL_BEFORE_CLEANUP)) void recordCancelled();
     fanOut.cancel();
   };
   setHandler(broadcastStateQuery, () => state);
@@ -93,21 +110,36 @@ export async function broadcastWorkflow(input: BroadcastInput): Promise<Broadcas
     // A cancel that came as the last batch ended still cancels what has not been sent.
     if (cancelReason === undefined) {
       await recordBroadcastEnd({ broadcastId: input.broadcastId, status: 'started' });
-      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.BroadcastRecipients, value: state.started }]);
-      state.phase = 'started';
-      return state;
+      // A cancel that came while the end was recorded is this run's to clean up (its row ends cancelled
+      // whichever write came first: `started` never overwrites `cancelled`).
+      if (cancelReason === undefined || !patched(ANSWER_CANCEL_BEFORE_CLEANUP)) {
+        upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.BroadcastRecipients, value: state.started }]);
+        state.phase = 'started';
+        return state;
+      }
     }
   } catch (error) {
     if (!isCancellation(error)) throw error;
     cancellation = error;
   }
-  await CancellationScope.nonCancellable(() =>
-    cancelBroadcastRecipients({
-      broadcastId: input.broadcastId,
-      reason: cancelReason ?? 'the broadcast was cancelled',
-    }),
-  );
-  state.phase = 'cancelled';
+  const cancelRecipients = () =>
+    CancellationScope.nonCancellable(() =>
+      cancelBroadcastRecipients({
+        broadcastId: input.broadcastId,
+        reason: cancelReason ?? 'the broadcast was cancelled',
+      }),
+    );
+  if (patched(ANSWER_CANCEL_BEFORE_CLEANUP)) {
+    // The fan-out has stopped; once the row says cancelled no recipient's delivery starts: the update
+    // answers now, and the recipients' notifications are cancelled in the background (their timers,
+    // statuses), however many there are.
+    await recordCancelled();
+    state.phase = 'cancelled';
+    await cancelRecipients();
+  } else {
+    await cancelRecipients();
+    state.phase = 'cancelled';
+  }
   // A cancel from Temporal itself (UI, CLI) leaves the run cancelled; one through the API ends it normally.
   if (cancelReason === undefined) throw cancellation;
   await condition(allHandlersFinished);
@@ -116,7 +148,7 @@ export async function broadcastWorkflow(input: BroadcastInput): Promise<Broadcas
 
 /**
  * A cancel that comes once every recipient has started (the broadcast's own workflow has ended): the same
- * cleanup, as a workflow of its own (`broadcast-cancel-<id>`), so it survives the API and the worker.
+ * cleanup, as a workflow of its own (`broadcast-<id>-cancel`), so it survives the API and the worker.
  */
 export async function cancelStartedBroadcastWorkflow(input: {
   broadcastId: string;

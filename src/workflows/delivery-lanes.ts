@@ -13,6 +13,7 @@ import {
   type WorkflowStatus,
 } from './definitions.js';
 import { deliveryActivityOptions, type DeliverySettings } from './policies.js';
+import { broadcastCancellation } from './broadcast-definitions.js';
 
 /**
  * One planned delivery: the channel it started on, then the fallbacks it moved to. It is done when
@@ -94,7 +95,8 @@ async function deliverOn(channel: ChannelName, round: DeliveryRound): Promise<Re
     status.channels[channel] = { state: 'sent', fallbackFor };
     return 'sent';
   } catch (error) {
-    if (isCancellation(error)) throw error;
+    // Not a failure of the channel: the notification's broadcast was cancelled, the workflow stops.
+    if (isCancellation(error) || broadcastCancellation(error) !== undefined) throw error;
     const permanent = isPermanent(error);
     status.channels[channel] = { state: 'failed', error: failureMessage(error), permanent, fallbackFor };
     return permanent ? 'permanent' : 'exhausted';

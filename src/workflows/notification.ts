@@ -23,6 +23,7 @@ import {
   type WorkflowStatus,
 } from './definitions.js';
 import { deliverAll, type Lane } from './delivery-lanes.js';
+import { broadcastCancellation, broadcastCancelledFailure } from './broadcast-definitions.js';
 import { createAnnouncer } from './webhooks.js';
 import { runFlow } from './flows/interpreter.js';
 import type { TraceEntry } from './flows/steps.js';
@@ -122,6 +123,7 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
       status.state = 'resolving';
       const plan = await resolveRecipient({ ...input, at: new Date().toISOString() });
       webhooks.setTargets(plan.webhooks, plan.settings.webhookRetryForMs);
+      if (plan.broadcastCancelled) throw broadcastCancelledFailure();
       for (const { channel, reason } of plan.skipped)
         status.channels[channel] = { state: 'skipped', error: reason };
       const channels = { key: SEARCH_ATTRIBUTES.Channels, value: plan.planned };
@@ -182,7 +184,12 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
     await webhooks.drain();
     return outcome;
   } catch (error) {
-    if (!isCancellation(error)) throw error;
+    // The broadcast it belongs to was cancelled (a delivery or the resolve found its row so): the
+    // notification ends cancelled as if asked, and deliveries still running on other channels stop.
+    // Histories recorded before never fail so, and replay as they ran.
+    const broadcastStop = broadcastCancellation(error);
+    if (broadcastStop !== undefined) cancel(broadcastStop);
+    else if (!isCancellation(error)) throw error;
     await CancellationScope.nonCancellable(async () => {
       await finish('cancelled', cancelledBy ?? 'the workflow was cancelled');
       await webhooks.drain();

@@ -19,6 +19,7 @@ import {
   type WorkflowStatus,
 } from '../definitions.js';
 import { deliverAll, type Lane } from '../delivery-lanes.js';
+import { broadcastCancelledFailure } from '../broadcast-definitions.js';
 import { holds, type ConditionContext } from './conditions.js';
 import { dataAt, durationMs, type Step, type StepOutcome, type TraceEntry } from './steps.js';
 
@@ -188,6 +189,8 @@ export async function runFlow(host: FlowHost): Promise<NotificationOutcome> {
       host.setWebhookTargets(plan);
       webhooksSet = true;
     }
+    // Its broadcast was cancelled: the notification workflow ends it cancelled.
+    if (plan.broadcastCancelled) throw broadcastCancelledFailure();
     for (const { channel, reason } of plan.skipped)
       status.channels[channel] ??= { state: 'skipped', error: reason };
     if (plan.planned.length === 0) return 'skipped';
