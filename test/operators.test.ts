@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { SearchAttributeType } from '@temporalio/common';
+import { SearchAttributeType, defaultPayloadConverter } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { recordHistory } from './support/histories.js';
 import { useOperatorStack } from './support/operator-stack.js';
@@ -19,12 +19,28 @@ type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
 const deliveryStatusOf = async (handle: WorkflowHandle) =>
   (await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.DeliveryStatus);
 
-/** Workflow ids a visibility query lists right now. */
+/**
+ * Workflow ids a visibility query lists right now, with their NotificationId. Read as the UI reads the
+ * list, without decoding memos: other tests on this server sealed theirs with other CODEC_KEYS.
+ */
 async function listed(client: Client, query: string): Promise<Map<string, string | undefined>> {
   const found = new Map<string, string | undefined>();
-  for await (const execution of client.workflow.list({ query })) {
-    found.set(execution.workflowId, execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.NotificationId));
-  }
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await client.workflowService.listWorkflowExecutions({
+      namespace: client.options.namespace,
+      query,
+      nextPageToken,
+    });
+    for (const execution of page.executions ?? []) {
+      const field = execution.searchAttributes?.indexedFields?.[SEARCH_ATTRIBUTES.NotificationId.name];
+      found.set(
+        execution.execution!.workflowId!,
+        field ? defaultPayloadConverter.fromPayload<string>(field) : undefined,
+      );
+    }
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
   return found;
 }
 

@@ -111,10 +111,10 @@ export async function insertNotification(
       ORDER BY external_id = ${user}
       LIMIT 1
     )
-    INSERT INTO notifications (id, user_id, idempotency_key, request_hash, workflow_id, status,
-      ${Prisma.raw(CONTENT_COLUMNS.join(', '))}, created_at, updated_at)
+    INSERT INTO notifications (id, user_id, idempotency_key, request_hash, workflow_id, request_id,
+      status, ${Prisma.raw(CONTENT_COLUMNS.join(', '))}, created_at, updated_at)
     SELECT ${n.id}::uuid, recipient.id, ${n.idempotencyKey}, ${n.requestHash}, ${n.workflowId},
-      ${n.status}::"NotificationStatus", ${Prisma.join(contentValues(n))},
+      ${n.requestId}, ${n.status}::"NotificationStatus", ${Prisma.join(contentValues(n))},
       now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
     FROM recipient
     ON CONFLICT (idempotency_key) DO NOTHING
