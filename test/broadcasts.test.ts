@@ -3,6 +3,7 @@
 // per recipient, and a cancel midway after which no delivery starts; a cancel answered before its
 // recipients are cancelled one by one, after which no delivery starts even once email has a worker.
 import assert from 'node:assert/strict';
+import type { components } from '@herald/client';
 import { after, before, describe, it } from 'node:test';
 import proto from '@temporalio/proto';
 import { ALL_QUEUES } from '../src/workers/create-workers.js';
@@ -18,19 +19,7 @@ import {
 } from './support/stack.js';
 import { recordHistory } from './support/histories.js';
 
-interface BroadcastView {
-  id: string;
-  kind: 'broadcast';
-  status: string;
-  progress: {
-    recipients: number;
-    started: number;
-    sent: number;
-    failed: number;
-    skipped: number;
-    cancelled: number;
-  };
-}
+type BroadcastView = components['schemas']['Broadcast'];
 
 /**
  * Waits for a cancelled broadcast's cleanup to end: every recipient's notification ended, and the

@@ -9,17 +9,12 @@ import { perSecond, sleep } from '../load.js';
 import { log, showProgress } from '../progress.js';
 import { clearSinks, drainReceipts } from '../receipts.js';
 import type { Ratio } from '../report/report.js';
+import type { components } from '@herald/client';
 import { BENCH_API_KEY, type BenchStack } from '../stack.js';
 import { runVariant, startFloorWorker, type FloorResult } from './floor.js';
 
-export interface BroadcastProgress {
-  recipients: number;
-  started: number;
-  sent: number;
-  failed: number;
-  skipped: number;
-  cancelled: number;
-}
+/** A broadcast's progress, as GET /v1/notifications/:id gives it (the OpenAPI document's type). */
+export type BroadcastProgress = components['schemas']['Broadcast']['progress'];
 
 export interface BroadcastPartResult {
   subscribers: number;

@@ -15,6 +15,7 @@ import {
 } from '../store/broadcasts.js';
 import { notificationInputFor, startNotificationWorkflow } from '../domain/notification-workflow.js';
 import { cancelUpdate, workflowIdFor } from '../workflows/definitions.js';
+import { eachBounded } from '../platform/bounded.js';
 
 export interface BroadcastBatchInput {
   broadcastId: string;
@@ -46,20 +47,6 @@ const HEARTBEAT_EVERY_MS = 5_000;
 /** A recipient's notification id: the same for the same broadcast and user, however often a batch runs. */
 export const recipientNotificationId = (broadcastId: string, userId: string): string =>
   uuidV5(userId, broadcastId);
-
-/** Runs `task` over `items`, `limit` at a time; stops taking new ones once `stop()` says so. */
-async function eachBounded<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-  stop: () => boolean = () => false,
-): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    for (let i = next++; i < items.length && !stop(); i = next++) await task(items[i]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
 
 export function createBroadcastActivities(deps: { db: Db; temporal: Client; logger: Logger }) {
   const { db, temporal, logger } = deps;

@@ -3,6 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../store/db.js';
 import { findByCancellationKey, withdrawDigested } from '../store/digests.js';
+import { eachBounded } from '../platform/bounded.js';
 import { cancelSignal } from '../workflows/definitions.js';
 import { digestWithdrawSignal } from '../workflows/flows/digest.js';
 
@@ -29,7 +30,7 @@ export async function cancelByKey(
   await tellDigests(temporal, withdrawn);
   const open = await findByCancellationKey(db, request.cancellationKey, source);
   let cancelled = 0;
-  await eachConcurrently(open, async (notification) => {
+  await eachBounded(open, CONCURRENCY, async (notification) => {
     // A signal, not an update: it reaches a run mid-step and a closed run is simply not counted.
     const reached = await temporal.workflow
       .getHandle(notification.workflowId)
@@ -54,19 +55,10 @@ async function tellDigests(
   const byDigest = new Map<string, string[]>();
   for (const { id, digestWorkflowId } of withdrawn)
     byDigest.set(digestWorkflowId, [...(byDigest.get(digestWorkflowId) ?? []), id]);
-  await eachConcurrently([...byDigest], async ([workflowId, notificationIds]) => {
+  await eachBounded([...byDigest], CONCURRENCY, async ([workflowId, notificationIds]) => {
     await temporal.workflow
       .getHandle(workflowId)
       .signal(digestWithdrawSignal, { notificationIds })
       .catch(() => undefined);
   });
-}
-
-/** Runs `act` on every item, CONCURRENCY at a time. */
-async function eachConcurrently<T>(list: readonly T[], act: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < list.length; i = next++) await act(list[i]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, list.length) }, worker));
 }

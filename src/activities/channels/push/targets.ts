@@ -46,20 +46,7 @@ export function networkFailure(service: string, error: unknown): FailureClass {
   return transient(code ? `${service} network error (${code})` : `${service} network error`);
 }
 
-/** `Promise.all(items.map(fn))` with at most `limit` calls running at a time, results in order. */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+export { mapBounded } from '../../../platform/bounded.js';
 
 const distinctReasons = (outcomes: TargetOutcome[]) =>
   [...new Set(outcomes.flatMap((o) => (o.kind === 'accepted' ? [] : [o.failure.reason])))].join('; ');
