@@ -7,6 +7,7 @@ import type { Logger } from '../platform/logger.js';
 import { uuidV5 } from '../platform/uuid.js';
 import {
   cancelUnstartedNotification,
+  countAcceptedRecipients,
   insertRecipientNotifications,
   openRecipientNotifications,
   recordBroadcastEnd,
@@ -16,6 +17,7 @@ import {
 import { notificationInputFor, startNotificationWorkflow } from '../domain/notification-workflow.js';
 import { cancelUpdate, workflowIdFor } from '../workflows/definitions.js';
 import { eachBounded } from '../platform/bounded.js';
+import { DEFAULT_FAN_OUT_WINDOW, FanOutWindow } from './fan-out-window.js';
 
 export interface BroadcastBatchInput {
   broadcastId: string;
@@ -48,7 +50,13 @@ const HEARTBEAT_EVERY_MS = 5_000;
 export const recipientNotificationId = (broadcastId: string, userId: string): string =>
   uuidV5(userId, broadcastId);
 
-export function createBroadcastActivities(deps: { db: Db; temporal: Client; logger: Logger }) {
+export function createBroadcastActivities(deps: {
+  db: Db;
+  temporal: Client;
+  logger: Logger;
+  /** FAN_OUT_WINDOW: started recipients that may wait for their first step at once. */
+  fanOutWindow?: number;
+}) {
   const { db, temporal, logger } = deps;
 
   async function startBroadcastBatch(input: BroadcastBatchInput): Promise<BroadcastBatchResult> {
@@ -68,12 +76,23 @@ export function createBroadcastActivities(deps: { db: Db; temporal: Client; logg
       : [];
     let started = 0;
     const cancelled = () => context.cancellationSignal.aborted;
+    // Paced: the broadcast's `accepted` rows less this batch's not yet started are the started
+    // recipients still waiting for their first step.
+    let unstartedAccepted = notifications.filter((n) => n.status === 'accepted').length;
+    const window = new FanOutWindow({
+      size: deps.fanOutWindow ?? DEFAULT_FAN_OUT_WINDOW,
+      countWaiting: async () => (await countAcceptedRecipients(db, input.broadcastId)) - unstartedAccepted,
+      signal: context.cancellationSignal,
+      whileHeld: () => context.heartbeat(started),
+    });
     await eachBounded(
       notifications,
       START_CONCURRENCY,
       async (notification) => {
         // A notification that moved on has (or had) its run; one cancelled or ended must not start again.
-        if (notification.status === 'accepted' || notification.status === 'scheduled')
+        if (notification.status === 'accepted' || notification.status === 'scheduled') {
+          if (!(await window.admit())) return;
+          if (notification.status === 'accepted') unstartedAccepted -= 1;
           await startNotificationWorkflow(
             temporal,
             notificationInputFor(notification),
@@ -81,6 +100,7 @@ export function createBroadcastActivities(deps: { db: Db; temporal: Client; logg
             requestId,
             notification,
           );
+        }
         started += 1;
         context.heartbeat(started);
       },

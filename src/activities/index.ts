@@ -39,6 +39,8 @@ export interface ActivityDeps {
   inboxRetentionMs: number;
   /** HISTORY_RETENTION: history retention removes notifications that ended longer ago than this. */
   historyRetentionMs: number;
+  /** FAN_OUT_WINDOW: a bulk send's or broadcast's started notifications waiting for their first step. */
+  fanOutWindow?: number;
 }
 
 /** Activities of the notifications queue: orchestration side effects. */

@@ -5,7 +5,8 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
-import { bulkSendPage } from '../store/bulk-sends.js';
+import { bulkSendIds, bulkSendPage, countAccepted } from '../store/bulk-sends.js';
+import { DEFAULT_FAN_OUT_WINDOW, FanOutWindow } from './fan-out-window.js';
 import { notificationInputFor, startNotificationWorkflow } from '../domain/notification-workflow.js';
 
 export interface BulkPageInput {
@@ -25,7 +26,13 @@ export interface BulkPageResult {
 /** Starts in flight at once: enough to keep the frontend busy, few enough to leave it to the rest. */
 const START_CONCURRENCY = 32;
 
-export function createStartBulkPage(deps: { db: Db; temporal: Client; logger: Logger }) {
+export function createStartBulkPage(deps: {
+  db: Db;
+  temporal: Client;
+  logger: Logger;
+  /** FAN_OUT_WINDOW: started notifications of this send that may wait for their first step at once. */
+  fanOutWindow?: number;
+}) {
   return async function startBulkPage(input: BulkPageInput): Promise<BulkPageResult> {
     const context = Context.current();
     // How many of this page an earlier attempt finished, in order: those are not started again.
@@ -37,12 +44,32 @@ export function createStartBulkPage(deps: { db: Db; temporal: Client; logger: Lo
       input.limit,
     );
     const result: BulkPageResult = { checked: ids.length, started: 0, alreadyStarted: resumeAt };
+    // Paced: the previous page's and this page's started notifications that are still waiting (a page
+    // follows the previous one only once most of that one has moved on).
+    const previous = await bulkSendIds(
+      deps.db,
+      input.bulkSendId,
+      Math.max(0, input.offset - input.limit),
+      Math.min(input.offset, input.limit),
+    );
     const done = ids.map((_, i) => i < resumeAt);
     let finishedUpTo = resumeAt;
+    const admitted: string[] = [];
+    const window = new FanOutWindow({
+      size: deps.fanOutWindow ?? DEFAULT_FAN_OUT_WINDOW,
+      countWaiting: () => countAccepted(deps.db, [...previous, ...admitted]),
+      signal: context.cancellationSignal,
+      whileHeld: () => context.heartbeat(finishedUpTo),
+    });
     let next = resumeAt;
     const startEach = async () => {
       for (let i = next++; i < ids.length; i = next++) {
         const row = unstarted.get(ids[i]!);
+        if (row) {
+          // Cancelled (the worker is shutting down): what is left of the page, a retry starts.
+          if (!(await window.admit())) return;
+          admitted.push(row.id);
+        }
         // Absent: the notification moved on (its workflow ran) or went with its user.
         const outcome = row
           ? await startNotificationWorkflow(
@@ -61,6 +88,13 @@ export function createStartBulkPage(deps: { db: Db; temporal: Client; logger: Lo
       }
     };
     await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, ids.length) }, startEach));
+    // The page is not done: the retry resumes from the heartbeat.
+    if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+    if (window.stalled)
+      deps.logger.warn(
+        { bulkSendId: input.bulkSendId, offset: input.offset },
+        "a bulk send's started notifications took no step for a while: the rest of the page started unpaced",
+      );
     return result;
   };
 }

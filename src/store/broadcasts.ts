@@ -199,6 +199,14 @@ export async function countRecipientsByStatus(
   return Object.fromEntries(rows.map((r) => [r.status, r.count]));
 }
 
+/** Recipients' notifications still `accepted` (recorded; started or not, their first step not yet taken). */
+export async function countAcceptedRecipients(db: Db, broadcastId: string): Promise<number> {
+  const [row] = await db.$queryRaw<{ count: number }[]>`
+    SELECT count(*)::int AS count FROM notifications
+    WHERE broadcast_id = ${broadcastId}::uuid AND status = 'accepted'`;
+  return row?.count ?? 0;
+}
+
 const OUTCOMES: string[] = [...NOTIFICATION_OUTCOMES];
 
 /** A page of the recipients' notifications that have not ended: what a cancel must stop. */

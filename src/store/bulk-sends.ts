@@ -159,3 +159,25 @@ export async function bulkSendPage(
   });
   return { ids, requestId: bulk?.requestId ?? null, unstarted: new Map(rows.map((row) => [row.id, row])) };
 }
+
+/** The bulk row's notification ids from `offset` (0-based), at most `limit` of them. */
+export async function bulkSendIds(
+  db: Db,
+  bulkSendId: string,
+  offset: number,
+  limit: number,
+): Promise<string[]> {
+  const [bulk] = await db.$queryRaw<{ ids: string[] | null }[]>`
+    SELECT notification_ids[${offset + 1}:${offset + limit}]::text[] AS ids FROM bulk_sends
+    WHERE id = ${bulkSendId}::uuid`;
+  return bulk?.ids ?? [];
+}
+
+/** How many of these notifications are still `accepted`: their workflow has not taken its first step. */
+export async function countAccepted(db: Db, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const [row] = await db.$queryRaw<{ count: number }[]>`
+    SELECT count(*)::int AS count FROM notifications
+    WHERE id = ANY(${ids as string[]}::uuid[]) AND status = 'accepted'`;
+  return row?.count ?? 0;
+}

@@ -142,6 +142,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
           mandatoryCategories: config.delivery.mandatoryCategories,
           inboxRetentionMs: config.inbox.retentionMs,
           historyRetentionMs: config.history.retentionMs,
+          fanOutWindow: config.worker.fanOutWindow,
           settings: {
             retry: config.delivery.retryPolicies,
             retryWindowMs: config.delivery.retryWindowMs,

@@ -189,6 +189,8 @@ export interface WorkerConfig {
     activityConcurrency?: number;
     workflowTaskConcurrency?: number;
     cachedWorkflows?: number;
+    /** FAN_OUT_WINDOW (src/activities/fan-out-window.ts). */
+    fanOutWindow?: number;
   };
 }
 
@@ -236,6 +238,12 @@ export const workerConfig = defineConfigSlice({
       parse: positiveInt,
       whenUnset: "the SDK's (from the heap size)",
     }),
+    FAN_OUT_WINDOW: variable({
+      description:
+        "How many of one bulk send's or broadcast's started notifications may wait for their first step at once; the fan-out starts more as they move on, so a campaign's backlog waits in PostgreSQL and Temporal's queues hold only this window of it, which priority then orders ahead of nothing urgent (docs/broadcasts.md#pacing).",
+      parse: positiveInt,
+      whenUnset: '200',
+    }),
   },
   toConfig: (v): WorkerConfig => ({
     worker: {
@@ -247,6 +255,7 @@ export const workerConfig = defineConfigSlice({
       activityConcurrency: v.WORKER_ACTIVITY_CONCURRENCY,
       workflowTaskConcurrency: v.WORKER_WORKFLOW_TASK_CONCURRENCY,
       cachedWorkflows: v.WORKER_CACHED_WORKFLOWS,
+      fanOutWindow: v.FAN_OUT_WINDOW,
     },
   }),
 });
