@@ -149,6 +149,28 @@ describe('priority and fairness on the channel queues', () => {
     assert.ok(position <= 2, `the high-priority email came ${position} of ${order.length}`);
   });
 
+  it("runs high priority on the urgent queues' own workers, and the rest where it always ran", async () => {
+    const high = await send('lane-high', { priority: 'high' });
+    const normal = await send('lane-normal', {});
+    const low = await send('lane-low', { priority: 'low' });
+    await queued([high, normal, low]);
+    /** The workflow's own task queue and its delivery's, from its history. */
+    const queuesOf = async (workflowId: string) => {
+      const history = await herald.temporal.workflow.getHandle(workflowId).fetchHistory();
+      const events = history.events ?? [];
+      return [
+        events[0]?.workflowExecutionStartedEventAttributes?.taskQueue?.name,
+        events.find((e) => e.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes
+          ?.taskQueue?.name,
+      ];
+    };
+    assert.deepEqual(await queuesOf(high.workflowId), ['notifications-urgent', 'email-urgent']);
+    assert.deepEqual(await queuesOf(normal.workflowId), ['notifications', 'email']);
+    assert.deepEqual(await queuesOf(low.workflowId), ['notifications', 'email']);
+    // A worker that serves `email` serves its urgent twin: every one is delivered.
+    await drain([high, normal, low].map((n) => n.email));
+  });
+
   it("keeps one caller's flood from starving another caller's notifications", async () => {
     const flood = [];
     for (let i = 0; i < 50; i++) flood.push(await send(`flood${i}`, {}));

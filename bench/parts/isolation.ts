@@ -109,7 +109,8 @@ async function stagesOf(client: Client, workflowId: string) {
     if (event.workflowExecutionStartedEventAttributes) workflowStarted = time;
     const taskStarted = event.workflowTaskStartedEventAttributes;
     if (taskStarted) waits.notificationsQueue += time - at.get(Number(taskStarted.scheduledEventId))!;
-    if (event.activityTaskScheduledEventAttributes?.taskQueue?.name === 'email')
+    // `email`, or its urgent twin for a high-priority notification.
+    if (event.activityTaskScheduledEventAttributes?.taskQueue?.name?.startsWith('email'))
       waits.toDelivery = time - workflowStarted;
     const activityStarted = event.activityTaskStartedEventAttributes;
     if (activityStarted) waits.emailQueue = time - at.get(Number(activityStarted.scheduledEventId))!;

@@ -2,7 +2,12 @@
 // recorded one whose start may not have happened. Both use the same workflow id, so a start that did
 // happen is found, never doubled.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { NOTIFICATIONS_QUEUE, SEARCH_ATTRIBUTES, type NotificationInput } from '../workflows/definitions.js';
+import {
+  NOTIFICATIONS_QUEUE,
+  SEARCH_ATTRIBUTES,
+  urgentQueue,
+  type NotificationInput,
+} from '../workflows/definitions.js';
 import { notificationWorkflow } from '../workflows/index.js';
 import { temporalPriorityFor, type NotificationPriority } from '../workflows/priority.js';
 
@@ -23,7 +28,8 @@ export async function startNotificationWorkflow(
   try {
     await temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
       temporal.workflow.start(notificationWorkflow, {
-        taskQueue: NOTIFICATIONS_QUEUE,
+        // High priority runs on the urgent queues' own workers, out of any campaign's way.
+        taskQueue: dispatch.priority === 'high' ? urgentQueue(NOTIFICATIONS_QUEUE) : NOTIFICATIONS_QUEUE,
         workflowId,
         args: [input],
         // A closed run with this id is never started again: a cancelled or finished notification stays so.

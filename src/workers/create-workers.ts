@@ -21,7 +21,7 @@ import {
   createWebhookActivities,
 } from '../activities/index.js';
 import { configuredChannels, createChannels, type ChannelRegistry } from '../activities/channels/registry.js';
-import { NOTIFICATIONS_QUEUE, channelQueue } from '../workflows/definitions.js';
+import { NOTIFICATIONS_QUEUE, channelQueue, urgentQueue } from '../workflows/definitions.js';
 import { CHANNELS } from '../activities/channels/registry.js';
 import { WEBHOOKS_QUEUE } from '../workflows/webhooks.js';
 import { workerTuning } from './tuning.js';
@@ -75,15 +75,20 @@ const builtWorkflowBundle = fileURLToPath(new URL('../workflow-bundle.js', impor
  * Returns the bundle's size in bytes.
  */
 export async function writeWorkflowBundle(file: string): Promise<number> {
-  const { code } = await bundleWorkflowCode({
+  const { code } = await bundleWorkflows();
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, code);
+  return code.length;
+}
+
+/** The workflow code as one bundle, with the interceptors and the failure converter compiled in. */
+function bundleWorkflows(): Promise<{ code: string }> {
+  return bundleWorkflowCode({
     workflowsPath,
     workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     failureConverterPath,
     logger: new DefaultLogger('WARN'),
   });
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, code);
-  return code.length;
 }
 
 /**
@@ -97,7 +102,11 @@ export function prebuiltWorkflowBundle(config: Config): WorkerOptions['workflowB
   return compiled && existsSync(builtWorkflowBundle) ? { codePath: builtWorkflowBundle } : undefined;
 }
 
-/** One Temporal worker per task queue this process serves, all on one connection. */
+/**
+ * One Temporal worker per task queue this process serves, and one for each queue's urgent twin
+ * (src/workflows/definitions.ts, URGENT_SUFFIX), all on one connection. The twin has slots of its own:
+ * that is the point of it.
+ */
 export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> {
   const { config, connection, db, queues } = setup;
   const namespace = config.temporal.namespace;
@@ -120,37 +129,37 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
   const interceptors = { activity: temporalActivityInterceptors() };
 
   if (queues.includes(NOTIFICATIONS_QUEUE)) {
-    workers.push(
-      await Worker.create({
-        connection,
-        namespace,
-        dataConverter,
-        taskQueue: NOTIFICATIONS_QUEUE,
-        ...tuning.workflowQueue,
-        ...(setup.workflowBundle
-          ? { workflowBundle: setup.workflowBundle, interceptors }
-          : {
-              workflowsPath,
-              interceptors: { ...interceptors, workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
-            }),
-        sinks: workflowSpanSinks(),
-        activities: createNotificationActivities({
-          db,
-          temporal: setup.temporal,
-          logger,
-          configuredChannels: configured,
-          mandatoryCategories: config.delivery.mandatoryCategories,
-          inboxRetentionMs: config.inbox.retentionMs,
-          historyRetentionMs: config.history.retentionMs,
-          fanOutWindow: config.worker.fanOutWindow,
-          settings: {
-            retry: config.delivery.retryPolicies,
-            retryWindowMs: config.delivery.retryWindowMs,
-            webhookRetryForMs: config.webhooks.retryForMs,
-          },
+    const activities = createNotificationActivities({
+      db,
+      temporal: setup.temporal,
+      logger,
+      configuredChannels: configured,
+      mandatoryCategories: config.delivery.mandatoryCategories,
+      inboxRetentionMs: config.inbox.retentionMs,
+      historyRetentionMs: config.history.retentionMs,
+      fanOutWindow: config.worker.fanOutWindow,
+      settings: {
+        retry: config.delivery.retryPolicies,
+        retryWindowMs: config.delivery.retryWindowMs,
+        webhookRetryForMs: config.webhooks.retryForMs,
+      },
+    });
+    // Bundled once for both queues' workers when nothing was bundled ahead of time.
+    const workflowBundle = setup.workflowBundle ?? (await bundleWorkflows());
+    for (const taskQueue of [NOTIFICATIONS_QUEUE, urgentQueue(NOTIFICATIONS_QUEUE)])
+      workers.push(
+        await Worker.create({
+          connection,
+          namespace,
+          dataConverter,
+          taskQueue,
+          ...tuning.workflowQueue,
+          workflowBundle,
+          interceptors,
+          sinks: workflowSpanSinks(),
+          activities,
         }),
-      }),
-    );
+      );
   }
   const deliveryActivities = createDeliveryActivities(db, channels, {
     defaultLocale: config.defaultLocale,
@@ -161,19 +170,21 @@ export async function createWorkers(setup: WorkerSetup): Promise<HeraldWorkers> 
       idle.push({ queue: channel, reason: `no ${channel} provider is configured` });
       continue;
     }
-    workers.push(
-      await Worker.create({
-        connection,
-        namespace,
-        dataConverter,
-        taskQueue: channelQueue(channel),
-        ...tuning.channelQueue,
-        interceptors,
-        activities: deliveryActivities,
-        // Providers throttle (Telegram about 30/s per bot): the limit holds across every worker on the queue.
-        maxTaskQueueActivitiesPerSecond: config.delivery.rateLimits[channel],
-      }),
-    );
+    for (const taskQueue of [channelQueue(channel), urgentQueue(channelQueue(channel))])
+      workers.push(
+        await Worker.create({
+          connection,
+          namespace,
+          dataConverter,
+          taskQueue,
+          ...tuning.channelQueue,
+          interceptors,
+          activities: deliveryActivities,
+          // Providers throttle (Telegram about 30/s per bot): the limit holds across every worker on the
+          // queue, and each of the twins has it (urgent sends are few, and a provider's 429 is retried).
+          maxTaskQueueActivitiesPerSecond: config.delivery.rateLimits[channel],
+        }),
+      );
   }
   if (queues.includes(WEBHOOKS_QUEUE)) {
     workers.push(

@@ -11,6 +11,17 @@ export type { ChannelName };
 export const NOTIFICATIONS_QUEUE = 'notifications';
 export const channelQueue = (channel: ChannelName): string => channel;
 
+/**
+ * A queue's urgent twin. High-priority notifications run their workflow on `notifications-urgent` and
+ * their deliveries on `email-urgent`, `sms-urgent`, ..., served by workers of their own: Temporal's
+ * priority orders a queue's backlog, but a worker holds the tasks it polled until they finish, so with a
+ * campaign in every slot an urgent task would still wait for one. A worker that serves a queue serves its
+ * twin too (src/workers/create-workers.ts); both run the same code.
+ */
+export const URGENT_SUFFIX = '-urgent';
+export const urgentQueue = (queue: string): string => `${queue}${URGENT_SUFFIX}`;
+export const isUrgentQueue = (queue: string): boolean => queue.endsWith(URGENT_SUFFIX);
+
 /** The activity the workflow calls for a channel: `deliverEmail`, `deliverSms`, `deliverInApp`, ... */
 export const deliverActivityName = (channel: ChannelName): string =>
   `deliver${channel.replace(/(?:^|_)([a-z])/g, (_, letter: string) => letter.toUpperCase())}`;

@@ -4,11 +4,13 @@ import {
   TimeoutFailure,
   isCancellation,
   proxyActivities,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { DeliverActivity, DeliveryInput } from '../activities/index.js';
 import {
   PERMANENT_FAILURE_TYPE,
   deliverActivityName,
+  isUrgentQueue,
   type ChannelName,
   type WorkflowStatus,
 } from './definitions.js';
@@ -83,7 +85,8 @@ async function deliverOn(channel: ChannelName, round: DeliveryRound): Promise<Re
   const fallbackFor = status.channels[channel]?.fallbackFor;
   status.channels[channel] = { state: 'sending', fallbackFor };
   const deliver = proxyActivities<Record<string, DeliverActivity>>(
-    deliveryActivityOptions(channel, round.settings.retry[channel]),
+    // Runs started before urgent queues existed are on `notifications`, so they replay unchanged.
+    deliveryActivityOptions(channel, round.settings.retry[channel], isUrgentQueue(workflowInfo().taskQueue)),
   )[deliverActivityName(channel)]!;
   try {
     await deliver({

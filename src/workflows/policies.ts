@@ -1,5 +1,5 @@
 import type { ActivityOptions } from '@temporalio/workflow';
-import { PERMANENT_FAILURE_TYPE, channelQueue, type ChannelName } from './definitions.js';
+import { PERMANENT_FAILURE_TYPE, channelQueue, urgentQueue, type ChannelName } from './definitions.js';
 
 /** A channel's retry policy, durations in milliseconds; unset fields keep the defaults. */
 export interface RetrySettings {
@@ -33,12 +33,19 @@ export const DEFAULT_RETRY: Required<RetrySettings> = {
 /** Temporal notices a worker that died mid-attempt after this long without a heartbeat, at most. */
 const HEARTBEAT_TIMEOUT_MS = 15_000;
 
-/** Options for one channel's delivery activity: its own queue and its own retry policy. */
-export function deliveryActivityOptions(channel: ChannelName, settings?: RetrySettings): ActivityOptions {
+/**
+ * Options for one channel's delivery activity: its own queue (its urgent twin for a workflow that runs on
+ * the urgent queue) and its own retry policy.
+ */
+export function deliveryActivityOptions(
+  channel: ChannelName,
+  settings?: RetrySettings,
+  urgent = false,
+): ActivityOptions {
   const retry = { ...DEFAULT_RETRY, ...settings };
   const startToCloseTimeout = Math.min(retry.attemptTimeout, retry.giveUpAfter);
   return {
-    taskQueue: channelQueue(channel),
+    taskQueue: urgent ? urgentQueue(channelQueue(channel)) : channelQueue(channel),
     // The attempt keeps its sending within a budget below this (src/activities/attempt-budget.ts).
     startToCloseTimeout,
     // A worker that died mid-attempt is noticed within this; the attempt's lease on its delivery decides
