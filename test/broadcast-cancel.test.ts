@@ -4,12 +4,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import proto from '@temporalio/proto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { closeChannels, createChannels } from '../src/activities/channels/registry.js';
+import { createDeliveryActivities } from '../src/activities/index.js';
+import { createLogger } from '../src/platform/logger.js';
+import { registry } from '../src/platform/metrics.js';
 import { ALL_QUEUES } from '../src/workers/create-workers.js';
-import { BROADCAST_CANCELLED_REASON } from '../src/workflows/broadcast-definitions.js';
+import {
+  BROADCAST_CANCELLED_REASON,
+  BROADCAST_CANCELLED_TYPE,
+} from '../src/workflows/broadcast-definitions.js';
 import { startSmtpSink, type SmtpSink } from '../tools/fakes/smtp-sink.js';
 import { eventually, startHerald, testEnv, uniqueId, type RunningStack } from './support/stack.js';
 import { recordHistory } from './support/histories.js';
 import { cleanupEnded, openRecipients, type BroadcastView } from './support/broadcasts.js';
+
+/** Email deliveries this process's workers counted with that outcome (the test's workers run in it). */
+async function emailDeliveries(outcome: string): Promise<number> {
+  const metric = await registry.getSingleMetric('herald_deliveries_total')?.get();
+  return metric?.values.find((v) => v.labels.channel === 'email' && v.labels.outcome === outcome)?.value ?? 0;
+}
 
 describe('cancelling a broadcast whose deliveries wait in the email queue', () => {
   let smtp: SmtpSink;
@@ -73,6 +88,7 @@ describe('cancelling a broadcast whose deliveries wait in the email queue', () =
 
   it('answers before the recipients are cancelled; after the answer no attempt opens and no email is sent, even once email has a worker', async () => {
     const key = await topicOf(600);
+    const skippedBefore = await emailDeliveries('skipped');
 
     // Cancelled mid fan-out (two batches of 500): the broadcast's own workflow answers the cancel.
     const midway = await broadcast(key);
@@ -141,8 +157,50 @@ describe('cancelling a broadcast whose deliveries wait in the email queue', () =
     }
     assert.equal(smtp.messages.length, 0, 'no email reached the sink');
     assert.equal(smtp.sessions.length, 0, 'no connection was even opened');
+    // A delivery stopped by its cancelled broadcast is counted `cancelled`, never `skipped` (no recipient
+    // here opted out or lacks an address, and none was sent before).
+    assert.equal(await emailDeliveries('skipped'), skippedBefore, 'no email delivery counted skipped');
+    await deliverOnceMore(started);
     if (process.env.HERALD_RECORD_HISTORIES) await recordCancelHistories(midway, started);
   });
+
+  /**
+   * A recipient's email delivery run once more, as Temporal would run one still queued: its attempt does
+   * not open, it fails as a cancelled broadcast's, and it is counted `cancelled`, exactly once.
+   */
+  async function deliverOnceMore(broadcastId: string) {
+    const recipient = await herald.db.notification.findFirstOrThrow({ where: { broadcastId } });
+    const channels = createChannels(
+      herald.config,
+      { db: herald.db, logger: createLogger('test', 'silent') },
+      ['email'],
+    );
+    const counted = {
+      cancelled: await emailDeliveries('cancelled'),
+      skipped: await emailDeliveries('skipped'),
+    };
+    try {
+      const { deliverEmail } = createDeliveryActivities(herald.db, channels, { defaultLocale: 'en' });
+      await assert.rejects(
+        // Its expected failure is not worth the SDK's warning in the report.
+        new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') }).run(
+          deliverEmail!,
+          {
+            notificationId: recipient.id,
+            channel: 'email' as const,
+          },
+        ),
+        (error: Error & { type?: string }) => error.type === BROADCAST_CANCELLED_TYPE,
+      );
+    } finally {
+      await closeChannels(channels);
+    }
+    assert.deepEqual(
+      { cancelled: await emailDeliveries('cancelled'), skipped: await emailDeliveries('skipped') },
+      { cancelled: counted.cancelled + 1, skipped: counted.skipped },
+      'counted as cancelled',
+    );
+  }
 
   /**
    * Replay fixtures (`HERALD_RECORD_HISTORIES=1 npx tsx test/run.ts test/broadcast-cancel.test.ts`): the

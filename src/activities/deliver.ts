@@ -87,7 +87,7 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: Delive
     // Its broadcast was cancelled: nothing was opened. The workflow ends the notification cancelled, and
     // the delivery with it (src/workflows/notification.ts).
     if ('broadcastCancelled' in delivery) {
-      countDelivery(channel, 'skipped');
+      countDelivery(channel, 'cancelled');
       throw ApplicationFailure.nonRetryable(BROADCAST_CANCELLED_REASON, BROADCAST_CANCELLED_TYPE);
     }
     if (isAccepted(delivery.status)) {
