@@ -16,6 +16,7 @@ import type {
 } from './channels/registry.js';
 import type { AcknowledgementLinks } from '../domain/acknowledgement-links.js';
 import { openAttempt, recordFailed, recordSent, type AttemptIds } from '../store/deliveries.js';
+import { broadcastCancelReason } from '../store/broadcasts.js';
 import { BROADCAST_CANCELLED_REASON, BROADCAST_CANCELLED_TYPE } from '../workflows/broadcast-definitions.js';
 import { resolveContent } from '../domain/template-rendering.js';
 import { providerCall } from '../platform/telemetry.js';
@@ -85,10 +86,12 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: Delive
       throw ApplicationFailure.nonRetryable('the notification was deleted', PERMANENT_FAILURE_TYPE);
     }
     // Its broadcast was cancelled: nothing was opened. The workflow ends the notification cancelled, and
-    // the delivery with it (src/workflows/notification.ts).
+    // the delivery with it, with this failure's message as the reason (src/workflows/notification.ts):
+    // the cancel's own when the API recorded one.
     if ('broadcastCancelled' in delivery) {
-      countDelivery(channel, 'skipped');
-      throw ApplicationFailure.nonRetryable(BROADCAST_CANCELLED_REASON, BROADCAST_CANCELLED_TYPE);
+      countDelivery(channel, 'cancelled');
+      const reason = (await broadcastCancelReason(db, notificationId)) ?? BROADCAST_CANCELLED_REASON;
+      throw ApplicationFailure.nonRetryable(reason, BROADCAST_CANCELLED_TYPE);
     }
     if (isAccepted(delivery.status)) {
       // Another attempt sent it meanwhile (a receipt may have followed): nothing was opened, nothing to send.

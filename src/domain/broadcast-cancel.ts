@@ -2,7 +2,12 @@
 // recipient has started, a cleanup workflow of its own cancels what has not been sent.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Db } from '../store/db.js';
-import { findBroadcast, recordBroadcastEnd, type BroadcastRow } from '../store/broadcasts.js';
+import {
+  findBroadcast,
+  recordBroadcastEnd,
+  recordCancelReason,
+  type BroadcastRow,
+} from '../store/broadcasts.js';
 import { NOTIFICATIONS_QUEUE, SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
 import { cancelBroadcastUpdate } from '../workflows/broadcast-definitions.js';
 import { cancelStartedBroadcastWorkflow } from '../workflows/broadcast.js';
@@ -62,6 +67,9 @@ async function cancelBroadcast(
   reason: string | undefined,
 ): Promise<BroadcastResponse> {
   if (broadcast.status === 'cancelled') return broadcastView(db, broadcast);
+  // Before the row can say cancelled (the workflows record that, and pass no reason): a recipient its
+  // row stops ends with the caller's reason, as those the cleanup cancels do.
+  await recordCancelReason(db, broadcast.id, reason ?? null);
   const deadline = Date.now() + CANCEL_DEADLINE_MS;
   try {
     if (broadcast.status === 'started')

@@ -28,7 +28,7 @@ const notificationsAccepted = new Counter({
 
 const deliveries = new Counter({
   name: 'herald_deliveries_total',
-  help: 'Deliveries that ended, by channel and outcome (sent, transient_failure, permanent_failure, skipped)',
+  help: 'Deliveries that ended, by channel and outcome (sent, transient_failure, permanent_failure, skipped, cancelled)',
   labelNames: ['channel', 'outcome'] as const,
   registers: [registry],
 });
@@ -96,8 +96,10 @@ export function countAcceptedNotification(category: string): void {
 /**
  * How a delivery ended. `skipped`: nothing was sent and no provider refused: the channel was left out
  * when planning (no address, opted out), the delivery was already sent, or the notification is gone.
+ * `cancelled`: its attempt did not open because the notification's broadcast was cancelled (kept apart
+ * from `skipped` so a cancelled campaign shows as such rather than as opt-outs or missing addresses).
  */
-export type DeliveryOutcome = 'sent' | 'transient_failure' | 'permanent_failure' | 'skipped';
+export type DeliveryOutcome = 'sent' | 'transient_failure' | 'permanent_failure' | 'skipped' | 'cancelled';
 
 export function countDelivery(channel: ChannelName, outcome: DeliveryOutcome): void {
   deliveries.inc({ channel, outcome });

@@ -179,6 +179,29 @@ export async function recordBroadcastEnd(
 }
 
 /**
+ * The caller's reason for a cancel through the API, recorded before the cancel records the row
+ * `cancelled` (the broadcast's workflow or its cleanup does that), so a recipient that finds the row
+ * cancelled finds the reason too. A cancelled row keeps its reason; until then the latest cancel asked
+ * for names it (NULL: it gave none), even one that did not get through (a 503, to be repeated).
+ */
+export async function recordCancelReason(db: Db, broadcastId: string, reason: string | null): Promise<void> {
+  await db.$executeRaw`
+    UPDATE broadcasts SET cancel_reason = ${reason}, updated_at = now() AT TIME ZONE 'UTC'
+    WHERE id = ${broadcastId}::uuid AND status <> 'cancelled'`;
+}
+
+/**
+ * The reason a recipient's notification ends with when its broadcast's row stopped it: the one the
+ * API's cancel gave, or undefined (none given, cancelled from Temporal, or no broadcast).
+ */
+export async function broadcastCancelReason(db: Db, notificationId: string): Promise<string | undefined> {
+  const [row] = await db.$queryRaw<{ reason: string | null }[]>`
+    SELECT b.cancel_reason AS reason FROM notifications n JOIN broadcasts b ON b.id = n.broadcast_id
+    WHERE n.id = ${notificationId}::uuid AND b.status = 'cancelled'`;
+  return row?.reason ?? undefined;
+}
+
+/**
  * SQL: whether the notification's broadcast was cancelled, the check that stops a recipient's delivery
  * (openAttempt) and its resolve (loadRecipient). For a notification of no broadcast (broadcast_id NULL)
  * it is one primary-key read of the notification: the broadcast's row is read only for a recipient.
