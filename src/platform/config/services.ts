@@ -200,7 +200,7 @@ export const workerConfig = defineConfigSlice({
     // Read by src/workers/main.ts itself (after --queues); defined here for the reference.
     HERALD_QUEUES: variable({
       description:
-        'The task queues a worker process serves, comma-separated: `notifications`, `webhooks` and one per channel (`--queues` takes precedence). A channel queue without a configured provider is skipped with a warning.',
+        'The task queues a worker process serves, comma-separated: `notifications`, `webhooks` and one per channel (`--queues` takes precedence). Each queue but `webhooks` brings its urgent twin (`notifications-urgent`, `email-urgent`, ...), where high-priority notifications run on slots of their own. A channel queue without a configured provider is skipped with a warning.',
       parse: list,
       whenUnset: 'all of them',
     }),
