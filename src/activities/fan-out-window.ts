@@ -60,7 +60,8 @@ export class FanOutWindow {
       if (this.#estimate < size || this.#stalled) break;
       if (looks > 0) {
         whileHeld?.();
-        await sleep(pollMs, undefined, { signal }).catch(() => undefined);
+        // Not tied to the signal: each held lane would add a listener to it; a cancel waits one poll at most.
+        await sleep(pollMs);
         if (signal?.aborted) return false;
       }
       await this.#count();
