@@ -29,7 +29,7 @@ export interface FanOutWindowOptions {
   now?: () => number;
 }
 
-export const DEFAULT_FAN_OUT_WINDOW = 200;
+export const DEFAULT_FAN_OUT_WINDOW = 50;
 const POLL_MS = 250;
 const STALL_MS = 30_000;
 

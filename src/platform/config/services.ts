@@ -242,7 +242,7 @@ export const workerConfig = defineConfigSlice({
       description:
         "How many of one bulk send's or broadcast's started notifications may wait for their first step at once; the fan-out starts more as they move on, so a campaign's backlog waits in PostgreSQL and Temporal's queues hold only this window of it, which priority then orders ahead of nothing urgent (docs/broadcasts.md#pacing).",
       parse: positiveInt,
-      whenUnset: '200',
+      whenUnset: '50',
     }),
   },
   toConfig: (v): WorkerConfig => ({
