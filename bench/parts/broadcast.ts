@@ -211,7 +211,7 @@ export function broadcastMarkdown(result: BroadcastPartResult): string[] {
     row('**deliveries a second**', `**${result.deliveriesPerSecond}**`, `**${floor.workflowsPerSecond}**`),
     row(
       'starts',
-      `by the broadcast's workflow, 500 a batch, 64 at a time; all started ${result.allStartedMs ?? '—'} ms after the 202`,
+      `by the broadcast's workflow, 500 a batch, 64 at a time, paced (FAN_OUT_WINDOW, src/activities/fan-out-window.ts); all started ${result.allStartedMs ?? '—'} ms after the 202`,
       `from the benchmark, ${result.floorConcurrency} at a time: ${floor.startPerSecond}/s`,
     ),
     '',

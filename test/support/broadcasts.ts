@@ -1,23 +1,14 @@
 // What the broadcast tests share (test/broadcasts.test.ts, test/broadcast-cancel.test.ts): the view a
 // broadcast answers with, and waiting for a cancelled broadcast's cleanup to end.
 import type { components } from '@herald/client';
+import { NOTIFICATION_OUTCOMES } from '../../src/workflows/definitions.js';
 import { eventually, type RunningStack } from './stack.js';
 
 export type BroadcastView = components['schemas']['Broadcast'];
 
-/** Notification statuses that end a recipient's notification. */
-export const ENDED_STATUSES = [
-  'sent',
-  'partially_sent',
-  'failed',
-  'skipped',
-  'cancelled',
-  'digested',
-] as const;
-
 /** The broadcast's recipients' notifications that have not ended. */
 export const openRecipients = (herald: RunningStack, broadcastId: string): Promise<number> =>
-  herald.db.notification.count({ where: { broadcastId, status: { notIn: [...ENDED_STATUSES] } } });
+  herald.db.notification.count({ where: { broadcastId, status: { notIn: [...NOTIFICATION_OUTCOMES] } } });
 
 /**
  * Waits for a cancelled broadcast's cleanup to end: every recipient's notification ended, and the
