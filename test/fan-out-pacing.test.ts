@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createLogger } from '../src/platform/logger.js';
+import { createReconcileNotifications } from '../src/activities/reconcile-notifications.js';
+import type { ReconcileResult } from '../src/activities/index.js';
+import { RECONCILE_DEFAULTS } from '../src/workflows/reconciler.js';
 import { createStartBulkPage, type BulkPageResult } from '../src/activities/start-bulk-page.js';
 import { createBroadcastActivities, type BroadcastBatchResult } from '../src/activities/broadcast.js';
 import {
@@ -102,6 +105,19 @@ describe('a fan-out paced by its window', () => {
     await stays(ids, WINDOW, 'held while the window waits');
     const beatsWhileHeld = beats;
     assert.ok(beatsWhileHeld >= WINDOW + 2, `heartbeats while held (${beatsWhileHeld})`);
+
+    // The reconciler leaves them to the fan-out while it holds its lease, however old they are.
+    const reconcile = createReconcileNotifications({ db: herald.db, temporal: herald.temporal, logger });
+    const swept = (await new MockActivityEnvironment().run(reconcile, {
+      ...RECONCILE_DEFAULTS,
+      olderThanMs: 0,
+    })) as ReconcileResult;
+    assert.deepEqual(
+      swept.started.filter((id) => ids.includes(id)),
+      [],
+      'the reconciler started none of them',
+    );
+    await stays(ids, WINDOW, 'still held after the sweep');
 
     await takeFirstStep((await started(ids)).slice(0, 2));
     await eventually(async () => (await started(ids)).length === WINDOW + 2, { what: 'two more started' });

@@ -5,7 +5,13 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
-import { bulkSendIds, bulkSendPage, countAccepted } from '../store/bulk-sends.js';
+import {
+  bulkSendIds,
+  bulkSendPage,
+  countAccepted,
+  FAN_OUT_LEASE_MS,
+  holdFanOutLease,
+} from '../store/bulk-sends.js';
 import { DEFAULT_FAN_OUT_WINDOW, FanOutWindow } from './fan-out-window.js';
 import { notificationInputFor, startNotificationWorkflow } from '../domain/notification-workflow.js';
 
@@ -44,6 +50,16 @@ export function createStartBulkPage(deps: {
       input.limit,
     );
     const result: BulkPageResult = { checked: ids.length, started: 0, alreadyStarted: resumeAt };
+    // While this page paces its starts, the reconciler must not start its notifications unpaced.
+    await holdFanOutLease(deps.db, input.bulkSendId);
+    let leaseRenewedAt = Date.now();
+    const renewLease = () => {
+      if (Date.now() - leaseRenewedAt < FAN_OUT_LEASE_MS / 4) return;
+      leaseRenewedAt = Date.now();
+      holdFanOutLease(deps.db, input.bulkSendId).catch((error: unknown) =>
+        deps.logger.warn({ err: error, bulkSendId: input.bulkSendId }, 'could not renew the fan-out lease'),
+      );
+    };
     // Paced: the previous page's and this page's started notifications that are still waiting (a page
     // follows the previous one only once most of that one has moved on).
     const previous = await bulkSendIds(
@@ -59,7 +75,10 @@ export function createStartBulkPage(deps: {
       size: deps.fanOutWindow ?? DEFAULT_FAN_OUT_WINDOW,
       countWaiting: () => countAccepted(deps.db, [...previous, ...admitted]),
       signal: context.cancellationSignal,
-      whileHeld: () => context.heartbeat(finishedUpTo),
+      whileHeld: () => {
+        context.heartbeat(finishedUpTo);
+        renewLease();
+      },
     });
     let next = resumeAt;
     const startEach = async () => {

@@ -230,6 +230,17 @@ export async function countAcceptedRecipients(db: Db, broadcastId: string): Prom
   return row?.count ?? 0;
 }
 
+/**
+ * Broadcasts whose fan-out is running: their workflow is starting their recipients, and has recorded a
+ * batch within 10 minutes (one terminated from the Temporal UI stops counting then).
+ */
+export async function broadcastsStarting(db: Db): Promise<Set<string>> {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT id::text FROM broadcasts
+    WHERE status IN ('accepted', 'starting') AND updated_at > (now() - interval '10 minutes') AT TIME ZONE 'UTC'`;
+  return new Set(rows.map((r) => r.id));
+}
+
 const OUTCOMES: string[] = [...NOTIFICATION_OUTCOMES];
 
 /** A page of the recipients' notifications that have not ended: what a cancel must stop. */

@@ -181,3 +181,20 @@ export async function countAccepted(db: Db, ids: readonly string[]): Promise<num
     WHERE id = ANY(${ids as string[]}::uuid[]) AND status = 'accepted'`;
   return row?.count ?? 0;
 }
+
+/** How long a fan-out's lease lasts unless renewed: past it, the reconciler takes the send's notifications. */
+export const FAN_OUT_LEASE_MS = 2 * 60_000;
+
+/** The bulk send's fan-out is pacing its starts: renews its lease. */
+export async function holdFanOutLease(db: Db, bulkSendId: string): Promise<void> {
+  await db.$executeRaw`UPDATE bulk_sends
+    SET fanning_out_until = (now() + ${FAN_OUT_LEASE_MS}::float8 * interval '1 millisecond') AT TIME ZONE 'UTC'
+    WHERE id = ${bulkSendId}::uuid`;
+}
+
+/** Notifications of bulk sends whose fan-out holds a lease: the reconciler leaves them to it. */
+export async function notificationsBeingFannedOut(db: Db): Promise<Set<string>> {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT unnest(notification_ids)::text AS id FROM bulk_sends WHERE fanning_out_until > now() AT TIME ZONE 'UTC'`;
+  return new Set(rows.map((r) => r.id));
+}

@@ -289,7 +289,7 @@ export interface UnstartedCandidate {
 export async function findUnstartedCandidates(
   db: Db,
   page: { recordedBefore: Date; dueBefore: Date; after?: { createdAt: Date; id: string }; limit: number },
-): Promise<(UnstartedCandidate & { createdAt: Date })[]> {
+): Promise<(UnstartedCandidate & { createdAt: Date; broadcastId: string | null })[]> {
   const after = page.after;
   return db.notification.findMany({
     where: {
@@ -311,7 +311,7 @@ export async function findUnstartedCandidates(
     },
     orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     take: page.limit,
-    select: { ...UNSTARTED_FIELDS, createdAt: true },
+    select: { ...UNSTARTED_FIELDS, createdAt: true, broadcastId: true },
   });
 }
 
