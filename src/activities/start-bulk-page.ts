@@ -5,13 +5,7 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
-import {
-  bulkSendIds,
-  bulkSendPage,
-  countAccepted,
-  FAN_OUT_LEASE_MS,
-  holdFanOutLease,
-} from '../store/bulk-sends.js';
+import { bulkSendPage, countAccepted, FAN_OUT_LEASE_MS, holdFanOutLease } from '../store/bulk-sends.js';
 import { DEFAULT_FAN_OUT_WINDOW, FanOutWindow } from './fan-out-window.js';
 import { notificationInputFor, startNotificationWorkflow } from '../domain/notification-workflow.js';
 
@@ -43,7 +37,7 @@ export function createStartBulkPage(deps: {
     const context = Context.current();
     // How many of this page an earlier attempt finished, in order: those are not started again.
     const resumeAt = Number(context.info.heartbeatDetails ?? 0) || 0;
-    const { ids, requestId, unstarted } = await bulkSendPage(
+    const { ids, previousIds, requestId, unstarted } = await bulkSendPage(
       deps.db,
       input.bulkSendId,
       input.offset,
@@ -60,20 +54,14 @@ export function createStartBulkPage(deps: {
         deps.logger.warn({ err: error, bulkSendId: input.bulkSendId }, 'could not renew the fan-out lease'),
       );
     };
-    // Paced: the previous page's and this page's started notifications that are still waiting (a page
-    // follows the previous one only once most of that one has moved on).
-    const previous = await bulkSendIds(
-      deps.db,
-      input.bulkSendId,
-      Math.max(0, input.offset - input.limit),
-      Math.min(input.offset, input.limit),
-    );
     const done = ids.map((_, i) => i < resumeAt);
     let finishedUpTo = resumeAt;
+    // Paced: the previous page's and this page's started notifications that are still waiting (a page
+    // follows the previous one only once most of that one has moved on).
     const admitted: string[] = [];
     const window = new FanOutWindow({
       size: deps.fanOutWindow ?? DEFAULT_FAN_OUT_WINDOW,
-      countWaiting: () => countAccepted(deps.db, [...previous, ...admitted]),
+      countWaiting: () => countAccepted(deps.db, [...previousIds, ...admitted]),
       signal: context.cancellationSignal,
       whileHeld: () => {
         context.heartbeat(finishedUpTo);

@@ -148,29 +148,31 @@ export async function bulkSendPage(
   bulkSendId: string,
   offset: number,
   limit: number,
-): Promise<{ ids: string[]; requestId: string | null; unstarted: Map<string, UnstartedCandidate> }> {
-  const [bulk] = await db.$queryRaw<{ ids: string[] | null; requestId: string | null }[]>`
-    SELECT notification_ids[${offset + 1}:${offset + limit}]::text[] AS ids, request_id AS "requestId"
+): Promise<{
+  ids: string[];
+  /** The ids of the page before this one (the fan-out's window counts them too). */
+  previousIds: string[];
+  requestId: string | null;
+  unstarted: Map<string, UnstartedCandidate>;
+}> {
+  const previousFrom = Math.max(0, offset - limit);
+  const [bulk] = await db.$queryRaw<
+    { ids: string[] | null; previousIds: string[] | null; requestId: string | null }[]
+  >`
+    SELECT notification_ids[${offset + 1}:${offset + limit}]::text[] AS ids,
+      notification_ids[${previousFrom + 1}:${offset}]::text[] AS "previousIds", request_id AS "requestId"
     FROM bulk_sends WHERE id = ${bulkSendId}::uuid`;
   const ids = bulk?.ids ?? [];
   const rows = await db.notification.findMany({
     where: { id: { in: ids }, status: { in: ['accepted', 'scheduled'] } },
     select: UNSTARTED_FIELDS,
   });
-  return { ids, requestId: bulk?.requestId ?? null, unstarted: new Map(rows.map((row) => [row.id, row])) };
-}
-
-/** The bulk row's notification ids from `offset` (0-based), at most `limit` of them. */
-export async function bulkSendIds(
-  db: Db,
-  bulkSendId: string,
-  offset: number,
-  limit: number,
-): Promise<string[]> {
-  const [bulk] = await db.$queryRaw<{ ids: string[] | null }[]>`
-    SELECT notification_ids[${offset + 1}:${offset + limit}]::text[] AS ids FROM bulk_sends
-    WHERE id = ${bulkSendId}::uuid`;
-  return bulk?.ids ?? [];
+  return {
+    ids,
+    previousIds: bulk?.previousIds ?? [],
+    requestId: bulk?.requestId ?? null,
+    unstarted: new Map(rows.map((row) => [row.id, row])),
+  };
 }
 
 /** How many of these notifications are still `accepted`: their workflow has not taken its first step. */

@@ -5,13 +5,9 @@ import { createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import webpush from 'web-push';
 import type { FailureClass, OutgoingMessage, Recipient } from '../../src/activities/channels/channel.js';
-import {
-  createPushChannel,
-  mapBounded,
-  pushChannel,
-  pushTopic,
-} from '../../src/activities/channels/push/index.js';
+import { createPushChannel, pushChannel, pushTopic } from '../../src/activities/channels/push/index.js';
 import { ConfigError } from '../../src/platform/config.js';
+import { mapBounded } from '../../src/platform/bounded.js';
 import { createDb } from '../../src/store/db.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { freePort } from '../../tools/local-stack/ports.js';

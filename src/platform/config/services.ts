@@ -240,7 +240,7 @@ export const workerConfig = defineConfigSlice({
     }),
     FAN_OUT_WINDOW: variable({
       description:
-        "How many of one bulk send's or broadcast's started notifications may wait for their first step at once; the fan-out starts more as they move on, so a campaign's backlog waits in PostgreSQL and Temporal's queues hold only this window of it, which priority then orders ahead of nothing urgent (docs/broadcasts.md#pacing).",
+        "How many of one bulk send's or broadcast's started notifications may wait for their first step at once; the fan-out starts more as they move on, so a campaign's backlog waits in PostgreSQL rather than ahead of urgent notifications in Temporal's queues (docs/broadcasts.md#pacing).",
       parse: positiveInt,
       whenUnset: '50',
     }),

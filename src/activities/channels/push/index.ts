@@ -18,7 +18,8 @@ import { createApnsSender, readApnsKey, type ApnsOptions } from './apns.js';
 import { pushConfig } from './config.js';
 import { createFcmSender, type FcmOptions } from './fcm.js';
 import { readServiceAccount } from './google-auth.js';
-import { mapBounded, settle, type TargetOutcome, type TargetSender } from './targets.js';
+import { mapBounded } from '../../../platform/bounded.js';
+import { settle, type TargetOutcome, type TargetSender } from './targets.js';
 import {
   classifyPushError,
   createWebPushSender,
@@ -26,7 +27,7 @@ import {
   type WebPushOptions,
 } from './web-push.js';
 
-export { mapBounded, PushDeliveryError } from './targets.js';
+export { PushDeliveryError } from './targets.js';
 export { classifyPushError, pushPayload, pushTopic } from './web-push.js';
 
 /** What each provider needs besides what every one shares (the TTL, the extra CA, the timeout). */

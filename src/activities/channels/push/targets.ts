@@ -46,8 +46,6 @@ export function networkFailure(service: string, error: unknown): FailureClass {
   return transient(code ? `${service} network error (${code})` : `${service} network error`);
 }
 
-export { mapBounded } from '../../../platform/bounded.js';
-
 const distinctReasons = (outcomes: TargetOutcome[]) =>
   [...new Set(outcomes.flatMap((o) => (o.kind === 'accepted' ? [] : [o.failure.reason])))].join('; ');
 
