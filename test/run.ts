@@ -13,7 +13,7 @@ import path from 'node:path';
 import { createFreshDatabase } from '../tools/local-stack/database.js';
 import { projectRoot } from '../tools/local-stack/paths.js';
 import { freePort } from '../tools/local-stack/ports.js';
-import { startTemporalServer } from '../tools/local-stack/temporal-server.js';
+import { startTemporalServer, terminateRunningWorkflows } from '../tools/local-stack/temporal-server.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 const children = new Set<ChildProcess>();
@@ -94,6 +94,8 @@ interface FileResult {
   seconds: number;
   exitCode: number;
   counts: Counts;
+  /** What the summary repeats for a file that failed (a long log keeps only its tail). */
+  failures: string;
 }
 
 function countsIn(report: string): Counts {
@@ -103,6 +105,13 @@ function countsIn(report: string): Counts {
     if (match) counts[name] = Number(match[1]);
   }
   return counts;
+}
+
+/** The spec reporter's closing "failing tests" section, or else the report's last lines. */
+function failuresIn(report: string): string {
+  const start = report.lastIndexOf('✖ failing tests:');
+  const part = start >= 0 ? report.slice(start) : report.split('\n').slice(-40).join('\n');
+  return part.length > 6000 ? `…${part.slice(-6000)}` : part;
 }
 
 function runFile(file: string, lane: Lane): Promise<FileResult> {
@@ -123,9 +132,23 @@ function runFile(file: string, lane: Lane): Promise<FileResult> {
       process.stdout.write(
         `\n── ${file} (lane ${lane.number}, ${seconds.toFixed(1)} s${code === 0 ? '' : `, exit ${code ?? signal}`}) ──\n${report}`,
       );
-      resolve({ file, seconds, exitCode: code ?? 1, counts: countsIn(report) });
+      resolve({ file, seconds, exitCode: code ?? 1, counts: countsIn(report), failures: failuresIn(report) });
     });
   });
+}
+
+/**
+ * Ends what a file left running on its lane's server: a later file's workers would otherwise pick up its
+ * tasks on the same queues, against that file's own fakes, and wait behind them.
+ */
+async function endLeftoverWorkflows(file: string, lane: Lane): Promise<void> {
+  const address = lane.env.HERALD_TEST_TEMPORAL_ADDRESS!;
+  try {
+    const ended = await terminateRunningWorkflows(address, `${file} is over`);
+    if (ended > 0) log(`lane ${lane.number}: terminated ${ended} workflows ${file} left running`);
+  } catch (error) {
+    log(`lane ${lane.number}: could not end the workflows ${file} left running: ${String(error)}`);
+  }
 }
 
 async function main(): Promise<number> {
@@ -151,8 +174,10 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stop);
   await Promise.all(
     lanes.map(async (lane) => {
-      for (let file = queue.shift(); file && !stopping; file = queue.shift())
+      for (let file = queue.shift(); file && !stopping; file = queue.shift()) {
         results.push(await runFile(file, lane));
+        await endLeftoverWorkflows(file, lane);
+      }
     }),
   );
 
@@ -163,7 +188,9 @@ async function main(): Promise<number> {
   const slowest = [...results].sort((a, b) => b.seconds - a.seconds).slice(0, 10);
   console.log('\n── summary ──');
   console.log(`slowest files: ${slowest.map((r) => `${r.file} ${r.seconds.toFixed(0)} s`).join(', ')}`);
-  for (const r of broken) console.log(`✖ ${r.file} exited with ${r.exitCode}`);
+  // Each file's report was printed when it ended; a long log's tail is often all a reader sees, so what
+  // failed is repeated here.
+  for (const r of broken) console.log(`\n✖ ${r.file} exited with ${r.exitCode}:\n${r.failures.trim()}`);
   console.log(
     `${files.length} files, ${total.tests} tests in ${((Date.now() - started) / 60_000).toFixed(1)} min: ` +
       `${total.pass} passed, ${total.fail} failed, ${total.cancelled} cancelled, ${total.skipped} skipped`,
