@@ -175,8 +175,14 @@ export function systemCode(error: unknown): string | undefined {
 
 /** A provider's requests in flight, cancelled by close() when the worker shuts down. */
 export interface InFlightSends {
-  /** Passed to each request: aborted by close(). */
+  /** Aborted by close(); a request obeys it through requestSignal(). */
   readonly signal: AbortSignal;
+  /**
+   * What one provider request must obey: the provider closing, the request's own timeout (absent:
+   * bounded elsewhere, by the client library or by a caller that tells a timeout apart) and the
+   * delivery attempt, whose budget running out or cancellation stops it (absent: the bot's codes).
+   */
+  requestSignal(attempt: SendAttempt | undefined, timeoutMs?: number): AbortSignal;
   /** A send that starts after close() would outlive the worker: refuse it. */
   throwIfClosed(): void;
   close(): void;
@@ -187,6 +193,14 @@ export function createInFlightSends(channelLabel: string): InFlightSends {
   const closing = new AbortController();
   return {
     signal: closing.signal,
+    requestSignal(attempt, timeoutMs) {
+      const signals = [
+        closing.signal,
+        ...(timeoutMs === undefined ? [] : [AbortSignal.timeout(timeoutMs)]),
+        ...(attempt ? [attempt.signal] : []),
+      ];
+      return signals.length === 1 ? closing.signal : AbortSignal.any(signals);
+    },
     throwIfClosed() {
       if (closing.signal.aborted) throw new Error(`the ${channelLabel} channel is closed`);
     },

@@ -143,8 +143,9 @@ export function createWebhookChannel(
       const answer = await postJson(spec.target?.(webhook) ?? webhook, spec.render(message), {
         agent,
         timeoutMs: options.timeoutMs ?? 15_000,
-        // Closing the channel or the attempt's end stops the request.
-        signal: attempt ? AbortSignal.any([inFlight.signal, attempt.signal]) : inFlight.signal,
+        // Closing the channel or the attempt's end stops the request; postJson adds the timeout itself,
+        // to tell it apart (WebhookTimeoutError).
+        signal: inFlight.requestSignal(attempt),
         provider: spec.provider,
       });
       if (answer.status < 200 || answer.status >= 300) throw spec.refused(answer);

@@ -104,6 +104,8 @@ function smtpServer(url: string, role: 'primary' | 'fallback') {
 /**
  * The primary server's share of what is left of the attempt: half, when a fallback server waits its
  * turn, so that a server that stalls (no greeting, no reply to DATA) leaves the fallback time to send.
+ * Not InFlightSends.requestSignal, as the HTTP channels use: the transports' own timeouts bound each
+ * step of a send, and close() closes the pools rather than aborting a signal; only this split is ours.
  */
 function primarySignal(attempt: SendAttempt | undefined, hasFallback: boolean): AbortSignal | undefined {
   if (!attempt || !hasFallback) return attempt?.signal;

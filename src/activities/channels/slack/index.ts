@@ -108,11 +108,7 @@ export function createSlackChannel(options: SlackOptions): ChannelProvider {
           Authorization: `Bearer ${options.botToken}`,
         },
         body: JSON.stringify(renderSlack(conversation, message)),
-        signal: AbortSignal.any([
-          inFlight.signal,
-          AbortSignal.timeout(timeoutMs),
-          ...(attempt ? [attempt.signal] : []),
-        ]),
+        signal: inFlight.requestSignal(attempt, timeoutMs),
       });
       const answer = slackAnswer(await response.text());
       if (!response.ok) {

@@ -117,11 +117,7 @@ export function createSmsChannel(options: SmsHttpOptions): ChannelProvider {
           'Idempotency-Key': `${message.notificationId}.sms`,
         },
         body: JSON.stringify({ to, text }),
-        signal: AbortSignal.any([
-          inFlight.signal,
-          AbortSignal.timeout(timeoutMs),
-          ...(attempt ? [attempt.signal] : []),
-        ]),
+        signal: inFlight.requestSignal(attempt, timeoutMs),
       });
       const body = withoutPhoneNumbers(await response.text(), to);
       if (!response.ok) {

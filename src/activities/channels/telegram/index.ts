@@ -136,7 +136,8 @@ export function createTelegramChannel(options: TelegramOptions): ChannelProvider
           link_preview_options: { is_disabled: true },
           ...acknowledgeKeyboard(message),
         },
-        attempt ? AbortSignal.any([inFlight.signal, attempt.signal]) : inFlight.signal,
+        // The Api's own timeoutMs bounds the request.
+        inFlight.requestSignal(attempt),
       );
       return { providerMessageId: `${sent.chat.id}:${sent.message_id}` };
     },

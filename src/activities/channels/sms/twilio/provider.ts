@@ -107,11 +107,7 @@ export function createTwilioSms(options: TwilioSmsOptions): ChannelProvider {
         method: 'POST',
         headers: { Authorization: authorization, Accept: 'application/json' },
         body: form,
-        signal: AbortSignal.any([
-          inFlight.signal,
-          AbortSignal.timeout(timeoutMs),
-          ...(attempt ? [attempt.signal] : []),
-        ]),
+        signal: inFlight.requestSignal(attempt, timeoutMs),
       });
       const body = withoutPhoneNumbers(await response.text(), to);
       if (!response.ok) {
