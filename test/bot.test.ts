@@ -377,6 +377,19 @@ describe('telegram bot (long polling)', () => {
     assert.match((await ada.says('/phone')).plainText, new RegExp(`Your phone number: “\\${phone}”`));
   });
 
+  it('sends its codes through one provider per channel: two emails, one SMTP connection', async () => {
+    const ada = await linkedPerson(t);
+    const [first, second] = [uniqueId('code-a'), uniqueId('code-b')].map((id) => `${id}@example.com`);
+    for (const address of [first!, second!]) {
+      await ada.says(`/email ${address}`, /^I sent a code/);
+      await codeSentTo(t, address);
+    }
+    const sessions = t.smtp!.sessions.filter((s) => s.rcptTo.includes(first!));
+    assert.equal(sessions.length, 1);
+    assert.ok(sessions[0]!.rcptTo.includes(second!), "the second code went over the first's connection");
+    assert.equal(sessions[0]!.closedAt, undefined, 'kept open while the bot runs');
+  });
+
   it('sends at most 5 codes a day to one number, whoever asks, and 10 for one person', async () => {
     const ada = await linkedPerson(t);
     const eve = await linkedPerson(t);

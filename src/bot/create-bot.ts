@@ -12,7 +12,7 @@ import { cleanText, parseCommand, quote } from './input.js';
 import { createChatRateLimit, type ChatRateLimit } from './rate-limit.js';
 import { continueSend, dropDraft } from './send.js';
 import { handleSettingsTap } from './settings.js';
-import { NOT_LINKED, type BotDeps, type Turn } from './turn.js';
+import { NOT_LINKED, type RunningBotDeps, type Turn } from './turn.js';
 
 const chatSchema = z.looseObject({ id: z.number().int(), type: z.string() });
 const messageSchema = z.looseObject({
@@ -45,7 +45,7 @@ export const errorSummary = (error: unknown) =>
       }
     : { type: typeof error };
 
-export function createHeraldBot(deps: BotDeps): Bot {
+export function createHeraldBot(deps: RunningBotDeps): Bot {
   const { config, logger } = deps;
   const bot = new Bot(config.telegram.token!, {
     apiRoot: config.telegram.apiUrl,
@@ -69,7 +69,7 @@ export function createHeraldBot(deps: BotDeps): Bot {
   return bot;
 }
 
-async function handleUpdate(deps: BotDeps, rateLimit: ChatRateLimit, ctx: Context): Promise<void> {
+async function handleUpdate(deps: RunningBotDeps, rateLimit: ChatRateLimit, ctx: Context): Promise<void> {
   const { db, logger } = deps;
   const shape = updateSchema.safeParse(ctx.update);
   if (!shape.success) return logger.warn({ updateId: ctx.update?.update_id }, 'malformed update ignored');

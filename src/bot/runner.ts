@@ -4,14 +4,15 @@ import type { Bot, Update } from 'node-telegram-bot-api';
 import { Prisma } from '../store/db.js';
 import { COMMANDS } from './commands.js';
 import { ALLOWED_UPDATES, createHeraldBot, errorSummary } from './create-bot.js';
-import type { BotDeps } from './turn.js';
+import { createBotChannelProviders } from './channel-providers.js';
+import type { BotDeps, RunningBotDeps } from './turn.js';
 
 export interface RunningBot {
   bot: Bot;
   mode: 'polling' | 'webhook';
   /** Settles when the bot stops; rejects when it cannot go on (a rejected token). */
   done: Promise<void>;
-  /** Finishes the update in hand, then stops. */
+  /** Finishes the update in hand, then stops, closing the channels its verification codes went through. */
   stop(): Promise<void>;
 }
 
@@ -23,8 +24,11 @@ export interface RunOptions {
 }
 
 export async function startBot(deps: BotDeps, options: RunOptions = {}): Promise<RunningBot> {
-  const { config, logger } = deps;
-  const bot = createHeraldBot(deps);
+  const { config, logger, db } = deps;
+  // Made on first use: a bot that sends no code opens no connection.
+  const channelProviders = createBotChannelProviders(config, { db, logger });
+  const running: RunningBotDeps = { ...deps, channelProviders };
+  const bot = createHeraldBot(running);
   await bot.api
     .setMyCommands({
       commands: Object.entries(COMMANDS).map(([command, spec]) => ({
@@ -44,7 +48,16 @@ export async function startBot(deps: BotDeps, options: RunOptions = {}): Promise
       allowed_updates: ALLOWED_UPDATES,
     });
     logger.info('webhook registered; handling the updates the API receives');
-    return { bot, mode: 'webhook', ...consumeInbox(bot, deps, options.inboxIntervalMs ?? 250) };
+    const inbox = consumeInbox(bot, running, options.inboxIntervalMs ?? 250);
+    return {
+      bot,
+      mode: 'webhook',
+      done: inbox.done,
+      async stop() {
+        await inbox.stop();
+        await channelProviders.close();
+      },
+    };
   }
   // Telegram refuses getUpdates while a webhook is set: polling means no webhook.
   await bot.api.deleteWebhook({ drop_pending_updates: false });
@@ -61,6 +74,7 @@ export async function startBot(deps: BotDeps, options: RunOptions = {}): Promise
     async stop() {
       bot.stop();
       await done.catch(() => undefined);
+      await channelProviders.close();
     },
   };
 }
@@ -73,7 +87,7 @@ const PRUNE_EVERY_MS = 10 * 60_000;
  * Handles the webhook's updates in update_id order and marks each handled, dropping its payload. A
  * crash in between handles that update again on restart: at least once, like Telegram's own delivery.
  */
-function consumeInbox(bot: Bot, deps: BotDeps, intervalMs: number) {
+function consumeInbox(bot: Bot, deps: RunningBotDeps, intervalMs: number) {
   const { db, logger } = deps;
   const controller = new AbortController();
   const pause = (ms: number) =>

@@ -1,10 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { Api, SendMessageParams } from 'node-telegram-bot-api';
+import type { BotChannelProviders } from './channel-providers.js';
 import type { UserRecord } from '../domain/users.js';
 import type { Config } from '../platform/config.js';
 import type { Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
 
+/** What the bot's process gives it. */
 export interface BotDeps {
   db: Db;
   temporal: Client;
@@ -12,9 +14,15 @@ export interface BotDeps {
   config: Config;
 }
 
+/** What every turn of a running bot shares: the process's deps and what the bot keeps while it runs. */
+export interface RunningBotDeps extends BotDeps {
+  /** Where verification codes go out: one provider per channel, closed when the bot stops. */
+  channelProviders: BotChannelProviders;
+}
+
 /** One message or button tap from one chat, with what the handlers need to answer it. */
 export interface Turn {
-  deps: BotDeps;
+  deps: RunningBotDeps;
   api: Api;
   chatId: string;
   /** The Herald user this chat is linked to (their `telegram` contact is this chat), if any. */

@@ -27,7 +27,7 @@ export async function sendVerificationCode(
     return 'limited';
   }
   const { code } = started;
-  const provider = definition.create(config, { db, logger });
+  const provider = turn.deps.channelProviders.get(channel);
   try {
     await provider.send(
       {
@@ -56,7 +56,5 @@ export async function sendVerificationCode(
     );
     await dropVerification(db, user.id, channel);
     return 'failed';
-  } finally {
-    await provider.close().catch(() => undefined);
   }
 }
