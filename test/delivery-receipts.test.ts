@@ -1,6 +1,7 @@
 // SMS through Twilio end to end, and Twilio's delivery receipts: API → workflow → the sms queue → the
 // Twilio fake over HTTP → PostgreSQL; then the fake POSTs signed status callbacks to the API's public
-// route, as Twilio does, and the delivery's row (and GET /v1/notifications/:id) follows them.
+// route, as Twilio does, and the delivery's row (and GET /v1/notifications/:id) follows them, even when a
+// callback comes before the send was recorded.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +12,10 @@ import { createDeliveryActivities, type DeliveryResult } from '../src/activities
 import { createLogger } from '../src/platform/logger.js';
 import { startTwilioFake, type TwilioFake } from '../tools/fakes/twilio.js';
 import { freePort } from '../tools/local-stack/ports.js';
+import { openAttempt, recordSent } from '../src/store/deliveries.js';
+import { recordDeliveryReceipt } from '../src/domain/delivery-receipts.js';
+import { pruneHistoryWorkflow } from '../src/workflows/history-retention.js';
+import { NOTIFICATIONS_QUEUE } from '../src/workflows/definitions.js';
 import { eventually, startHerald, testEnv, uniqueId, type RunningStack } from './support/stack.js';
 
 interface DeliveryView {
@@ -98,6 +103,29 @@ describe('SMS through Twilio, with delivery receipts', () => {
     assert.match(sid, /^SM[0-9a-f]{32}$/);
     return { ...sent, sid };
   }
+  /**
+   * A message sent to Twilio by someone else (as the bot's verification codes are), naming Herald's
+   * callback URL: Twilio's receipts for it are signed all the same. Its SID.
+   */
+  async function foreignMessage() {
+    const created = await fetch(`${twilio.url}/2010-04-01/Accounts/${twilio.accountSid}/Messages.json`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({
+        To: phone(),
+        From: FROM,
+        Body: 'not from a notification',
+        StatusCallback: `${herald.config.publicUrl}/providers/twilio/status`,
+      }),
+    });
+    return ((await created.json()) as { sid: string }).sid;
+  }
+  const earlyReceipt = (sid: string) =>
+    herald.db.earlyReceipt.findUnique({
+      where: { channel_providerMessageId: { channel: 'sms', providerMessageId: sid } },
+    });
   const row = (id: string) =>
     herald.db.delivery.findUniqueOrThrow({
       where: { notificationId_channel: { notificationId: id, channel: 'sms' } },
@@ -224,26 +252,124 @@ describe('SMS through Twilio, with delivery receipts', () => {
     it('a receipt for a message Herald does not know is acknowledged and changes nothing', async () => {
       const { id } = await delivered();
       const before = await herald.db.delivery.findMany({ orderBy: { id: 'asc' } });
-      // A message sent to Twilio by someone else (as the bot's verification codes are), naming Herald's
-      // callback URL: Twilio's receipts for it are signed all the same.
-      const to = phone();
-      const created = await fetch(`${twilio.url}/2010-04-01/Accounts/${twilio.accountSid}/Messages.json`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString('base64')}`,
-        },
-        body: new URLSearchParams({
-          To: to,
-          From: FROM,
-          Body: 'not from a notification',
-          StatusCallback: `${herald.config.publicUrl}/providers/twilio/status`,
-        }),
-      });
-      const { sid } = (await created.json()) as { sid: string };
+      const sid = await foreignMessage();
       const answer = await twilio.sendStatus(sid, 'delivered');
       assert.ok(answer.status >= 200 && answer.status < 300, `${answer.status} ${answer.body}`);
       assert.deepEqual(await herald.db.delivery.findMany({ orderBy: { id: 'asc' } }), before);
       assert.equal(sms(await view(id)).status, 'sent');
+    });
+
+    for (const receipt of ['delivered', 'undelivered'] as const)
+      it(`a callback saying ${receipt} before the send is recorded waits, and settles the delivery when it is`, async () => {
+        // Twilio has the message, and calls back, while its answer to the send (and so the worker's
+        // record of the SID) is still on the way.
+        let heldTo: string | undefined;
+        let release = () => {};
+        const sending = notify('sent', (to) => {
+          heldTo = to;
+          release = twilio.holdAnswersTo(to);
+        });
+        const message = await twilio.waitFor((m) => m.to === heldTo);
+        try {
+          const answer = await twilio.sendStatus(message.sid, receipt, {
+            errorCode: receipt === 'undelivered' ? 30003 : undefined,
+          });
+          assert.equal(answer.status, 204, answer.body);
+          // A later, different receipt for the same message: the first one still wins.
+          await twilio.sendStatus(message.sid, receipt === 'delivered' ? 'undelivered' : 'delivered');
+          assert.equal((await earlyReceipt(message.sid))?.status, receipt);
+          const waiting = await herald.db.delivery.findMany({ where: { providerMessageId: message.sid } });
+          assert.deepEqual(waiting, [], 'the send is not recorded yet');
+        } finally {
+          release();
+        }
+        const { id, view: v } = await sending;
+        assert.equal(sms(v).providerMessageId, message.sid);
+        assert.equal(sms(v).status, receipt);
+        if (receipt === 'undelivered') assert.match(sms(v).lastError ?? '', /30003/);
+        else assert.equal(sms(v).lastError, null);
+        assert.equal(v.status, 'sent');
+        assert.equal(await earlyReceipt(message.sid), null, 'applied and removed');
+        assert.equal((await row(id)).attempts, 1);
+        assert.ok(
+          logLines.some((l) => l.includes(message.sid) && l.includes('"outcome":"kept"')),
+          'the early receipt is logged as kept',
+        );
+      });
+
+    it("a receipt and the send's record at the same moment: the delivery settles whichever lands first", async () => {
+      // The two race on the pool's connections, each in its own statements (no transaction): one of the
+      // two must find the other, whatever the order (src/store/delivery-receipts.ts).
+      const user = await herald.db.user.create({ data: { externalId: uniqueId('race') } });
+      const sends = await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          const { id } = await herald.db.notification.create({
+            data: {
+              userId: user.id,
+              category: 'race',
+              title: 'Race',
+              body: String(i),
+              channels: ['sms'],
+              status: 'processing',
+              workflowId: uniqueId('race'),
+            },
+          });
+          const opened = await openAttempt(herald.db, id, 'sms', 1, 60_000);
+          assert.ok(opened && 'attemptId' in opened && opened.attemptId);
+          return {
+            i,
+            ids: { attemptId: opened.attemptId, deliveryId: opened.id },
+            sid: `SMrace${uniqueId()}`,
+          };
+        }),
+      );
+      const outcomes = await Promise.all(
+        sends.map(async ({ i, ids, sid }) => {
+          const receipt = () =>
+            recordDeliveryReceipt(herald.db, 'sms', {
+              providerMessageId: sid,
+              status: 'undelivered',
+              reason: 'r',
+            });
+          const record = () => recordSent(herald.db, ids, sid);
+          // Half start with the receipt, half with the record.
+          if (i % 2) return (await Promise.all([receipt(), record()]))[0];
+          return (await Promise.all([record(), receipt()]))[1];
+        }),
+      );
+      for (const outcome of outcomes) assert.ok(['recorded', 'kept'].includes(outcome), outcome);
+      const deliveries = await herald.db.delivery.findMany({
+        where: { id: { in: sends.map((s) => s.ids.deliveryId) } },
+      });
+      assert.deepEqual(
+        deliveries.map((d) => [d.status, d.lastError]),
+        sends.map(() => ['undelivered', 'r']),
+      );
+      assert.equal(
+        await herald.db.earlyReceipt.count({ where: { providerMessageId: { in: sends.map((s) => s.sid) } } }),
+        0,
+      );
+    });
+
+    it('a receipt kept for a message that never shows up is removed by history retention after a day', async () => {
+      const [stale, fresh] = [await foreignMessage(), await foreignMessage()];
+      for (const sid of [stale, fresh]) {
+        assert.equal((await twilio.sendStatus(sid, 'undelivered', { errorCode: 30005 })).status, 204);
+        assert.ok(await earlyReceipt(sid), 'kept');
+      }
+      await herald.db.earlyReceipt.update({
+        where: { channel_providerMessageId: { channel: 'sms', providerMessageId: stale } },
+        data: { receivedAt: new Date(Date.now() - 25 * 3_600_000) },
+      });
+      // The hourly history-retention schedule's workflow, with the worker's own settings.
+      const result = await herald.temporal.workflow.execute(pruneHistoryWorkflow, {
+        taskQueue: NOTIFICATIONS_QUEUE,
+        workflowId: uniqueId('history-retention'),
+        args: [{}],
+      });
+      assert.ok(result.earlyReceiptsRemoved >= 1, JSON.stringify(result));
+      assert.equal(await earlyReceipt(stale), null);
+      assert.equal((await earlyReceipt(fresh))?.status, 'undelivered');
     });
 
     for (const receipt of ['delivered', 'undelivered'] as const)

@@ -16,6 +16,7 @@ import type {
 } from './channels/registry.js';
 import type { AcknowledgementLinks } from '../domain/acknowledgement-links.js';
 import { openAttempt, recordFailed, recordSent, type AttemptIds } from '../store/deliveries.js';
+import { applyKeptReceipt, CHANNELS_WITH_RECEIPTS } from '../store/delivery-receipts.js';
 import { broadcastCancelReason } from '../store/broadcasts.js';
 import { BROADCAST_CANCELLED_REASON, BROADCAST_CANCELLED_TYPE } from '../workflows/broadcast-definitions.js';
 import { resolveContent } from '../domain/template-rendering.js';
@@ -96,6 +97,13 @@ export function createDeliver(db: Db, provider: ChannelProvider, options: Delive
     if (isAccepted(delivery.status)) {
       // Another attempt sent it meanwhile (a receipt may have followed): nothing was opened, nothing to send.
       countDelivery(channel, 'skipped');
+      // That attempt may have died before it looked for a receipt kept while it recorded the send.
+      if (
+        delivery.status === 'sent' &&
+        delivery.providerMessageId &&
+        CHANNELS_WITH_RECEIPTS.includes(channel)
+      )
+        await applyKeptReceipt(db, channel, delivery.providerMessageId);
       return {
         status: 'sent',
         providerMessageId: delivery.providerMessageId ?? undefined,

@@ -1,14 +1,16 @@
-// A delivery's attempts: opening one, recording how it ended, and the provider's receipt that may follow.
+// A delivery's attempts: opening one, and recording how it ended (the provider's receipt that may follow
+// is in delivery-receipts.ts).
 // Each write is one SQL statement: the attempt row and the delivery row change together, atomically, with
 // no transaction. A `$transaction([...])` of two Prisma writes costs two query compilations, BEGIN and
 // COMMIT, and a wait for a connection of its own that fails (P2028) after 2 s when many deliveries run at
 // once; see bench/README.md. Timestamps are written as Prisma writes them: UTC in `timestamp(3)` columns.
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
-import { ACCEPTED_STATUSES, type ChannelName, type ReceiptStatus } from '../workflows/definitions.js';
+import { ACCEPTED_STATUSES, type ChannelName } from '../workflows/definitions.js';
 import type { Recipient } from '../activities/channels/registry.js';
 import { RECIPIENT_FIELDS } from './recipients.js';
 import { broadcastCancelledSql } from './broadcasts.js';
+import { applyKeptReceipt, CHANNELS_WITH_RECEIPTS } from './delivery-receipts.js';
 
 const ACCEPTED: string[] = [...ACCEPTED_STATUSES];
 const KEPT_ON_FAILURE: string[] = [...ACCEPTED_STATUSES, 'cancelled'];
@@ -18,19 +20,38 @@ export interface AttemptIds {
   deliveryId: string;
 }
 
-/** Closes the attempt as sent, and the delivery with it; the attempt's lease ends. */
+/**
+ * Closes the attempt as sent, and the delivery with it; the attempt's lease ends. A receipt for the
+ * provider's message id that came before this record (kept in early_receipts) settles the delivery in the
+ * same statement and goes, as it would have had it come after; recordReceipt (delivery-receipts.ts) says
+ * why a second look follows.
+ */
 export async function recordSent(db: Db, ids: AttemptIds, providerMessageId: string | undefined) {
-  await db.$executeRaw`
+  const [row] = await db.$queryRaw<{ channel: ChannelName | null; settled: boolean }[]>`
     WITH attempt AS (
       UPDATE delivery_attempts
       SET outcome = 'sent', finished_at = now() AT TIME ZONE 'UTC'
       WHERE id = ${ids.attemptId}::uuid
+    ), kept AS (
+      -- A receipt that beat this record: recordReceipt kept it for this moment.
+      DELETE FROM early_receipts e USING deliveries d
+      WHERE d.id = ${ids.deliveryId}::uuid AND e.channel = d.channel
+        AND e.provider_message_id = ${providerMessageId ?? null}
+      RETURNING e.status, e.reason
+    ), sent AS (
+      UPDATE deliveries
+      SET status = COALESCE((SELECT status FROM kept), 'sent'),
+          provider_message_id = ${providerMessageId ?? null},
+          last_error = (SELECT reason FROM kept),
+          sent_at = now() AT TIME ZONE 'UTC', updated_at = now() AT TIME ZONE 'UTC',
+          lease_until = CASE WHEN lease_attempt_id = ${ids.attemptId}::uuid THEN NULL ELSE lease_until END
+      WHERE id = ${ids.deliveryId}::uuid
+      RETURNING channel
     )
-    UPDATE deliveries
-    SET status = 'sent', provider_message_id = ${providerMessageId ?? null}, last_error = NULL,
-        sent_at = now() AT TIME ZONE 'UTC', updated_at = now() AT TIME ZONE 'UTC',
-        lease_until = CASE WHEN lease_attempt_id = ${ids.attemptId}::uuid THEN NULL ELSE lease_until END
-    WHERE id = ${ids.deliveryId}::uuid`;
+    SELECT (SELECT channel::text FROM sent) AS channel, EXISTS (SELECT 1 FROM kept) AS settled`;
+  // A receipt kept while this statement ran was not in its snapshot: look again now that it committed.
+  if (providerMessageId && row?.channel && !row.settled && CHANNELS_WITH_RECEIPTS.includes(row.channel))
+    await applyKeptReceipt(db, row.channel, providerMessageId);
 }
 
 /**
@@ -179,39 +200,4 @@ export async function openAttempt(
     if (found.broadcastCancelled) return BROADCAST_CANCELLED;
   }
   throw new Error(`the ${channel} delivery of notification ${notificationId} could not be found or created`);
-}
-
-/** What a provider reported about a message it had accepted. */
-export interface DeliveryReceipt {
-  providerMessageId: string;
-  status: ReceiptStatus;
-  /** Why it was not delivered: the provider's error code and its meaning. */
-  reason?: string;
-}
-
-/**
- * Applies a provider's receipt to the delivery on `channel` that the provider knows by that message id.
- * Only a `sent` delivery moves: the first receipt that settles it wins, and a late or repeated one (or
- * one about a delivery Herald never recorded) changes nothing. `known` says whether such a delivery exists.
- */
-export async function recordReceipt(
-  db: Db,
-  channel: ChannelName,
-  receipt: DeliveryReceipt,
-): Promise<{ known: boolean; changed: boolean }> {
-  const [row] = await db.$queryRaw<{ known: boolean; changed: boolean }[]>`
-    WITH changed AS (
-      UPDATE deliveries
-      SET status = ${receipt.status}::"DeliveryStatus", last_error = ${receipt.reason ?? null},
-          updated_at = now() AT TIME ZONE 'UTC'
-      WHERE channel = ${channel}::"Channel" AND provider_message_id = ${receipt.providerMessageId}
-        AND status = 'sent'
-      RETURNING id
-    )
-    SELECT EXISTS (SELECT 1 FROM changed) AS changed,
-      EXISTS (
-        SELECT 1 FROM deliveries
-        WHERE channel = ${channel}::"Channel" AND provider_message_id = ${receipt.providerMessageId}
-      ) AS known`;
-  return row ?? { known: false, changed: false };
 }

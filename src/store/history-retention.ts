@@ -33,3 +33,25 @@ export async function removeEndedNotifications(
     SELECT count(*)::int AS removed FROM removed`;
   return removed;
 }
+
+/**
+ * Removes at most `limit` early receipts (src/store/delivery-receipts.ts) received before `before`, oldest
+ * first; returns how many. One still kept that long will not meet its send: the message was not Herald's,
+ * or its send was never recorded. A row the send's record is applying is skipped, not waited for.
+ */
+export async function removeExpiredEarlyReceipts(db: Db, before: Date, limit: number): Promise<number> {
+  const [{ removed }] = await db.$queryRaw<[{ removed: number }]>`
+    WITH expired AS (
+      SELECT channel, provider_message_id FROM early_receipts
+      WHERE received_at < ${before.toISOString()}::timestamptz AT TIME ZONE 'UTC'
+      ORDER BY received_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    ), removed AS (
+      DELETE FROM early_receipts e USING expired x
+      WHERE e.channel = x.channel AND e.provider_message_id = x.provider_message_id
+      RETURNING 1
+    )
+    SELECT count(*)::int AS removed FROM removed`;
+  return removed;
+}

@@ -70,6 +70,11 @@ export interface TwilioFake {
   failNext(times: number, fault: TwilioFault): void;
   /** The number replied STOP: every message to it gets 21610 from now on. */
   optOut(phone: string): void;
+  /**
+   * Messages to this number are accepted at once (a status callback can name them) but their 201 answer
+   * waits until the returned function is called: Twilio's callback beating the send's record.
+   */
+  holdAnswersTo(phone: string): () => void;
   waitFor(predicate: (message: TwilioMessage) => boolean, timeoutMs?: number): Promise<TwilioMessage>;
   /** POSTs Twilio's status callback for the message to its StatusCallback; resolves with the answer. */
   sendStatus(
@@ -77,7 +82,7 @@ export interface TwilioFake {
     status: TwilioStatus,
     options?: StatusCallbackOptions,
   ): Promise<{ status: number; body: string }>;
-  /** Forget messages, requests, callbacks, opt-outs and pending faults. */
+  /** Forget messages, requests, callbacks, opt-outs, pending faults and held answers. */
   reset(): void;
   stop(): Promise<void>;
 }
@@ -122,6 +127,7 @@ export async function startTwilioFake(
   const callbacks: SentCallback[] = [];
   const faults: TwilioFault[] = [];
   const optedOut = new Set<string>();
+  const heldAnswers = new Map<string, { answer: Promise<void>; release: () => void }>();
   const arrivals = createWaiters(messages, 'message reached the Twilio fake');
 
   function answer(req: http.IncomingMessage, params: URLSearchParams): Answer {
@@ -207,10 +213,11 @@ export async function startTwilioFake(
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
       const isForm = /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '');
       const params = new URLSearchParams(isForm ? Buffer.concat(chunks).toString('utf8') : '');
       const reply = answer(req, params);
+      if (reply.status === 201) await heldAnswers.get(params.get('To') ?? '')?.answer;
       requests.push({
         method: req.method ?? '',
         path: req.url ?? '',
@@ -275,6 +282,16 @@ export async function startTwilioFake(
     optOut(phone) {
       optedOut.add(phone);
     },
+    holdAnswersTo(phone) {
+      let resolve!: () => void;
+      const answer = new Promise<void>((done) => (resolve = done));
+      const release = () => {
+        heldAnswers.delete(phone);
+        resolve();
+      };
+      heldAnswers.set(phone, { answer, release });
+      return release;
+    },
     waitFor: arrivals.waitFor,
     sendStatus,
     reset() {
@@ -283,6 +300,7 @@ export async function startTwilioFake(
       callbacks.length = 0;
       faults.length = 0;
       optedOut.clear();
+      for (const { release } of [...heldAnswers.values()]) release();
     },
     stop() {
       // fetch keeps connections alive; close them so stopping does not wait for their idle timeout.

@@ -1,7 +1,7 @@
 // Twilio's status callbacks: how Twilio signs them, and the delivery receipt each one amounts to. The API
 // serves the route (src/api/twilio.ts); the provider asks Twilio to call it for every message it sends.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { DeliveryReceipt } from '../../../../store/deliveries.js';
+import type { DeliveryReceipt } from '../../../../store/delivery-receipts.js';
 
 /** Where Twilio POSTs status callbacks, under PUBLIC_URL. */
 export const TWILIO_STATUS_PATH = '/providers/twilio/status';
