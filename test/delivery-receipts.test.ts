@@ -372,6 +372,23 @@ describe('SMS through Twilio, with delivery receipts', () => {
       assert.equal((await earlyReceipt(fresh))?.status, 'undelivered');
     });
 
+    it('history retention applies a kept receipt whose send was recorded when both looks were lost', async () => {
+      // The API died between keeping the receipt and its second look, while the send was recorded.
+      const { id, sid } = await delivered();
+      await herald.db.earlyReceipt.create({
+        data: { channel: 'sms', providerMessageId: sid, status: 'undelivered', reason: '30003: unreachable' },
+      });
+      const result = await herald.temporal.workflow.execute(pruneHistoryWorkflow, {
+        taskQueue: NOTIFICATIONS_QUEUE,
+        workflowId: uniqueId('history-retention'),
+        args: [{}],
+      });
+      assert.ok(result.earlyReceiptsRemoved >= 1, JSON.stringify(result));
+      assert.equal(await earlyReceipt(sid), null);
+      const settled = await row(id);
+      assert.deepEqual([settled.status, settled.lastError], ['undelivered', '30003: unreachable']);
+    });
+
     for (const receipt of ['delivered', 'undelivered'] as const)
       it(`once ${receipt}, a delivery is never sent again: its activity run again sends nothing`, async () => {
         const { id, to, sid } = await delivered();

@@ -1,10 +1,12 @@
 // History retention's work: notifications that ended longer ago than HISTORY_RETENTION are removed with
 // their deliveries, attempts and inbox message, a bounded batch per statement (each its own short
 // transaction), oldest first, one outcome at a time. A notification not yet ended stays whatever its age.
-// Provider receipts kept for a message id no delivery got (early_receipts) go after a day, the same way.
+// Provider receipts kept for a message id no delivery got (early_receipts) go after a day, the same way;
+// one whose delivery has turned up is applied first.
 import { Context } from '@temporalio/activity';
 import { removeEndedNotifications, removeExpiredEarlyReceipts } from '../store/history-retention.js';
 import type { Db } from '../store/db.js';
+import { applyMatchedKeptReceipts } from '../store/delivery-receipts.js';
 import { NOTIFICATION_OUTCOMES } from '../workflows/definitions.js';
 
 /** Each unset field takes the worker's own setting (HISTORY_RETENTION) or default. */
@@ -24,7 +26,7 @@ export interface PruneHistoryResult {
   /** Statements that removed something, and the most one of them removed. */
   batches: number;
   largestBatch: number;
-  /** Receipts removed that had waited for a send that was never recorded. */
+  /** Kept receipts removed: applied to the delivery found for them at last, or expired unmatched. */
   earlyReceiptsRemoved: number;
 }
 
@@ -43,18 +45,24 @@ export function createPruneHistory(deps: { db: Db; historyRetentionMs: number })
     const before = new Date(Date.now() - retentionMs);
     const { cancellationSignal } = Context.current();
     const result: PruneHistoryResult = { removed: 0, batches: 0, largestBatch: 0, earlyReceiptsRemoved: 0 };
-    // First: a few, and not held up behind a long backlog of notifications.
+    // First: a few, and not held up behind a long backlog of notifications. One whose delivery has its
+    // message id by now is applied rather than dropped (both of the race's looks were lost to a crash).
     const receivedBefore = new Date(
       Date.now() - (input.earlyReceiptRetentionMs ?? EARLY_RECEIPT_RETENTION_MS),
     );
-    for (;;) {
-      const limit = Math.min(batchSize, maxPerRun - result.earlyReceiptsRemoved);
-      if (cancellationSignal.aborted) return result;
-      if (limit <= 0) break;
-      const removed = await removeExpiredEarlyReceipts(deps.db, receivedBefore, limit);
-      result.earlyReceiptsRemoved += removed;
-      Context.current().heartbeat(result.earlyReceiptsRemoved);
-      if (removed < limit) break;
+    for (const removeBatch of [
+      (limit: number) => applyMatchedKeptReceipts(deps.db, limit),
+      (limit: number) => removeExpiredEarlyReceipts(deps.db, receivedBefore, limit),
+    ]) {
+      for (;;) {
+        const limit = Math.min(batchSize, maxPerRun - result.earlyReceiptsRemoved);
+        if (cancellationSignal.aborted) return result;
+        if (limit <= 0) break;
+        const removed = await removeBatch(limit);
+        result.earlyReceiptsRemoved += removed;
+        Context.current().heartbeat(result.earlyReceiptsRemoved);
+        if (removed < limit) break;
+      }
     }
     for (const status of NOTIFICATION_OUTCOMES) {
       for (;;) {

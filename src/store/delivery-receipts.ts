@@ -33,7 +33,8 @@ export interface DeliveryReceipt {
  * COMMIT and connection wait: see the top of deliveries.ts); this costs an SMS send one more statement (a
  * primary-key lookup in an almost empty table) and an early receipt one more. A worker that dies between
  * recordSent's two statements leaves the look to the activity's retry, which finds the delivery sent
- * (src/activities/deliver.ts).
+ * (src/activities/deliver.ts); an API that dies between the receipt's two leaves it to the hourly
+ * retention run (applyMatchedKeptReceipts).
  */
 export async function recordReceipt(
   db: Db,
@@ -101,4 +102,35 @@ export async function applyKeptReceipt(
     )
     SELECT EXISTS (SELECT 1 FROM changed) AS changed, (SELECT known FROM known) AS known`;
   return row ?? { known: false, changed: false };
+}
+
+/**
+ * Applies, and removes, at most `limit` kept receipts whose delivery has their message id by now: the
+ * hourly retention run's sweep for a pair both of whose looks were lost (the API died between keeping a
+ * receipt and its second look, while the send was recorded). Returns how many it removed.
+ */
+export async function applyMatchedKeptReceipts(db: Db, limit: number): Promise<number> {
+  const [{ applied }] = await db.$queryRaw<[{ applied: number }]>`
+    WITH matched AS (
+      SELECT e.channel, e.provider_message_id FROM early_receipts e
+      WHERE EXISTS (
+        SELECT 1 FROM deliveries d
+        WHERE d.channel = e.channel AND d.provider_message_id = e.provider_message_id
+      )
+      LIMIT ${limit}
+      FOR UPDATE OF e SKIP LOCKED
+    ), kept AS (
+      DELETE FROM early_receipts e USING matched m
+      WHERE e.channel = m.channel AND e.provider_message_id = m.provider_message_id
+      RETURNING e.channel, e.provider_message_id, e.status, e.reason
+    ), changed AS (
+      UPDATE deliveries d
+      SET status = kept.status, last_error = kept.reason, updated_at = now() AT TIME ZONE 'UTC'
+      FROM kept
+      WHERE d.channel = kept.channel AND d.provider_message_id = kept.provider_message_id
+        AND d.status = 'sent'
+      RETURNING d.id
+    )
+    SELECT count(*)::int AS applied FROM kept`;
+  return applied;
 }
