@@ -29,7 +29,7 @@ export interface FanOutWindowOptions {
   now?: () => number;
 }
 
-export const DEFAULT_FAN_OUT_WINDOW = 50;
+export const DEFAULT_FAN_OUT_WINDOW = 20;
 const POLL_MS = 250;
 const STALL_MS = 30_000;
 

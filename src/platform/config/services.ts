@@ -242,7 +242,7 @@ export const workerConfig = defineConfigSlice({
       description:
         "How many of one bulk send's or broadcast's started notifications may wait for their first step at once; the fan-out starts more as they move on, so a campaign's backlog waits in PostgreSQL rather than ahead of urgent notifications in Temporal's queues (docs/broadcasts.md#pacing).",
       parse: positiveInt,
-      whenUnset: '50',
+      whenUnset: '20',
     }),
   },
   toConfig: (v): WorkerConfig => ({
