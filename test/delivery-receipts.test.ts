@@ -126,6 +126,13 @@ describe('SMS through Twilio, with delivery receipts', () => {
     herald.db.earlyReceipt.findUnique({
       where: { channel_providerMessageId: { channel: 'sms', providerMessageId: sid } },
     });
+  /** The hourly history-retention schedule's workflow, with the worker's own settings. */
+  const runHistoryRetention = () =>
+    herald.temporal.workflow.execute(pruneHistoryWorkflow, {
+      taskQueue: NOTIFICATIONS_QUEUE,
+      workflowId: uniqueId('history-retention'),
+      args: [{}],
+    });
   const row = (id: string) =>
     herald.db.delivery.findUniqueOrThrow({
       where: { notificationId_channel: { notificationId: id, channel: 'sms' } },
@@ -361,12 +368,7 @@ describe('SMS through Twilio, with delivery receipts', () => {
         where: { channel_providerMessageId: { channel: 'sms', providerMessageId: stale } },
         data: { receivedAt: new Date(Date.now() - 25 * 3_600_000) },
       });
-      // The hourly history-retention schedule's workflow, with the worker's own settings.
-      const result = await herald.temporal.workflow.execute(pruneHistoryWorkflow, {
-        taskQueue: NOTIFICATIONS_QUEUE,
-        workflowId: uniqueId('history-retention'),
-        args: [{}],
-      });
+      const result = await runHistoryRetention();
       assert.ok(result.earlyReceiptsRemoved >= 1, JSON.stringify(result));
       assert.equal(await earlyReceipt(stale), null);
       assert.equal((await earlyReceipt(fresh))?.status, 'undelivered');
@@ -378,11 +380,7 @@ describe('SMS through Twilio, with delivery receipts', () => {
       await herald.db.earlyReceipt.create({
         data: { channel: 'sms', providerMessageId: sid, status: 'undelivered', reason: '30003: unreachable' },
       });
-      const result = await herald.temporal.workflow.execute(pruneHistoryWorkflow, {
-        taskQueue: NOTIFICATIONS_QUEUE,
-        workflowId: uniqueId('history-retention'),
-        args: [{}],
-      });
+      const result = await runHistoryRetention();
       assert.ok(result.earlyReceiptsRemoved >= 1, JSON.stringify(result));
       assert.equal(await earlyReceipt(sid), null);
       const settled = await row(id);
