@@ -1,73 +1,34 @@
-import express, { type Request } from 'express';
+import express from 'express';
 import { BODY_LIMIT, requireJson } from './credentials.js';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../platform/config.js';
 import { pingDatabase, type Db } from '../store/db.js';
 import type { Logger } from '../platform/logger.js';
 import { observeRequests } from '../platform/metrics.js';
-import { notificationAccess, requireApiKey, requireScope, type UnknownKeyLimit } from './auth.js';
-import { acceptBulk, BULK_BODY_LIMIT } from './bulk.js';
+import { requireApiKey, requireScope, type UnknownKeyLimit } from './auth.js';
+import { BULK_BODY_LIMIT } from './bulk.js';
 import type { CategoryPriorities } from '../workflows/priority.js';
 import { CODEC_PATH, codecRoutes, type CodecServerOptions } from './codec.js';
 import { rateLimitPerKey } from './rate-limit.js';
-import { listNotifications } from '../domain/notification-list.js';
-import { acceptNotification, actOnNotification, type NotificationReach } from '../domain/notifications.js';
-import { acceptBroadcast, getNotificationOrBroadcast } from '../domain/broadcasts.js';
-import { cancelNotificationOrBroadcast } from '../domain/broadcast-cancel.js';
 import { topicRoutes } from './topics.js';
 import { openApiDocument } from './openapi.js';
 import { apiDocsRoutes } from './api-docs.js';
-import {
-  preferenceCenterRoutes,
-  preferencesLinkIssuer,
-  type PreferenceCenterOptions,
-} from './preference-center.js';
-import { HttpProblem, problemHandler, problems } from './problem.js';
+import { preferenceCenterRoutes, type PreferenceCenterOptions } from './preference-center.js';
+import { HttpProblem, problemHandler } from './problem.js';
 import { requestContext } from './request-context.js';
 import { traceRequests } from './request-tracing.js';
-import {
-  bulkNotificationSchema,
-  cancelNotificationSchema,
-  createNotificationSchema,
-  splitContacts,
-  createUserSchema,
-  idempotencyKeySchema,
-  listNotificationsQuerySchema,
-  localeSchema,
-  notificationIdSchema,
-  preferencesSchema,
-  putTemplateSchema,
-  subscriptionIdSchema,
-  updateUserSchema,
-  templateKeySchema,
-  userIdParamSchema,
-} from '../domain/schemas.js';
-import { deleteTemplate, getTemplate, putTemplate } from '../domain/templates.js';
-import { revokeLinks } from '../domain/link-revocation.js';
-import { TELEGRAM_WEBHOOK_PATH, telegramLinkIssuer, telegramWebhook } from './telegram.js';
+import { TELEGRAM_WEBHOOK_PATH, telegramWebhook } from './telegram.js';
 import { TWILIO_STATUS_PATH, twilioStatusCallback, type TwilioStatusOptions } from './twilio.js';
-import {
-  createUser,
-  deleteUser,
-  findUser,
-  getPreferences,
-  putPreferences,
-  updateUser,
-  userView,
-} from '../domain/users.js';
-import { addPushSubscription, removePushSubscription } from '../domain/push-targets.js';
-import { cancelSignal } from '../workflows/definitions.js';
 import { methodNotAllowed } from './method-not-allowed.js';
-import { checkContactUrls, checkedPushSubscription, parse } from './validate.js';
 import { createOutboundPolicy, type OutboundPolicy } from '../platform/outbound.js';
 import { webhookRoutes } from './webhooks.js';
 import { flowRoutes } from './flows.js';
-import { cancelByKey } from '../domain/cancellation.js';
-import { cancelByKeySchema } from '../domain/flow-schema.js';
-import { addPushDeviceRoutes } from './push-devices.js';
 import type { InboxHub } from './inbox/hub.js';
 import { acknowledgeRoutes } from './acknowledge.js';
-import { inboxRoutes, inboxTokenIssuer, type InboxOptions } from './inbox/routes.js';
+import { inboxRoutes, type InboxOptions } from './inbox/routes.js';
+import { userRoutes } from './users.js';
+import { notificationRoutes } from './notifications.js';
+import { templateRoutes } from './templates.js';
 
 export interface ApiDeps {
   db: Db;
@@ -97,20 +58,6 @@ export interface ApiDeps {
 }
 
 const READINESS_DEADLINE_MS = 2_000;
-
-const param = (req: Request, name: string): string => parse(userIdParamSchema, req.params[name], name);
-
-/** A key that reads only its own notifications finds no other's: they are absent to it. */
-function readReach(req: Request): NotificationReach {
-  const access = notificationAccess(req);
-  return access.read === 'all' ? {} : { source: access.source, others: 'hidden' };
-}
-/** Cancel and retry: admin acts on any; send on its own (another's is 403 if it can read it, else 404). */
-function actReach(req: Request): NotificationReach {
-  const access = notificationAccess(req);
-  if (access.act === 'all') return {};
-  return { source: access.source, others: access.read === 'all' ? 'forbidden' : 'hidden' };
-}
 
 export function createApp(deps: ApiDeps): express.Express {
   const { db, temporal, logger } = deps;
@@ -188,157 +135,30 @@ export function createApp(deps: ApiDeps): express.Express {
   const send = requireScope('send');
   const read = requireScope('send', 'manage');
 
-  v1.post('/users', manage, async (req, res) => {
-    const { fields, contacts } = splitContacts(parse(createUserSchema, req.body));
-    checkContactUrls(outbound, contacts);
-    const user = await createUser(db, { ...fields, contacts });
-    res.status(201).location(`/v1/users/${user.id}`).json(userView(user));
-  });
-  v1.get('/users/:id', manage, async (req, res) => {
-    res.json(userView(await findUser(db, param(req, 'id'))));
-  });
-  v1.patch('/users/:id', manage, async (req, res) => {
-    const { fields, contacts } = splitContacts(parse(updateUserSchema, req.body));
-    checkContactUrls(outbound, contacts);
-    res.json(userView(await updateUser(db, param(req, 'id'), { ...fields, contacts })));
-  });
-  v1.delete('/users/:id', manage, async (req, res) => {
-    const { open } = await deleteUser(db, param(req, 'id'));
-    // Open notifications would find nothing to deliver anyway; cancelling them says why, at once.
-    await Promise.allSettled(
-      open.map((workflowId) =>
-        temporal.workflow.getHandle(workflowId).signal(cancelSignal, { reason: 'the user was deleted' }),
-      ),
-    );
-    res.status(204).end();
-  });
-  v1.get('/users/:id/preferences', manage, async (req, res) => {
-    res.json(await getPreferences(db, param(req, 'id')));
-  });
-  v1.put('/users/:id/preferences', manage, async (req, res) => {
-    res.json(await putPreferences(db, param(req, 'id'), parse(preferencesSchema, req.body)));
-  });
-  v1.post('/users/:id/push-subscriptions', manage, async (req, res) => {
-    const { created, subscription } = await addPushSubscription(
+  v1.use(
+    userRoutes({
       db,
-      param(req, 'id'),
-      checkedPushSubscription(outbound, req.body),
-    );
-    res.status(created ? 201 : 200).json(subscription);
-  });
-  v1.delete('/users/:id/push-subscriptions/:subscriptionId', manage, async (req, res) => {
-    await removePushSubscription(
-      db,
-      param(req, 'id'),
-      parse(subscriptionIdSchema, req.params.subscriptionId, 'subscriptionId'),
-    );
-    res.status(204).end();
-  });
-  addPushDeviceRoutes(v1, db, manage);
-  const issueTelegramLink = telegramLinkIssuer(db, deps.telegram);
-  v1.post('/users/:id/telegram-link', manage, async (req, res) => {
-    res.status(201).json(await issueTelegramLink(param(req, 'id')));
-  });
-  const issuePreferencesLink = preferencesLinkIssuer(db, deps.preferenceCenter);
-  v1.post('/users/:id/preferences-link', manage, async (req, res) => {
-    res.status(201).json(await issuePreferencesLink(param(req, 'id')));
-  });
-  v1.post('/users/:id/links/revoke', manage, async (req, res) => {
-    res.json(await revokeLinks(db, param(req, 'id')));
-  });
-  const inboxTokens = inboxTokenIssuer(db, deps.inbox);
-  v1.post('/users/:id/inbox-token', manage, async (req, res) => {
-    res.status(201).json(await inboxTokens.issue(param(req, 'id')));
-  });
-  v1.delete('/users/:id/inbox-token', manage, async (req, res) => {
-    await inboxTokens.revoke(param(req, 'id'));
-    res.status(204).end();
-  });
-  v1.get('/push/vapid-public-key', (_req, res) => {
-    if (!deps.vapidPublicKey) throw problems.notFound('Web Push is not configured: the VAPID key');
-    res.json({ publicKey: deps.vapidPublicKey });
-  });
-
-  v1.post('/notifications', send, async (req, res) => {
-    const input = parse(createNotificationSchema, req.body);
-    const rawKey = req.header('idempotency-key');
-    const idempotencyKey =
-      rawKey === undefined ? undefined : parse(idempotencyKeySchema, rawKey, 'Idempotency-Key');
-    const ctx = {
+      temporal,
+      outbound,
+      vapidPublicKey: deps.vapidPublicKey,
+      telegram: deps.telegram,
+      preferenceCenter: deps.preferenceCenter,
+      inbox: deps.inbox,
+      manage,
+    }),
+  );
+  v1.use(
+    notificationRoutes({
       db,
       temporal,
       logger,
-      requestId: req.id,
-      idempotencyKey,
-      source: req.caller?.keyId,
       categoryPriorities: deps.categoryPriorities,
-    };
-    if (input.topic !== undefined) {
-      const broadcast = await acceptBroadcast(ctx, { ...input, topic: input.topic });
-      res.status(202).location(`/v1/notifications/${broadcast.id}`).json(broadcast);
-      return;
-    }
-    const accepted = await acceptNotification(ctx, input);
-    res
-      .status(202)
-      .location(`/v1/notifications/${accepted.id}`)
-      .json({ id: accepted.id, status: accepted.status, workflowId: accepted.workflowId });
-  });
-  v1.get('/notifications', read, async (req, res) => {
-    const query = parse(listNotificationsQuerySchema, req.query, '(query)');
-    res.json(await listNotifications(db, query, { source: readReach(req).source }));
-  });
-  v1.post('/notifications/bulk', send, async (req, res) => {
-    const input = parse(bulkNotificationSchema, req.body);
-    const rawKey = req.header('idempotency-key');
-    const idempotencyKey =
-      rawKey === undefined ? undefined : parse(idempotencyKeySchema, rawKey, 'Idempotency-Key');
-    // A token a recipient (its arrival took the first), charged before any is accepted.
-    limiter?.charge(req, res, input.recipients.length - 1);
-    const results = await acceptBulk(
-      { db, temporal, logger, requestId: req.id, idempotencyKey, source: req.caller?.keyId },
-      input,
-    );
-    const failed = results.filter((r) => 'error' in r).length;
-    res.status(202).json({ accepted: results.length - failed, failed, results });
-  });
-  // Every notification (and digested item) carrying the key; a send key reaches only its own.
-  v1.post('/notifications/cancel', send, async (req, res) => {
-    const request = parse(cancelByKeySchema, req.body);
-    res.json(await cancelByKey(db, temporal, request, actReach(req).source));
-  });
-  v1.get('/notifications/:id', read, async (req, res) => {
-    const id = parse(notificationIdSchema, req.params.id, 'id');
-    res.json(await getNotificationOrBroadcast(db, id, readReach(req)));
-  });
-  v1.post('/notifications/:id/cancel', send, async (req, res) => {
-    const id = parse(notificationIdSchema, req.params.id, 'id');
-    const { reason } = parse(cancelNotificationSchema, req.body ?? {});
-    res.json(await cancelNotificationOrBroadcast(db, temporal, id, reason, actReach(req)));
-  });
-  v1.post('/notifications/:id/retry', send, async (req, res) => {
-    const id = parse(notificationIdSchema, req.params.id, 'id');
-    res.status(202).json(await actOnNotification(db, temporal, id, { kind: 'retry' }, actReach(req)));
-  });
-
-  v1.put('/templates/:key/:locale', manage, async (req, res) => {
-    const key = parse(templateKeySchema, req.params.key, 'key');
-    const locale = parse(localeSchema, req.params.locale, 'locale');
-    const { created, template } = await putTemplate(db, key, locale, parse(putTemplateSchema, req.body));
-    res.status(created ? 201 : 200).json(template);
-  });
-  v1.get('/templates/:key', manage, async (req, res) => {
-    res.json(await getTemplate(db, parse(templateKeySchema, req.params.key, 'key')));
-  });
-  v1.delete('/templates/:key/:locale', manage, async (req, res) => {
-    await deleteTemplate(
-      db,
-      parse(templateKeySchema, req.params.key, 'key'),
-      parse(localeSchema, req.params.locale, 'locale'),
-    );
-    res.status(204).end();
-  });
-
+      limiter,
+      send,
+      read,
+    }),
+  );
+  v1.use(templateRoutes(db, manage));
   v1.use(topicRoutes(db, manage));
 
   // A key's webhooks hear about the notifications it sends: send manages its own, admin any key's.
