@@ -71,6 +71,23 @@ describe('API errors', () => {
     assert.deepEqual(await counts(), before);
   });
 
+  it('answers OPTIONS with the methods the path itself takes, and leaves CORS preflights to their routes', async () => {
+    // Express would list /v1/notifications/:id's GET for /v1/notifications/bulk, which takes only POST.
+    const bulk = await herald.api('/v1/notifications/bulk', { method: 'OPTIONS' });
+    assert.equal(bulk.status, 204);
+    assert.equal(bulk.headers.get('allow'), 'POST, OPTIONS');
+    const one = await herald.api(`/v1/notifications/${crypto.randomUUID()}`, { method: 'OPTIONS' });
+    assert.equal(one.headers.get('allow'), 'GET, HEAD, OPTIONS');
+    const health = await fetch(`${herald.apiUrl}/healthz`, { method: 'OPTIONS' });
+    assert.equal(health.headers.get('allow'), 'GET, HEAD, OPTIONS');
+    // A preflight is not answered here: no route of /v1 takes cross-origin calls, so Express answers it.
+    const preflight = await fetch(`${herald.apiUrl}/v1/notifications/bulk`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.test', 'access-control-request-method': 'POST' },
+    });
+    assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+  });
+
   it('refuses a missing or wrong API key with 401', async () => {
     await expectProblem(await fetch(`${herald.apiUrl}/v1/users/x`), 401, 'unauthorized');
     const wrong = await herald.api('/v1/users/x', { headers: { authorization: 'Bearer nope' } });

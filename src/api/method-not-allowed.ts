@@ -28,15 +28,32 @@ function documentedPaths(spec: Record<string, unknown>): DocumentedPath[] {
   );
 }
 
+/** A path whose escapes are not UTF-8 is the routes' to refuse (422), whatever the method. */
+function decodes(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Runs before routing: a documented path asked with a method it does not list gets 405. OPTIONS passes
- * (CORS preflights), and so does a listed method, even when this deployment turned its route off.
+ * Runs before routing: a documented path asked with a method it does not list gets 405. A listed method
+ * passes, even when this deployment turned its route off. A plain OPTIONS on a documented path is answered
+ * here with the path's own methods: routing would answer with every route whose pattern matches, so
+ * /v1/notifications/bulk would claim GET for /v1/notifications/:id's sake. A CORS preflight passes, for
+ * the routes that take cross-origin calls to answer (cors.ts).
  */
 export function methodNotAllowed(spec: Record<string, unknown>): RequestHandler {
   const paths = documentedPaths(spec);
-  return (req, _res, next) => {
-    if (req.method === 'OPTIONS') return next();
+  return (req, res, next) => {
     const documented = paths.find(({ match }) => match.test(req.path));
+    if (req.method === 'OPTIONS') {
+      if (!documented || req.header('access-control-request-method') || !decodes(req.path)) return next();
+      res.setHeader('Allow', [...documented.allow, 'OPTIONS'].join(', '));
+      return void res.status(204).end();
+    }
     if (!documented || documented.allow.includes(req.method)) return next();
     const allow = documented.allow.join(', ');
     throw new HttpProblem(
