@@ -65,19 +65,22 @@ describe('operators in the Temporal Web UI (Chromium)', () => {
     const handle = t.herald.temporal.workflow.getHandle(workflowId);
     let page: Page | undefined;
     try {
-      // Failed in search while the SMS still retries, with a few attempts behind it.
+      // Failed in search while the SMS still retries, with a few attempts behind it. What was last seen
+      // goes into the failure: a loaded CI machine can be slow here, and the reason should show.
+      let seen = 'nothing yet';
       await eventually(
         async () => {
           const description = await handle.describe();
-          const pending = description.raw.pendingActivities?.[0];
-          return (
-            description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.DeliveryStatus) === 'failed' &&
-            pending?.activityType?.name === 'deliverSms' &&
-            (pending.attempt ?? 0) >= 2
-          );
+          const status = description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.DeliveryStatus);
+          const pending = description.raw.pendingActivities ?? [];
+          seen = `DeliveryStatus ${status}; pending: ${pending.map((a) => `${a.activityType?.name} attempt ${a.attempt}`).join(', ') || 'none'}`;
+          const sms = pending.find((activity) => activity.activityType?.name === 'deliverSms');
+          return status === 'failed' && (sms?.attempt ?? 0) >= 2;
         },
-        { what: 'the notification to be failed with a pending deliverSms', timeoutMs: 30_000 },
-      );
+        { what: 'the notification to be failed with a pending deliverSms', timeoutMs: 60_000 },
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; last seen: ${seen}`);
+      });
 
       page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       page.setDefaultTimeout(UI_TIMEOUT_MS);
