@@ -11,6 +11,7 @@ import {
 import type { Client } from '@temporalio/client';
 import { after, before } from 'node:test';
 import { startSmtpSink, type SmtpSink } from '../../tools/fakes/smtp-sink.js';
+import { terminateWorkflows } from '../../tools/local-stack/temporal-server.js';
 import { createApp } from '../../src/api/app.js';
 import type { UnknownKeyLimit } from '../../src/api/auth.js';
 import { codecServerOptions } from '../../src/api/codec.js';
@@ -277,13 +278,7 @@ export async function terminateWorkflowsSince(
   reason: string,
 ): Promise<number> {
   const query = `ExecutionStatus = "Running" AND StartTime >= "${since.toISOString()}"`;
-  let terminated = 0;
-  for await (const workflow of temporal.workflow.list({ query })) {
-    await temporal.workflow
-      .getHandle(workflow.workflowId, workflow.runId)
-      .terminate(reason)
-      .catch(() => undefined);
-    terminated++;
-  }
-  return terminated;
+  return terminateWorkflows(temporal.workflowService, query, reason, {
+    namespace: temporal.options.namespace,
+  });
 }

@@ -133,45 +133,50 @@ export function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> 
   });
 }
 
+/** The service calls terminating needs: a connection's, or a client's (`client.workflowService`). */
+type WorkflowService = Connection['workflowService'];
+
 /**
- * Terminates every workflow still running on a server, `concurrency` at a time, and answers how many it
- * terminated. Talks to the service directly, so nothing is decoded: workflows sealed with keys this
- * process does not hold are terminated too. Lists until nothing running is left, since a terminated
- * workflow's children and continue-as-new runs can appear while it works.
+ * Terminates the workflows a visibility query finds (`ExecutionStatus = "Running"` and more),
+ * `concurrency` at a time, and answers how many it terminated. Talks to the service directly, so nothing
+ * is decoded: workflows sealed with keys this process does not hold are terminated too. Lists again until
+ * none is left, since a terminated workflow's children and continue-as-new runs can appear while it works.
  */
-export async function terminateRunningWorkflows(
-  address: string,
+export async function terminateWorkflows(
+  workflowService: WorkflowService,
+  query: string,
   reason: string,
   { namespace = 'default', concurrency = 16 } = {},
 ): Promise<number> {
-  const connection = await Connection.connect({ address, connectTimeout: 5000 });
   let terminated = 0;
+  for (let round = 0; round < 20; round++) {
+    const before = terminated;
+    const { executions } = await workflowService.listWorkflowExecutions({ namespace, query, pageSize: 1000 });
+    if (executions.length === 0) break;
+    const queue = [...executions];
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let execution = queue.shift(); execution; execution = queue.shift()) {
+          await workflowService
+            .terminateWorkflowExecution({ namespace, workflowExecution: execution.execution, reason })
+            .then(() => terminated++)
+            // Already ended since it was listed: nothing to do.
+            .catch(() => undefined);
+        }
+      }),
+    );
+    // Visibility lags a little: what is still listed was ended by now, or ended on its own.
+    if (terminated === before) break;
+  }
+  return terminated;
+}
+
+/** Terminates every workflow still running on the server at `address` (terminateWorkflows). */
+export async function terminateRunningWorkflows(address: string, reason: string): Promise<number> {
+  const connection = await Connection.connect({ address, connectTimeout: 5000 });
   try {
-    for (let round = 0; round < 20; round++) {
-      const before = terminated;
-      const { executions } = await connection.workflowService.listWorkflowExecutions({
-        namespace,
-        query: 'ExecutionStatus = "Running"',
-        pageSize: 1000,
-      });
-      if (executions.length === 0) break;
-      const queue = [...executions];
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          for (let execution = queue.shift(); execution; execution = queue.shift()) {
-            await connection.workflowService
-              .terminateWorkflowExecution({ namespace, workflowExecution: execution.execution, reason })
-              .then(() => terminated++)
-              // Already ended since it was listed: nothing to do.
-              .catch(() => undefined);
-          }
-        }),
-      );
-      // Visibility lags a little: what is still listed was ended by now, or ended on its own.
-      if (terminated === before) break;
-    }
+    return await terminateWorkflows(connection.workflowService, 'ExecutionStatus = "Running"', reason);
   } finally {
     await connection.close();
   }
-  return terminated;
 }
