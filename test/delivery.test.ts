@@ -91,7 +91,7 @@ describe('delivery on every channel', () => {
     it('retries 4xx: refused twice, then accepted — one email, three attempts recorded', async () => {
       const email = `${uniqueId('busy')}@example.test`;
       const user = await createUser({ email });
-      smtp.failNext(451, 2);
+      smtp.failNext(451, 2, email);
       const { id } = await notify({ userId: user.id, channels: ['email'] });
       const v = await settled(id, 'sent');
       assert.equal(delivery(v, 'email').attempts, 3);

@@ -33,8 +33,11 @@ export interface SmtpSink {
    * stays open); undefined answers again. Held sessions stay held until the client gives up.
    */
   stall(at: SmtpStall | undefined): void;
-  /** Answer the next RCPT/DATA commands with an SMTP error (such as 451 or 550) this many times. */
-  failNext(code: number, times?: number): void;
+  /**
+   * Answer the next RCPT/DATA commands with an SMTP error (such as 451 or 550) this many times; with `to`,
+   * only those for that recipient, so a stray message for another cannot use the failures up.
+   */
+  failNext(code: number, times?: number, to?: string): void;
   /** Forget failures not yet used. */
   clearFailures(): void;
   waitFor(predicate: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
@@ -45,7 +48,7 @@ export interface SmtpSink {
 export async function startSmtpSink(): Promise<SmtpSink> {
   const messages: ReceivedMail[] = [];
   const arrivals = createWaiters(messages, 'email reached the SMTP sink');
-  const failures: number[] = [];
+  const failures: { code: number; to?: string }[] = [];
   const port = await freePort();
   const sessions = new Map<string, SmtpSession>();
   let stalling: SmtpStall | undefined;
@@ -66,7 +69,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     },
     onRcptTo(address, session, callback) {
       sessions.get(session.id)?.rcptTo.push(address.address);
-      const code = failures.shift();
+      const index = failures.findIndex((failure) => !failure.to || failure.to === address.address);
+      const code = index < 0 ? undefined : failures.splice(index, 1)[0]!.code;
       callback(code ? reject(code) : undefined);
     },
     onData(stream, session, callback) {
@@ -109,8 +113,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     stall(at) {
       stalling = at;
     },
-    failNext(code, times = 1) {
-      for (let i = 0; i < times; i++) failures.push(code);
+    failNext(code, times = 1, to) {
+      for (let i = 0; i < times; i++) failures.push({ code, to });
     },
     clearFailures() {
       failures.length = 0;
